@@ -1,0 +1,112 @@
+"""``aoai-conformance``: run the packaged checks, list them, validate cassettes."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__, paths
+from .registry import FEATURES, REGISTRY
+from .results import FILENAME, Results
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aoai-conformance",
+        description="Conformance checks for the Azure OpenAI v1 API through the OpenAI SDKs.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="run the checks offline against the packaged cassettes",
+        description="Run the packaged checks against recorded cassettes, print a table grouped "
+        "by feature and write results.json. Exit 0 only when no check failed or errored.",
+    )
+    run.add_argument("--report-dir", default="conformance-report", metavar="DIR",
+                     help="where results.json is written (default: ./conformance-report/)")
+    run.add_argument("--feature", action="append", choices=FEATURES, metavar="FEATURE",
+                     help="only checks of this feature (repeatable); one of: "
+                     + ", ".join(FEATURES))
+    run.add_argument("--check", action="append", metavar="ID",
+                     help="only this check id (repeatable)")
+    run.add_argument("--cassettes", metavar="DIR",
+                     help="cassette root to replay (default: the packaged cassettes)")
+    run.add_argument("--sse-chunking", default="event", metavar="POLICY",
+                     help="event (default), whole, random:SEED or fixed:BYTES")
+    run.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARG",
+                     help="extra pytest arguments, after --")
+
+    listing = commands.add_parser("list", help="list the checks and the claims they test")
+    listing.add_argument("--feature", action="append", choices=FEATURES, metavar="FEATURE")
+    return parser
+
+
+def load_suites() -> None:
+    for module in sorted(paths.suites_dir().glob("*.py")):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"conformance.suites.{module.stem}")
+
+
+def run(args: argparse.Namespace) -> int:
+    import pytest
+
+    if args.check:
+        load_suites()
+        unknown = [c for c in args.check if c not in REGISTRY]
+        if unknown:
+            print(f"aoai-conformance: unknown check id(s): {', '.join(unknown)} "
+                  "(see: aoai-conformance list)", file=sys.stderr)
+            return EXIT_USAGE
+    report_dir = Path(args.report_dir)
+    stale = report_dir / FILENAME
+    if stale.exists():
+        stale.unlink()  # a crashed run must not leave the previous verdicts looking current
+    pytest_args = [
+        "--pyargs", "conformance.suites",
+        # The user's own pytest configuration (addopts, plugins) must not change the run.
+        "-c", os.devnull, "--rootdir", str(paths.suites_dir()),
+        "-p", "no:cacheprovider",
+        # This process imported the package before pytest could mark it for assertion
+        # rewriting; checks use expect(), not bare asserts, so nothing is lost.
+        "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        "-q", "--no-header",
+        f"--conformance-report-dir={report_dir}",
+        f"--sse-chunking={args.sse_chunking}",
+        *([f"--conformance-cassettes={args.cassettes}"] if args.cassettes else []),
+        *[f"--conformance-feature={f}" for f in args.feature or ()],
+        *[f"--conformance-check={c}" for c in args.check or ()],
+        *args.pytest_args,
+    ]
+    code = pytest.main(pytest_args)
+    if not stale.exists():
+        print(f"aoai-conformance: no check ran (pytest exit status {int(code)})",
+              file=sys.stderr)
+        return EXIT_USAGE if int(code) in (4, 5) else EXIT_FAILED
+    return EXIT_OK if Results.load(stale).ok else EXIT_FAILED
+
+
+def list_checks(args: argparse.Namespace) -> int:
+    load_suites()
+    for check in sorted(REGISTRY.values(), key=lambda c: (FEATURES.index(c.feature), c.id)):
+        if args.feature and check.feature not in args.feature:
+            continue
+        print(f"{check.id}\n    claim: {check.claim}\n    doc:   {check.doc}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    commands = {"run": run, "list": list_checks}
+    return commands[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""The wire contract: validators for each feature's payloads.
+
+Validators take decoded JSON and return :class:`Violation` objects, each naming the rule it
+breaks. They tolerate unknown fields (Microsoft adds response fields without notice) and are
+strict on documented invariants. Every rule is declared once, with the reference section it
+comes from, in :data:`RULES`; tests make each rule fail at least once.
+
+This package imports nothing else from the project.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    text: str
+    source: str  # the reference section, e.g. "wire §6.4"
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule} {self.path}: {self.message}" if self.path else (
+            f"{self.rule} {self.message}"
+        )
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(id: str, text: str, source: str) -> str:  # noqa: A002  # the rule's own vocabulary
+    """Declare a rule; returns its id for use in validators."""
+    if id in RULES:
+        raise ValueError(f"duplicate rule id {id!r}")
+    RULES[id] = Rule(id, text, source)
+    return id
+
+
+@dataclass
+class Findings:
+    """Violations collected while walking one payload."""
+
+    violations: list[Violation] = field(default_factory=list)
+
+    def add(self, rule_id: str, path: str, message: str) -> None:
+        if rule_id not in RULES:
+            raise KeyError(f"undeclared rule {rule_id!r}")
+        self.violations.append(Violation(rule_id, path, message))
+
+    def require(self, condition: object, rule_id: str, path: str, message: str) -> bool:
+        if not condition:
+            self.add(rule_id, path, message)
+        return bool(condition)
+
+
+def is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_count(value: object) -> bool:
+    """A token or item count: a non-negative integer."""
+    return is_int(value) and value >= 0  # type: ignore[operator]  # narrowed by is_int
+
+
+def is_object(value: object) -> bool:
+    return isinstance(value, Mapping)
+
+
+def describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+__all__ = [
+    "RULES",
+    "Findings",
+    "Rule",
+    "Violation",
+    "describe",
+    "is_count",
+    "is_int",
+    "is_object",
+    "rule",
+]

@@ -1,0 +1,151 @@
+"""What a check runs inside: its wire (server + cassette replay) and the verdict rules.
+
+This module is runner-agnostic; :mod:`conformance.pytest_plugin` wires it into pytest.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import traceback
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .registry import Check, CheckFailed, Unsupported, Verdict
+from .wire import Cassette, CassetteNotFound, Chunking, Exchange, RecordedRequest, Replay
+from .wire.server import Reply, Responder, WireServer
+
+
+class ReplayMismatch(CheckFailed):
+    """The SDK's requests and the cassette disagree: a miss or an unused interaction."""
+
+
+def record_command(check: Check) -> str:
+    return (
+        f"aoai-conformance record {check.id} "
+        "--endpoint https://RESOURCE.openai.azure.com/openai/v1/"
+    )
+
+
+@dataclass
+class Wire:
+    """The wire as one check sees it: the shared server, this check's responder and log."""
+
+    server: WireServer
+    cassette: Cassette | None = None
+    replay: Replay | None = None
+
+    @classmethod
+    def for_check(
+        cls, server: WireServer, check: Check, cassette_root: Path, chunking: Chunking
+    ) -> Wire:
+        if check.cassette is None:
+            return cls(server)
+        path = cassette_root / check.cassette
+        try:
+            cassette = Cassette.load(path)
+        except CassetteNotFound:
+            raise CassetteNotFound(
+                f"cassette not found: {path}\nrecord it with: {record_command(check)}"
+            ) from None
+        replay = Replay(cassette, chunking)
+        server.use(replay)
+        return cls(server, cassette, replay)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        return self.server.exchanges
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        return self.server.requests
+
+    def reply(self, index: int = -1) -> Reply:
+        """The reply the server sent to request ``index``; fails the check on a reset."""
+        if not self.exchanges:
+            raise CheckFailed("the SDK sent no request")
+        action = self.exchanges[index].action
+        if not isinstance(action, Reply):
+            raise CheckFailed(f"request {index} was answered with a connection reset")
+        return action
+
+    def response_json(self, index: int = -1) -> Any:
+        """The JSON body the server sent to request ``index``."""
+        return json.loads(self.reply(index).streamed)
+
+    def use(self, responder: Responder) -> None:
+        """Serve this check from ``responder`` instead of a cassette (scripted scenarios)."""
+        self.replay = None
+        self.server.use(responder)
+
+    def problems(self) -> list[str]:
+        return self.replay.problems() if self.replay is not None else []
+
+
+# Exceptions raised inside these distributions are the SDK's behaviour, not the harness's.
+SDK_PACKAGES = ("openai", "httpx", "httpx2", "httpcore", "httpcore2", "h11", "anyio",
+                "pydantic", "pydantic_core", "azure")
+
+
+@cache
+def _package_roots() -> tuple[tuple[str, str], ...]:
+    roots: list[tuple[str, str]] = []
+    for name in SDK_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            roots.extend(("sdk", str(Path(p).resolve())) for p in spec.submodule_search_locations)
+    roots.append(("project", str(Path(__file__).resolve().parent)))
+    return tuple(roots)
+
+
+def origin(exc: BaseException) -> str:
+    """``sdk`` if the last SDK-or-project frame of the traceback is the SDK's, else ``project``."""
+    last = "project"
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        filename = str(Path(frame.f_code.co_filename).resolve())
+        for kind, root in _package_roots():
+            if filename.startswith(root + "/"):
+                last = kind
+                break
+    return last
+
+
+@dataclass
+class Outcome:
+    verdict: Verdict
+    message: str = ""
+    detail: list[str] = field(default_factory=list)
+
+
+def classify(exc: BaseException | None, phase: str = "call") -> Outcome:
+    """The verdict a check earns from the exception that ended a phase (None: it passed)."""
+    if exc is None:
+        return Outcome(Verdict.PASS)
+    text = str(exc).strip()
+    name = type(exc).__name__
+    if phase != "call":
+        return Outcome(Verdict.ERROR, f"harness error during {phase}: {name}: {text}")
+    if isinstance(exc, Unsupported):
+        return Outcome(Verdict.UNSUPPORTED, text)
+    if isinstance(exc, AssertionError):
+        return Outcome(Verdict.FAIL, text or name)
+    if isinstance(exc, Exception) and origin(exc) == "sdk":
+        return Outcome(Verdict.FAIL, f"the SDK raised {_qualified(exc)}: {text}")
+    return Outcome(Verdict.ERROR, f"check error: {name}: {text}")
+
+
+def _qualified(exc: BaseException) -> str:
+    module = type(exc).__module__
+    public = module.split(".")[0]
+    if public in sys.modules and getattr(sys.modules[public], type(exc).__name__, None) is type(
+        exc
+    ):
+        module = public
+    return f"{module}.{type(exc).__qualname__}"

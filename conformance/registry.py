@@ -1,0 +1,144 @@
+"""The check registry: every check is a documented claim with a stable id.
+
+A check is a function decorated with :func:`check`. It drives an SDK against the wire server
+and ends in one verdict:
+
+- ``pass``: the claim held;
+- ``fail``: it did not (an :class:`AssertionError`, a replay mismatch, or the SDK raising
+  where the doc says it should not);
+- ``unsupported``: the installed SDK version lacks the feature (:func:`unsupported`);
+- ``skipped``: not applicable here, with a reason;
+- ``error``: the harness broke (missing cassette, a bug in the check).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, NoReturn, TypeVar
+
+FEATURES = (
+    "auth",
+    "chat",
+    "reasoning",
+    "responses",
+    "streaming",
+    "mcp",
+    "embeddings",
+    "image-input",
+    "errors",
+    "retries",
+    "request-ids",
+)
+
+
+class Verdict(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNSUPPORTED = "unsupported"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class CheckFailed(AssertionError):
+    """The documented claim does not hold."""
+
+
+class Unsupported(Exception):
+    """The installed SDK version does not have the feature the claim is about."""
+
+
+def expect(condition: object, message: str) -> None:
+    """Fail the check with ``message`` unless ``condition`` holds (survives ``python -O``)."""
+    if not condition:
+        raise CheckFailed(message)
+
+
+def fail(message: str) -> NoReturn:
+    raise CheckFailed(message)
+
+
+def unsupported(reason: str) -> NoReturn:
+    raise Unsupported(reason)
+
+
+DEFAULT_CASSETTE = "<by id>"
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    feature: str
+    doc: str
+    claim: str
+    function: Callable[..., None]
+    cassette: str | None = None
+    refs: tuple[str, ...] = ()
+
+
+REGISTRY: dict[str, Check] = {}
+
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def check(
+    id: str,  # noqa: A002  # the registry's own vocabulary
+    *,
+    doc: str,
+    claim: str,
+    cassette: str | None = DEFAULT_CASSETTE,
+    refs: tuple[str, ...] = (),
+) -> Callable[[F], F]:
+    """Register a check.
+
+    ``id`` is ``<feature>.<name>`` and never changes once published. ``doc`` names the seed
+    doc section the claim comes from; ``refs`` the reference sections that refine it.
+    ``cassette`` is a path under the cassette root; by default ``<feature>/<name>.yaml``;
+    ``None`` when the check scripts the wire server itself.
+    """
+    feature, _, name = id.partition(".")
+    if feature not in FEATURES or not name:
+        raise ValueError(f"check id {id!r} must be <feature>.<name> with a feature in {FEATURES}")
+    if cassette == DEFAULT_CASSETTE:
+        cassette = f"{feature}/{name}.yaml"
+
+    def register(function: F) -> F:
+        if id in REGISTRY and REGISTRY[id].function.__qualname__ != function.__qualname__:
+            raise ValueError(f"duplicate check id {id!r}")
+        entry = Check(id, feature, doc, claim, function, cassette, refs)
+        REGISTRY[id] = entry
+        function.__conformance_check__ = entry  # type: ignore[attr-defined]
+        return function
+
+    return register
+
+
+def check_of(function: object) -> Check | None:
+    found = getattr(function, "__conformance_check__", None)
+    return found if isinstance(found, Check) else None
+
+
+@dataclass
+class Observations:
+    """What a check saw on the wire and in the SDK, in the order it saw it.
+
+    Values must be JSON-serialisable. They are scrubbed of secrets before they are written.
+    """
+
+    items: dict[str, Any] = field(default_factory=dict)
+
+    def __call__(self, key: str, value: Any) -> Any:
+        json.dumps(value)  # reject what the report cannot hold, here, where the check is
+        self.items[key] = value
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.items)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.items)

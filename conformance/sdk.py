@@ -1,0 +1,139 @@
+"""The SDK under test, openai-python, reached only through its public API.
+
+What differs between SDK versions is declared here as data: the version from which each
+feature exists. A check asks :func:`require` before it exercises a feature, so an old SDK gets
+``unsupported``, never a false ``pass``, and a new SDK that lost a feature gets ``fail``.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .registry import unsupported
+
+DISTRIBUTION = "openai"
+SDK_NAME = "openai-python"
+
+# Offline runs authenticate with this made-up key; it is still treated as a secret.
+TEST_API_KEY = "aoai-conformance-test-key"
+
+# Variables the SDK (or AzureOpenAI) reads from the environment. A check runs with none of
+# them set, so a developer's shell cannot change what goes on the wire.
+ENVIRONMENT = (
+    "OPENAI_API_KEY",
+    "OPENAI_ADMIN_KEY",
+    "OPENAI_ORG_ID",
+    "OPENAI_PROJECT_ID",
+    "OPENAI_BASE_URL",
+    "OPENAI_CUSTOM_HEADERS",
+    "OPENAI_WEBHOOK_SECRET",
+    "OPENAI_LOG",
+    "OPENAI_API_VERSION",
+    "AZURE_OPENAI_API_KEY",
+    "AZURE_OPENAI_AD_TOKEN",
+    "AZURE_OPENAI_ENDPOINT",
+)
+
+
+@dataclass(frozen=True)
+class Feature:
+    minimum: str
+    source: str  # where the minimum comes from
+
+
+FEATURES: dict[str, Feature] = {
+    "callable_api_key": Feature(
+        "1.106.0", "sdk-behavior.md §2.7; openai/openai-python#2584 (maintainer reply)"
+    ),
+    "request_id": Feature("1.46.0", "sdk-behavior.md §2.6 (_request_id on parsed models)"),
+}
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """``"3.57.0"`` -> ``(3, 57, 0)``; pre-release suffixes are ignored."""
+    return tuple(int(part) for part in re.findall(r"\d+", text.split("+")[0])[:3])
+
+
+@dataclass(frozen=True)
+class SdkInfo:
+    name: str
+    version: str
+    http_library: str
+    http_library_version: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    def at_least(self, version: str) -> bool:
+        return parse_version(self.version) >= parse_version(version)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version} ({self.http_library} {self.http_library_version})"
+
+
+def installed() -> SdkInfo:
+    version = importlib.metadata.version(DISTRIBUTION)
+    requirements = importlib.metadata.requires(DISTRIBUTION) or []
+    required = [r for r in requirements if "extra ==" not in r]  # optional extras don't count
+    library = "httpx2" if any(re.match(r"httpx2\b", r) for r in required) else "httpx"
+    try:
+        library_version = importlib.metadata.version(library)
+    except importlib.metadata.PackageNotFoundError:
+        library_version = "missing"
+    return SdkInfo(SDK_NAME, version, library, library_version)
+
+
+def has(feature: str) -> bool:
+    return installed().at_least(FEATURES[feature].minimum)
+
+
+def require(feature: str) -> None:
+    """Declare that the check exercises ``feature``: ``unsupported`` below its minimum."""
+    info = installed()
+    needed = FEATURES[feature]
+    if not info.at_least(needed.minimum):
+        unsupported(
+            f"{feature} needs openai>={needed.minimum} ({needed.source}); "
+            f"installed {info.version}"
+        )
+
+
+@dataclass
+class Sdk:
+    """Builds clients pointed at the wire server and closes them after the check."""
+
+    base_url: str
+    info: SdkInfo = field(default_factory=installed)
+    _clients: list[Any] = field(default_factory=list)
+
+    def client(self, **options: Any) -> Any:
+        """An ``openai.OpenAI`` for the wire server; ``options`` go to the constructor."""
+        import openai
+
+        options.setdefault("api_key", TEST_API_KEY)
+        options.setdefault("base_url", self.base_url)
+        client = openai.OpenAI(**options)
+        self._clients.append(client)
+        return client
+
+    def async_client(self, **options: Any) -> Any:
+        import openai
+
+        options.setdefault("api_key", TEST_API_KEY)
+        options.setdefault("base_url", self.base_url)
+        client = openai.AsyncOpenAI(**options)
+        self._clients.append(client)
+        return client
+
+    def close(self) -> None:
+        import openai
+
+        for client in self._clients:
+            if isinstance(client, openai.OpenAI):
+                client.close()
+            # Async clients are closed by the check that awaited them; their pools die with
+            # the event loop.
+        self._clients.clear()

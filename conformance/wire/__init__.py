@@ -1,0 +1,37 @@
+"""The wire layer: loopback server, cassettes, replay and SSE framing. Imports nothing else
+from the project."""
+
+from .cassette import (
+    Cassette,
+    CassetteError,
+    CassetteNotFound,
+    Interaction,
+    iter_cassette_files,
+    make_interaction,
+)
+from .replay import Miss, Replay
+from .server import Action, Exchange, RecordedRequest, Reply, Reset, Responder, WireServer
+from .sse import Chunking, Event, is_event_stream, parse_events, split_events
+
+__all__ = [
+    "Action",
+    "Cassette",
+    "CassetteError",
+    "CassetteNotFound",
+    "Chunking",
+    "Event",
+    "Exchange",
+    "Interaction",
+    "Miss",
+    "RecordedRequest",
+    "Replay",
+    "Reply",
+    "Reset",
+    "Responder",
+    "WireServer",
+    "is_event_stream",
+    "iter_cassette_files",
+    "make_interaction",
+    "parse_events",
+    "split_events",
+]

@@ -1,0 +1,121 @@
+"""Replaying a cassette: each recorded interaction is played at most once, in order.
+
+Requests are matched with vcrpy's own matchers on method, path, query and the JSON body, so
+telemetry headers (``x-stainless-*``, ``user-agent``) and the host never matter. A request
+that matches nothing is a *miss*; an interaction never asked for is *unused*. Both fail the
+check that replayed the cassette.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from vcr import matchers
+
+from .cassette import Cassette, Interaction
+from .server import Action, RecordedRequest, Reply
+from .sse import Chunking, is_event_stream
+
+MATCHERS = (matchers.method, matchers.path, matchers.query, matchers.body)
+MISS_STATUS = 400  # a status no SDK retries, so one miss stays one request
+
+
+@dataclass(frozen=True)
+class Miss:
+    request: RecordedRequest
+    closest: Interaction | None
+    closest_index: int | None
+    differences: list[tuple[str, str]]
+
+    def describe(self) -> str:
+        lines = [f"request #{self.request.index} {self.request.describe()} matched no unplayed "
+                 "recorded interaction"]
+        if self.closest is not None:
+            lines.append(
+                f"  expected interaction {self.closest_index}: {self.closest.describe()}; "
+                "it differs in "
+                + ", ".join(name for name, _ in self.differences)
+            )
+        lines.extend(f"  {name}: {detail}" for name, detail in self.differences if detail)
+        return "\n".join(lines)
+
+
+@dataclass
+class Replay:
+    cassette: Cassette
+    chunking: Chunking = field(default_factory=Chunking)
+    played: list[bool] = field(init=False)
+    misses: list[Miss] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.played = [False] * len(self.cassette.interactions)
+
+    def respond(self, request: RecordedRequest) -> Action:
+        incoming = request.as_vcr()
+        for index, interaction in enumerate(self.cassette.interactions):
+            if not self.played[index] and matchers.requests_match(
+                incoming, interaction.request, MATCHERS
+            ):
+                self.played[index] = True
+                return self.reply(interaction)
+        miss = self._miss(request)
+        self.misses.append(miss)
+        return Reply(
+            MISS_STATUS,
+            [
+                ("content-type", "application/json"),
+                ("x-should-retry", "false"),
+                ("x-aoai-conformance", "replay-miss"),
+            ],
+            json.dumps(
+                {"error": {"code": "cassette_miss", "message": miss.describe(),
+                           "param": None, "type": "replay_error"}}
+            ).encode(),
+        )
+
+    def reply(self, interaction: Interaction) -> Reply:
+        if is_event_stream(interaction.header("content-type")):
+            return Reply(interaction.status, interaction.headers,
+                         chunks=self.chunking.split(interaction.body), reason=interaction.reason)
+        return Reply(interaction.status, interaction.headers, interaction.body,
+                     reason=interaction.reason)
+
+    def _miss(self, request: RecordedRequest) -> Miss:
+        incoming = request.as_vcr()
+        best: tuple[int, int, list[tuple[str, str]]] | None = None
+        # Prefer the next unplayed interaction; among equals, the one with fewest differences.
+        for index, interaction in enumerate(self.cassette.interactions):
+            if self.played[index]:
+                continue
+            _, failed = matchers.get_matchers_results(incoming, interaction.request, MATCHERS)
+            if best is None or len(failed) < best[1]:
+                best = (index, len(failed), [(n, str(m or "")) for n, m in failed])
+        if best is None:
+            return Miss(request, None, None, [("count", "every recorded interaction was "
+                                                        "already played")])
+        index, _, differences = best
+        return Miss(request, self.cassette.interactions[index], index, differences)
+
+    @property
+    def unused(self) -> list[tuple[int, Interaction]]:
+        return [
+            (i, interaction)
+            for i, interaction in enumerate(self.cassette.interactions)
+            if not self.played[i]
+        ]
+
+    def problems(self) -> list[str]:
+        """Why this replay does not prove anything, or an empty list."""
+        where = f"cassette {self.cassette.path}"
+        found = [f"{where}: {miss.describe()}" for miss in self.misses]
+        unused = self.unused
+        if unused:
+            made = sum(self.played)
+            found.append(
+                f"{where}: {len(unused)} recorded interaction(s) never requested "
+                f"(the SDK made {made + len(self.misses)} request(s), "
+                f"{len(self.cassette.interactions)} recorded): "
+                + "; ".join(f"interaction {i} {it.describe()}" for i, it in unused)
+            )
+        return found

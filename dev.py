@@ -1,0 +1,55 @@
+"""Run a nox session with nothing but python3 installed.
+
+    python3 dev.py run     # the offline conformance run (nox -s conformance)
+    python3 dev.py test    # the suite's own tests (nox -s tests)
+    python3 dev.py SESSION [ARGS...]   # any nox session; ARGS go after --
+
+The first call makes ``.venv-dev/`` with nox and uv in it (pinned below); nox then builds
+each session's own environment under ``.nox/``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+TOOLS = ROOT / ".venv-dev"
+REQUIREMENTS = ["nox==2026.10.20", "uv==0.13.9"]
+ALIASES = {"run": "conformance", "test": "tests"}
+
+
+def _bin(name: str) -> Path:
+    return TOOLS / ("Scripts" if os.name == "nt" else "bin") / name
+
+
+def _bootstrap() -> None:
+    stamp = TOOLS / "requirements.txt"
+    wanted = "\n".join(REQUIREMENTS) + "\n"
+    if stamp.exists() and stamp.read_text() == wanted:
+        return
+    print(f"dev.py: installing {', '.join(REQUIREMENTS)} into {TOOLS.name}/", flush=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
+    subprocess.run([str(_bin("python")), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                    *REQUIREMENTS], check=True)
+    stamp.write_text(wanted)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    session, args = ALIASES.get(argv[0], argv[0]), argv[1:]
+    _bootstrap()
+    env = dict(os.environ, PATH=f"{_bin('python').parent}{os.pathsep}{os.environ['PATH']}")
+    command = [str(_bin("nox")), "-f", str(ROOT / "noxfile.py"), "-s", session]
+    if args:
+        command += ["--", *args]
+    return subprocess.run(command, cwd=ROOT, env=env).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

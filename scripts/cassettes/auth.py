@@ -1,0 +1,33 @@
+"""Auth cassettes. The single-call auth checks replay chat/completion.yaml."""
+
+from __future__ import annotations
+
+from conformance.wire import Cassette, make_interaction
+
+from .chat import COMPLETION_SOURCES, chat_request, completion_ok
+from .common import BASE, CASSETTES, REQUEST_HEADERS, compact, constructed, example, source
+
+
+def entra_token_per_attempt() -> Cassette:
+    rate_limited = example("error-429-rate-limit.json")
+    return Cassette(
+        CASSETTES / "auth" / "entra-token-per-attempt.yaml",
+        [
+            make_interaction(
+                method="POST",
+                uri=f"{BASE}/chat/completions",
+                request_json=chat_request(),
+                request_headers=REQUEST_HEADERS,
+                status=429,
+                reason="Too Many Requests",
+                response_headers=rate_limited["headers"],
+                body=compact(rate_limited["body"]),
+            ),
+            completion_ok(),
+        ],
+        constructed("the chat sample twice: the first attempt is rate limited, the retry "
+                    "succeeds", source("error-429-rate-limit.json"), *COMPLETION_SOURCES),
+    )
+
+
+BUILDERS = [entra_token_per_attempt]

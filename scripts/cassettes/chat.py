@@ -1,0 +1,54 @@
+"""Chat completion cassettes (also replayed by the auth checks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.suites._requests import CHAT_MESSAGES, DEPLOYMENT
+from conformance.wire import Cassette, Interaction, make_interaction
+
+from .common import (
+    BASE,
+    CASSETTES,
+    REQUEST_HEADERS,
+    compact,
+    constructed,
+    example,
+    recorded_headers,
+    source,
+)
+
+COMPLETION_SOURCES = (
+    source("chat-completion.azure.json", "recorded on the legacy /openai/deployments path; the "
+           "body schema is the one v1 defines"),
+    source("chat-completion.azure.response-headers.json", "that recorder dropped x-* headers"),
+)
+
+
+def chat_request() -> dict[str, Any]:
+    """The doc's chat sample: system + user message, deployment as model, max_tokens 100."""
+    return {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
+
+
+def completion_ok() -> Interaction:
+    return make_interaction(
+        method="POST",
+        uri=f"{BASE}/chat/completions",
+        request_json=chat_request(),
+        request_headers=REQUEST_HEADERS,
+        status=200,
+        response_headers=recorded_headers("chat-completion.azure.response-headers.json"),
+        body=compact(example("chat-completion.azure.json")),
+    )
+
+
+def completion() -> Cassette:
+    return Cassette(
+        CASSETTES / "chat" / "completion.yaml",
+        [completion_ok()],
+        constructed("the seed doc's chat sample (system + user, deployment as model, "
+                    "max_tokens 100)", *COMPLETION_SOURCES),
+    )
+
+
+BUILDERS = [completion]

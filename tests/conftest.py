@@ -1,0 +1,119 @@
+"""Shared fixtures for the suite's own tests.
+
+``suite`` runs packaged checks in-process (through ``pytester``) against a private copy of the
+cassettes, which a test may break first; it returns the verdicts from results.json. That is
+how tests show a check failing against a misbehaving server. A misbehaving *SDK* is the same
+with ``monkeypatch`` applied to ``openai`` before ``suite.run``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# Imported once here so that in-process suite runs (pytester restores sys.modules after each)
+# do not import the SDK and azure-identity again every time.
+import azure.identity  # noqa: F401
+import openai  # noqa: F401
+
+from conformance import paths
+from conformance.registry import Verdict
+from conformance.results import CheckResult, Results
+from conformance.wire import Cassette, Interaction
+
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    pass
+else:
+    # `ci`: fast and derandomized, for every run. `deep`: exploration, run on demand
+    # (nox -s fuzz). A failure `deep` finds is pinned with @example in the test.
+    settings.register_profile(
+        "ci",
+        settings.get_profile("ci"),
+        max_examples=200,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    settings.register_profile("deep", max_examples=5000, deadline=None)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@dataclass
+class SuiteRun:
+    results: Results
+    outcome: pytest.RunResult
+
+    def result(self, check_id: str) -> CheckResult:
+        for check in self.results.checks:
+            if check.id == check_id:
+                return check
+        raise KeyError(f"{check_id} did not run; ran {[c.id for c in self.results.checks]}")
+
+    def verdict(self, check_id: str) -> Verdict:
+        return self.result(check_id).verdict
+
+    def message(self, check_id: str) -> str:
+        return self.result(check_id).message
+
+
+class Suite:
+    def __init__(self, pytester: pytest.Pytester) -> None:
+        self.pytester = pytester
+        self.cassettes = pytester.path / "cassettes"
+        shutil.copytree(paths.cassette_root(), self.cassettes)
+
+    def cassette(self, name: str) -> Cassette:
+        """Load this run's copy of a packaged cassette, to break it and ``save()``."""
+        return Cassette.load(self.cassettes / name)
+
+    def edit(self, name: str, change: Callable[[list[Interaction]], Any]) -> None:
+        """Apply ``change`` to the interactions of a cassette copy and save it."""
+        cassette = self.cassette(name)
+        change(cassette.interactions)
+        cassette.save()
+
+    def edit_json(self, name: str, index: int, change: Callable[[Any], Any]) -> None:
+        """Change the JSON response body of interaction ``index``; ``change`` edits it in
+        place or returns a replacement."""
+
+        def apply(interactions: list[Interaction]) -> None:
+            body = interactions[index].response_json()
+            replaced = change(body)
+            interactions[index].set_response_json(body if replaced is None else replaced)
+
+        self.edit(name, apply)
+
+    def run(self, *check_ids: str, args: tuple[str, ...] = ()) -> SuiteRun:
+        report = self.pytester.path / "report"
+        outcome = self.pytester.runpytest_inprocess(
+            "--pyargs", "conformance.suites",
+            "-p", "no:cacheprovider",
+            f"--conformance-cassettes={self.cassettes}",
+            f"--conformance-report-dir={report}",
+            *[f"--conformance-check={c}" for c in check_ids],
+            *args,
+        )
+        results_file = report / "results.json"
+        if not results_file.exists():
+            raise AssertionError(f"no results.json; pytest said:\n{outcome.stdout.str()}")
+        return SuiteRun(Results.load(results_file), outcome)
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> Suite:
+    return Suite(pytester)
+
+
+@pytest.fixture
+def reference() -> Path:
+    """The reference examples (payloads with provenance, see its README)."""
+    return Path(__file__).parent / "corpus" / "reference"

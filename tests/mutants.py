@@ -1,0 +1,40 @@
+"""Ways to make the SDK misbehave, for tests that show a check failing.
+
+These reach into openai internals on purpose: a mutant is a test-only stand-in for a broken
+SDK release. ``_build_request`` exists with this signature in openai 1.x, 2.x and 3.x.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+
+def rewrite_requests(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any], None]) -> None:
+    """Let ``change`` edit every request the sync client builds, before it is sent."""
+    from openai._base_client import SyncAPIClient
+
+    original = SyncAPIClient._build_request
+
+    def build(self: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
+        request = original(self, options, *args, **kwargs)
+        change(request)
+        return request
+
+    monkeypatch.setattr(SyncAPIClient, "_build_request", build)
+
+
+def wrap_client_init(monkeypatch: pytest.MonkeyPatch, change: Callable[[dict[str, Any]], None]
+                     ) -> None:
+    """Let ``change`` edit the keyword arguments of every ``openai.OpenAI(...)``."""
+    import openai
+
+    original = openai.OpenAI.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        change(kwargs)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(openai.OpenAI, "__init__", init)
