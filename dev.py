@@ -33,8 +33,8 @@ def _bootstrap() -> None:
         return
     print(f"dev.py: installing {', '.join(REQUIREMENTS)} into {TOOLS.name}/", flush=True)
     venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS)
-    subprocess.run([str(_bin("python")), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                    *REQUIREMENTS], check=True)
+    pip = [str(_bin("python")), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, *REQUIREMENTS], check=True)
     stamp.write_text(wanted)
 
 

@@ -118,7 +118,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     unknown = ids - set(REGISTRY)
     if unknown:
         raise pytest.UsageError(f"unknown check id(s): {', '.join(sorted(unknown))}")
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         check = item.stash.get(_check_key, None)
         selected = check is not None and (check.feature in features or check.id in ids)
@@ -130,11 +131,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def _check(request: pytest.FixtureRequest) -> Check:
     try:
-        return request.node.stash[_check_key]
+        check: Check = request.node.stash[_check_key]
     except KeyError:
         raise pytest.UsageError(
             f"{request.node.nodeid} uses a conformance fixture but is not a registered check"
         ) from None
+    return check
 
 
 # -- fixtures a check can ask for ---------------------------------------------------------
@@ -284,9 +286,10 @@ class ConformanceRun:
         self.rows: dict[str, CheckResult] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        for name, data in report.user_properties:
-            if name != _PROPERTY:
+        for name, value in report.user_properties:
+            if name != _PROPERTY or not isinstance(value, dict):
                 continue
+            data: dict[str, Any] = value
             check = REGISTRY.get(data["id"])
             previous = self.rows.get(data["id"])
             verdict = Verdict(data["verdict"])

@@ -87,7 +87,7 @@ F = TypeVar("F", bound=Callable[..., None])
 
 
 def check(
-    id: str,  # noqa: A002  # the registry's own vocabulary
+    id: str,  # the registry's own vocabulary
     *,
     doc: str,
     claim: str,

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 # Imported once here so that in-process suite runs (pytester restores sys.modules after each)
 # do not import the SDK and azure-identity again every time.
 import azure.identity  # noqa: F401
 import openai  # noqa: F401
+import pytest
 
 from conformance import paths
 from conformance.registry import Verdict

@@ -36,8 +36,12 @@ class Violation:
 
 RULES: dict[str, Rule] = {}
 
+# One server-sent event as validators see it: its ``event:`` name (or None) and its data.
+# The contract does not parse SSE; callers do (conformance.wire.parse_events).
+SseEvent = tuple[str | None, str]
 
-def rule(id: str, text: str, source: str) -> str:  # noqa: A002  # the rule's own vocabulary
+
+def rule(id: str, text: str, source: str) -> str:  # the rule's own vocabulary
     """Declare a rule; returns its id for use in validators."""
     if id in RULES:
         raise ValueError(f"duplicate rule id {id!r}")
@@ -84,6 +88,7 @@ __all__ = [
     "RULES",
     "Findings",
     "Rule",
+    "SseEvent",
     "Violation",
     "describe",
     "is_count",

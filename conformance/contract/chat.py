@@ -110,16 +110,22 @@ def check_message(found: Findings, message: Any, path: str) -> None:
                          f"expected an array, got {describe(tool_calls)}"):
         return
     for n, call in enumerate(tool_calls):
-        function = call.get("function") if is_object(call) else None
         found.require(
-            is_object(call) and isinstance(call.get("id"), str) and call.get("type") == "function"
-            and is_object(function) and isinstance(function.get("name"), str)
-            and isinstance(function.get("arguments"), str),
+            _is_tool_call(call),
             TOOL_CALLS,
             f"{path}.tool_calls[{n}]",
             f"expected {{id, type: 'function', function: {{name, arguments: string}}}}, got "
             f"{describe(call)}",
         )
+
+
+def _is_tool_call(call: Any) -> bool:
+    if not (is_object(call) and isinstance(call.get("id"), str)
+            and call.get("type") == "function"):
+        return False
+    function = call.get("function")
+    return (is_object(function) and isinstance(function.get("name"), str)
+            and isinstance(function.get("arguments"), str))
 
 
 def check_usage(found: Findings, usage: Any, path: str) -> None:

@@ -94,15 +94,15 @@ def entra_token_provider(
     _reject_stringified_provider(request, observe)
     observe("scopes_requested", [list(s) for s in credential.scopes])
     observe("tokens_issued", len(credential.issued))
-    token = _bearer(request)
-    observe("token_on_wire", credential.label(token) if token else None)
+    sent = _bearer(request)
+    observe("token_on_wire", credential.label(sent) if sent else None)
     expect(credential.scopes, "the SDK never called the token provider")
     expect(
         all(scopes == (COGNITIVE_SERVICES_SCOPE,) for scopes in credential.scopes),
         f"the credential was asked for {credential.scopes}, not ({COGNITIVE_SERVICES_SCOPE!r},)",
     )
     expect(
-        token is not None and token == credential.issued[-1],
+        sent is not None and sent == credential.issued[-1],
         "the Authorization header did not carry the provider's token as 'Bearer <token>'",
     )
 

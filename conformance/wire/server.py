@@ -122,7 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # else every small write waits ~40 ms for a delayed ACK
     server: _HTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  # stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         """Silence the stdlib's stderr access log; the exchange log is the record."""
 
     def _serve(self) -> None:
@@ -139,7 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("transfer-encoding", "").lower() == "chunked":
-            parts = []
+            parts: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
