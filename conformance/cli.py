@@ -41,12 +41,40 @@ def _parser() -> argparse.ArgumentParser:
                      help="cassette root to replay (default: the packaged cassettes)")
     run.add_argument("--sse-chunking", default="event", metavar="POLICY",
                      help="event (default), whole, random:SEED or fixed:BYTES")
+    _live_options(run, required=False)
     run.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARG",
                      help="extra pytest arguments, after --")
+
+    record = commands.add_parser(
+        "record",
+        help="record cassettes from a live resource",
+        description="Run the named checks against a live resource and save what crossed the "
+        "wire as their cassettes (provenance: recorded), scrubbed of keys, tokens and the "
+        "resource name. The SDK never sees the real credential.",
+    )
+    record.add_argument("check", nargs="*", metavar="CHECK_ID", help="checks to record")
+    record.add_argument("--feature", action="append", choices=FEATURES, metavar="FEATURE",
+                        help="record every check of this feature (repeatable)")
+    record.add_argument("--cassettes", metavar="DIR",
+                        help="where cassettes are written (default: the source tree's "
+                        "cassettes/; required for an installed package)")
+    record.add_argument("--report-dir", default="conformance-report", metavar="DIR")
+    _live_options(record, required=True)
 
     listing = commands.add_parser("list", help="list the checks and the claims they test")
     listing.add_argument("--feature", action="append", choices=FEATURES, metavar="FEATURE")
     return parser
+
+
+def _live_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    parser.add_argument("--endpoint", required=required, metavar="URL",
+                        help="the resource's v1 URL, https://RESOURCE.openai.azure.com/openai/v1/"
+                        + ("" if required else "; runs live instead of replaying cassettes"))
+    parser.add_argument("--auth", choices=("key", "entra"), default="key",
+                        help="key (from AZURE_OPENAI_API_KEY, the default) or entra "
+                        "(DefaultAzureCredential)")
+    parser.add_argument("--budget", type=int, default=50, metavar="N",
+                        help="send at most N requests to the resource (default 50)")
 
 
 def load_suites() -> None:
@@ -55,7 +83,14 @@ def load_suites() -> None:
             importlib.import_module(f"conformance.suites.{module.stem}")
 
 
-def run(args: argparse.Namespace) -> int:
+def _live_args(args: argparse.Namespace) -> list[str]:
+    if not args.endpoint:
+        return []
+    return [f"--conformance-endpoint={args.endpoint}", f"--conformance-auth={args.auth}",
+            f"--conformance-budget={args.budget}"]
+
+
+def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     import pytest
 
     if args.check:
@@ -79,11 +114,13 @@ def run(args: argparse.Namespace) -> int:
         "-W", "ignore::pytest.PytestAssertRewriteWarning",
         "-q", "--no-header",
         f"--conformance-report-dir={report_dir}",
-        f"--sse-chunking={args.sse_chunking}",
+        f"--sse-chunking={getattr(args, 'sse_chunking', 'event')}",
         *([f"--conformance-cassettes={args.cassettes}"] if args.cassettes else []),
+        *_live_args(args),
+        *extra,
         *[f"--conformance-feature={f}" for f in args.feature or ()],
         *[f"--conformance-check={c}" for c in args.check or ()],
-        *args.pytest_args,
+        *getattr(args, "pytest_args", ()),
     ]
     code = pytest.main(pytest_args)
     if not stale.exists():
@@ -91,6 +128,20 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE if int(code) in (4, 5) else EXIT_FAILED
     return EXIT_OK if Results.load(stale).ok else EXIT_FAILED
+
+
+def record(args: argparse.Namespace) -> int:
+    if not args.check and not args.feature:
+        print("aoai-conformance: name the checks (or --feature) to record", file=sys.stderr)
+        return EXIT_USAGE
+    if args.cassettes is None:
+        root = paths.cassette_root()
+        if root.parent.name == "conformance":  # inside an installed package
+            print("aoai-conformance: pass --cassettes DIR: this installed package's own "
+                  "cassettes are not a place to record into", file=sys.stderr)
+            return EXIT_USAGE
+        args.cassettes = str(root)
+    return run(args, extra=["--conformance-record"])
 
 
 def list_checks(args: argparse.Namespace) -> int:
@@ -104,7 +155,7 @@ def list_checks(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"run": run, "list": list_checks}
+    commands = {"run": run, "record": record, "list": list_checks}
     return commands[args.command](args)
 
 

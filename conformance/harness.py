@@ -5,6 +5,7 @@ This module is runner-agnostic; :mod:`conformance.pytest_plugin` wires it into p
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import json
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 
 from .registry import Check, CheckFailed, Unsupported, Verdict
 from .wire import Cassette, CassetteNotFound, Chunking, Exchange, RecordedRequest, Replay
+from .wire.proxy import Forward
 from .wire.server import Reply, Responder, WireServer
 
 
@@ -23,10 +25,11 @@ class ReplayMismatch(CheckFailed):
     """The SDK's requests and the cassette disagree: a miss or an unused interaction."""
 
 
-def record_command(check: Check) -> str:
+def record_command(check: Check, cassette_root: Path | None = None) -> str:
+    where = f" --cassettes {cassette_root}" if cassette_root is not None else ""
     return (
         f"aoai-conformance record {check.id} "
-        "--endpoint https://RESOURCE.openai.azure.com/openai/v1/"
+        f"--endpoint https://RESOURCE.openai.azure.com/openai/v1/{where}"
     )
 
 
@@ -37,6 +40,7 @@ class Wire:
     server: WireServer
     cassette: Cassette | None = None
     replay: Replay | None = None
+    forward: Forward | None = None
 
     @classmethod
     def for_check(
@@ -49,11 +53,33 @@ class Wire:
             cassette = Cassette.load(path)
         except CassetteNotFound:
             raise CassetteNotFound(
-                f"cassette not found: {path}\nrecord it with: {record_command(check)}"
+                f"cassette not found: {path}\nrecord it with: "
+                f"{record_command(check, cassette_root)}"
             ) from None
         replay = Replay(cassette, chunking)
         server.use(replay)
         return cls(server, cassette, replay)
+
+    @classmethod
+    def forwarding(cls, server: WireServer, forward: Forward) -> Wire:
+        server.use(forward)
+        return cls(server, forward=forward)
+
+    def recorded(self, check: Check, cassette_root: Path, sdk: str) -> Cassette | None:
+        """The cassette a recording run made for ``check`` (unsaved), or None."""
+        if self.forward is None or not self.forward.interactions or check.cassette is None:
+            return None
+        return Cassette(
+            cassette_root / check.cassette,
+            list(self.forward.interactions),
+            {
+                "provenance": "recorded",
+                "recorded_at": dt.date.today().isoformat(),
+                "recorded_by": f"aoai-conformance record {check.id}",
+                "sdk": sdk,
+                "endpoint": "https://RESOURCE.openai.azure.com/openai/v1/",
+            },
+        )
 
     @property
     def base_url(self) -> str:

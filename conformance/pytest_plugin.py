@@ -23,7 +23,9 @@ from .results import CheckResult, Results
 from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
 from .secrets import Scrubber
 from .table import render
+from .target import DEFAULT_BUDGET, KEY_VARIABLE, Target, TargetError
 from .wire import Chunking, WireServer
+from .wire.proxy import Forward
 
 DEFAULT_REPORT_DIR = "conformance-report"
 _PROPERTY = "conformance"
@@ -33,6 +35,7 @@ _wire_key = pytest.StashKey[Wire]()
 _observations_key = pytest.StashKey[Observations]()
 _started_key = pytest.StashKey[float]()
 _scrubber_key = pytest.StashKey[Scrubber]()
+_target_key = pytest.StashKey[Target]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -64,6 +67,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run only this check (repeatable)",
     )
     group.addoption(
+        "--conformance-endpoint",
+        default=None,
+        metavar="URL",
+        help="run live against this resource (https://RESOURCE.openai.azure.com/openai/v1/) "
+        "instead of replaying cassettes; the SDK still talks to the loopback server, which "
+        "forwards with the real credential",
+    )
+    group.addoption(
+        "--conformance-record",
+        action="store_true",
+        help="with --conformance-endpoint: save each check's exchanges as its cassette",
+    )
+    group.addoption(
+        "--conformance-auth",
+        default="key",
+        choices=("key", "entra"),
+        help=f"live credential: key (from {KEY_VARIABLE}, the default) or entra "
+        "(DefaultAzureCredential)",
+    )
+    group.addoption(
+        "--conformance-budget",
+        default=DEFAULT_BUDGET,
+        type=int,
+        metavar="N",
+        help=f"live runs send at most N requests upstream (default {DEFAULT_BUDGET})",
+    )
+    group.addoption(
         "--sse-chunking",
         default="event",
         metavar="POLICY",
@@ -80,6 +110,16 @@ def pytest_configure(config: pytest.Config) -> None:
     scrubber = Scrubber()
     scrubber.add(TEST_API_KEY, "api-key")
     config.stash[_scrubber_key] = scrubber
+    try:
+        config.stash[_target_key] = Target.from_options(
+            endpoint=config.getoption("conformance_endpoint"),
+            record=config.getoption("conformance_record"),
+            auth=config.getoption("conformance_auth"),
+            budget=config.getoption("conformance_budget"),
+            scrubber=scrubber,
+        )
+    except TargetError as exc:
+        raise pytest.UsageError(str(exc)) from None
     config.pluginmanager.register(ConformanceRun(config), "conformance-run")
 
 
@@ -158,21 +198,35 @@ def scrubber(pytestconfig: pytest.Config) -> Scrubber:
 
 @pytest.fixture
 def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wire]:
-    """The wire server serving this check's cassette (or nothing, for scripted checks)."""
+    """The wire server serving this check's cassette, or forwarding to the live resource, or
+    nothing (for checks that script the server themselves)."""
     check = _check(request)
     config = request.config
-    root = config.getoption("conformance_cassettes")
-    handle = Wire.for_check(
-        wire_server,
-        check,
-        Path(root) if root else paths.cassette_root(),
-        Chunking.parse(config.getoption("sse_chunking")),
-    )
+    target = config.stash[_target_key]
+    chunking = Chunking.parse(config.getoption("sse_chunking"))
+    if target.forwards and check.cassette is not None:
+        if not check.live:
+            pytest.skip("replay only: the cassette forces answers a live resource does not give "
+                        "on demand")
+        if target.remaining == 0:
+            pytest.skip(f"the live request budget ({target.budget}) is spent")
+        handle = Wire.forwarding(wire_server, Forward(
+            target.endpoint or "", target.credential_headers,
+            scrub=config.stash[_scrubber_key].text, chunking=chunking,
+            max_requests=target.remaining,
+        ))
+    else:
+        handle = Wire.for_check(wire_server, check, _cassette_root(config), chunking)
     request.node.stash[_wire_key] = handle
     try:
         yield handle
     finally:
         wire_server.use(_Idle())
+
+
+def _cassette_root(config: pytest.Config) -> Path:
+    root = config.getoption("conformance_cassettes")
+    return Path(root) if root else paths.cassette_root()
 
 
 class _Idle:
@@ -258,6 +312,8 @@ def pytest_runtest_makereport(
         # A missing feature is not a failure of the run: report it as a pytest skip.
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"unsupported: {message}")
+    if call.when == "call":
+        _account_live_exchanges(item, check, outcome_verdict)
     observations = item.stash.get(_observations_key, Observations())
     started = item.stash.get(_started_key, None)
     scrubber = item.config.stash[_scrubber_key]
@@ -275,6 +331,20 @@ def pytest_runtest_makereport(
         )
     )
     return report
+
+
+def _account_live_exchanges(item: pytest.Item, check: Check, verdict: Verdict) -> None:
+    """Charge what a live check sent to the budget; when recording, save its cassette unless
+    the harness broke (a failing exchange is evidence worth keeping)."""
+    wire = item.stash.get(_wire_key, None)
+    if wire is None or wire.forward is None:
+        return
+    target = item.config.stash[_target_key]
+    target.used += len(wire.forward.interactions)
+    if target.mode == "record" and verdict is not Verdict.ERROR:
+        cassette = wire.recorded(check, _cassette_root(item.config), str(installed()))
+        if cassette is not None:
+            cassette.save()
 
 
 class ConformanceRun:
@@ -311,8 +381,7 @@ class ConformanceRun:
             )
 
     def results(self) -> Results:
-        root = self.config.getoption("conformance_cassettes")
-        cassettes = Path(root) if root else paths.cassette_root()
+        target = self.config.stash[_target_key]
         # Pattern scrubbing again on the controller: secrets a worker could not know about.
         scrubber = Scrubber()
         checks = []
@@ -323,8 +392,8 @@ class ConformanceRun:
         return Results(
             sdk=installed().as_dict(),
             target={
-                "mode": "replay",
-                "cassettes": _display_path(cassettes),
+                **target.describe(self.config.stash[_scrubber_key]),
+                "cassettes": _display_path(_cassette_root(self.config)),
                 "sse_chunking": self.config.getoption("sse_chunking"),
             },
             checks=checks,

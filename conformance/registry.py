@@ -79,6 +79,7 @@ class Check:
     function: Callable[..., None]
     cassette: str | None = None
     refs: tuple[str, ...] = ()
+    live: bool = True
 
 
 REGISTRY: dict[str, Check] = {}
@@ -93,6 +94,7 @@ def check(
     claim: str,
     cassette: str | None = DEFAULT_CASSETTE,
     refs: tuple[str, ...] = (),
+    live: bool = True,
 ) -> Callable[[F], F]:
     """Register a check.
 
@@ -100,6 +102,8 @@ def check(
     doc section the claim comes from; ``refs`` the reference sections that refine it.
     ``cassette`` is a path under the cassette root; by default ``<feature>/<name>.yaml``;
     ``None`` when the check scripts the wire server itself.
+    ``live=False`` marks a check whose cassette forces answers a live resource will not give
+    on demand (a 429, a filtered stream): live runs skip it. Scripted checks never go upstream.
     """
     feature, _, name = id.partition(".")
     if feature not in FEATURES or not name:
@@ -110,7 +114,7 @@ def check(
     def register(function: F) -> F:
         if id in REGISTRY and REGISTRY[id].function.__qualname__ != function.__qualname__:
             raise ValueError(f"duplicate check id {id!r}")
-        entry = Check(id, feature, doc, claim, function, cassette, refs)
+        entry = Check(id, feature, doc, claim, function, cassette, refs, live)
         REGISTRY[id] = entry
         function.__conformance_check__ = entry  # type: ignore[attr-defined]
         return function

@@ -9,7 +9,11 @@ _MESSAGE_WIDTH = 90
 
 def render(results: Results, report: str | None = None) -> str:
     target = results.target.get("mode", "?")
-    where = results.target.get("cassettes") or results.target.get("endpoint") or ""
+    where = {
+        "replay": results.target.get("cassettes", ""),
+        "live": results.target.get("endpoint", ""),
+        "record": f"{results.target.get('endpoint', '')} into {results.target.get('cassettes')}",
+    }.get(target, "")
     lines = [f"Azure OpenAI v1 conformance: {results.sdk.get('name')} "
              f"{results.sdk.get('version')} ({results.sdk.get('http_library')} "
              f"{results.sdk.get('http_library_version')}), {target} {where}".rstrip()]

@@ -115,6 +115,7 @@ def entra_token_provider(
     "attempt carries the token it was given.",
     refs=("sdk-behavior §2.7 (called in _prepare_options before every attempt)",
           "sdk-behavior §8 #10"),
+    live=False,  # needs the cassette's 429
 )
 def entra_token_per_attempt(
     wire: Wire, sdk: Sdk, observe: Observations, scrubber: Scrubber

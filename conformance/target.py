@@ -1,0 +1,107 @@
+"""What the checks run against: cassettes (replay), a live resource, or a live resource while
+recording cassettes.
+
+Live and record runs forward through the wire server (:class:`conformance.wire.proxy.Forward`)
+with the real credential, which this module alone reads: ``AZURE_OPENAI_API_KEY`` for key
+auth, or azure-identity's ``DefaultAzureCredential`` for Entra ID. A request budget bounds
+what a live run can spend.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .credentials import COGNITIVE_SERVICES_SCOPE
+from .secrets import Scrubber
+from .wire.proxy import parse_endpoint
+
+KEY_VARIABLE = "AZURE_OPENAI_API_KEY"
+DEFAULT_BUDGET = 50
+
+Mode = Literal["replay", "live", "record"]
+
+
+class TargetError(ValueError):
+    """Options that cannot describe a target; the message says what to change."""
+
+
+@dataclass
+class Target:
+    mode: Mode = "replay"
+    endpoint: str | None = None
+    auth: Literal["key", "entra"] = "key"
+    budget: int = DEFAULT_BUDGET
+    used: int = 0
+    _credential: Callable[[], Mapping[str, str]] | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        endpoint: str | None,
+        record: bool,
+        auth: str,
+        budget: int,
+        scrubber: Scrubber,
+        environ: Mapping[str, str] = os.environ,
+    ) -> Target:
+        if endpoint is None:
+            if record:
+                raise TargetError("recording needs --conformance-endpoint (the resource's "
+                                  "https://RESOURCE.openai.azure.com/openai/v1/ URL)")
+            return cls()
+        try:
+            parse_endpoint(endpoint)
+        except ValueError as exc:
+            raise TargetError(str(exc)) from None
+        if budget < 1:
+            raise TargetError("the request budget must be at least 1")
+        mode: Mode = "record" if record else "live"
+        if auth == "key":
+            key = environ.get(KEY_VARIABLE, "")
+            if not key:
+                raise TargetError(f"live runs with key auth read the key from {KEY_VARIABLE}, "
+                                  "which is not set")
+            scrubber.add(key, "api-key")
+            credential: Callable[[], Mapping[str, str]] = lambda: {  # noqa: E731
+                "Authorization": f"Bearer {key}"}
+        elif auth == "entra":
+            credential = _entra(scrubber)
+        else:
+            raise TargetError(f"unknown auth {auth!r}: use key or entra")
+        return cls(mode, endpoint, "key" if auth == "key" else "entra", budget, 0, credential)
+
+    @property
+    def forwards(self) -> bool:
+        return self.mode != "replay"
+
+    @property
+    def remaining(self) -> int:
+        return max(self.budget - self.used, 0)
+
+    def credential_headers(self) -> Mapping[str, str]:
+        if self._credential is None:
+            raise RuntimeError("a replay target has no credential")
+        return self._credential()
+
+    def describe(self, scrubber: Scrubber) -> dict[str, Any]:
+        if not self.forwards:
+            return {"mode": self.mode}
+        return {"mode": self.mode, "endpoint": scrubber.text(self.endpoint or ""),
+                "auth": self.auth, "request_budget": self.budget, "requests_sent": self.used}
+
+
+def _entra(scrubber: Scrubber) -> Callable[[], Mapping[str, str]]:
+    from azure.identity import DefaultAzureCredential, get_bearer_token_provider
+
+    provider = get_bearer_token_provider(DefaultAzureCredential(), COGNITIVE_SERVICES_SCOPE)
+
+    def headers() -> Mapping[str, str]:
+        token = provider()
+        scrubber.add(token, "entra-token")
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers

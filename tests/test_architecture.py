@@ -1,0 +1,99 @@
+"""The dependency rule of ARCHITECTURE.md, checked on the source: a module imports from its own
+layer and the layers below, never above; the core packages stay self-contained."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "conformance"
+
+# Most specific prefix wins.
+LAYERS = {
+    "conformance": 1,
+    "conformance.wire": 1,
+    "conformance.contract": 1,
+    "conformance.registry": 1,
+    "conformance.secrets": 1,
+    "conformance.paths": 1,
+    "conformance.harness": 2,
+    "conformance.sdk": 2,
+    "conformance.clock": 2,
+    "conformance.credentials": 2,
+    "conformance.policy": 2,
+    "conformance.cassette_check": 2,
+    "conformance.suites": 3,
+    "conformance.results": 4,
+    "conformance.table": 4,
+    "conformance.pytest_plugin": 4,
+    "conformance.cli": 4,
+    "conformance.__main__": 4,
+}
+# Core packages that must not reach outside themselves (besides the package root).
+SELF_CONTAINED = ("conformance.wire", "conformance.contract")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def layer_of(name: str) -> tuple[str, int]:
+    # The package root counts only for itself, not as a prefix of everything.
+    matches = [p for p in LAYERS if name == p or (p != "conformance" and name.startswith(p + "."))]
+    if not matches:
+        raise KeyError(name)
+    prefix = max(matches, key=len)
+    return prefix, LAYERS[prefix]
+
+
+def project_imports(path: Path) -> set[str]:
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("conformance"))
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+                if node.module is None:
+                    found.update(f"{target}.{a.name}" for a in node.names)
+                else:
+                    found.add(target)
+            elif node.module and node.module.startswith("conformance"):
+                found.add(node.module)
+    return found
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: module_name(p))
+def test_imports_respect_the_layers(path):
+    name = module_name(path)
+    own_prefix, own_layer = layer_of(name)
+    for target in project_imports(path):
+        try:
+            prefix, layer = layer_of(target)
+        except KeyError:
+            continue  # a submodule imported as `from package import name` of a function
+        assert layer <= own_layer, f"{name} (layer {own_layer}) imports {target} (layer {layer})"
+        for core in SELF_CONTAINED:
+            if name.startswith(core):
+                assert target.startswith(core) or target == "conformance", (
+                    f"{name} must stay inside {core} but imports {target}")
+
+
+def test_every_module_has_a_layer():
+    unassigned = []
+    for path in MODULES:
+        try:
+            layer_of(module_name(path))
+        except KeyError:
+            unassigned.append(module_name(path))
+    assert not unassigned, f"assign these to a layer in ARCHITECTURE.md and here: {unassigned}"

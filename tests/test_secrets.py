@@ -1,0 +1,46 @@
+"""The scrubber: nothing secret-shaped leaves in a report."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.secrets import Scrubber
+
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJ0aWQiOiIwMDAwIn0.c2lnbmF0dXJl"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Authorization: Bearer sk-abc123456789", "Authorization: Bearer <redacted>"),
+        ("token " + JWT, "token <jwt>"),
+        ("api-key: 0123456789abcdef0123456789abcdef", "api-key: <redacted>"),
+        ("https://contoso-eastus.openai.azure.com/openai/v1/",
+         "https://RESOURCE.openai.azure.com/openai/v1/"),
+        ("https://my-res.services.ai.azure.com/x", "https://RESOURCE.services.ai.azure.com/x"),
+        ("https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2",
+         "https://login.microsoftonline.com/<tenant>/oauth2"),
+        ('"tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47"', '"tenant_id": "<tenant>"'),
+        ("https://RESOURCE.openai.azure.com/", "https://RESOURCE.openai.azure.com/"),
+        ("Bearer <redacted>", "Bearer <redacted>"),
+    ],
+)
+def test_patterns(text, expected):
+    assert Scrubber().text(text) == expected
+
+
+def test_registered_values_are_replaced_everywhere_in_json():
+    scrubber = Scrubber()
+    scrubber.add("super-secret-key", "api-key")
+    value = {"k super-secret-key": ["x super-secret-key y", 3, None]}
+    assert scrubber.obj(value) == {"k <api-key>": ["x <api-key> y", 3, None]}
+
+
+def test_short_values_are_refused():
+    with pytest.raises(ValueError, match="shorter than 8"):
+        Scrubber().add("abc", "api-key")
+
+
+def test_credential_headers_lose_their_values():
+    assert Scrubber().headers({"Authorization": "Bearer x", "api-key": "k", "x-ok": "1"}) == {
+        "Authorization": "<redacted>", "api-key": "<redacted>", "x-ok": "1"}
