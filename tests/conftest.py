@@ -80,14 +80,15 @@ class Suite:
         change(cassette.interactions)
         cassette.save()
 
-    def edit_json(self, name: str, index: int, change: Callable[[Any], Any]) -> None:
-        """Change the JSON response body of interaction ``index``; ``change`` edits it in
-        place or returns a replacement."""
+    def edit_json(self, name: str, index: int, change: Callable[[Any], object]) -> None:
+        """Edit, in place, the JSON response body of interaction ``index``. What ``change``
+        returns is ignored (so ``lambda body: body.pop("usage")`` does what it says); to
+        replace a body wholesale use :meth:`edit`."""
 
         def apply(interactions: list[Interaction]) -> None:
             body = interactions[index].response_json()
-            replaced = change(body)
-            interactions[index].set_response_json(body if replaced is None else replaced)
+            change(body)
+            interactions[index].set_response_json(body)
 
         self.edit(name, apply)
 
