@@ -1,5 +1,5 @@
-"""The wire layer: loopback server, cassettes, replay and SSE framing. Imports nothing else
-from the project."""
+"""The wire layer: loopback server, cassettes, replay, scripted faults and SSE framing. Imports
+nothing else from the project."""
 
 from .cassette import (
     Cassette,
@@ -10,7 +10,17 @@ from .cassette import (
     make_interaction,
 )
 from .replay import Miss, Replay
-from .server import Action, Exchange, RecordedRequest, Reply, Reset, Responder, WireServer
+from .script import Script
+from .server import (
+    Action,
+    Exchange,
+    RecordedRequest,
+    Reply,
+    Reset,
+    Responder,
+    Stall,
+    WireServer,
+)
 from .sse import Chunking, Event, is_event_stream, parse_events, split_events
 
 __all__ = [
@@ -28,6 +38,8 @@ __all__ = [
     "Reply",
     "Reset",
     "Responder",
+    "Script",
+    "Stall",
     "WireServer",
     "is_event_stream",
     "iter_cassette_files",

@@ -1,8 +1,10 @@
 """The loopback HTTP/1.1 server that every SDK under test is pointed at.
 
 The server knows nothing about OpenAI: for each request it asks its current
-:class:`Responder` for an action (a reply, possibly streamed in chunks, or a connection
-reset), performs it, and logs the exchange. Checks assert on that log.
+:class:`Responder` for an action (a reply, possibly streamed in chunks or cut short, a
+connection reset, or a stall), performs it, and logs the exchange. Checks assert on that log.
+:meth:`WireServer.dispatch` is the same decision and log without a socket, for in-process
+transports (:mod:`conformance.wire.inprocess`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,6 +70,8 @@ class Reply:
     """An HTTP response. With ``chunks`` the body is sent with chunked transfer-encoding,
     one HTTP chunk per item, flushed one by one; otherwise ``body`` with a Content-Length.
     ``reset_after_chunks`` resets the connection after that many chunks (a mid-stream fault).
+    ``cut_after`` (for a body sent with a Content-Length) sends only that many body bytes and
+    then closes the connection: the length promised the whole body, the peer hung up early.
     """
 
     status: int
@@ -76,6 +80,7 @@ class Reply:
     chunks: Sequence[bytes] | None = None
     reset_after_chunks: int | None = None
     reason: str = ""
+    cut_after: int | None = None
 
     @property
     def streamed(self) -> bytes:
@@ -91,7 +96,17 @@ class Reset:
     """Reset the connection (TCP RST) before any byte of a response is sent."""
 
 
-Action = Reply | Reset
+@dataclass(frozen=True)
+class Stall:
+    """Send nothing for ``seconds``, then reset: a client whose read timeout is shorter times
+    out. The server lets go of a stalled connection early when its responder changes or it
+    stops, so a stall never outlives the check that asked for it. In-process transports do
+    not wait at all: they raise the HTTP library's read timeout at once."""
+
+    seconds: float = 30.0
+
+
+Action = Reply | Reset | Stall
 
 
 class Responder(Protocol):
@@ -128,9 +143,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         arrived = time.monotonic()
         body = self._read_body()
+        released = self.server.wire._released  # the responder's, taken before it answers
         action = self.server.wire._dispatch(self.command, self.path, self.headers.items(), body,
                                            arrived)
         if isinstance(action, Reset):
+            self._reset()
+            return
+        if isinstance(action, Stall):
+            released.wait(action.seconds)
             self._reset()
             return
         self._send(action)
@@ -160,8 +180,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(reply.body)
+                self.wfile.write(reply.body[: reply.cut_after])
             self.wfile.flush()
+            if reply.cut_after is not None and reply.cut_after < len(reply.body):
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_WR)  # FIN: the body ends early
             return
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
@@ -214,6 +237,7 @@ class WireServer:
     exchanges: list[Exchange] = field(default_factory=list)
     _responder: Responder = field(default_factory=_NoResponder)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _released: threading.Event = field(default_factory=threading.Event)
     _httpd: _HTTPServer | None = None
     _thread: threading.Thread | None = None
 
@@ -229,6 +253,7 @@ class WireServer:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -259,6 +284,8 @@ class WireServer:
         with self._lock:
             self._responder = responder
             self.exchanges = []
+            self._released.set()  # stalls of the previous responder end now
+            self._released = threading.Event()
 
     @contextmanager
     def serving(self, responder: Responder) -> Iterator[WireServer]:
@@ -271,6 +298,14 @@ class WireServer:
     @property
     def requests(self) -> list[RecordedRequest]:
         return [e.request for e in self.exchanges]
+
+    def dispatch(
+        self, method: str, target: str, headers: Iterable[tuple[str, str]], body: bytes
+    ) -> Action:
+        """Log a request that did not come through the socket and return the responder's
+        action for it; an in-process transport performs the action itself. The server need
+        not be running."""
+        return self._dispatch(method, target, headers, body, time.monotonic())
 
     def _dispatch(
         self, method: str, target: str, headers: Any, body: bytes, arrived: float

@@ -1,0 +1,253 @@
+"""Fault scenarios for the errors and retries checks: script the wire, run the SDK, judge the
+run against the policy model (:mod:`conformance.policy`).
+
+A scenario is a list of policy steps (what the server does on each attempt) and client
+options. :func:`play` turns the steps into wire actions, points a client at the wire (through
+the socket, or in process when a step is a timeout, so nothing waits), makes one call and
+returns what happened. :class:`Ledger` judges each run and turns the lot into observations and
+a verdict.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conformance import sdk as sdk_versions
+from conformance.clock import VirtualClock
+from conformance.harness import Wire
+from conformance.policy import (
+    Answer,
+    Deviation,
+    Fault,
+    Judgement,
+    Observed,
+    Options,
+    Policies,
+    Step,
+    judge,
+    policies,
+)
+from conformance.registry import Observations, fail
+from conformance.sdk import Sdk
+from conformance.wire import Action, RecordedRequest, Script
+from conformance.wire import script as actions
+from conformance.wire.inprocess import transport
+
+from ._requests import CHAT_MESSAGES, DEPLOYMENT
+
+# A chat completion as wire §6.1 shapes it, the smallest the SDK parses: what a scripted
+# success answers.
+COMPLETION: dict[str, Any] = {
+    "id": "chatcmpl-conformance-scripted",
+    "object": "chat.completion",
+    "created": 1700000000,
+    "model": "gpt-4o-2024-11-20",
+    "choices": [{"index": 0, "finish_reason": "stop",
+                 "message": {"role": "assistant", "content": "The capital of France is Paris."}}],
+    "usage": {"prompt_tokens": 24, "completion_tokens": 7, "total_tokens": 31},
+}
+
+REQUEST_ID = "req_conformance-scripted-0001"
+
+
+def envelope(status: int) -> dict[str, Any]:
+    """The Azure gateway's short envelope (wire §4.2 family C) for ``status``."""
+    return {"error": {"code": str(status), "message": f"scripted {status} from the wire server"}}
+
+
+def action(step: Step) -> Action:
+    """The wire action that performs a policy step."""
+    if isinstance(step, Fault):
+        return actions.stall() if step.kind == "timeout" else actions.reset()
+    headers = [*step.headers, ("x-request-id", REQUEST_ID)]
+    if step.status < 400:
+        return actions.reply(step.status, COMPLETION, headers=headers)
+    return actions.reply(step.status, envelope(step.status), headers=headers)
+
+
+def python_policies() -> Policies:
+    """The Python SDK's policies, for the version installed."""
+    return policies("python", sdk_versions.has)
+
+
+def http_library() -> Any:
+    """The HTTP library module of the installed SDK (``httpx2`` from openai 3.0, else ``httpx``)."""
+    return importlib.import_module(sdk_versions.installed().http_library)
+
+
+def in_process_client(sdk: Sdk, wire: Wire, **options: Any) -> Any:
+    """A client whose requests reach the wire's responder and exchange log without a socket
+    (``http_client=`` is public SDK API); a stall becomes a read timeout at once."""
+    import openai
+
+    http_client = openai.DefaultHttpxClient(transport=transport(wire.server.dispatch,
+                                                                http_library()))
+    return sdk.client(http_client=http_client, **options)
+
+
+def chat(client: Any) -> Any:
+    return client.chat.completions.create(model=DEPLOYMENT, messages=CHAT_MESSAGES,
+                                          max_tokens=100)
+
+
+def classes_of(exc: BaseException | None) -> tuple[str, ...]:
+    """``("success",)`` or the exception's class names, most derived first."""
+    if exc is None:
+        return ("success",)
+    return tuple(c.__name__ for c in type(exc).__mro__ if c not in (BaseException, object))
+
+
+def raised_at(exc: BaseException) -> list[str]:
+    """The last frames of an exception the SDK did not wrap: where it escaped from."""
+    frames = traceback.extract_tb(exc.__traceback__)[-4:]
+    return [f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in frames]
+
+
+@dataclass
+class Run:
+    """One call of a scenario: what went over the wire and what came back."""
+
+    observed: Observed
+    requests: list[RecordedRequest]
+    error: BaseException | None
+    result: Any = None
+    started: float = 0.0  # time.time() before the call: HTTP-dates are judged against it
+
+    @property
+    def retry_counts(self) -> list[str | None]:
+        return [r.header("x-stainless-retry-count") for r in self.requests]
+
+
+def play(
+    wire: Wire,
+    sdk: Sdk,
+    clock: VirtualClock,
+    steps: Sequence[Step],
+    options: Options = Options(),  # noqa: B008  # frozen
+    *,
+    call: Callable[[Any], Any] = chat,
+    client: Any = None,
+    wire_actions: Sequence[Action] | None = None,
+) -> Run:
+    """Serve ``steps`` (the last repeating) and make one call. ``client``, if given, is used
+    as is (``options.max_retries`` then describes it); else one is built from ``options``.
+    ``wire_actions`` plays other actions than :func:`action` would for the same steps (a reset
+    mid-body instead of before the headers, say)."""
+    wire.use(Script(list(wire_actions) if wire_actions is not None
+                    else [action(s) for s in steps]))
+    if client is None:
+        client = build_client(sdk, wire, options, in_process=needs_in_process(steps))
+    if options.per_request is not None:
+        client = client.with_options(max_retries=options.per_request)
+    first_delay = len(clock.delays)
+    started = time.time()
+    error: BaseException | None = None
+    result = None
+    try:
+        result = call(client)
+    except Exception as exc:  # the outcome under test, whatever the SDK raised
+        error = exc
+    delays = tuple(clock.delays[first_delay:])
+    observed = Observed(len(wire.requests), delays, classes_of(error))
+    return Run(observed, list(wire.requests), error, result, started)
+
+
+def needs_in_process(steps: Sequence[Step]) -> bool:
+    """A timeout over a socket costs the timeout; in process it costs nothing."""
+    return any(isinstance(s, Fault) and s.kind == "timeout" for s in steps)
+
+
+def build_client(sdk: Sdk, wire: Wire, options: Options, *, in_process: bool) -> Any:
+    """``OpenAI(max_retries=options.max_retries)`` (unset: the SDK's default) on the wire."""
+    kwargs: dict[str, Any] = {}
+    if options.max_retries is not None:
+        kwargs["max_retries"] = options.max_retries
+    return in_process_client(sdk, wire, **kwargs) if in_process else sdk.client(**kwargs)
+
+
+@dataclass
+class Ledger:
+    """Judges scenario after scenario against the model; ``close()`` records and decides."""
+
+    policy: Policies = field(default_factory=python_policies)
+    clients: dict[tuple[int | None, bool], Any] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    shown: dict[str, Deviation] = field(default_factory=dict)
+    followed_doc: list[str] = field(default_factory=list)
+
+    def judge(self, name: str, steps: Sequence[Step], options: Options, run: Run,
+              **extra: Any) -> Judgement:
+        verdict = judge(self.policy, steps, options, run.observed, now=run.started or None)
+        row: dict[str, Any] = {
+            "scenario": name,
+            "attempts": run.observed.attempts,
+            "retry_counts": run.retry_counts,
+            "delays_s": [round(d, 4) for d in run.observed.delays],
+            "outcome": run.observed.outcome[0],
+            "model": verdict.actual.describe(),
+            "matched": verdict.matched or "neither",
+            **extra,
+        }
+        if verdict.deviations:
+            row["deviations"] = [d.id for d in verdict.deviations]
+        if run.error is not None and "OpenAIError" not in run.observed.outcome:
+            row["raised_at"] = raised_at(run.error)
+        self.rows.append(row)
+        for deviation in verdict.deviations:
+            self.shown.setdefault(deviation.id, deviation)
+        if verdict.matched == "doc":
+            self.followed_doc.append(name)
+        elif verdict.matched is None:
+            self.problems.append(f"{name}: " + "; ".join(verdict.problems)
+                                 + f" (model: {verdict.actual.describe()})")
+        return verdict
+
+    def play(self, name: str, wire: Wire, sdk: Sdk, clock: VirtualClock,
+             steps: Sequence[Step], options: Options = Options(),  # noqa: B008  # frozen
+             **kwargs: Any) -> Run:
+        if kwargs.get("client") is None:
+            # Building a client costs a TLS context (tens of ms): one per kind per check.
+            key = (options.max_retries, needs_in_process(steps))
+            if key not in self.clients:
+                self.clients[key] = build_client(sdk, wire, options, in_process=key[1])
+            kwargs["client"] = self.clients[key]
+        run = play(wire, sdk, clock, steps, options, **kwargs)
+        self.judge(name, steps, options, run)
+        return run
+
+    def note(self, deviation_id: str) -> None:
+        """Record a declared deviation a check observed itself (outside the retry model)."""
+        found = next((d for d in self.policy.deviations if d.id == deviation_id), None)
+        if found is not None:
+            self.shown.setdefault(found.id, found)
+
+    def problem(self, message: str) -> None:
+        self.problems.append(message)
+
+    def close(self, observe: Observations) -> None:
+        observe("scenarios", self.rows)
+        observe("doc_vs_sdk", [d.as_observation() for d in self.shown.values()])
+        if self.followed_doc:
+            observe("follows_doc_despite_declared_deviation", self.followed_doc)
+        if self.problems:
+            fail("the SDK did not do what the doc (or a declared deviation) says:\n"
+                 + "\n".join(self.problems))
+        failing = [d for d in self.shown.values() if d.verdict == "fail"]
+        if failing:
+            fail("declared deviations that fail this claim: "
+                 + "; ".join(f"{d.id}: {d.actual} ({d.source})" for d in failing))
+
+
+def answer(status: int, *headers: tuple[str, str]) -> Answer:
+    return Answer(status, tuple(headers))
+
+
+CONNECTION = Fault("connection")
+TIMEOUT = Fault("timeout")
