@@ -1,0 +1,169 @@
+"""The Responses stream contract: the reference streams pass; every rule fires on a violation;
+what the contract must tolerate (unknown events, obfuscation, framing variants) passes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance.contract import RULES
+from conformance.contract.responses_stream import payloads, validate_responses_stream
+from conformance.wire import parse_events
+
+from .responses_support import find, sse_body, sse_payloads
+
+STREAMS = ["responses-stream.azure.sse", "responses-mcp-stream.sse"]
+
+
+@pytest.fixture
+def stream(reference):
+    return sse_payloads((reference / "responses-stream.azure.sse").read_bytes())
+
+
+def as_events(items, renumber=True):
+    return [(e.name, e.data) for e in parse_events(sse_body(items, renumber=renumber))]
+
+
+def rules(items, renumber=True):
+    return {v.rule for v in validate_responses_stream(as_events(items, renumber))}
+
+
+@pytest.mark.parametrize("name", STREAMS)
+def test_reference_streams_pass(reference, name):
+    events = [(e.name, e.data) for e in parse_events((reference / name).read_bytes())]
+    assert validate_responses_stream(events) == []
+    assert len(payloads(events)) == len(events)
+
+
+def test_obfuscation_unknown_events_and_framing_variants_are_tolerated(stream):
+    for payload in stream:
+        if "obfuscation" in payload:
+            payload["obfuscation"] = "" if payload["sequence_number"] % 2 else "x" * 40
+    stream[4:4] = [{"type": "response.reasoning_summary.delta", "sequence_number": 0,
+                    "output_index": 0, "summary_index": 0, "delta": "?"},
+                   {"type": "response.some_future.event", "sequence_number": 0}]
+    unnamed = [(None, data) for _, data in as_events(stream)]  # no `event:` lines
+    assert validate_responses_stream(unnamed) == []
+    assert validate_responses_stream([*as_events(stream), (None, "[DONE]")]) == []
+
+
+def test_error_and_failed_terminals_pass(stream):
+    cut = stream[: find(stream, "response.output_text.delta") + 1]
+    error = {"type": "error", "sequence_number": 0, "code": None, "message": "boom",
+             "param": None}
+    assert rules([*cut, error]) == set()
+    failed = {"type": "response.failed", "sequence_number": 0,
+              "response": {**stream[0]["response"], "status": "failed",
+                           "error": {"code": "server_error", "message": "boom"}}}
+    assert rules([*cut, failed]) == set()
+
+
+def _payload(stream, kind, nth=0):
+    return stream[find(stream, kind, nth)]
+
+
+def two_terminals(stream):
+    stream.append(dict(stream[-1]))
+
+
+def terminal_not_last(stream):
+    stream[-1], stream[-2] = stream[-2], stream[-1]
+
+
+def no_terminal(stream):
+    stream.pop()
+
+
+CASES = [
+    ("responses-stream.event", lambda s: s.insert(3, {"sequence_number": 3, "delta": "x"})),
+    ("responses-stream.first", lambda s: s.pop(0)),
+    ("responses-stream.terminal", two_terminals),
+    ("responses-stream.terminal", terminal_not_last),
+    ("responses-stream.terminal", no_terminal),
+    ("responses-stream.event-fields",
+     lambda s: _payload(s, "response.content_part.added").pop("part")),
+    ("responses-stream.event-fields",
+     lambda s: _payload(s, "response.output_text.delta").update(content_index="0")),
+    ("responses-stream.event-fields",
+     lambda s: _payload(s, "response.reasoning_summary_text.done").pop("item_id")),
+    ("responses-stream.event-fields",
+     lambda s: _payload(s, "response.output_item.added").update(item=None)),
+    ("responses-stream.lifecycle",
+     lambda s: _payload(s, "response.completed")["response"].update(status="in_progress")),
+    ("responses-stream.lifecycle", lambda s: _payload(s, "response.in_progress").pop("response")),
+    ("responses-stream.error-event", lambda s: s.__setitem__(-1, {
+        "type": "error", "sequence_number": 0,
+        "error": {"code": "server_error", "message": "boom"}})),
+    ("responses-stream.error-event", lambda s: s.__setitem__(-1, {
+        "type": "error", "sequence_number": 0, "code": 500, "message": "boom"})),
+    ("responses-stream.item-order", lambda s: s.pop(find(s, "response.output_item.added", 1))),
+    ("responses-stream.item-order", lambda s: s.insert(find(s, "response.completed"),
+                                                       _payload(s, "response.output_text.delta"))),
+    ("responses-stream.item-order", lambda s: s.insert(
+        find(s, "response.output_item.done", 1), dict(_payload(s, "response.output_item.added")))),
+    ("responses-stream.part-order", lambda s: s.pop(find(s, "response.content_part.added"))),
+    ("responses-stream.part-order",
+     lambda s: s.pop(find(s, "response.reasoning_summary_part.added"))),
+    ("responses-stream.delta-text",
+     lambda s: _payload(s, "response.output_text.delta", 2).update(delta=" a")),
+    ("responses-stream.delta-text",
+     lambda s: _payload(s, "response.reasoning_summary_text.delta").update(delta=None)),
+    ("responses-stream.delta-text", lambda s: s.pop(find(s, "response.output_text.delta", 4))),
+    ("responses-stream.completed-output",
+     lambda s: _payload(s, "response.completed")["response"]["output"][1]["content"][0].update(
+         text="Paris is the capital of France.")),
+    ("responses-stream.completed-output",
+     lambda s: _payload(s, "response.completed")["response"]["output"].pop()),
+    ("responses-stream.usage", lambda s: _payload(s, "response.in_progress")["response"].update(
+        usage={"input_tokens": 1, "output_tokens": 0, "total_tokens": 1})),
+    ("responses.usage.total",
+     lambda s: _payload(s, "response.completed")["response"]["usage"].update(total_tokens=1)),
+    ("responses.reasoning",
+     lambda s: _payload(s, "response.output_item.done")["item"].update(summary="none")),
+]
+
+
+@pytest.mark.parametrize(("rule", "change"), CASES,
+                         ids=[f"{rule}-{n}" for n, (rule, _) in enumerate(CASES)])
+def test_each_rule_fires(stream, rule, change):
+    change(stream)
+    assert rule in rules(stream)
+
+
+def test_event_name_must_match_the_type(stream):
+    events = as_events(stream)
+    events[5] = ("response.output_text.delta", events[5][1])
+    assert "responses-stream.event-name" in {v.rule for v in validate_responses_stream(events)}
+
+
+@pytest.mark.parametrize("change", ["gap", "repeat", "from-one", "missing"])
+def test_sequence_numbers_run_from_zero_by_one(stream, change):
+    if change == "gap":
+        for payload in stream[7:]:
+            payload["sequence_number"] += 1
+    elif change == "repeat":
+        stream[7]["sequence_number"] = 6
+    elif change == "from-one":
+        for payload in stream:
+            payload["sequence_number"] += 1
+    else:
+        del stream[7]["sequence_number"]
+    found = validate_responses_stream(as_events(stream, renumber=False))
+    assert [v.rule for v in found] == ["responses-stream.sequence"]
+
+
+def test_an_empty_stream_fails():
+    assert {v.rule for v in validate_responses_stream([])} == {"responses-stream.first"}
+
+
+def test_every_stream_rule_has_a_case():
+    covered = {rule for rule, _ in CASES} | {"responses-stream.event-name",
+                                             "responses-stream.sequence"}
+    assert {r for r in RULES if r.startswith("responses-stream.")} <= covered
+
+
+def test_payloads_skip_what_is_not_json():
+    assert payloads([(None, json.dumps({"type": "x"})), (None, "[DONE]"), (None, "{")]) == [
+        {"type": "x"}
+    ]
