@@ -19,9 +19,13 @@ ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 SDK_DEFAULT = "openai==3.57.0"
-# The on-demand matrix: the first 1.x with callable api_key and the last 1.x, the last httpx
-# 2.x, the first and the latest httpx2 3.x, and one 1.x from before callable api_key.
-SDK_MATRIX = ["1.50.0", "1.106.0", "1.109.1", "2.54.0", "3.0.0", "3.57.0"]
+# The on-demand matrix: versions where a checked feature appears (sdk.FEATURES: Responses
+# streaming 1.66.5, MCP 1.80.0, the chat stream helper 1.92.0, typed error events 1.98.0,
+# callable api_key 1.106.0, the >120 s retry-after refusal 2.52.0, httpx2 3.0.0, str error
+# codes and wrapped stream errors 3.14.0), one version before all of them, the last of each
+# major, and the pinned default.
+SDK_MATRIX = ["1.50.0", "1.66.5", "1.80.0", "1.92.0", "1.98.0", "1.106.0", "1.109.1",
+              "2.52.0", "2.54.0", "3.0.0", "3.14.0", "3.57.0"]
 
 
 def _sdk_requirements(pin: str) -> list[str]:
@@ -67,6 +71,22 @@ def matrix(session: nox.Session, sdk: str) -> None:
                 *session.posargs, success_codes=[0, 1])
 
 
+@nox.session(python="3.11", default=False)
+def gate(session: nox.Session) -> None:
+    """Gate an SDK upgrade: ``nox -s gate -- openai==BASELINE openai==CANDIDATE`` runs the
+    offline conformance under both and fails on a regression (``aoai-conformance diff``)."""
+    pins = [a for a in session.posargs if a.startswith("openai==")]
+    if len(pins) != 2:
+        session.error("give two pins: nox -s gate -- openai==2.54.0 openai==3.57.0")
+    reports = []
+    for role, pin in zip(("baseline", "candidate"), pins, strict=True):
+        session.install(".", *_sdk_requirements(pin))
+        report = f"conformance-report/gate-{role}"
+        session.run("aoai-conformance", "run", f"--report-dir={report}", success_codes=[0, 1])
+        reports.append(report)
+    session.run("aoai-conformance", "diff", *reports)
+
+
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict on conformance/."""
@@ -77,7 +97,18 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11", default=False)
+def fuzz(session: nox.Session) -> None:
+    """The retry-policy fuzzers with the deep hypothesis profile (on demand, minutes)."""
+    pin, args = _split_pins(session.posargs)
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"),
+                    *_sdk_requirements(pin))
+    session.run("pytest", "-m", "fuzz", "--hypothesis-show-statistics", *args,
+                env={"HYPOTHESIS_PROFILE": "deep"})
+
+
+@nox.session(python="3.11", default=False)
 def cassettes(session: nox.Session) -> None:
-    """The constructed cassettes are up to date with their builders."""
+    """The cassettes conform to the contract and the constructed ones match their builders."""
     session.install("-e", ".", *_sdk_requirements(SDK_DEFAULT))
+    session.run("aoai-conformance", "check-cassettes", "cassettes")
     session.run("python", "scripts/construct_cassettes.py", "--check")

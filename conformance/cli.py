@@ -61,9 +61,58 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("--report-dir", default="conformance-report", metavar="DIR")
     _live_options(record, required=True)
 
+    diff = commands.add_parser(
+        "diff",
+        help="compare two results.json (a baseline SDK and a candidate); exit 1 on regressions",
+        description="Compare the verdicts of two runs per check id. A regression (exit 1) is a "
+        "check that now fails or errors where it did not, or passed and is now unsupported. "
+        "Other verdict changes and changed observations are listed, not blocking, unless "
+        "--strict.",
+    )
+    diff.add_argument("baseline", metavar="BASELINE", help="results.json (or its folder)")
+    diff.add_argument("candidate", metavar="CANDIDATE", help="results.json (or its folder)")
+    diff.add_argument("--strict", action="store_true",
+                      help="any change of verdict or observations is blocking")
+
     listing = commands.add_parser("list", help="list the checks and the claims they test")
     listing.add_argument("--feature", action="append", choices=FEATURES, metavar="FEATURE")
+
+    checking = commands.add_parser(
+        "check-cassettes",
+        help="validate vcrpy cassettes (yours or the packaged ones) against the contract",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Validate the responses (and request bodies) recorded in vcrpy-format "
+        "cassettes, such as pytest-recording writes, against the Azure OpenAI v1 contract.",
+        epilog=CHECK_CASSETTES_HELP,
+    )
+    checking.add_argument("paths", nargs="+", metavar="PATH",
+                          help="a cassette file, or a folder searched for *.yaml and *.yml")
     return parser
+
+
+CHECK_CASSETTES_HELP = """what is judged:
+  each interaction is routed by its request: POST .../chat/completions, POST .../responses
+  (and GET .../responses/{id}), POST .../embeddings; a text/event-stream answer (or
+  "stream": true in the request) is judged as a stream. A 4xx/5xx answer to those, or to any
+  other path under /openai/ or /v1/, is judged as an error envelope. Chat image parts and
+  Responses MCP tool configurations in request bodies are judged too. Other interactions are
+  skipped and counted. Bodies may be {string: ...} or parsed_body, gzip or deflate (!!binary).
+  A cassette whose metadata says violates: [RULE_ID, ...] breaks those rules on purpose.
+
+output:
+  one line per violation on stdout:
+    FILE:INTERACTION_INDEX RULE_ID message
+  INTERACTION_INDEX counts from 0 in the cassette's interactions ("-": the cassette as a
+  whole); the message starts with where in the payload it is (a JSON path, "request." for
+  the request body; stream validators name the event). Files that cannot be read are
+  reported on stderr, and so is a closing summary.
+
+exit status:
+  0  every interaction judged conforms
+  1  at least one violation
+  2  a usage error, a file or body that could not be read, or no cassette found
+     (every other file is still checked and its violations printed)
+"""
 
 
 def _live_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
@@ -153,9 +202,62 @@ def list_checks(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def diff(args: argparse.Namespace) -> int:
+    from .results import compare
+
+    loaded = []
+    for given in (args.baseline, args.candidate):
+        path = Path(given)
+        path = path / FILENAME if path.is_dir() else path
+        try:
+            loaded.append(Results.load(path))
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"aoai-conformance: cannot read {path}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    baseline, candidate = loaded
+    print(f"baseline:  {baseline.sdk.get('name')} {baseline.sdk.get('version')}\n"
+          f"candidate: {candidate.sdk.get('name')} {candidate.sdk.get('version')}")
+    changes = compare(baseline, candidate)
+    for change in changes:
+        print(f"{change.kind:<12} {change.id:<44} {change.before or '-':>11} -> "
+              f"{change.after or '-':<11} {change.detail.splitlines()[0] if change.detail else ''}"
+              .rstrip())
+    blocking = [c for c in changes if c.blocking or args.strict]
+    print(f"{len(changes)} change(s), {len(blocking)} blocking")
+    return EXIT_FAILED if blocking else EXIT_OK
+
+
+def check_cassettes(args: argparse.Namespace) -> int:
+    from .cassette_check import check_paths
+
+    files = checked = skipped = violations = 0
+    unreadable = False
+    for result in check_paths(args.paths):
+        if result.note is not None:
+            print(f"aoai-conformance: {result.note}", file=sys.stderr)
+            continue
+        if result.error is not None:
+            print(f"aoai-conformance: {result.error}", file=sys.stderr)
+            unreadable = True
+            continue
+        files += 1
+        checked += result.checked
+        skipped += result.skipped
+        for finding in result.findings:
+            print(finding)
+            violations += 0 if finding.fatal else 1
+            unreadable = unreadable or finding.fatal
+    print(f"aoai-conformance: {files} cassette(s), {checked} interaction(s) checked, {skipped} "
+          f"skipped, {violations} violation(s)", file=sys.stderr)
+    if unreadable:
+        return EXIT_USAGE
+    return EXIT_FAILED if violations else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"run": run, "record": record, "list": list_checks}
+    commands = {"run": run, "record": record, "list": list_checks,
+                "check-cassettes": check_cassettes, "diff": diff}
     return commands[args.command](args)
 
 

@@ -18,7 +18,7 @@ import pytest
 from . import paths
 from .clock import VirtualClock, virtual_clock
 from .harness import ReplayMismatch, Wire, classify
-from .registry import REGISTRY, Check, Observations, Verdict, check_of
+from .registry import REGISTRY, Check, Observations, Unsupported, Verdict, check_of
 from .results import CheckResult, Results
 from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
 from .secrets import Scrubber
@@ -285,9 +285,19 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
 
 def _raise_mismatch(item: pytest.Function, cause: BaseException | None) -> None:
     wire = item.stash.get(_wire_key, None)
+    if wire is not None and isinstance(cause, Unsupported) and not wire.requests:
+        return  # declared unsupported before sending anything: nothing could be replayed
     problems = wire.problems() if wire is not None else []
-    if problems:
-        raise ReplayMismatch("\n".join(problems)) from cause
+    if not problems:
+        return
+    replay = "\n".join(problems)
+    missed = wire is not None and wire.replay is not None and wire.replay.misses
+    if isinstance(cause, AssertionError) and not missed:
+        # The check judged first and stopped early; its reason stays first.
+        raise ReplayMismatch(f"{cause}\n(and the replay was not exact: {replay})") from cause
+    if cause is not None and not isinstance(cause, AssertionError):
+        replay += f"\n(the SDK then raised {type(cause).__name__}: {cause})"
+    raise ReplayMismatch(replay) from cause
 
 
 @pytest.hookimpl(wrapper=True)

@@ -107,3 +107,57 @@ class Results:
             duration_s=data.get("duration_s", 0.0),
             tool=data.get("tool", {}),
         )
+
+
+@dataclass(frozen=True)
+class Change:
+    """How one check's outcome differs between a baseline run and a candidate run."""
+
+    id: str
+    kind: str  # regression | fix | new | removed | verdict | observations
+    before: str | None
+    after: str | None
+    detail: str = ""
+
+    @property
+    def blocking(self) -> bool:
+        return self.kind == "regression"
+
+
+_BAD = ("fail", "error")
+
+
+def compare(baseline: Results, candidate: Results) -> list[Change]:
+    """What changed from ``baseline`` to ``candidate``, per check id.
+
+    A regression is a check that now fails or errors where it did not, or that passed and is
+    now unsupported (a feature the SDK lost). Same verdict with different observations is a
+    behaviour change worth reading, not a regression.
+    """
+    before = {c.id: c for c in baseline.checks}
+    after = {c.id: c for c in candidate.checks}
+    changes = []
+    for check_id in sorted(before.keys() | after.keys()):
+        old, new = before.get(check_id), after.get(check_id)
+        if old is None or new is None:
+            if new is not None:
+                kind = "regression" if new.verdict.value in _BAD else "new"
+                changes.append(Change(check_id, kind, None, new.verdict.value, new.message))
+            elif old is not None:
+                changes.append(Change(check_id, "removed", old.verdict.value, None))
+            continue
+        was, now = old.verdict.value, new.verdict.value
+        if was != now:
+            if now in _BAD or (was == "pass" and now == "unsupported"):
+                kind = "regression"
+            elif was in _BAD:
+                kind = "fix"
+            else:
+                kind = "verdict"
+            changes.append(Change(check_id, kind, was, now, new.message))
+        elif old.observations != new.observations:
+            keys = sorted(k for k in old.observations.keys() | new.observations.keys()
+                          if old.observations.get(k) != new.observations.get(k))
+            changes.append(Change(check_id, "observations", was, now,
+                                  "changed: " + ", ".join(keys)))
+    return changes

@@ -49,6 +49,66 @@ FEATURES: dict[str, Feature] = {
         "1.106.0", "sdk-behavior.md §2.7; openai/openai-python#2584 (maintainer reply)"
     ),
     "request_id": Feature("1.46.0", "sdk-behavior.md §2.6 (_request_id on parsed models)"),
+    # errors and retries (conformance.policy names these to gate its deviations)
+    "retry_after_refusal": Feature(
+        "2.52.0",
+        "sdk-behavior.md §2.1 (a Retry-After over 120 s stops the retries); released wheels: "
+        "2.51.0 honours hints up to 60 s and retries longer ones with backoff, 2.52.0 adds "
+        "MAX_RETRY_AFTER_DELAY = 120 and the refusal",
+    ),
+    "retry_after_overflow_refusal": Feature(
+        "3.9.0", "sdk-behavior.md §2.1 (a numeric overflow such as 1e400 counts as too long)"
+    ),
+    "httpx2": Feature("3.0.0", "sdk-behavior.md §7 (httpx2 is a hard dependency from 3.0.0)"),
+    "error_code_str": Feature("3.14.0", "sdk-behavior.md §2.5 (APIError.code coerced to str)"),
+    "stream_connection_errors": Feature(
+        "3.14.0",
+        "sdk-behavior.md §2.8 (transport errors in the middle of a stream become "
+        "APIConnectionError/APITimeoutError)",
+    ),
+    "responses": Feature(
+        "1.66.0",
+        "client.responses and Response.output_text first ship in the 1.66.0 wheel "
+        "(types/responses/response.py)",
+    ),
+    "responses_streaming": Feature(
+        "1.66.5",
+        "up to 1.66.3 the stream event union has no discriminator entry for response.created, "
+        ".in_progress, .completed, .failed and .incomplete: a completed event comes back as a "
+        "ResponseAudioDeltaEvent holding the response as a plain dict (run against the 1.66.0, "
+        "1.66.3 and 1.66.5 wheels; there is no 1.66.4)",
+    ),
+    "responses_reasoning_summary": Feature(
+        "1.66.2",
+        "reasoning output items are typed with summary: [summary_text] from 1.66.2; 1.66.0 and "
+        "1.66.1 model them with content: [reasoning_summary] (types/responses in the wheels)",
+    ),
+    "responses_error_event": Feature(
+        "1.98.0",
+        "_streaming.py: up to 1.97.0 an SSE named `event: error` is wrapped as {data, event} "
+        "instead of parsed as a ResponseErrorEvent (read in the 1.97.0 and 1.98.0 wheels, run "
+        "against both)",
+    ),
+    "mcp": Feature(
+        "1.80.0",
+        "the mcp tool type and the mcp_list_tools / mcp_call / mcp_approval_request output "
+        "items first ship in the 1.80.0 wheel (types/responses/tool.py, response_output_item.py)",
+    ),
+    "reasoning_effort": Feature(
+        "1.58.0",
+        "chat.completions.create(reasoning_effort=...) and the developer message type first "
+        "ship in the 1.58.0 wheel (absent from 1.57.4)",
+    ),
+    "chat_stream_helper": Feature(
+        "1.92.0",
+        "client.chat.completions.stream(): under client.beta until 1.91.0, on client.chat from "
+        "1.92.0 (resources/chat/completions/completions.py in the released wheels); it drops "
+        "Azure's object \"\" filter chunks from 1.74.0 (sdk-behavior.md §2.8)",
+    ),
+    "embeddings_base64_default": Feature(
+        "1.62.0",
+        "sdk-behavior.md §7; released wheels: up to 1.61.1 only when numpy is installed",
+    ),
 }
 
 

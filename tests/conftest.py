@@ -8,6 +8,7 @@ with ``monkeypatch`` applied to ``openai`` before ``suite.run``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Callable
@@ -18,8 +19,17 @@ from typing import Any
 # Imported once here so that in-process suite runs (pytester restores sys.modules after each)
 # do not import the SDK and azure-identity again every time.
 import azure.identity  # noqa: F401
-import openai  # noqa: F401
+import openai
+import openai.resources.chat  # patched by mutants: must outlive each inner run
+import openai.resources.embeddings  # noqa: F401
 import pytest
+
+# httpx2 imports httpcore2 only when its first transport is built. Imported inside an in-process
+# run it would be dropped afterwards and imported anew by the next run, whose transport errors
+# (new classes) httpx2 then no longer maps: ReadError escapes the SDK. (openai < 3.0 uses httpx,
+# which imports httpcore eagerly.)
+with contextlib.suppress(ImportError):
+    import httpcore2  # noqa: F401
 
 from conformance import paths
 from conformance.registry import Verdict

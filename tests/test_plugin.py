@@ -74,7 +74,7 @@ def test_a_passing_check_and_its_report(pytester):
 
 
 def test_missing_cassette_is_an_error_naming_the_record_command(pytester):
-    result, data = run(pytester, CHAT)
+    _result, data = run(pytester, CHAT)
     verdict, message = verdicts(data)["chat.plugin-probe"]
     assert verdict == "error"
     assert "cassette not found" in message and "probe.yaml" in message
@@ -92,7 +92,7 @@ def test_an_unused_interaction_fails_the_check(pytester):
 
 def test_a_miss_fails_the_check_whatever_the_sdk_raised(pytester):
     write_cassette(pytester, "chat/probe.yaml", messages=[{"role": "user", "content": "other"}])
-    result, data = run(pytester, CHAT)
+    _result, data = run(pytester, CHAT)
     verdict, message = verdicts(data)["chat.plugin-probe"]
     assert verdict == "fail"
     assert "matched no unplayed recorded interaction" in message
@@ -115,7 +115,7 @@ def test_an_sdk_exception_is_a_fail_and_a_check_bug_is_an_error(pytester):
     def check_bug(wire):
         {}["missing"]
     """
-    result, data = run(pytester, source)
+    _result, data = run(pytester, source)
     found = verdicts(data)
     assert found["chat.sdk-raises"][0] == "fail"
     assert found["chat.sdk-raises"][1].startswith("the SDK raised ")
@@ -142,7 +142,7 @@ def test_unsupported_and_skipped_are_pytest_skips_with_distinct_verdicts(pyteste
 
 
 def test_a_failed_expectation_is_a_fail_with_its_message(pytester):
-    result, data = run(pytester, """
+    _result, data = run(pytester, """
     @check("chat.expectation", doc="d", claim="c", cassette=None)
     def expectation(wire):
         expect(1 == 2, "one is not two")
@@ -151,7 +151,7 @@ def test_a_failed_expectation_is_a_fail_with_its_message(pytester):
 
 
 def test_secrets_do_not_reach_the_report(pytester):
-    result, data = run(pytester, """
+    _result, data = run(pytester, """
     from conformance.sdk import TEST_API_KEY
 
     @check("auth.leaky", doc="d", claim="c", cassette=None)
@@ -210,7 +210,7 @@ def test_selection_by_feature_and_id(pytester):
 def test_invalid_check_ids_are_refused_at_import():
     from conformance.registry import check
 
-    with pytest.raises(ValueError, match="<feature>.<name>"):
+    with pytest.raises(ValueError, match=r"<feature>\.<name>"):
         check("nonsense.thing", doc="d", claim="c")
-    with pytest.raises(ValueError, match="<feature>.<name>"):
+    with pytest.raises(ValueError, match=r"<feature>\.<name>"):
         check("chat", doc="d", claim="c")

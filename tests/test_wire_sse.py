@@ -32,7 +32,7 @@ def test_chunking_round_trips_through_its_name(text):
 
 @pytest.mark.parametrize("text", ["", "random", "random:x", "fixed:0", "bytes:3", "event:1"])
 def test_bad_chunking_is_a_clear_error(text):
-    with pytest.raises(ValueError, match="event, whole, random:SEED or fixed:BYTES|at least 1"):
+    with pytest.raises(ValueError, match=r"event, whole, random:SEED or fixed:BYTES|at least 1"):
         Chunking.parse(text)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from . import Findings, Violation, describe, is_count, is_int, is_object, rule
+from . import usage as usage_module
 from .content_filter import check_prompt_results, check_results
+from .usage import Vocabulary
 
 OBJECT = rule("chat.object", 'object is "chat.completion"', "wire §6.1")
 ID = rule("chat.id", "id is a non-empty string", "wire §6.1")
@@ -128,38 +129,9 @@ def _is_tool_call(call: Any) -> bool:
             and isinstance(function.get("arguments"), str))
 
 
+CHAT_USAGE = Vocabulary("prompt_tokens", "completion_tokens", USAGE, USAGE_TOTAL, USAGE_DETAILS)
+
+
 def check_usage(found: Findings, usage: Any, path: str) -> None:
     """Chat usage (wire §6.4): counts, their sum, and the detail objects."""
-    names = ("prompt_tokens", "completion_tokens", "total_tokens")
-    if not found.require(is_object(usage) and all(is_count(usage.get(n)) for n in names), USAGE,
-                         path, f"expected non-negative integer {', '.join(names)}, got "
-                         f"{describe(usage)}"):
-        return
-    found.require(
-        usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"],
-        USAGE_TOTAL,
-        f"{path}.total_tokens",
-        f"{usage['total_tokens']} != prompt_tokens {usage['prompt_tokens']} + completion_tokens "
-        f"{usage['completion_tokens']}",
-    )
-    _check_details(found, usage, "completion_tokens_details", "reasoning_tokens",
-                   "completion_tokens", path)
-    _check_details(found, usage, "prompt_tokens_details", "cached_tokens", "prompt_tokens", path)
-
-
-def _check_details(
-    found: Findings, usage: Mapping[str, Any], name: str, bounded: str, bound: str, path: str
-) -> None:
-    details = usage.get(name)
-    if details is None:
-        return
-    where = f"{path}.{name}"
-    if not found.require(
-        is_object(details) and all(v is None or is_count(v) for v in details.values()),
-        USAGE_DETAILS, where, f"expected null or non-negative integers, got {describe(details)}",
-    ):
-        return
-    value = details.get(bounded)
-    if value is not None:
-        found.require(value <= usage[bound], USAGE_DETAILS, f"{where}.{bounded}",
-                      f"{bounded} {value} exceeds {bound} {usage[bound]}")
+    usage_module.check_usage(found, usage, path, CHAT_USAGE)

@@ -9,6 +9,7 @@ from conformance.harness import Wire
 from conformance.registry import Observations, check, expect
 from conformance.sdk import Sdk
 
+from ._judge import conforms, sent_as_given, sole_json_post
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
 
 CASSETTE = "chat/completion.yaml"
@@ -31,25 +32,8 @@ def _create(sdk: Sdk) -> Any:
 )
 def request_shape(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     _create(sdk)
-    expect(len(wire.requests) == 1, f"expected 1 request, saw {len(wire.requests)}")
-    request = wire.requests[0]
-    observe("request", f"{request.method} {request.target}")
-    body = request.json()
-    observe("body_fields", sorted(body))
-    expect(request.method == "POST", f"expected POST, got {request.method}")
-    expect(request.path == "/openai/v1/chat/completions",
-           f"expected path /openai/v1/chat/completions, got {request.path}")
-    expect("api-version" not in request.query, f"unexpected api-version query: {request.query}")
-    expect(request.header("content-type") == "application/json",
-           f"expected Content-Type application/json, got {request.header('content-type')}")
-    expect(body.get("model") == DEPLOYMENT,
-           f"model should be the deployment name {DEPLOYMENT!r}, got {body.get('model')!r}")
-    expect(body.get("messages") == CHAT_MESSAGES,
-           f"messages were not sent as given: {body.get('messages')!r}")
-    expect(body.get("max_tokens") == 100, f"max_tokens should be 100, got "
-           f"{body.get('max_tokens')!r}")
-    extra = sorted(set(body) - {"model", "messages", "max_tokens"})
-    expect(not extra, f"the SDK added fields the caller did not pass: {extra}")
+    _, body = sole_json_post(wire, observe, "chat/completions")
+    sent_as_given(body, {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100})
 
 
 @check(
@@ -65,8 +49,7 @@ def response_contract(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     completion = _create(sdk)
     body = wire.response_json()
     violations = contract.validate_completion(body)
-    observe("violations", [str(v) for v in violations])
-    expect(not violations, "the response breaks the contract:\n" + "\n".join(map(str, violations)))
+    conforms(violations, observe, "the response")
     observe("model", body["model"])
     observe("finish_reasons", [c["finish_reason"] for c in body["choices"]])
     expect(completion.id == body["id"], f"SDK id {completion.id!r} != wire {body['id']!r}")
