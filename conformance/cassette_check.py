@@ -13,8 +13,9 @@ A cassette built to misbehave (fault injection) says so in its metadata, ``viola
 ids]``: those findings are expected and dropped, and a listed rule nothing breaks is a finding.
 
 The cassettes are the user's own recordings, so the reader is lenient where the recorder was
-free: ``body: {string: ...}`` or ``parsed_body`` (pydantic-ai's serializer), gzip or deflate
-bodies kept as ``!!binary``, header names in any case.
+free: ``body: {string: ...}`` or ``parsed_body`` (pydantic-ai's serializer), gzip, deflate or
+brotli bodies kept as ``!!binary`` (decoded with vcrpy's own decompressors), header names in
+any case.
 
 Validators are looked up when an interaction needs them, so a contract module that does not
 exist (yet) only leaves its operation unjudged.
@@ -22,15 +23,15 @@ exist (yet) only leaves its operation unjudged.
 
 from __future__ import annotations
 
-import gzip
 import importlib
 import inspect
 import json
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from vcr.filters import AVAILABLE_DECOMPRESSORS
 
 from .contract import Rule, Violation, describe
 from .wire import (
@@ -174,46 +175,36 @@ def _header(headers: Any, name: str) -> str | None:
 
 
 def _decompress(raw: bytes, encoding: str | None) -> bytes:
-    """Undo a content-encoding vcrpy kept (``decode_compressed_response`` off)."""
+    """Undo a content-encoding vcrpy kept (``decode_compressed_response`` off), with vcrpy's
+    own decompressors (gzip, deflate, and br when brotli is installed), plus zstd when
+    ``zstandard`` is installed (vcrpy has none)."""
     codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip()]
     for coding in reversed(codings):
-        if coding == "identity":
-            continue
-        try:
-            if coding in ("gzip", "x-gzip"):
-                raw = gzip.decompress(raw)
-            elif coding == "deflate":
-                try:
-                    raw = zlib.decompress(raw)
-                except zlib.error:
-                    raw = zlib.decompress(raw, -zlib.MAX_WBITS)  # raw deflate, no zlib header
-            else:
-                raw = _optional_codec(coding, raw)
-        except (OSError, EOFError, zlib.error) as exc:
+        if coding == "identity" or _looks_decoded(raw):
             # Some recorders decode the body but keep the header: accept it if it reads.
-            if _looks_decoded(raw):
-                return raw
-            raise Undecodable(f"the body does not decompress as {coding}: {exc}") from None
+            continue
+        decompress = AVAILABLE_DECOMPRESSORS.get("gzip" if coding == "x-gzip" else coding)
+        if decompress is None and coding == "zstd":
+            decompress = _zstd()
+        if decompress is None:
+            raise Undecodable(
+                f"content-encoding {coding!r} cannot be decoded here"
+                + {"br": " (install brotli)", "zstd": " (install zstandard)"}.get(coding, "")
+                + "; record with vcrpy's decode_compressed_response=True"
+            )
+        decoded = bytes(decompress(raw))
+        if decoded == raw:  # vcrpy's decompressors hand back what they cannot decompress
+            raise Undecodable(f"the body does not decompress as {coding}")
+        raw = decoded
     return raw
 
 
-def _optional_codec(coding: str, raw: bytes) -> bytes:
-    modules = {"br": ("brotli", "brotlicffi"), "zstd": ("compression.zstd", "zstandard")}
-    if _looks_decoded(raw):
-        return raw
-    for name in modules.get(coding, ()):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if name == "zstandard":
-            return bytes(module.ZstdDecompressor().decompress(raw))
-        return bytes(module.decompress(raw))
-    raise Undecodable(
-        f"content-encoding {coding!r} cannot be decoded here"
-        + (f" (install {modules[coding][0]})" if coding in modules else "")
-        + "; record with vcrpy's decode_compressed_response=True"
-    )
+def _zstd() -> Any:
+    try:
+        import zstandard  # type: ignore[import-not-found]  # optional
+    except ImportError:
+        return None
+    return zstandard.ZstdDecompressor().decompress
 
 
 def _looks_decoded(raw: bytes) -> bool:

@@ -340,7 +340,7 @@ def chat_async_filter(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     observe("shape", _collapse(summary.kinds))
     observe("check_offsets", _annotation_checks(summary))
     conforms(validate_chat_stream(events, include_usage=False), observe,
-           "the asynchronous-filter stream")
+             "the asynchronous-filter stream")
     expect(summary.annotations, "the stream has no annotation-only chunk: this cassette is not "
            "an asynchronous-filter stream")
     _same_chunks(chunks, summary)
@@ -406,7 +406,7 @@ def chat_async_filter_blocked(wire: Wire, sdk: Sdk, observe: Observations) -> No
     wire_choice = summary.choice(0)
     observe("shape", _collapse(summary.kinds))
     conforms(validate_chat_stream(events, include_usage=False), observe,
-           "the blocked stream")
+             "the blocked stream")
     expect(wire_choice.blocked, "no annotation chunk blocks the completion: this cassette is not "
            "a blocked asynchronous-filter stream")
     _same_chunks(chunks, summary)
@@ -491,7 +491,7 @@ def chat_tool_call_deltas(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     events = _events(wire)
     summary = summarize(events)
     conforms(validate_chat_stream(events, include_usage=False), observe,
-           "the tool-call stream")
+             "the tool-call stream")
     wire_calls = summary.choice(0).tool_calls
     observe("tool_calls", {str(i): {"id": c.id, "name": c.name, "arguments": c.arguments,
                                     "fragments": c.fragments} for i, c in wire_calls.items()})
