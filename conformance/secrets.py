@@ -17,7 +17,8 @@ PLACEHOLDER_HOST = "RESOURCE"
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # A JWT: three base64url segments, the first two JSON objects ("eyJ" is '{"').
     (re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"), "<jwt>"),
-    (re.compile(r"(?i)\b(bearer)\s+(?!<)[^\s\"',;]+"), r"\1 <redacted>"),
+    # A bearer credential: long enough to be one (prose such as "a bearer token" is left be).
+    (re.compile(r"(?i)\b(bearer)\s+(?!<)[A-Za-z0-9._~+/=-]{8,}"), r"\1 <redacted>"),
     (re.compile(r"(?i)\b(api-key[\"']?\s*[:=]\s*[\"']?)(?!<)[^\s\"',;]+"), r"\1<redacted>"),
     (
         re.compile(

@@ -23,6 +23,7 @@ JWT = "eyJhbGciOiJSUzI1NiJ9.eyJ0aWQiOiIwMDAwIn0.c2lnbmF0dXJl"
         ('"tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47"', '"tenant_id": "<tenant>"'),
         ("https://RESOURCE.openai.azure.com/", "https://RESOURCE.openai.azure.com/"),
         ("Bearer <redacted>", "Bearer <redacted>"),
+        ("a bad bearer token", "a bad bearer token"),
     ],
 )
 def test_patterns(text, expected):

@@ -1,0 +1,42 @@
+"""The packaged cassettes: provenance on every one, and nothing secret in any."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conformance import paths
+from conformance.secrets import Scrubber
+from conformance.wire import Cassette, iter_cassette_files
+
+CASSETTES = sorted(iter_cassette_files([paths.cassette_root()]))
+HOST = re.compile(r"https?://([^/\s'\"]+)")
+CREDENTIAL_HEADERS = {"authorization", "api-key", "cookie", "set-cookie",
+                      "ocp-apim-subscription-key"}
+
+
+def test_there_are_cassettes():
+    assert len(CASSETTES) > 20
+
+
+@pytest.mark.parametrize("path", CASSETTES, ids=lambda p: str(p.relative_to(paths.cassette_root())))
+def test_provenance_is_declared(path):
+    cassette = Cassette.load(path)
+    assert cassette.provenance in ("recorded", "constructed")
+    if cassette.provenance == "constructed":
+        assert cassette.metadata.get("sources"), "a constructed cassette names its sources"
+
+
+@pytest.mark.parametrize("path", CASSETTES, ids=lambda p: str(p.relative_to(paths.cassette_root())))
+def test_nothing_secret_lands(path):
+    text = path.read_text()
+    # Anything the scrubber would change (bearer values, JWTs, resource hostnames, tenants).
+    assert Scrubber().text(text) == text
+    for interaction in Cassette.load(path).interactions:
+        sent = {k.lower() for k in interaction.request.headers}
+        assert not sent & CREDENTIAL_HEADERS, f"credential header in a request: {sent}"
+        received = {k.lower() for k in interaction.response.get("headers", {})}
+        assert not received & CREDENTIAL_HEADERS
+        for host in HOST.findall(interaction.request.uri):
+            assert host == "RESOURCE.openai.azure.com", host
