@@ -126,6 +126,21 @@ class Change:
 
 _BAD = ("fail", "error")
 
+# Observation keys whose values differ from run to run by design: retry delays carry the
+# SDK's random jitter (their bounds are judged by the checks), and the policy model's
+# prediction for an HTTP-date hint moves with the clock. A diff must not see them.
+VOLATILE = frozenset({"delays_s", "fraction_of_base", "predicted"})
+
+
+def normalise(value: Any) -> Any:
+    """``value`` with every :data:`VOLATILE` key's value replaced, at any depth: the one
+    normaliser applied before two runs' observations are compared."""
+    if isinstance(value, dict):
+        return {k: "<volatile>" if k in VOLATILE else normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalise(v) for v in value]
+    return value
+
 
 def compare(baseline: Results, candidate: Results) -> list[Change]:
     """What changed from ``baseline`` to ``candidate``, per check id.
@@ -155,9 +170,10 @@ def compare(baseline: Results, candidate: Results) -> list[Change]:
             else:
                 kind = "verdict"
             changes.append(Change(check_id, kind, was, now, new.message))
-        elif old.observations != new.observations:
-            keys = sorted(k for k in old.observations.keys() | new.observations.keys()
-                          if old.observations.get(k) != new.observations.get(k))
+        elif normalise(old.observations) != normalise(new.observations):
+            before_obs, after_obs = normalise(old.observations), normalise(new.observations)
+            keys = sorted(k for k in before_obs.keys() | after_obs.keys()
+                          if before_obs.get(k) != after_obs.get(k))
             changes.append(Change(check_id, "observations", was, now,
                                   "changed: " + ", ".join(keys)))
     return changes

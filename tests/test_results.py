@@ -93,3 +93,14 @@ def test_the_table_groups_by_feature_in_the_documented_order():
     assert lines[3].split()[:2] == ["chat", "chat.a"]
     assert lines[4].split()[:1] == ["chat.b"]
     assert lines[-1] == "3 checks: 2 pass, 1 fail"
+
+
+def test_jittered_delays_are_not_a_behaviour_change():
+    scenario = {"scenario": "persistent 500", "attempts": 3}
+    base = results("1", **{"retries.a": ("pass", {"scenarios": [dict(scenario,
+                                                                      delays_s=[0.41, 0.8])]})})
+    cand = results("1", **{"retries.a": ("pass", {"scenarios": [dict(scenario,
+                                                                      delays_s=[0.49, 0.9])]})})
+    assert compare(base, cand) == []
+    cand.checks[0].observations["scenarios"][0]["attempts"] = 4
+    assert [c.kind for c in compare(base, cand)] == ["observations"]

@@ -191,7 +191,7 @@ class Ledger:
             "retry_counts": run.retry_counts,
             "delays_s": [round(d, 4) for d in run.observed.delays],
             "outcome": run.observed.outcome[0],
-            "model": verdict.actual.describe(),
+            "predicted": verdict.actual.describe(),
             "matched": verdict.matched or "neither",
             **extra,
         }
