@@ -12,6 +12,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
+# Sessions use the interpreter nox runs under (python3 via dev.py): nothing to download.
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["tests", "conformance"]
 
@@ -44,7 +45,7 @@ def _split_pins(posargs: list[str]) -> tuple[str, list[str]]:
     return (pins[0] if pins else SDK_DEFAULT), rest
 
 
-@nox.session(python="3.11")
+@nox.session
 def tests(session: nox.Session) -> None:
     """The suite's own tests (pytest args after --; an openai==X pin is honoured too)."""
     pin, args = _split_pins(session.posargs)
@@ -53,7 +54,7 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *args)
 
 
-@nox.session(python="3.11")
+@nox.session
 def conformance(session: nox.Session) -> None:
     """The offline conformance run. ``-- openai==2.54.0`` picks the SDK; other args go to
     ``aoai-conformance run``."""
@@ -62,7 +63,7 @@ def conformance(session: nox.Session) -> None:
     session.run("aoai-conformance", "run", *args)
 
 
-@nox.session(python="3.11", default=False)
+@nox.session(default=False)
 @nox.parametrize("sdk", SDK_MATRIX, ids=[f"openai-{v}" for v in SDK_MATRIX])
 def matrix(session: nox.Session, sdk: str) -> None:
     """The conformance run under each SDK of the matrix (on demand; results per version)."""
@@ -71,7 +72,7 @@ def matrix(session: nox.Session, sdk: str) -> None:
                 *session.posargs, success_codes=[0, 1])
 
 
-@nox.session(python="3.11", default=False)
+@nox.session(default=False)
 def gate(session: nox.Session) -> None:
     """Gate an SDK upgrade: ``nox -s gate -- openai==BASELINE openai==CANDIDATE`` runs the
     offline conformance under both and fails on a regression (``aoai-conformance diff``)."""
@@ -87,7 +88,7 @@ def gate(session: nox.Session) -> None:
     session.run("aoai-conformance", "diff", *reports)
 
 
-@nox.session(python="3.11")
+@nox.session
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict on conformance/."""
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "lint"),
@@ -96,7 +97,7 @@ def lint(session: nox.Session) -> None:
     session.run("mypy")
 
 
-@nox.session(python="3.11", default=False)
+@nox.session(default=False)
 def fuzz(session: nox.Session) -> None:
     """The retry-policy fuzzers with the deep hypothesis profile (on demand, minutes)."""
     pin, args = _split_pins(session.posargs)
@@ -106,7 +107,7 @@ def fuzz(session: nox.Session) -> None:
                 env={"HYPOTHESIS_PROFILE": "deep"})
 
 
-@nox.session(python="3.11", default=False)
+@nox.session(default=False)
 def cassettes(session: nox.Session) -> None:
     """The cassettes conform to the contract and the constructed ones match their builders."""
     session.install("-e", ".", *_sdk_requirements(SDK_DEFAULT))
