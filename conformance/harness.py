@@ -38,7 +38,6 @@ class Wire:
     """The wire as one check sees it: the shared server, this check's responder and log."""
 
     server: WireServer
-    cassette: Cassette | None = None
     replay: Replay | None = None
     forward: Forward | None = None
 
@@ -58,7 +57,7 @@ class Wire:
             ) from None
         replay = Replay(cassette, chunking)
         server.use(replay)
-        return cls(server, cassette, replay)
+        return cls(server, replay)
 
     @classmethod
     def forwarding(cls, server: WireServer, forward: Forward) -> Wire:
@@ -80,6 +79,11 @@ class Wire:
                 "endpoint": "https://RESOURCE.openai.azure.com/openai/v1/",
             },
         )
+
+    @property
+    def cassette(self) -> Cassette | None:
+        """The cassette being replayed, if any."""
+        return self.replay.cassette if self.replay is not None else None
 
     @property
     def base_url(self) -> str:

@@ -172,3 +172,15 @@ def token_once_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
 def conflict_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     """409 is not retried: the SDK now follows the doc's list."""
     never_retries(409)(monkeypatch)
+
+
+def assert_caught(suite: Any, monkeypatch: pytest.MonkeyPatch, mutant: Mutant,
+                  failing: list[str], phrase: str) -> None:
+    """Under ``mutant``, every check in ``failing`` fails, the first saying ``phrase``."""
+    from conformance.registry import Verdict
+
+    mutant(monkeypatch)
+    run = suite.run(*failing)
+    for check_id in failing:
+        assert run.verdict(check_id) is Verdict.FAIL, (check_id, run.message(check_id))
+    assert phrase in run.message(failing[0])
