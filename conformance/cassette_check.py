@@ -31,23 +31,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vcr.filters import AVAILABLE_DECOMPRESSORS
-
 from .contract import Rule, Violation, describe
 from .wire import (
     Cassette,
     CassetteError,
-    CassetteNotFound,
     Interaction,
     is_event_stream,
     iter_cassette_files,
     parse_events,
+    validation,
 )
+from .wire.validation import Undecodable, decode_body, header_value
 
 # What the cassette reader itself can find wrong, besides the contract's own rules.
 JSON_BODY = "cassette.json-body"
 STREAM_FRAMING = "cassette.stream-framing"
-UNDECODABLE = "cassette.undecodable-body"
+UNDECODABLE = validation.UNDECODABLE
 VALIDATOR_ERROR = "cassette.validator-error"
 EXPECTED = "cassette.expected-violation"
 RULES: dict[str, Rule] = {
@@ -66,6 +65,20 @@ RULES: dict[str, Rule] = {
              "a cassette whose metadata lists rules it breaks on purpose (violates: [...], for "
              "fault injection) breaks each of them",
              "this project (constructed cassettes)"),
+        Rule(validation.STRUCTURE,
+             "an interaction has vcrpy's shape: request (method, uri, body, headers) and "
+             "response (status code and message, headers, body string) of the right types",
+             "vcrpy cassette format"),
+        Rule(validation.HEADER,
+             "response header names are HTTP tokens; header values and the reason phrase are "
+             "latin-1 text without CR, LF or other control characters (replay writes them on "
+             "the wire)", "RFC 9110 §5.1, §5.5; RFC 9112 §4"),
+        Rule(validation.STATUS, "the response status is an integer from 100 to 599",
+             "RFC 9110 §15"),
+        Rule(validation.SIZE,
+             f"bodies hold at most {validation.MAX_BODY_BYTES:,} bytes (decoded too) and a "
+             f"response's headers {validation.MAX_HEADER_BYTES:,}; a cassette at most "
+             f"{validation.MAX_INTERACTIONS:,} interactions", "this project (resource limits)"),
         Rule(VALIDATOR_ERROR,
              "a validator raised instead of judging; not a contract rule: a bug to report",
              "this project"),
@@ -107,117 +120,19 @@ class CassetteResult:
     findings: list[Finding] = field(default_factory=list)
     checked: int = 0
     skipped: int = 0
-    error: str | None = None
-    note: str | None = None  # a file a folder search found that is not a cassette
+    error: str | None = None  # "FILE: why it could not be read"
 
 
 # -- reading what the recorder wrote ----------------------------------------------------------
 
 
-def load(path: str | Path) -> Cassette:
-    """Load a cassette with vcrpy; if vcrpy refuses it because bodies were stored as
-    ``parsed_body`` (pydantic-ai's JSON body serializer), convert them back and retry."""
-    try:
-        return Cassette.load(path)
-    except CassetteNotFound:
-        raise
-    except CassetteError as first:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            raise first from None
-        if "parsed_body" not in text:
-            raise
-        return _load_parsed_bodies(Path(path), text, first)
-
-
-def _load_parsed_bodies(path: Path, text: str, first: CassetteError) -> Cassette:
-    from vcr.persisters.filesystem import FilesystemPersister
-    from vcr.serializers import yamlserializer
-
-    class ParsedBodies:
-        @staticmethod
-        def deserialize(cassette_string: str) -> Any:
-            data = yamlserializer.deserialize(cassette_string)
-            for interaction in data.get("interactions", []) if isinstance(data, dict) else []:
-                for kind in ("request", "response"):
-                    part = interaction.get(kind)
-                    if isinstance(part, dict) and "parsed_body" in part:
-                        dumped = json.dumps(part.pop("parsed_body"))
-                        part["body"] = {"string": dumped} if kind == "response" else dumped
-            return data
-
-    try:
-        requests, responses, *rest = FilesystemPersister.load_cassette(path, ParsedBodies)
-        interactions = [Interaction(q, r) for q, r in zip(requests, responses, strict=True)]
-        for item in interactions:
-            item.status  # noqa: B018  # fail here, on a malformed status
-    except Exception:  # vcrpy raises ValueError, YAMLError, KeyError, TypeError...
-        raise first from None
-    metadata = rest[0] if rest and isinstance(rest[0], dict) else {}
-    return Cassette(path, interactions, metadata)
-
-
-class Undecodable(Exception):
-    pass
-
-
 def _header(headers: Any, name: str) -> str | None:
-    """A header from a vcrpy header mapping (lists of values, any case)."""
-    for key, value in (headers or {}).items():
-        if str(key).lower() == name:
-            if isinstance(value, (list, tuple)):
-                value = value[0] if value else None
-            if isinstance(value, bytes):
-                value = value.decode("latin-1")
-            return None if value is None else str(value)
-    return None
-
-
-def _decompress(raw: bytes, encoding: str | None) -> bytes:
-    """Undo a content-encoding vcrpy kept (``decode_compressed_response`` off), with vcrpy's
-    own decompressors (gzip, deflate, and br when brotli is installed), plus zstd when
-    ``zstandard`` is installed (vcrpy has none)."""
-    codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip()]
-    for coding in reversed(codings):
-        if coding == "identity" or _looks_decoded(raw):
-            # Some recorders decode the body but keep the header: accept it if it reads.
-            continue
-        decompress = AVAILABLE_DECOMPRESSORS.get("gzip" if coding == "x-gzip" else coding)
-        if decompress is None and coding == "zstd":
-            decompress = _zstd()
-        if decompress is None:
-            raise Undecodable(
-                f"content-encoding {coding!r} cannot be decoded here"
-                + {"br": " (install brotli)", "zstd": " (install zstandard)"}.get(coding, "")
-                + "; record with vcrpy's decode_compressed_response=True"
-            )
-        decoded = bytes(decompress(raw))
-        if decoded == raw:  # vcrpy's decompressors hand back what they cannot decompress
-            raise Undecodable(f"the body does not decompress as {coding}")
-        raw = decoded
-    return raw
-
-
-def _zstd() -> Any:
-    try:
-        import zstandard  # type: ignore[import-not-found]  # optional
-    except ImportError:
-        return None
-    return zstandard.ZstdDecompressor().decompress
-
-
-def _looks_decoded(raw: bytes) -> bool:
-    head = raw.lstrip()[:6]
-    return head[:1] in (b"{", b"[") or head.startswith((b"data:", b"event:", b":"))
+    return header_value(headers if isinstance(headers, dict) else {}, name)
 
 
 def response_bytes(interaction: Interaction) -> bytes:
-    """The response body as the client read it: decompressed, ``parsed_body`` dumped."""
-    body = interaction.response.get("body") or {}
-    if isinstance(body, dict) and "parsed_body" in body:
-        return json.dumps(body["parsed_body"]).encode()
-    return _decompress(interaction.body, _header(interaction.response.get("headers"),
+    """The response body as the client read it (and replay serves it): decompressed."""
+    return decode_body(interaction.body, _header(interaction.response.get("headers"),
                                                  "content-encoding"))
 
 
@@ -229,7 +144,8 @@ def request_json(interaction: Interaction) -> Any:
     if isinstance(raw, str):
         raw = raw.encode("utf-8")
     try:
-        raw = _decompress(bytes(raw), _header(interaction.request.headers, "content-encoding"))
+        raw = decode_body(bytes(raw), _header(dict(interaction.request.headers),
+                                              "content-encoding"))
         return json.loads(raw)
     except (Undecodable, ValueError, TypeError):
         return None
@@ -390,18 +306,23 @@ def _message(violation: Violation) -> str:
 
 def check_cassette(path: str | Path) -> list[Finding]:
     """Every finding in one cassette file. Raises :class:`CassetteError` if it cannot be read."""
-    return _check(load(path), str(path)).findings
+    return _check(Cassette.read(path), str(path)).findings
 
 
 def _check(cassette: Cassette, display: str) -> CassetteResult:
     result = CassetteResult(cassette.path)
     declared = cassette.metadata.get("violates") or []
     expected = {str(r) for r in declared} if isinstance(declared, list) else set()
-    for index, interaction in enumerate(cassette.interactions):
+    for index, interaction in cassette.numbered():
         try:
             violations = validate_interaction(interaction)
         except Undecodable as exc:
             result.findings.append(Finding(display, index, UNDECODABLE, str(exc)))
+            result.checked += 1
+            continue
+        except Exception as exc:  # a bug here must not hide the other interactions' findings
+            result.findings.append(Finding(display, index, VALIDATOR_ERROR,
+                                           f"judging raised {type(exc).__name__}: {exc}"))
             result.checked += 1
             continue
         if violations is None:
@@ -415,32 +336,46 @@ def _check(cassette: Cassette, display: str) -> CassetteResult:
         result.findings.extend(
             Finding(display, None, EXPECTED, f"metadata says the cassette breaks {rule}; "
                     "no interaction does") for rule in sorted(expected - seen))
+    # A defect is never excused by `violates`: replay refuses the cassette whatever it says.
+    defects = [Finding(display, d.index, d.kind, d.message) for d in cassette.defects]
+    result.findings = sorted(defects + result.findings,
+                             key=lambda f: -1 if f.interaction is None else f.interaction)
+    result.checked += len({d.index for d in cassette.defects if d.index is not None})
     return result
 
 
 def check_paths(paths: Iterable[str | Path]) -> Iterator[CassetteResult]:
     """A result for each cassette named by ``paths``; folders are searched for ``*.yaml`` and
-    ``*.yml``. A file that cannot be read, or a folder holding no cassette, is a result with
-    an ``error``; the others are still checked. YAML files a folder search finds that are not
-    cassettes (no ``interactions``) get a ``note`` instead."""
+    ``*.yml``. A file that cannot be read (missing, empty, not YAML, not a cassette, too
+    large), or a folder holding no cassette, is a result with an ``error``, whether it was
+    named alone or found in a folder; the other files are still checked."""
     for given in map(Path, paths):
-        files = list(iter_cassette_files([given]))
+        try:
+            files = list(iter_cassette_files([given]))
+        except OSError as exc:
+            yield CassetteResult(given, error=f"{given}: cannot list: {exc.strerror or exc}")
+            continue
         if given.is_dir() and not files:
-            yield CassetteResult(given, error=f"no cassette (*.yaml, *.yml) under {given}")
+            yield CassetteResult(given, error=f"{given}: no cassette (*.yaml, *.yml) in this "
+                                 "folder")
         for path in files:
-            try:
-                yield _check(load(path), str(path))
-            except CassetteError as exc:
-                if path != given and not _mentions_interactions(path):
-                    yield CassetteResult(path, note=f"{path} is not a cassette, skipped")
-                else:
-                    yield CassetteResult(path, error=str(exc))
-            except OSError as exc:  # a folder named *.yaml, a permission problem
-                yield CassetteResult(path, error=f"cannot read cassette {path}: {exc}")
+            yield check_file(path)
 
 
-def _mentions_interactions(path: Path) -> bool:
+def check_file(path: Path) -> CassetteResult:
+    """One file's result; whatever goes wrong is a result with an ``error``, never an
+    exception, so one bad file cannot stop the others being checked."""
     try:
-        return "interactions" in path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return True
+        cassette = Cassette.read(path)
+    except CassetteError as exc:
+        if exc.kind == "missing":
+            return CassetteResult(path, error=f"{path}: no such file")
+        return CassetteResult(path, error=str(exc) if str(exc).startswith(f"{path}: ")
+                              else f"{path}: {exc}")
+    except (OSError, MemoryError, RecursionError) as exc:
+        return CassetteResult(path, error=f"{path}: cannot read: {type(exc).__name__}: {exc}")
+    try:
+        return _check(cassette, str(path))
+    except (MemoryError, RecursionError) as exc:
+        return CassetteResult(path, error=f"{path}: could not be checked: "
+                              f"{type(exc).__name__} (resource limit)")

@@ -230,15 +230,13 @@ def diff(args: argparse.Namespace) -> int:
 def check_cassettes(args: argparse.Namespace) -> int:
     from .cassette_check import check_paths
 
-    files = checked = skipped = violations = 0
+    files = checked = skipped = violations = failed = 0
     unreadable = False
     for result in check_paths(args.paths):
-        if result.note is not None:
-            print(f"aoai-conformance: {result.note}", file=sys.stderr)
-            continue
         if result.error is not None:
-            print(f"aoai-conformance: {result.error}", file=sys.stderr)
+            print(result.error, file=sys.stderr)  # FILE: why it could not be read
             unreadable = True
+            failed += 1
             continue
         files += 1
         checked += result.checked
@@ -248,7 +246,8 @@ def check_cassettes(args: argparse.Namespace) -> int:
             violations += 0 if finding.fatal else 1
             unreadable = unreadable or finding.fatal
     print(f"aoai-conformance: {files} cassette(s), {checked} interaction(s) checked, {skipped} "
-          f"skipped, {violations} violation(s)", file=sys.stderr)
+          f"skipped, {violations} violation(s)"
+          + (f", {failed} file(s) could not be read" if failed else ""), file=sys.stderr)
     if unreadable:
         return EXIT_USAGE
     return EXIT_FAILED if violations else EXIT_OK

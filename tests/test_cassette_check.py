@@ -351,20 +351,49 @@ def test_missing_and_unreadable_files_are_exit_2_and_the_others_still_checked(tm
                  str(broken)])
     out, err = capsys.readouterr()
     assert code == 2
-    assert f"aoai-conformance: cassette not found: {tmp_path / 'missing.yaml'}" in err
-    assert f"aoai-conformance: cannot read cassette {garbage}" in err
+    assert f"{tmp_path / 'missing.yaml'}: no such file\n" in err
+    assert f"{garbage}: not YAML this project reads: " in err
     assert len(out.splitlines()) == 4  # the broken cassette's violations are all there
     assert "2 cassette(s), 4 interaction(s) checked" in err
+    assert "2 file(s) could not be read" in err
 
 
-def test_other_yaml_in_a_folder_is_skipped_but_named_files_must_be_cassettes(tmp_path, capsys):
-    save(tmp_path / "c.yaml", post(CHAT[0], CHAT[1], CHAT_BODY))
-    workflow = tmp_path / "ci.yml"
-    workflow.write_text("on: push\njobs: {}\n")
-    assert main(["check-cassettes", str(tmp_path)]) == 0
-    assert f"{workflow} is not a cassette, skipped" in capsys.readouterr().err
-    assert main(["check-cassettes", str(workflow)]) == 2
-    assert f"cannot read cassette {workflow}" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("", "empty file"),
+        ("  \n\n", "empty file"),
+        ("# only a comment\n", "empty YAML document"),
+        ("interactions: [ {", "not YAML this project reads"),
+        ("on: push\njobs: {}\n", "YAML, but not a vcrpy cassette (no 'interactions' list)"),
+        ("- 1\n- 2\n", "YAML, but not a vcrpy cassette"),
+        ("interactions: 3\n", "YAML, but not a vcrpy cassette"),
+        ("\xff\xfe", "not YAML (not UTF-8 text"),
+    ],
+)
+def test_unreadable_files_get_one_line_each_named_alone_or_in_a_folder(
+    tmp_path, capsys, content, reason
+):
+    folder = tmp_path / "folder"
+    save(folder / "a.yaml", post(CHAT[0], CHAT[1], CHAT_BODY))
+    bad = folder / "b.yml"
+    bad.write_bytes(content.encode("latin-1"))
+    save(folder / "c.yaml", post(CHAT[0], CHAT[1], CHAT_BODY))
+    for argv in ([str(bad)], [str(folder)]):
+        assert main(["check-cassettes", *argv]) == 2
+        err = capsys.readouterr().err
+        lines = err.splitlines()
+        assert f"{bad}: {reason}" in err, err
+        assert [line for line in lines if line.startswith(str(bad))] == [lines[0]]
+        assert "Traceback" not in err
+        assert "1 file(s) could not be read" in lines[-1]
+    assert "2 cassette(s), 2 interaction(s) checked" in lines[-1]  # the folder: both others
+
+
+def test_a_folder_named_like_a_cassette_is_a_line_not_a_traceback(tmp_path, capsys):
+    (tmp_path / "dir.yaml").mkdir()
+    assert main(["check-cassettes", str(tmp_path / "dir.yaml")]) == 2
+    assert "dir.yaml: no cassette (*.yaml, *.yml) in this folder" in capsys.readouterr().err
 
 
 def test_stored_responses_are_judged_and_other_calls_skipped(tmp_path, capsys):
@@ -385,7 +414,7 @@ def test_stored_responses_are_judged_and_other_calls_skipped(tmp_path, capsys):
 def test_a_folder_without_cassettes_is_exit_2(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["check-cassettes", str(tmp_path / "empty")]) == 2
-    assert "no cassette (*.yaml, *.yml) under" in capsys.readouterr().err
+    assert "empty: no cassette (*.yaml, *.yml) in this folder" in capsys.readouterr().err
 
 
 def test_no_path_is_a_usage_error(capsys):

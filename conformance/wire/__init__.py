@@ -1,8 +1,10 @@
 """The wire layer: loopback server, cassettes, replay, scripted faults and SSE framing. Imports
 nothing else from the project."""
 
+from . import safe_yaml, validation
 from .cassette import (
     Cassette,
+    CassetteDefect,
     CassetteError,
     CassetteNotFound,
     Interaction,
@@ -26,6 +28,7 @@ from .sse import Chunking, Event, is_event_stream, parse_events, split_events
 __all__ = [
     "Action",
     "Cassette",
+    "CassetteDefect",
     "CassetteError",
     "CassetteNotFound",
     "Chunking",
@@ -45,5 +48,7 @@ __all__ = [
     "iter_cassette_files",
     "make_interaction",
     "parse_events",
+    "safe_yaml",
     "split_events",
+    "validation",
 ]

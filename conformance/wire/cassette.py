@@ -13,19 +13,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from vcr.persisters.filesystem import CassetteNotFoundError, FilesystemPersister
+from vcr.persisters.filesystem import FilesystemPersister
 from vcr.request import Request
-from vcr.serializers import yamlserializer
+from vcr.serializers import compat, yamlserializer
+
+from . import safe_yaml, validation
 
 Provenance = Literal["recorded", "constructed"]
 
 
 class CassetteError(Exception):
-    """A cassette that cannot be used: missing, unreadable or malformed."""
+    """A cassette that cannot be used: missing, unreadable or malformed. ``kind`` is one of
+    missing, empty, not-yaml, not-a-cassette, too-large, too-complex, unreadable, defect."""
+
+    def __init__(self, message: str, kind: str = "unreadable") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class CassetteNotFound(CassetteError):
-    pass
+    def __init__(self, message: str, kind: str = "missing") -> None:
+        super().__init__(message, kind)
+
+
+class CassetteDefect(CassetteError):
+    """A readable cassette with interactions that must not be replayed (a header with CR/LF, a
+    status outside 100-599, a body that does not decode, ...)."""
+
+    def __init__(self, path: Path, defects: Sequence[validation.Defect]) -> None:
+        shown = [f"interaction {d.index}: {d.message} ({d.kind})" if d.index is not None
+                 else f"{d.message} ({d.kind})" for d in defects[:5]]
+        more = f"; and {len(defects) - 5} more" if len(defects) > 5 else ""
+        super().__init__(f"cassette {path} cannot be replayed: " + "; ".join(shown) + more,
+                         "defect")
+        self.defects = list(defects)
 
 
 @dataclass
@@ -87,25 +108,69 @@ class Cassette:
     path: Path
     interactions: list[Interaction]
     metadata: dict[str, Any] = field(default_factory=dict)
+    # From :meth:`read`: what made interactions unusable, and each kept interaction's index
+    # in the file (defective ones are left out of ``interactions``).
+    defects: list[validation.Defect] = field(default_factory=list)
+    numbers: list[int] = field(default_factory=list)
+
+    def numbered(self) -> list[tuple[int, Interaction]]:
+        """The interactions with their index in the file."""
+        if len(self.numbers) == len(self.interactions):
+            return list(zip(self.numbers, self.interactions, strict=True))
+        return list(enumerate(self.interactions))
 
     @classmethod
     def load(cls, path: str | Path) -> Cassette:
+        """Read and validate a cassette for use: :class:`CassetteNotFound`, or
+        :class:`CassetteError` naming the file and, for a defect, the interaction."""
+        cassette = cls.read(path)
+        if cassette.defects:
+            raise CassetteDefect(cassette.path, cassette.defects)
+        return cassette
+
+    @classmethod
+    def read(cls, path: str | Path) -> Cassette:
+        """Read a cassette, keeping the interactions that pass :mod:`.validation` and listing
+        the others in ``defects`` (for ``check-cassettes``, which reports them all). Raises
+        :class:`CassetteError` (``kind``: missing, empty, not-yaml, not-a-cassette,
+        too-large, ...) when the file as a whole cannot be read."""
         path = Path(path)
         try:
-            loaded = FilesystemPersister.load_cassette(path, yamlserializer)
-        except CassetteNotFoundError:
-            raise CassetteNotFound(f"cassette not found: {path}") from None
-        except Exception as exc:  # vcrpy raises ValueError, YAMLError, KeyError, TypeError...
-            raise CassetteError(f"cannot read cassette {path}: {exc}") from exc
-        requests, responses, *rest = loaded
-        metadata = rest[0] if rest and isinstance(rest[0], dict) else {}
-        try:
-            interactions = [Interaction(q, r) for q, r in zip(requests, responses, strict=True)]
-            for item in interactions:
-                item.status  # noqa: B018  # fail now, not during replay
-        except (KeyError, TypeError, ValueError) as exc:
-            raise CassetteError(f"malformed interaction in cassette {path}: {exc!r}") from exc
-        return cls(path, interactions, metadata)
+            data = safe_yaml.load_file(path)
+        except safe_yaml.YamlError as exc:
+            if exc.kind == "missing":
+                raise CassetteNotFound(f"cassette not found: {path}", "missing") from None
+            raise CassetteError(str(exc), exc.kind) from None
+        interactions = data.get("interactions") if isinstance(data, dict) else None
+        if not isinstance(interactions, list):
+            raise CassetteError(
+                f"{path}: YAML, but not a vcrpy cassette (no 'interactions' list)",
+                "not-a-cassette")
+        if len(interactions) > validation.MAX_INTERACTIONS:
+            raise CassetteError(
+                f"{path}: {len(interactions):,} interactions, more than the "
+                f"{validation.MAX_INTERACTIONS:,} this project reads from one cassette: refused",
+                "too-large")
+        metadata = data.get("metadata")
+        defects: list[validation.Defect] = []
+        if metadata is not None and not isinstance(metadata, dict):
+            defects.append(validation.Defect(None, validation.STRUCTURE,
+                                             "metadata is not a mapping"))
+        cassette = cls(path, [], metadata if isinstance(metadata, dict) else {})
+        for index, raw in enumerate(interactions):
+            found = validation.interaction_defects(index, validation.parsed_bodies(raw))
+            if found:
+                defects.extend(found)
+                continue
+            request = raw["request"]
+            cassette.interactions.append(Interaction(
+                Request(request["method"], request["uri"], request.get("body"),
+                        request.get("headers") or {}),
+                compat.convert_to_bytes(raw["response"]),
+            ))
+            cassette.numbers.append(index)
+        cassette.defects = defects
+        return cassette
 
     def save(self) -> None:
         FilesystemPersister.save_cassette(

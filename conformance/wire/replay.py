@@ -16,6 +16,7 @@ from vcr import matchers
 from .cassette import Cassette, Interaction
 from .server import Action, RecordedRequest, Reply
 from .sse import Chunking, is_event_stream
+from .validation import decode_body
 
 MATCHERS = (matchers.method, matchers.path, matchers.query, matchers.body)
 MISS_STATUS = 400  # a status no SDK retries, so one miss stays one request
@@ -75,11 +76,14 @@ class Replay:
         )
 
     def reply(self, interaction: Interaction) -> Reply:
+        # The body is served decoded, as check-cassettes judged it: the content-encoding
+        # described the recorded transfer, not this one.
+        body = decode_body(interaction.body, interaction.header("content-encoding"))
+        headers = [(k, v) for k, v in interaction.headers if k.lower() != "content-encoding"]
         if is_event_stream(interaction.header("content-type")):
-            return Reply(interaction.status, interaction.headers,
-                         chunks=self.chunking.split(interaction.body), reason=interaction.reason)
-        return Reply(interaction.status, interaction.headers, interaction.body,
-                     reason=interaction.reason)
+            return Reply(interaction.status, headers, chunks=self.chunking.split(body),
+                         reason=interaction.reason)
+        return Reply(interaction.status, headers, body, reason=interaction.reason)
 
     def _miss(self, request: RecordedRequest) -> Miss:
         incoming = request.as_vcr()
