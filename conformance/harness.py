@@ -18,11 +18,17 @@ from typing import Any
 from .registry import Check, CheckFailed, Unsupported, Verdict
 from .wire import Cassette, CassetteNotFound, Chunking, Exchange, RecordedRequest, Replay
 from .wire.proxy import Forward
-from .wire.server import Reply, Responder, WireServer
+from .wire.server import Fault, Reply, Responder, WireServer
 
 
 class ReplayMismatch(CheckFailed):
     """The SDK's requests and the cassette disagree: a miss or an unused interaction."""
+
+
+class HarnessFault(Exception):
+    """The harness side of the wire failed during a check (a cassette it could not serve, an
+    upstream that failed, timed out or redirected, a resource limit): the check is an
+    ``error`` whatever the SDK then did."""
 
 
 def record_command(check: Check, cassette_root: Path | None = None) -> str:
@@ -118,6 +124,10 @@ class Wire:
     def problems(self) -> list[str]:
         return self.replay.problems() if self.replay is not None else []
 
+    def faults(self) -> list[Fault]:
+        """The wire server's own failures during this check."""
+        return list(self.server.faults)
+
 
 # Exceptions raised inside these distributions are the SDK's behaviour, not the harness's.
 SDK_PACKAGES = ("openai", "httpx", "httpx2", "httpcore", "httpcore2", "h11", "anyio",
@@ -162,6 +172,8 @@ def classify(exc: BaseException | None, phase: str = "call") -> Outcome:
     name = type(exc).__name__
     if phase != "call":
         return Outcome(Verdict.ERROR, f"harness error during {phase}: {name}: {text}")
+    if isinstance(exc, HarnessFault):
+        return Outcome(Verdict.ERROR, text)
     if isinstance(exc, Unsupported):
         return Outcome(Verdict.UNSUPPORTED, text)
     if isinstance(exc, AssertionError):

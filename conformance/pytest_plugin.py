@@ -17,7 +17,7 @@ import pytest
 
 from . import paths
 from .clock import VirtualClock, virtual_clock
-from .harness import ReplayMismatch, Wire, classify
+from .harness import HarnessFault, ReplayMismatch, Wire, classify
 from .registry import REGISTRY, Check, Observations, Unsupported, Verdict, check_of
 from .results import CheckResult, Results
 from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
@@ -285,6 +285,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
 
 def _raise_mismatch(item: pytest.Function, cause: BaseException | None) -> None:
     wire = item.stash.get(_wire_key, None)
+    _raise_faults(wire, cause)
     if wire is not None and isinstance(cause, Unsupported) and not wire.requests:
         return  # declared unsupported before sending anything: nothing could be replayed
     problems = wire.problems() if wire is not None else []
@@ -298,6 +299,21 @@ def _raise_mismatch(item: pytest.Function, cause: BaseException | None) -> None:
     if cause is not None and not isinstance(cause, AssertionError):
         replay += f"\n(the SDK then raised {type(cause).__name__}: {cause})"
     raise ReplayMismatch(replay) from cause
+
+
+def _raise_faults(wire: Wire | None, cause: BaseException | None) -> None:
+    """The wire server's own failures make the check an error, whatever the SDK did next:
+    the SDK was answered by a broken harness, not by the service."""
+    faults = wire.faults() if wire is not None else []
+    if wire is None or not faults:
+        return
+    lines = [f"the wire server failed (not the SDK): {f.describe()}" for f in faults[:5]]
+    if len(faults) > 5:
+        lines.append(f"... and {len(faults) - 5} more")
+    lines.extend(f"(replay: {p})" for p in wire.problems())
+    if cause is not None and not isinstance(cause, pytest.skip.Exception):
+        lines.append(f"(the check then saw {type(cause).__name__}: {str(cause)[:500]})")
+    raise HarnessFault("\n".join(lines)) from cause
 
 
 @pytest.hookimpl(wrapper=True)

@@ -16,11 +16,13 @@ from .script import Script
 from .server import (
     Action,
     Exchange,
+    Fault,
     RecordedRequest,
     Reply,
     Reset,
     Responder,
     Stall,
+    WireFault,
     WireServer,
 )
 from .sse import Chunking, Event, is_event_stream, parse_events, split_events
@@ -34,6 +36,7 @@ __all__ = [
     "Chunking",
     "Event",
     "Exchange",
+    "Fault",
     "Interaction",
     "Miss",
     "RecordedRequest",
@@ -43,6 +46,7 @@ __all__ = [
     "Responder",
     "Script",
     "Stall",
+    "WireFault",
     "WireServer",
     "is_event_stream",
     "iter_cassette_files",

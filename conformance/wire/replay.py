@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 
 from vcr import matchers
+from vcr.request import Request as VcrRequest
 
 from .cassette import Cassette, Interaction
 from .server import Action, RecordedRequest, Reply
@@ -28,10 +29,15 @@ class Miss:
     closest: Interaction | None
     closest_index: int | None
     differences: list[tuple[str, str]]
+    # Known cause: the request matched an interaction already played to an earlier request
+    # that the wire server could not answer (so the SDK asked again).
+    cause: str | None = None
 
     def describe(self) -> str:
         lines = [f"request #{self.request.index} {self.request.describe()} matched no unplayed "
                  "recorded interaction"]
+        if self.cause is not None:
+            lines.append(f"  because: {self.cause}")
         if self.closest is not None:
             lines.append(
                 f"  expected interaction {self.closest_index}: {self.closest.describe()}; "
@@ -48,6 +54,9 @@ class Replay:
     chunking: Chunking = field(default_factory=Chunking)
     played: list[bool] = field(init=False)
     misses: list[Miss] = field(default_factory=list)
+    # request index -> the interaction played to it, and why it could not be sent (if so)
+    served: dict[int, int] = field(default_factory=dict)
+    failures: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.played = [False] * len(self.cassette.interactions)
@@ -59,6 +68,7 @@ class Replay:
                 incoming, interaction.request, MATCHERS
             ):
                 self.played[index] = True
+                self.served[request.index] = index
                 return self.reply(interaction)
         miss = self._miss(request)
         self.misses.append(miss)
@@ -85,8 +95,24 @@ class Replay:
                          reason=interaction.reason)
         return Reply(interaction.status, headers, body, reason=interaction.reason)
 
+    def failed(self, request: RecordedRequest, message: str) -> None:
+        """The wire server could not send what this replay answered to ``request``."""
+        self.failures[request.index] = message
+
+    def _cause(self, incoming: VcrRequest) -> str | None:
+        for earlier, index in self.served.items():
+            if earlier in self.failures and matchers.requests_match(
+                incoming, self.cassette.interactions[index].request, MATCHERS
+            ):
+                return (f"it matches interaction {index}, already played to request #{earlier}, "
+                        f"which the wire server could not send: {self.failures[earlier]}")
+        return None
+
     def _miss(self, request: RecordedRequest) -> Miss:
         incoming = request.as_vcr()
+        cause = self._cause(incoming)
+        if cause is not None:
+            return Miss(request, None, None, [], cause)
         best: tuple[int, int, list[tuple[str, str]]] | None = None
         # Prefer the next unplayed interaction; among equals, the one with fewest differences.
         for index, interaction in enumerate(self.cassette.interactions):

@@ -9,7 +9,10 @@ transports (:mod:`conformance.wire.inprocess`).
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import json
+import re
 import socket
 import struct
 import threading
@@ -119,6 +122,29 @@ class Exchange:
     action: Action
 
 
+class WireFault(Exception):
+    """A failure on the harness side of the wire (a defective cassette, an upstream that
+    failed or redirected, a resource limit). A responder raises it; the server records it as
+    a :class:`Fault` and the check that was running is an ``error``, never the SDK's ``fail``."""
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What went wrong on the server's side while serving request ``request`` (None: before
+    a request could be logged, such as a malformed request line)."""
+
+    request: int | None
+    message: str
+
+    def describe(self) -> str:
+        where = "" if self.request is None else f"request #{self.request}: "
+        return f"{where}{self.message}"
+
+
+MAX_REQUEST_BODY = 32 * 1024 * 1024  # a base64 image of ~20 MB fits
+HEADER_TIMEOUT_S = 10.0  # from a request's first byte to the end of its headers and body
+
+
 class _NoResponder:
     def respond(self, request: RecordedRequest) -> Action:
         return Reply(
@@ -132,6 +158,12 @@ class _NoResponder:
 _FRAMING = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
 
 
+class _BadRequest(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # else every small write waits ~40 ms for a delayed ACK
@@ -140,12 +172,26 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         """Silence the stdlib's stderr access log; the exchange log is the record."""
 
+    _watchdog: threading.Timer | None = None
+
     def _serve(self) -> None:
         arrived = time.monotonic()
-        body = self._read_body()
-        released = self.server.wire._released  # the responder's, taken before it answers
-        action = self.server.wire._dispatch(self.command, self.path, self.headers.items(), body,
-                                           arrived)
+        wire = self.server.wire
+        try:
+            body = self._read_body()
+        except _BadRequest as exc:
+            self._stop_watchdog()
+            if exc.status == 413:  # the harness's limit, not the client's mistake
+                wire._fault(None, f"a request ({self.command} {self.path[:100]}) was refused "
+                            f"with 413: {exc}")
+            self.close_connection = True
+            self.send_error(exc.status, str(exc))
+            return
+        if self._stop_watchdog():
+            self.close_connection = True
+            return  # the fault is recorded by handle_one_request
+        released = wire._released  # the responder's, taken before it answers
+        action = wire._dispatch(self.command, self.path, self.headers.items(), body, arrived)
         if isinstance(action, Reset):
             self._reset()
             return
@@ -153,23 +199,80 @@ class _Handler(BaseHTTPRequestHandler):
             released.wait(action.seconds)
             self._reset()
             return
-        self._send(action)
+        try:
+            self._send(action)
+        except MemoryError:
+            wire._fault(None, f"the wire server ran out of memory answering {self.command} "
+                        f"{self.path[:100]}")
+            self._reset()
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
     def _read_body(self) -> bytes:
+        limit = self.server.wire.max_request_body
         if self.headers.get("transfer-encoding", "").lower() == "chunked":
             parts: list[bytes] = []
+            total = 0
             while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                line = self.rfile.readline(1024).split(b";")[0].strip()
+                if not re.fullmatch(rb"[0-9A-Fa-f]{1,16}", line):
+                    raise _BadRequest(400, "invalid chunk size")
+                size = int(line, 16)
+                total += size
+                if total > limit:
+                    raise _BadRequest(413, f"request body larger than {limit:,} bytes")
                 if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                         pass
                     return b"".join(parts)
                 parts.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("content-length") or 0)
+                self.rfile.readline(1024)
+        lengths = self.headers.get_all("content-length") or []
+        if not lengths:
+            return b""
+        if len(set(lengths)) != 1 or not re.fullmatch(r"[0-9]{1,19}", lengths[0].strip()):
+            raise _BadRequest(400, "invalid Content-Length")
+        length = int(lengths[0])
+        if length > limit:
+            raise _BadRequest(413, f"request body of {length:,} bytes, more than {limit:,}")
         return self.rfile.read(length) if length else b""
+
+    def handle_one_request(self) -> None:
+        # A request's first byte starts the clock: the rest of its line, headers and body
+        # must follow within the header timeout (a slowloris client cannot hold a thread).
+        # An idle keep-alive connection waits without one.
+        try:
+            if not self.rfile.peek(1):
+                self.close_connection = True
+                return
+            self._watchdog = threading.Timer(self.server.wire.header_timeout_s, self._cut)
+            self._watchdog.daemon = True
+            self._watchdog.start()
+            try:
+                super().handle_one_request()
+            finally:
+                if self._stop_watchdog():
+                    self.close_connection = True
+                    self.server.wire._fault(None, "a request did not arrive whole within "
+                                            f"{self.server.wire.header_timeout_s:g} s of its "
+                                            "first byte: connection closed")
+        except (ConnectionError, OSError, ValueError):
+            # The client went away (or we reset it on purpose): end this connection quietly.
+            self.close_connection = True
+
+    _timed_out = False
+
+    def _cut(self) -> None:
+        self._timed_out = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _stop_watchdog(self) -> bool:
+        """Stop the header timeout; True when it had already fired."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+        return self._timed_out
 
     def _send(self, reply: Reply) -> None:
         self.send_response(reply.status, reply.reason or None)
@@ -208,13 +311,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self.connection.close()
 
-    def handle_one_request(self) -> None:
-        try:
-            super().handle_one_request()
-        except (ConnectionError, OSError):
-            # The client went away (or we reset it on purpose): end this connection quietly.
-            self.close_connection = True
-
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -234,7 +330,13 @@ class WireServer:
     """
 
     host: str = "127.0.0.1"
+    max_request_body: int = MAX_REQUEST_BODY
+    header_timeout_s: float = HEADER_TIMEOUT_S
     exchanges: list[Exchange] = field(default_factory=list)
+    # The server's own failures while the current responder served: each makes the check an
+    # error (see :class:`WireFault`).
+    faults: list[Fault] = field(default_factory=list)
+    _count: int = 0
     _responder: Responder = field(default_factory=_NoResponder)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _released: threading.Event = field(default_factory=threading.Event)
@@ -284,6 +386,8 @@ class WireServer:
         with self._lock:
             self._responder = responder
             self.exchanges = []
+            self.faults = []
+            self._count = 0
             self._released.set()  # stalls of the previous responder end now
             self._released = threading.Event()
 
@@ -311,18 +415,73 @@ class WireServer:
         self, method: str, target: str, headers: Any, body: bytes, arrived: float
     ) -> Action:
         with self._lock:
-            request = RecordedRequest(
-                len(self.exchanges), method, target, tuple(headers), body, arrived
-            )
-            try:
-                action = self._responder.respond(request)
-            except Exception as exc:  # a broken responder must not hang the client
-                action = Reply(
-                    500,
-                    [("content-type", "application/json"), ("x-should-retry", "false")],
-                    json.dumps(
-                        {"error": {"code": "responder_error", "message": repr(exc)}}
-                    ).encode(),
-                )
-            self.exchanges.append(Exchange(request, action))
-            return action
+            responder, log = self._responder, self.exchanges
+            request = RecordedRequest(self._count, method, target, tuple(headers), body, arrived)
+            self._count += 1
+            if not getattr(responder, "concurrent", False):
+                # One request at a time, in arrival order (replay and scripts keep state).
+                action = self._respond(responder, request)
+                log.append(Exchange(request, action))
+                return action
+        # A responder that says it is concurrent (forwarding) answers many requests at once.
+        action = self._respond(responder, request)
+        with self._lock:
+            bisect.insort(log, Exchange(request, action), key=lambda e: e.request.index)
+        return action
+
+    def _respond(self, responder: Responder, request: RecordedRequest) -> Action:
+        try:
+            action = responder.respond(request)
+        except WireFault as exc:
+            return self._refuse(responder, request, str(exc))
+        except MemoryError:
+            return self._refuse(responder, request, "the wire server ran out of memory")
+        except Exception as exc:  # a broken responder must not hang the client
+            return self._refuse(responder, request,
+                                f"the responder raised {type(exc).__name__}: {exc}")
+        problem = unsendable(action) if isinstance(action, Reply) else None
+        if problem is not None:
+            return self._refuse(responder, request, f"refused to write the reply: {problem}")
+        return action
+
+    def _refuse(self, responder: Responder, request: RecordedRequest, message: str) -> Reply:
+        """Record a fault and answer with a 500 the SDK does not retry."""
+        self._fault(request.index, message)
+        failed = getattr(responder, "failed", None)
+        if callable(failed):
+            failed(request, message)
+        return Reply(
+            500,
+            [("content-type", "application/json"), ("x-should-retry", "false"),
+             ("x-aoai-conformance", "wire-fault")],
+            json.dumps({"error": {"code": "wire_fault", "message": message[:2000]}}).encode(),
+        )
+
+    def _fault(self, request: int | None, message: str) -> None:
+        self.faults.append(Fault(request, message))  # atomic; may be called under the lock
+
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def unsendable(reply: Reply) -> str | None:
+    """Why ``reply`` cannot be written on the wire as it is, or None. Defence in depth: the
+    server never writes CR, LF or other control characters into a status line or header."""
+    if isinstance(reply.status, bool) or not isinstance(reply.status, int) or not (
+        100 <= reply.status <= 599
+    ):
+        return f"status {reply.status!r} is not an HTTP status (100-599)"
+    for what, text in [("reason phrase", reply.reason)] + [
+        (f"header {name!r}", value) for name, value in reply.headers
+    ]:
+        if not isinstance(text, str) or _CONTROL.search(text):
+            return f"the {what} {str(text)[:60]!r} holds CR, LF or another control character"
+        try:
+            text.encode("latin-1")
+        except UnicodeEncodeError:
+            return f"the {what} {text[:60]!r} is not latin-1 text"
+    for name, _ in reply.headers:
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            return f"the header name {str(name)[:60]!r} is not an HTTP token"
+    return None
