@@ -124,6 +124,11 @@ def _live_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
                         "(DefaultAzureCredential)")
     parser.add_argument("--budget", type=int, default=50, metavar="N",
                         help="send at most N requests to the resource (default 50)")
+    parser.add_argument("--request-timeout", type=float, default=120.0, metavar="SECONDS",
+                        help="each upstream response must arrive whole within SECONDS "
+                        "(default 120), else the check is an error")
+    parser.add_argument("--run-timeout", type=float, default=1800.0, metavar="SECONDS",
+                        help="send nothing upstream after SECONDS (default 1800)")
 
 
 def load_suites() -> None:
@@ -136,7 +141,9 @@ def _live_args(args: argparse.Namespace) -> list[str]:
     if not args.endpoint:
         return []
     return [f"--conformance-endpoint={args.endpoint}", f"--conformance-auth={args.auth}",
-            f"--conformance-budget={args.budget}"]
+            f"--conformance-budget={args.budget}",
+            f"--conformance-request-timeout={args.request_timeout}",
+            f"--conformance-run-timeout={args.run_timeout}"]
 
 
 def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:

@@ -25,7 +25,7 @@ from .secrets import Scrubber
 from .table import render
 from .target import DEFAULT_BUDGET, KEY_VARIABLE, Target, TargetError
 from .wire import Chunking, WireServer
-from .wire.proxy import Forward
+from .wire.proxy import DEFAULT_REQUEST_TIMEOUT_S, Forward
 
 DEFAULT_REPORT_DIR = "conformance-report"
 _PROPERTY = "conformance"
@@ -36,6 +36,8 @@ _observations_key = pytest.StashKey[Observations]()
 _started_key = pytest.StashKey[float]()
 _scrubber_key = pytest.StashKey[Scrubber]()
 _target_key = pytest.StashKey[Target]()
+_deadline_key = pytest.StashKey[float]()
+DEFAULT_RUN_TIMEOUT_S = 1800.0
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -94,6 +96,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"live runs send at most N requests upstream (default {DEFAULT_BUDGET})",
     )
     group.addoption(
+        "--conformance-request-timeout",
+        default=DEFAULT_REQUEST_TIMEOUT_S,
+        type=float,
+        metavar="SECONDS",
+        help="live runs: the whole upstream response (connect, headers, body) must arrive "
+        f"within SECONDS (default {DEFAULT_REQUEST_TIMEOUT_S:g}), else the check is an error",
+    )
+    group.addoption(
+        "--conformance-run-timeout",
+        default=DEFAULT_RUN_TIMEOUT_S,
+        type=float,
+        metavar="SECONDS",
+        help="live runs: nothing is sent upstream after SECONDS from the start (default "
+        f"{DEFAULT_RUN_TIMEOUT_S:g}); later live checks are skipped",
+    )
+    group.addoption(
         "--sse-chunking",
         default="event",
         metavar="POLICY",
@@ -107,6 +125,11 @@ def pytest_configure(config: pytest.Config) -> None:
         Chunking.parse(config.getoption("sse_chunking"))
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
+    for name in ("conformance_request_timeout", "conformance_run_timeout"):
+        if not config.getoption(name) > 0:
+            raise pytest.UsageError(f"--{name.replace('_', '-')} must be a positive number of "
+                                    "seconds")
+    config.stash[_deadline_key] = time.monotonic() + config.getoption("conformance_run_timeout")
     scrubber = Scrubber()
     scrubber.add(TEST_API_KEY, "api-key")
     config.stash[_scrubber_key] = scrubber
@@ -210,10 +233,15 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
                         "on demand")
         if target.remaining == 0:
             pytest.skip(f"the live request budget ({target.budget}) is spent")
+        if time.monotonic() >= config.stash[_deadline_key]:
+            pytest.skip("the run's deadline (--conformance-run-timeout "
+                        f"{config.getoption('conformance_run_timeout'):g} s) has passed")
         handle = Wire.forwarding(wire_server, Forward(
             target.endpoint or "", target.credential_headers,
             scrub=config.stash[_scrubber_key].text, chunking=chunking,
             max_requests=target.remaining,
+            timeout_s=config.getoption("conformance_request_timeout"),
+            deadline=config.stash[_deadline_key],
         ))
     else:
         handle = Wire.for_check(wire_server, check, _cassette_root(config), chunking)
@@ -366,7 +394,7 @@ def _account_live_exchanges(item: pytest.Item, check: Check, verdict: Verdict) -
     if wire is None or wire.forward is None:
         return
     target = item.config.stash[_target_key]
-    target.used += len(wire.forward.interactions)
+    target.used += wire.forward.sent  # failed sends count too
     if target.mode == "record" and verdict is not Verdict.ERROR:
         cassette = wire.recorded(check, _cassette_root(item.config), str(installed()))
         if cassette is not None:

@@ -8,17 +8,21 @@ credential therefore never passes through the SDK, the check, or a cassette.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import socket
 import ssl
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from vcr.request import Request
 
 from .cassette import Interaction
-from .server import Action, RecordedRequest, Reply
+from .server import Action, RecordedRequest, Reply, WireFault
 from .sse import Chunking, is_event_stream
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -42,6 +46,15 @@ NOT_FORWARDED = frozenset(
 
 class EndpointError(ValueError):
     """An endpoint this project refuses to talk to."""
+
+
+class UpstreamError(WireFault):
+    """The upstream failed (TLS, connection, timeout), redirected, or sent too much: the
+    harness's problem, never the SDK's."""
+
+
+DEFAULT_REQUEST_TIMEOUT_S = 120.0
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
 def parse_endpoint(endpoint: str) -> tuple[str, str, int, str]:
@@ -71,50 +84,109 @@ class Forward:
     credential: Callable[[], Mapping[str, str]]
     scrub: Callable[[str], str] = field(default=lambda text: text)
     chunking: Chunking = field(default_factory=Chunking)
-    timeout_s: float = 120.0
+    timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S  # for the whole response, not per read
     max_requests: int | None = None
     interactions: list[Interaction] = field(default_factory=list)
+    deadline: float | None = None  # time.monotonic() by which the run must be done
+    sent: int = 0  # upstream sends, failed or not: what the budget counts
     _target: tuple[str, str, int, str] = field(init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    # The wire server may call respond() for many requests at once: nothing here waits on
+    # another request's upstream.
+    concurrent: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self._target = parse_endpoint(self.endpoint)
 
     def respond(self, request: RecordedRequest) -> Action:
-        if self.max_requests is not None and len(self.interactions) >= self.max_requests:
-            return Reply(
-                400,
-                [("content-type", "application/json"), ("x-should-retry", "false")],
-                b'{"error":{"code":"request_budget","message":"this run reached its request '
-                b'budget; nothing was sent upstream"}}',
-            )
+        with self._lock:
+            if self.max_requests is not None and self.sent >= self.max_requests:
+                return Reply(
+                    400,
+                    [("content-type", "application/json"), ("x-should-retry", "false")],
+                    b'{"error":{"code":"request_budget","message":"this run reached its '
+                    b'request budget; nothing was sent upstream"}}',
+                )
+            self.sent += 1  # counted when sent, whatever then happens to it
         scheme, host, port, base = self._target
         target = request.target
         if target.startswith(BASE_PATH):
             target = base + target[len(BASE_PATH):]
         headers = {k: v for k, v in request.headers if k.lower() not in NOT_FORWARDED}
         headers.update(self.credential())
-        connection: http.client.HTTPConnection
-        if scheme == "https":
-            connection = http.client.HTTPSConnection(
-                host, port, timeout=self.timeout_s, context=ssl.create_default_context()
-            )
-        else:
-            connection = http.client.HTTPConnection(host, port, timeout=self.timeout_s)
-        try:
-            connection.request(request.method, target, body=request.body or None,
-                               headers=headers)
-            response = connection.getresponse()
-            body = response.read()
-            status, reason = response.status, response.reason
-            response_headers = [(k, v) for k, v in response.getheaders()]
-        finally:
-            connection.close()
-        self.interactions.append(self._store(request, status, reason, response_headers, body))
+        status, reason, response_headers, body = self._send(
+            request, scheme, host, port, target, headers)
+        if 300 <= status < 400:
+            location = next((v for k, v in response_headers if k.lower() == "location"), "")
+            raise UpstreamError(
+                f"the upstream answered {status} redirecting to {self.scrub(location)!r}: "
+                "redirects are refused (followed by the SDK they would leave the wire log, "
+                "the https rule and the budget)")
+        interaction = self._store(request, status, reason, response_headers, body)
+        with self._lock:
+            self.interactions.append(interaction)
         kept = [(k, v) for k, v in response_headers if k.lower() not in DROPPED_RESPONSE_HEADERS]
         content_type = next((v for k, v in kept if k.lower() == "content-type"), None)
         if is_event_stream(content_type):
             return Reply(status, kept, chunks=self.chunking.split(body), reason=reason)
         return Reply(status, kept, body, reason=reason)
+
+    def _send(
+        self, request: RecordedRequest, scheme: str, host: str, port: int, target: str,
+        headers: dict[str, str],
+    ) -> tuple[int, str, list[tuple[str, str]], bytes]:
+        """One upstream exchange, all of it (connect, TLS, headers, body) within the request
+        timeout and the run's deadline; any failure is an :class:`UpstreamError`."""
+        started = time.monotonic()
+        limit, why = self.timeout_s, f"{self.timeout_s:g} s (the request timeout)"
+        if self.deadline is not None and self.deadline - started < limit:
+            limit, why = self.deadline - started, "the run's deadline"
+        if limit <= 0:
+            raise UpstreamError("the run's deadline has passed: the request was not completed")
+        connection: http.client.HTTPConnection
+        if scheme == "https":
+            connection = http.client.HTTPSConnection(
+                host, port, timeout=limit, context=ssl.create_default_context())
+        else:
+            connection = http.client.HTTPConnection(host, port, timeout=limit)
+        expired = threading.Event()
+
+        def cut() -> None:  # a peer that drips bytes never trips a per-read timeout
+            expired.set()
+            sock = connection.sock
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        watchdog = threading.Timer(limit, cut)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            connection.request(request.method, target, body=request.body or None,
+                               headers=headers)
+            response = connection.getresponse()
+            body = response.read(MAX_RESPONSE_BYTES + 1)
+            status, reason = response.status, response.reason
+            response_headers = [(k, v) for k, v in response.getheaders()]
+        except ssl.SSLError as exc:
+            if expired.is_set():
+                raise UpstreamError(f"the upstream did not answer within {why}") from None
+            raise UpstreamError(f"TLS with the upstream failed: {exc}") from None
+        except (OSError, http.client.HTTPException) as exc:
+            if expired.is_set() or isinstance(exc, TimeoutError):
+                raise UpstreamError(
+                    f"the upstream did not send its whole response within {why}") from None
+            raise UpstreamError(
+                f"the upstream connection failed: {type(exc).__name__}: {exc}") from None
+        finally:
+            watchdog.cancel()
+            connection.close()
+        if expired.is_set():
+            raise UpstreamError(f"the upstream did not send its whole response within {why}")
+        if len(body) > MAX_RESPONSE_BYTES:
+            raise UpstreamError(f"the upstream response is larger than {MAX_RESPONSE_BYTES:,} "
+                                "bytes: refused")
+        return status, reason, response_headers, body
 
     def _store(
         self, request: RecordedRequest, status: int, reason: str,

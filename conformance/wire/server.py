@@ -172,7 +172,19 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         """Silence the stdlib's stderr access log; the exchange log is the record."""
 
+    # Without a parsable version the stdlib would answer an unparsable request line the
+    # HTTP/0.9 way: a bare body, no status line.
+    default_request_version = "HTTP/1.1"
     _watchdog: threading.Timer | None = None
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if not _TOKEN.fullmatch(self.command) or _CONTROL.search(self.path):
+            self.close_connection = True
+            self.send_error(400, "invalid request line")
+            return False
+        return True
 
     def _serve(self) -> None:
         arrived = time.monotonic()
@@ -253,9 +265,6 @@ class _Handler(BaseHTTPRequestHandler):
             finally:
                 if self._stop_watchdog():
                     self.close_connection = True
-                    self.server.wire._fault(None, "a request did not arrive whole within "
-                                            f"{self.server.wire.header_timeout_s:g} s of its "
-                                            "first byte: connection closed")
         except (ConnectionError, OSError, ValueError):
             # The client went away (or we reset it on purpose): end this connection quietly.
             self.close_connection = True
@@ -264,6 +273,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _cut(self) -> None:
         self._timed_out = True
+        # Recorded before the peer can see the connection end.
+        self.server.wire._fault(None, "a request did not arrive whole within "
+                                f"{self.server.wire.header_timeout_s:g} s of its first byte: "
+                                "connection closed")
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
 
