@@ -94,11 +94,22 @@ class Results:
 
     @classmethod
     def load(cls, path: Path) -> Results:
-        data = json.loads(path.read_text())
+        """Read a results.json; ``ValueError`` (with the path and what is wrong) for a file
+        that is not JSON or not shaped like one this tool writes."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            raise ValueError(f"{path}: not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: not a results file (a JSON {type(data).__name__}, not "
+                             "an object)")
         if data.get("schema") != SCHEMA_VERSION:
             raise ValueError(
                 f"{path}: results schema {data.get('schema')!r}, this tool reads {SCHEMA_VERSION}"
             )
+        problem = _shape_problem(data)
+        if problem is not None:
+            raise ValueError(f"{path}: not a results file this tool reads: {problem}")
         return cls(
             sdk=data["sdk"],
             target=data["target"],
@@ -107,6 +118,27 @@ class Results:
             duration_s=data.get("duration_s", 0.0),
             tool=data.get("tool", {}),
         )
+
+
+def _shape_problem(data: dict[str, Any]) -> str | None:
+    """What makes ``data`` unreadable as a results file, or None: the fields a diff reads."""
+    for key in ("sdk", "target"):
+        if not isinstance(data.get(key), dict):
+            return f"{key!r} is not an object"
+    checks = data.get("checks")
+    if not isinstance(checks, list):
+        return "'checks' is not a list"
+    verdicts = {v.value for v in Verdict}
+    for n, check in enumerate(checks):
+        if not isinstance(check, dict):
+            return f"checks[{n}] is not an object"
+        if not isinstance(check.get("id"), str) or check.get("verdict") not in verdicts:
+            return f"checks[{n}] needs a string id and a verdict ({', '.join(sorted(verdicts))})"
+        for key, kind in (("message", str), ("observations", dict), ("feature", str),
+                          ("doc", str), ("claim", str), ("duration_s", (int, float))):
+            if key in check and not isinstance(check[key], kind):
+                return f"checks[{n}].{key} has the wrong type"
+    return None
 
 
 @dataclass(frozen=True)

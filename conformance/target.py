@@ -65,6 +65,9 @@ class Target:
             if not key:
                 raise TargetError(f"live runs with key auth read the key from {KEY_VARIABLE}, "
                                   "which is not set")
+            if len(key) < 8:  # also the scrubber's floor: it could not hide a shorter one
+                raise TargetError(f"the key in {KEY_VARIABLE} is shorter than 8 characters: "
+                                  "not an Azure OpenAI key")
             scrubber.add(key, "api-key")
             credential: Callable[[], Mapping[str, str]] = lambda: {  # noqa: E731
                 "Authorization": f"Bearer {key}"}
