@@ -3,10 +3,10 @@
 Cassettes come from pull requests, so a YAML file is hostile input. PyYAML's safe loader
 refuses the tags that run code (``!!python/object/apply:...``), whatever vcrpy version is
 installed; on top of it this reader refuses files larger than a limit (checked before a byte
-is read) and documents whose aliases would expand past a node budget (a "billion laughs"
-bomb expands 10^9 nodes from a few hundred bytes) or refer to themselves. The budget is
-computed on the node graph, before anything is constructed, so a bomb is refused in
-milliseconds.
+is read) and documents that would expand past a node budget (a "billion laughs" bomb
+expands 10^9 nodes from a few hundred bytes) or whose aliases refer to themselves. The budget
+is counted on libyaml's event stream, before any node is built, so a bomb is refused in
+milliseconds and a flood of tiny nodes before it costs memory.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _Base  # type: ignore[assignment]
 
 MAX_FILE_BYTES = 32 * 1024 * 1024
-# Nodes a document may expand to, aliases counted at every use. A 32 MB file of short scalars
-# has a few million nodes; an alias bomb has billions.
-MAX_EXPANDED_NODES = 4_000_000
+# Nodes a document may expand to, aliases counted at every use: about 1,800 recorded chat
+# interactions, read in a few seconds. An alias bomb has billions; a 32 MB file of one-character
+# scalars has millions, which PyYAML would take minutes and gigabytes to build.
+MAX_EXPANDED_NODES = 100_000
 
 
 class YamlError(ValueError):
@@ -41,12 +42,6 @@ class _Loader(_Base):  # type: ignore[misc,valid-type]
     has written into cassettes (``!!python/unicode``, ``!!python/tuple``) so old cassettes
     still read. Every other ``!!python/...`` tag is an error, never a call."""
 
-    max_nodes = MAX_EXPANDED_NODES
-
-    def construct_document(self, node: yaml.Node) -> Any:
-        expanded_size(node, self.max_nodes)
-        return super().construct_document(node)
-
 
 def _construct_str(loader: Any, node: yaml.Node) -> Any:
     return loader.construct_scalar(node)
@@ -61,55 +56,56 @@ _Loader.add_constructor("tag:yaml.org,2002:python/unicode", _construct_str)
 _Loader.add_constructor("tag:yaml.org,2002:python/tuple", _construct_tuple)
 
 
-def expanded_size(root: yaml.Node, limit: int) -> int:
-    """How many nodes ``root`` stands for once every alias is expanded; raises
-    :class:`YamlError` past ``limit`` or on an alias that contains itself. Linear in the
-    number of distinct nodes: each is sized once."""
-    sizes: dict[int, int] = {}
-    open_nodes: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, children_done = stack.pop()
-        key = id(node)
-        if key in sizes and not children_done:
-            continue
-        children = _children(node)
-        if not children_done:
-            if key in open_nodes:
-                raise YamlError("too-complex", "a YAML alias refers to a node that contains "
-                                "it (a recursive structure): refused")
-            open_nodes.add(key)
-            stack.append((node, True))
-            for child in children:
-                if id(child) in open_nodes:
-                    raise YamlError("too-complex", "a YAML alias refers to a node that "
-                                    "contains it (a recursive structure): refused")
-                if id(child) not in sizes:
-                    stack.append((child, False))
-            continue
-        open_nodes.discard(key)
-        size = 1 + sum(sizes[id(child)] for child in children)
-        if size > limit:
-            raise YamlError("too-complex", f"the YAML aliases expand to more than {limit:,} "
-                            "nodes (an alias bomb?): refused")
-        sizes[key] = size
-    return sizes[id(root)]
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    return []
+def expanded_size(text: str | bytes, limit: int) -> int:
+    """How many nodes the YAML in ``text`` stands for once every alias is expanded, counted
+    on the parser's event stream before any node is built; :class:`YamlError` past ``limit``
+    (an alias bomb, or simply too many nodes) or on an alias used inside its own anchor."""
+    loader = _Loader(text)
+    anchors: dict[str, int] = {}
+    open_nodes: list[list[Any]] = [[None, 0]]  # [anchor, size so far]; the bottom is the stream
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                open_nodes.append([event.anchor, 1])
+                continue
+            if isinstance(event, yaml.ScalarEvent):
+                size, anchor = 1, event.anchor
+            elif isinstance(event, yaml.AliasEvent):
+                if event.anchor not in anchors:
+                    if any(node[0] == event.anchor for node in open_nodes):
+                        raise YamlError("too-complex", "a YAML alias refers to a node that "
+                                        "contains it (a recursive structure): refused")
+                    continue  # an undefined alias: the parser proper says so
+                size, anchor = anchors[event.anchor], None
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                anchor, size = open_nodes.pop()
+            else:
+                continue
+            if anchor is not None:
+                anchors[anchor] = size
+            open_nodes[-1][1] += size
+            if open_nodes[-1][1] > limit or size > limit:
+                raise YamlError("too-complex", f"the YAML expands to more than {limit:,} nodes "
+                                "(an alias bomb, or too large to read): refused")
+    except yaml.YAMLError:
+        pass  # reported with its position by the parse proper
+    finally:
+        loader.dispose()
+    return int(open_nodes[0][1])
 
 
 def loads(text: str | bytes, source: str = "<string>", *,
           max_nodes: int = MAX_EXPANDED_NODES) -> Any:
     """Parse one YAML document safely; :class:`YamlError` (``not-yaml``, ``too-complex``)
     with ``source`` in the message when it cannot be."""
+    try:
+        expanded_size(text, max_nodes)
+    except YamlError as exc:
+        raise YamlError(exc.kind, f"{source}: {exc}") from None
+    except RecursionError:
+        raise YamlError("too-complex", f"{source}: the YAML is nested too deeply") from None
     loader = _Loader(text)
-    loader.max_nodes = max_nodes
     try:
         return loader.get_single_data()
     except YamlError as exc:
