@@ -37,7 +37,7 @@ class YamlError(ValueError):
         self.kind = kind
 
 
-class _Loader(_Base):  # type: ignore[misc,valid-type]
+class _Loader(_Base):
     """PyYAML's safe loader (libyaml when available), plus the two harmless Python tags vcrpy
     has written into cassettes (``!!python/unicode``, ``!!python/tuple``) so old cassettes
     still read. Every other ``!!python/...`` tag is an error, never a call."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import io
 import json
 import re
 import socket
@@ -21,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 from vcr.request import Request as VcrRequest
@@ -254,7 +255,7 @@ class _Handler(BaseHTTPRequestHandler):
         # must follow within the header timeout (a slowloris client cannot hold a thread).
         # An idle keep-alive connection waits without one.
         try:
-            if not self.rfile.peek(1):
+            if not cast(io.BufferedReader, self.rfile).peek(1):  # wait for a first byte
                 self.close_connection = True
                 return
             self._watchdog = threading.Timer(self.server.wire.header_timeout_s, self._cut)

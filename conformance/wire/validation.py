@@ -83,7 +83,8 @@ def _defects(raw: Any) -> Iterator[tuple[str, str]]:
 def _request_defects(request: Mapping[Any, Any]) -> Iterator[tuple[str, str]]:
     extra = sorted(str(k) for k in request if k not in _REQUEST_KEYS)
     if extra:
-        yield STRUCTURE, f"request has unknown keys {extra} (vcrpy's are method, uri, body, headers)"
+        yield STRUCTURE, (f"request has unknown keys {extra} (vcrpy's are method, uri, body, "
+                          "headers)")
     for key in ("method", "uri"):
         value = request.get(key)
         if not isinstance(value, str) or not value:
