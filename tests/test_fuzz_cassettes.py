@@ -151,6 +151,10 @@ def _check(path: Path) -> tuple[int, str, str]:
                                                                        b"code: [200]"))
 @example(text=b"interactions:\n- request: {method: POST, uri: x, headers: {a: []}}\n"
               b"  response: {status: {code: 200}}\n")
+@example(text=(ROOT / "chat" / "completion.yaml").read_bytes().replace(  # found by deep
+    b"  response:\n    body:\n      string:", b"  response:\n    body: null\n    x:"))
+@example(text=b"interactions:\n- request: {method: GET, uri: x, body: null, headers: null}\n"
+              b"  response: {status: {code: 204}, headers: null, body: null}\n")
 def test_any_cassette_gets_an_exit_code_a_message_and_agreeing_replay(tmp_path_factory, text):
     path = tmp_path_factory.mktemp("fuzz") / "mutant.yaml"
     path.write_bytes(text)

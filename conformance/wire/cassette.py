@@ -67,7 +67,7 @@ class Interaction:
     @property
     def headers(self) -> list[tuple[str, str]]:
         pairs: list[tuple[str, str]] = []
-        for name, values in self.response.get("headers", {}).items():
+        for name, values in (self.response.get("headers") or {}).items():
             if isinstance(values, (str, bytes)):
                 values = [values]
             pairs.extend((str(name), _text(v)) for v in values)
@@ -79,7 +79,7 @@ class Interaction:
 
     @property
     def body(self) -> bytes:
-        raw = self.response.get("body", {}).get("string", b"")
+        raw = (self.response.get("body") or {}).get("string", b"")
         return raw.encode("utf-8") if isinstance(raw, str) else bytes(raw or b"")
 
     @body.setter
