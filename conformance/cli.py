@@ -104,8 +104,11 @@ output:
     FILE:INTERACTION_INDEX RULE_ID message
   INTERACTION_INDEX counts from 0 in the cassette's interactions ("-": the cassette as a
   whole); the message starts with where in the payload it is (a JSON path, "request." for
-  the request body; stream validators name the event). Files that cannot be read are
-  reported on stderr, and so is a closing summary.
+  the request body; stream validators name the event). An interaction replay would refuse
+  is reported the same way under a cassette.* rule (cassette.structure, cassette.header,
+  cassette.status, cassette.size, cassette.undecodable-body). A file that cannot be read gets
+  one line on stderr, FILE: reason (no such file, empty file, not YAML, not a vcrpy cassette,
+  too large), and the run goes on with the next file; a closing summary ends stderr.
 
 exit status:
   0  every interaction judged conforms

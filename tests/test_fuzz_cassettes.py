@@ -184,3 +184,33 @@ def test_any_cassette_gets_an_exit_code_a_message_and_agreeing_replay(tmp_path_f
     replay = Replay(cassette)
     for interaction in cassette.interactions:
         assert unsendable(replay.reply(interaction)) is None
+
+
+SINGLE_NODE_SWAPS = [None, 1, "x", [], {}]
+
+
+@pytest.mark.parametrize(("name", "swaps"), [("chat/completion.yaml", SINGLE_NODE_SWAPS),
+                                             ("errors/azure-envelope.yaml", [[]])])
+def test_every_single_node_type_mutant_is_judged_without_a_traceback(tmp_path, name, swaps):
+    """Every node of the chat and errors cassettes swapped for each basic YAML type (where
+    check-cassettes used to traceback on 12 of 175 and 84 of 785 mutants), each through
+    check-cassettes and replay's loader."""
+    base = BASE.get(name) or safe_yaml.load_file(ROOT / name)
+    path = tmp_path / "mutant.yaml"
+    outcomes: dict[int, int] = {}
+    for node in _paths(base)[1:]:
+        for value in swaps:
+            doc = _set(copy_of(base), node, value)
+            path.write_text(yaml.dump(doc, Dumper=DUMPER))
+            code, out, err = _check(path)
+            assert code in (0, 1, 2) and "Traceback" not in err, (node, value, err)
+            assert err.rstrip().splitlines()[-1].startswith("aoai-conformance: ")
+            outcomes[code] = outcomes.get(code, 0) + 1
+            try:
+                cassette = Cassette.load(path)
+            except CassetteError:
+                assert code in (1, 2), (node, value, out, err)
+                continue
+            for interaction in cassette.interactions:
+                assert unsendable(Replay(cassette).reply(interaction)) is None
+    assert set(outcomes) >= {1, 2}  # the mutants did break something

@@ -160,9 +160,22 @@ def test_the_server_never_writes_what_cannot_go_on_the_wire(reply):
     assert fault.request == 0 and fault.message.startswith("refused to write the reply: ")
 
 
-def test_a_miss_caused_by_an_unsendable_reply_says_so():
-    interaction = make_interaction(method="POST", uri="https://h/openai/v1/chat/completions",
-                                   request_json={}, status=600, body=b"{}")
+@pytest.mark.parametrize(
+    ("change", "cause"),
+    [
+        ({"status": 99}, "refused to write the reply: status 99 is not an HTTP status"),
+        ({"status": 600}, "refused to write the reply: status 600 is not an HTTP status"),
+        ({"response_headers": {"x-note": "\u2603"}},
+         "refused to write the reply: the header 'x-note' '\u2603' is not latin-1 text"),
+        ({"response_headers": {"content-encoding": "gzip"}, "body": b"not gzip"},
+         "the responder raised Undecodable: the body does not decompress as gzip"),
+    ],
+    ids=["status-99", "status-600", "non-latin-1", "fake-gzip"],
+)
+def test_a_miss_caused_by_an_unsendable_reply_says_so(change, cause):
+    # Built in memory, so the validator never saw it: the server is the last line.
+    interaction = make_interaction(**{"method": "POST", "request_json": {}, "body": b"{}",
+                                      "uri": "https://h/openai/v1/chat/completions", **change})
     replay = Replay(Cassette(None, [interaction]))  # type: ignore[arg-type]
     with WireServer() as server:
         server.use(replay)
@@ -170,8 +183,7 @@ def test_a_miss_caused_by_an_unsendable_reply_says_so():
     assert first.startswith(b"HTTP/1.1 500 ") and second.startswith(b"HTTP/1.1 400 ")
     (miss,) = replay.misses
     assert ("because: it matches interaction 0, already played to request #0, which the wire "
-            "server could not send: refused to write the reply: status 600 is not an HTTP "
-            "status") in miss.describe()
+            f"server could not send: {cause}") in miss.describe()
 
 
 @pytest.mark.parametrize(

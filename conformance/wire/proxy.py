@@ -91,6 +91,8 @@ class Forward:
     sent: int = 0  # upstream sends, failed or not: what the budget counts
     _target: tuple[str, str, int, str] = field(init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _stored: list[tuple[int, Interaction]] = field(default_factory=list, init=False,
+                                                   repr=False)
     # The wire server may call respond() for many requests at once: nothing here waits on
     # another request's upstream.
     concurrent: ClassVar[bool] = True
@@ -123,8 +125,10 @@ class Forward:
                 "redirects are refused (followed by the SDK they would leave the wire log, "
                 "the https rule and the budget)")
         interaction = self._store(request, status, reason, response_headers, body)
-        with self._lock:
-            self.interactions.append(interaction)
+        with self._lock:  # in request order, whichever upstream answer came first
+            self._stored.append((request.index, interaction))
+            self._stored.sort(key=lambda pair: pair[0])
+            self.interactions[:] = [i for _, i in self._stored]
         kept = [(k, v) for k, v in response_headers if k.lower() not in DROPPED_RESPONSE_HEADERS]
         content_type = next((v for k, v in kept if k.lower() == "content-type"), None)
         if is_event_stream(content_type):
