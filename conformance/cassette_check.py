@@ -374,8 +374,15 @@ def check_file(path: Path) -> CassetteResult:
                               else f"{path}: {exc}")
     except (OSError, MemoryError, RecursionError) as exc:
         return CassetteResult(path, error=f"{path}: cannot read: {type(exc).__name__}: {exc}")
+    except Exception as exc:  # the last line of defence: one file, one line, the run goes on
+        return CassetteResult(path, error=f"{path}: could not be read: {type(exc).__name__}: "
+                              f"{str(exc)[:300]} (a bug in this tool: please report it)")
     try:
         return _check(cassette, str(path))
     except (MemoryError, RecursionError) as exc:
         return CassetteResult(path, error=f"{path}: could not be checked: "
                               f"{type(exc).__name__} (resource limit)")
+    except Exception as exc:
+        return CassetteResult(path, error=f"{path}: could not be checked: "
+                              f"{type(exc).__name__}: {str(exc)[:300]} (a bug in this tool: "
+                              "please report it)")

@@ -526,3 +526,21 @@ def test_a_cassette_vcrpy_recorded_from_the_sdk_passes(tmp_path, capsys):
     assert "!!binary" in recording.read_text()
     assert main(["check-cassettes", str(recording)]) == 0, capsys.readouterr().out
     assert "3 interaction(s) checked" in capsys.readouterr().err
+
+
+def test_an_unexpected_error_reading_one_file_is_a_line_and_the_run_goes_on(tmp_path, capsys,
+                                                                           monkeypatch):
+    first = save(tmp_path / "a.yaml", post(CHAT[0], CHAT[1], CHAT_BODY))
+    save(tmp_path / "b.yaml", post(CHAT[0], CHAT[1], CHAT_BODY))
+    original = Cassette.read.__func__
+
+    def read(cls, path):
+        if path == first:
+            raise KeyError("surprise")
+        return original(cls, path)
+
+    monkeypatch.setattr(Cassette, "read", classmethod(read))
+    assert main(["check-cassettes", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{first}: could not be read: KeyError: 'surprise' (a bug in this tool" in err
+    assert "1 cassette(s), 1 interaction(s) checked" in err
