@@ -99,7 +99,8 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def fuzz(session: nox.Session) -> None:
-    """The retry-policy fuzzers with the deep hypothesis profile (on demand, minutes)."""
+    """The fuzzers (retry policy, cassettes) with the deep hypothesis profile (on demand,
+    minutes)."""
     pin, args = _split_pins(session.posargs)
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"),
                     *_sdk_requirements(pin))
