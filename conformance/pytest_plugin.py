@@ -119,7 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
             scrubber=scrubber,
         )
     except TargetError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        raise pytest.UsageError(scrubber.text(str(exc))) from None
     config.pluginmanager.register(ConformanceRun(config), "conformance-run")
 
 
@@ -210,9 +210,10 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
                         "on demand")
         if target.remaining == 0:
             pytest.skip(f"the live request budget ({target.budget}) is spent")
+        scrubber = config.stash[_scrubber_key]
         handle = Wire.forwarding(wire_server, Forward(
             target.endpoint or "", target.credential_headers,
-            scrub=config.stash[_scrubber_key].text, chunking=chunking,
+            scrub=scrubber.text, scrub_body=scrubber.binary, chunking=chunking,
             max_requests=target.remaining,
         ))
     else:
@@ -314,6 +315,7 @@ def pytest_runtest_makereport(
     ):
         outcome_verdict, message = Verdict.SKIPPED, str(getattr(exc, "msg", exc))
     elif call.when != "call" and exc is None:
+        _scrub_report(report, item.config.stash[_scrubber_key])
         return report  # setup and teardown that went fine say nothing
     else:
         outcome = classify(exc, call.when)
@@ -340,7 +342,23 @@ def pytest_runtest_makereport(
             },
         )
     )
+    _scrub_report(report, scrubber)
     return report
+
+
+def _scrub_report(report: pytest.TestReport, scrubber: Scrubber) -> None:
+    """What pytest prints of a check (traceback, fixture arguments, locals, exception messages,
+    captured output) passes through the scrubber: the last line of defence for a secret that
+    reached an object or a message unscrubbed."""
+    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
+        text = str(report.longrepr)
+        scrubbed = scrubber.text(text)
+        if scrubbed != text:
+            report.longrepr = scrubbed
+    elif isinstance(report.longrepr, tuple):
+        path, line, message = report.longrepr
+        report.longrepr = (path, line, scrubber.text(message))
+    report.sections = [(title, scrubber.text(body)) for title, body in report.sections]
 
 
 def _account_live_exchanges(item: pytest.Item, check: Check, verdict: Verdict) -> None:

@@ -41,7 +41,11 @@ SECRET_HEADERS = frozenset(
 
 @dataclass
 class Scrubber:
-    values: dict[str, str] = field(default_factory=dict)
+    # Never in the repr: pytest prints a failing check's fixture arguments, this one included.
+    values: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        return f"Scrubber(<{len(self.values)} secret(s)>)"
 
     def add(self, secret: str, label: str) -> None:
         """Replace ``secret`` by ``<label>`` wherever it appears. Short values are refused:
@@ -56,6 +60,17 @@ class Scrubber:
         for pattern, replacement in _PATTERNS:
             text = pattern.sub(replacement, text)
         return text
+
+    def binary(self, data: bytes) -> bytes:
+        """Scrub a body that may not be text: registered values are replaced byte for byte,
+        then the patterns run over the text (a body that is not UTF-8 is read as latin-1,
+        which maps every byte, and written back the same way)."""
+        for secret in sorted(self.values, key=len, reverse=True):
+            data = data.replace(secret.encode(), self.values[secret].encode())
+        try:
+            return self.text(data.decode("utf-8")).encode("utf-8")
+        except UnicodeDecodeError:
+            return self.text(data.decode("latin-1")).encode("latin-1", "replace")
 
     def obj(self, value: Any) -> Any:
         """Scrub every string in a JSON-like value (keys included)."""

@@ -13,10 +13,11 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from .credentials import COGNITIVE_SERVICES_SCOPE
 from .secrets import Scrubber
-from .wire.proxy import parse_endpoint
+from .wire.proxy import LOOPBACK, parse_endpoint
 
 KEY_VARIABLE = "AZURE_OPENAI_API_KEY"
 DEFAULT_BUDGET = 50
@@ -60,11 +61,14 @@ class Target:
         if budget < 1:
             raise TargetError("the request budget must be at least 1")
         mode: Mode = "record" if record else "live"
+        _register_host(endpoint, scrubber)
         if auth == "key":
             key = environ.get(KEY_VARIABLE, "")
             if not key:
                 raise TargetError(f"live runs with key auth read the key from {KEY_VARIABLE}, "
                                   "which is not set")
+            if len(key) < 8:
+                raise TargetError(f"{KEY_VARIABLE} is too short to be a key")
             scrubber.add(key, "api-key")
             credential: Callable[[], Mapping[str, str]] = lambda: {  # noqa: E731
                 "Authorization": f"Bearer {key}"}
@@ -92,6 +96,19 @@ class Target:
             return {"mode": self.mode}
         return {"mode": self.mode, "endpoint": scrubber.text(self.endpoint or ""),
                 "auth": self.auth, "request_budget": self.budget, "requests_sent": self.used}
+
+
+def _register_host(endpoint: str, scrubber: Scrubber) -> None:
+    """The resource's host is a secret too. Azure hostnames are scrubbed by pattern; any other
+    host (a custom domain, a gateway, a local stand-in) is registered by value, with its port
+    when the URL names one (a loopback host alone would also match the wire server)."""
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    if host in LOOPBACK and not parts.port:
+        return
+    if netloc and scrubber.text(netloc) == netloc and len(netloc) >= 8:
+        scrubber.add(netloc, "resource-host")
 
 
 def _entra(scrubber: Scrubber) -> Callable[[], Mapping[str, str]]:

@@ -2,11 +2,20 @@
 
 It authenticates like the service (a wrong or missing key gets Azure's 401 body) and answers
 from a folder of cassettes: any interaction whose request matches, as often as asked.
+
+``echo`` makes it a hostile upstream that repeats the credential it was sent (and its own
+host) wherever a careless harness might print or store it:
+- ``headers``: in response headers of every answer;
+- ``json``: in every JSON body (an extra top-level field) and in the 401 message;
+- ``error``: every authenticated request is answered 500 with the credential and host in the
+  error message;
+- ``binary``: every authenticated request is answered 500 with a body that is not UTF-8.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +26,7 @@ from conformance.wire.replay import MATCHERS
 
 UNAUTHORIZED = {"error": {"code": "401", "message": "Access denied due to invalid subscription "
                           "key or wrong API endpoint."}}
+ECHOES = ("headers", "json", "error", "binary")
 
 
 @dataclass
@@ -24,6 +34,10 @@ class FakeResource:
     key: str
     cassettes: Path
     seen: list[RecordedRequest] = field(default_factory=list)
+    tokens: set[str] = field(default_factory=set)  # Entra tokens it accepts
+    echo: frozenset[str] = frozenset()
+    host: str = "127.0.0.1"  # its own host:port once serving (echoed back)
+    endpoint: str = ""
 
     def __post_init__(self) -> None:
         self._interactions = [
@@ -31,19 +45,41 @@ class FakeResource:
             for i in Cassette.load(path).interactions if i.status == 200
         ]
 
+    def hostile(self, echoes: Iterable[str]) -> FakeResource:
+        self.echo = frozenset(echoes)
+        return self
+
     def respond(self, request: RecordedRequest) -> Reply:
         self.seen.append(request)
-        if request.header("authorization") != f"Bearer {self.key}" and (
-            request.header("api-key") != self.key
-        ):
-            return Reply(401, [("content-type", "application/json")],
-                         json.dumps(UNAUTHORIZED).encode())
+        sent = request.header("api-key") or (request.header("authorization") or "").removeprefix(
+            "Bearer ")
+        echoed = [("x-echo-credential", sent), ("x-echo-host", self.host)] if (
+            "headers" in self.echo) else []
+        if sent != self.key and sent not in self.tokens:
+            body = json.loads(json.dumps(UNAUTHORIZED))
+            if "json" in self.echo:
+                body["error"]["message"] += f" Key {sent!r} is not valid for {self.host}."
+            return Reply(401, [("content-type", "application/json"), *echoed],
+                         json.dumps(body).encode())
+        if "error" in self.echo:
+            message = f"internal error at {self.host} handling credential {sent}"
+            return Reply(500, [("content-type", "application/json"), *echoed],
+                         json.dumps({"error": {"code": "500", "message": message}}).encode())
+        if "binary" in self.echo:
+            body = b"\xff\xfe\x80 upstream failure: " + sent.encode() + b" \xc3( " + (
+                self.host.encode())
+            return Reply(500, [("content-type", "text/plain"), *echoed], body)
         incoming = request.as_vcr()
         for interaction in self._interactions:
             if matchers.requests_match(incoming, interaction.request, MATCHERS):
                 reply = Replay(Cassette(Path("fake"), [interaction])).reply(interaction)
                 headers = [*reply.headers, ("set-cookie", "session=abc"),
-                           ("x-request-id", "fake-req-1")]
-                return Reply(reply.status, headers, reply.body, reply.chunks)
-        return Reply(404, [("content-type", "application/json")],
+                           ("x-request-id", "fake-req-1"), *echoed]
+                body = reply.body
+                if "json" in self.echo and body.startswith(b"{"):
+                    data = json.loads(body)
+                    data["echo"] = {"credential": sent, "host": self.host}
+                    body = json.dumps(data).encode()
+                return Reply(reply.status, headers, body, reply.chunks)
+        return Reply(404, [("content-type", "application/json"), *echoed],
                      b'{"error":{"code":"404","message":"Resource not found"}}')

@@ -45,3 +45,12 @@ def test_short_values_are_refused():
 def test_credential_headers_lose_their_values():
     assert Scrubber().headers({"Authorization": "Bearer x", "api-key": "k", "x-ok": "1"}) == {
         "Authorization": "<redacted>", "api-key": "<redacted>", "x-ok": "1"}
+
+
+def test_binary_bodies_are_scrubbed_byte_for_byte():
+    scrubber = Scrubber()
+    scrubber.add("live-secret-key-0123", "api-key")
+    body = b"\xff\xfe live-secret-key-0123 at myres.openai.azure.com \xc3("
+    scrubbed = scrubber.binary(body)
+    assert b"live-secret-key" not in scrubbed and b"myres" not in scrubbed
+    assert scrubbed.startswith(b"\xff\xfe <api-key> at RESOURCE.openai.azure.com")

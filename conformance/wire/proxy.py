@@ -8,8 +8,11 @@ credential therefore never passes through the SDK, the check, or a cassette.
 
 from __future__ import annotations
 
+import gzip
 import http.client
+import json
 import ssl
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,19 +68,28 @@ def parse_endpoint(endpoint: str) -> tuple[str, str, int, str]:
 @dataclass
 class Forward:
     """Forward every request to ``endpoint`` with ``credential()`` headers; record each
-    exchange (scrubbed by ``scrub`` for text) as an :class:`Interaction`."""
+    exchange (scrubbed by ``scrub`` for text) as an :class:`Interaction`.
 
-    endpoint: str
-    credential: Callable[[], Mapping[str, str]]
-    scrub: Callable[[str], str] = field(default=lambda text: text)
+    What goes back to the SDK is scrubbed too (``scrub_body`` for bodies that may not be
+    text): an upstream that echoes the credential or its own host must not put them in an
+    SDK exception, which pytest prints. The repr names neither the endpoint nor the
+    credential, for the same reason."""
+
+    endpoint: str = field(repr=False)
+    credential: Callable[[], Mapping[str, str]] = field(repr=False)
+    scrub: Callable[[str], str] = field(default=lambda text: text, repr=False)
+    scrub_body: Callable[[bytes], bytes] = field(default=lambda data: data, repr=False)
     chunking: Chunking = field(default_factory=Chunking)
     timeout_s: float = 120.0
     max_requests: int | None = None
-    interactions: list[Interaction] = field(default_factory=list)
-    _target: tuple[str, str, int, str] = field(init=False)
+    interactions: list[Interaction] = field(default_factory=list, repr=False)
+    _target: tuple[str, str, int, str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._target = parse_endpoint(self.endpoint)
+
+    def __repr__(self) -> str:
+        return f"Forward(<the resource>, {len(self.interactions)} exchange(s))"
 
     def respond(self, request: RecordedRequest) -> Action:
         if self.max_requests is not None and len(self.interactions) >= self.max_requests:
@@ -104,17 +116,30 @@ class Forward:
             connection.request(request.method, target, body=request.body or None,
                                headers=headers)
             response = connection.getresponse()
-            body = response.read()
+            body = _decoded(response.read(), response.getheader("content-encoding"))
             status, reason = response.status, response.reason
             response_headers = [(k, v) for k, v in response.getheaders()]
+        except (OSError, http.client.HTTPException) as exc:
+            return self._unreachable(exc)
         finally:
             connection.close()
         self.interactions.append(self._store(request, status, reason, response_headers, body))
-        kept = [(k, v) for k, v in response_headers if k.lower() not in DROPPED_RESPONSE_HEADERS]
+        kept = [(k, self.scrub(v)) for k, v in response_headers
+                if k.lower() not in DROPPED_RESPONSE_HEADERS]
+        reason = self.scrub(reason)
+        body = self.scrub_body(body)
         content_type = next((v for k, v in kept if k.lower() == "content-type"), None)
         if is_event_stream(content_type):
             return Reply(status, kept, chunks=self.chunking.split(body), reason=reason)
         return Reply(status, kept, body, reason=reason)
+
+    def _unreachable(self, exc: BaseException) -> Reply:
+        message = self.scrub(f"the resource could not be reached: {type(exc).__name__}: {exc}")
+        return Reply(
+            502,
+            [("content-type", "application/json"), ("x-should-retry", "false")],
+            json.dumps({"error": {"code": "upstream_unreachable", "message": message}}).encode(),
+        )
 
     def _store(
         self, request: RecordedRequest, status: int, reason: str,
@@ -128,14 +153,25 @@ class Forward:
         for k, v in headers:
             if k.lower() not in DROPPED_RESPONSE_HEADERS:
                 stored_headers.setdefault(k.lower(), []).append(self.scrub(v))
-        request_body = self.scrub(request.body.decode("utf-8")).encode() if request.body else None
-        try:
-            stored_body: Any = self.scrub(body.decode("utf-8")).encode()
-        except UnicodeDecodeError:
-            stored_body = body  # binary: stored as is (the scrub patterns are text)
+        request_body = self.scrub_body(request.body) if request.body else None
+        stored_body: Any = self.scrub_body(body)
         return Interaction(
             Request(request.method, PLACEHOLDER_ORIGIN + request.target, request_body,
                     kept_request),
             {"status": {"code": status, "message": reason}, "headers": stored_headers,
              "body": {"string": stored_body}},
         )
+
+
+def _decoded(body: bytes, encoding: str | None) -> bytes:
+    """The body without its content-encoding (the SDK is answered, and the cassette stores
+    it, without one), so that the scrubber sees the plain bytes."""
+    encoding = (encoding or "").strip().lower()
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return gzip.decompress(body)
+        if encoding == "deflate":
+            return zlib.decompress(body)
+    except (OSError, zlib.error, EOFError):
+        pass
+    return body
