@@ -77,6 +77,17 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="list the checks and the claims they test")
     listing.add_argument("--feature", action="append", choices=FEATURES, metavar="FEATURE")
 
+    naming = commands.add_parser(
+        "deployments",
+        help="list the deployment names the checks use, which checks need each, and what "
+        "each maps to",
+        description="Checks ask for the deployment names of the doc's samples. Map them to "
+        "yours with --deployment DOC=YOURS (repeatable), AOAI_CONFORMANCE_DEPLOYMENTS="
+        "'DOC=YOURS,...' or a [tool.aoai-conformance.deployments] table in ./pyproject.toml; "
+        "an unmapped name is sent as is.",
+    )
+    naming.add_argument("--deployment", action="append", default=[], metavar="DOC=YOURS")
+
     checking = commands.add_parser(
         "check-cassettes",
         help="validate vcrpy cassettes (yours or the packaged ones) against the contract",
@@ -124,6 +135,9 @@ def _live_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
                         "(DefaultAzureCredential)")
     parser.add_argument("--budget", type=int, default=50, metavar="N",
                         help="send at most N requests to the resource (default 50)")
+    parser.add_argument("--deployment", action="append", default=[], metavar="DOC=YOURS",
+                        help="send the doc's deployment name DOC as YOURS (repeatable); see "
+                        "aoai-conformance deployments")
 
 
 def load_suites() -> None:
@@ -136,7 +150,8 @@ def _live_args(args: argparse.Namespace) -> list[str]:
     if not args.endpoint:
         return []
     return [f"--conformance-endpoint={args.endpoint}", f"--conformance-auth={args.auth}",
-            f"--conformance-budget={args.budget}"]
+            f"--conformance-budget={args.budget}",
+            *[f"--conformance-deployment={d}" for d in args.deployment]]
 
 
 def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
@@ -202,6 +217,29 @@ def list_checks(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def list_deployments(args: argparse.Namespace) -> int:
+    from .deployments import DeploymentError, DeploymentMap, needs
+
+    load_suites()
+    table = needs(REGISTRY.values(), paths.cassette_root())
+    try:
+        names = DeploymentMap.load(args.deployment)
+        names.check_known(table)
+    except DeploymentError as exc:
+        print(f"aoai-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for doc, ids in table.items():
+        mapped = (f"-> {names.resolve(doc)}  (from {names.sources[doc]})" if doc in names.names
+                  else "(unmapped: sent as is)")
+        live = [i for i in ids if REGISTRY[i].live]
+        replay = [i for i in ids if not REGISTRY[i].live]
+        print(f"{doc} {mapped}")
+        print(f"    live:        {', '.join(live) or '-'}")
+        if replay:
+            print(f"    replay only: {', '.join(replay)}")
+    return EXIT_OK
+
+
 def diff(args: argparse.Namespace) -> int:
     from .results import compare
 
@@ -257,7 +295,8 @@ def check_cassettes(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {"run": run, "record": record, "list": list_checks,
-                "check-cassettes": check_cassettes, "diff": diff}
+                "check-cassettes": check_cassettes, "diff": diff,
+                "deployments": list_deployments}
     return commands[args.command](args)
 
 

@@ -15,8 +15,14 @@ from typing import Any
 
 import pytest
 
-from . import paths
+from . import deployments, paths
 from .clock import VirtualClock, virtual_clock
+from .deployments import (
+    ENVIRONMENT_VARIABLE,
+    PYPROJECT_TABLE,
+    DeploymentError,
+    DeploymentMap,
+)
 from .harness import ReplayMismatch, Wire, classify
 from .registry import REGISTRY, Check, Observations, Unsupported, Verdict, check_of
 from .results import CheckResult, Results
@@ -94,6 +100,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"live runs send at most N requests upstream (default {DEFAULT_BUDGET})",
     )
     group.addoption(
+        "--conformance-deployment",
+        action="append",
+        default=[],
+        metavar="DOC=YOURS",
+        help="live runs: send the doc's deployment name DOC as YOURS (repeatable); also "
+        f"{ENVIRONMENT_VARIABLE} and [{PYPROJECT_TABLE}] in pyproject.toml",
+    )
+    group.addoption(
         "--sse-chunking",
         default="event",
         metavar="POLICY",
@@ -118,7 +132,9 @@ def pytest_configure(config: pytest.Config) -> None:
             budget=config.getoption("conformance_budget"),
             scrubber=scrubber,
         )
-    except TargetError as exc:
+        config.stash[_target_key].deployments = DeploymentMap.load(
+            config.getoption("conformance_deployment"), directory=config.invocation_params.dir)
+    except (TargetError, DeploymentError) as exc:
         raise pytest.UsageError(scrubber.text(str(exc))) from None
     config.pluginmanager.register(ConformanceRun(config), "conformance-run")
 
@@ -151,6 +167,12 @@ def pytest_pycollect_makeitem(
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    names = config.stash[_target_key].deployments
+    if names.names:
+        try:
+            names.check_known(deployments.needs(REGISTRY.values(), paths.cassette_root()))
+        except DeploymentError as exc:
+            raise pytest.UsageError(str(exc)) from None
     features = set(config.getoption("conformance_feature"))
     ids = set(config.getoption("conformance_check"))
     if not features and not ids:
@@ -213,7 +235,8 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
         scrubber = config.stash[_scrubber_key]
         handle = Wire.forwarding(wire_server, Forward(
             target.endpoint or "", target.credential_headers,
-            scrub=scrubber.text, scrub_body=scrubber.binary, chunking=chunking,
+            scrub=scrubber.text, scrub_body=scrubber.binary,
+            rewrite=target.deployments.rewrite, chunking=chunking,
             max_requests=target.remaining,
         ))
     else:
@@ -320,6 +343,8 @@ def pytest_runtest_makereport(
     else:
         outcome = classify(exc, call.when)
         outcome_verdict, message = outcome.verdict, outcome.message
+        if outcome_verdict in (Verdict.FAIL, Verdict.ERROR):
+            message += _upstream_note(item)
     if outcome_verdict is Verdict.UNSUPPORTED:
         # A missing feature is not a failure of the run: report it as a pytest skip.
         report.outcome = "skipped"
@@ -344,6 +369,29 @@ def pytest_runtest_makereport(
     )
     _scrub_report(report, scrubber)
     return report
+
+
+def _upstream_note(item: pytest.Item) -> str:
+    """What the resource refused in a live check, naming the deployment asked for."""
+    wire = item.stash.get(_wire_key, None)
+    if wire is None or wire.forward is None:
+        return ""
+    names = item.config.stash[_target_key].deployments
+    refused = []
+    for interaction in wire.forward.interactions:
+        if interaction.status < 400:
+            continue
+        try:
+            body = interaction.request_json()
+        except ValueError:
+            body = None
+        model = body.get("model") if isinstance(body, dict) else None
+        asked = f" for deployment {names.describe(model)}" if isinstance(model, str) else ""
+        refused.append(f"{interaction.status} to {interaction.request.method} "
+                       f"{interaction.request.path}{asked}")
+    if not refused:
+        return ""
+    return "\n(the resource answered " + "; ".join(dict.fromkeys(refused)) + ")"
 
 
 def _scrub_report(report: pytest.TestReport, scrubber: Scrubber) -> None:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from .credentials import COGNITIVE_SERVICES_SCOPE
+from .deployments import DeploymentMap
 from .secrets import Scrubber
 from .wire.proxy import LOOPBACK, parse_endpoint
 
@@ -37,6 +38,7 @@ class Target:
     budget: int = DEFAULT_BUDGET
     used: int = 0
     _credential: Callable[[], Mapping[str, str]] | None = field(default=None, repr=False)
+    deployments: DeploymentMap = field(default_factory=DeploymentMap)
 
     @classmethod
     def from_options(
@@ -95,7 +97,8 @@ class Target:
         if not self.forwards:
             return {"mode": self.mode}
         return {"mode": self.mode, "endpoint": scrubber.text(self.endpoint or ""),
-                "auth": self.auth, "request_budget": self.budget, "requests_sent": self.used}
+                "auth": self.auth, "request_budget": self.budget, "requests_sent": self.used,
+                "deployments": dict(self.deployments.names)}
 
 
 def _register_host(endpoint: str, scrubber: Scrubber) -> None:

@@ -26,6 +26,9 @@ from conformance.wire.replay import MATCHERS
 
 UNAUTHORIZED = {"error": {"code": "401", "message": "Access denied due to invalid subscription "
                           "key or wrong API endpoint."}}
+DEPLOYMENT_NOT_FOUND = {"error": {"code": "DeploymentNotFound", "message": "The API deployment "
+                                "for this resource does not exist. If you created the deployment "
+                                "within the last 5 minutes, please wait a moment and try again."}}
 ECHOES = ("headers", "json", "error", "binary")
 
 
@@ -38,6 +41,9 @@ class FakeResource:
     echo: frozenset[str] = frozenset()
     host: str = "127.0.0.1"  # its own host:port once serving (echoed back)
     endpoint: str = ""
+    # Its deployments, named its own way: {their name: the doc's name}. Empty: every name the
+    # cassettes use exists as is.
+    deployments: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._interactions = [
@@ -70,6 +76,17 @@ class FakeResource:
                 self.host.encode())
             return Reply(500, [("content-type", "text/plain"), *echoed], body)
         incoming = request.as_vcr()
+        if self.deployments:
+            body = request.json() if request.body.startswith(b"{") else None
+            model = body.get("model") if isinstance(body, dict) else None
+            if isinstance(model, str):
+                if model not in self.deployments:
+                    return Reply(404, [("content-type", "application/json"), *echoed],
+                                 json.dumps(DEPLOYMENT_NOT_FOUND).encode())
+                body["model"] = self.deployments[model]
+                incoming = RecordedRequest(request.index, request.method, request.target,
+                                           request.headers, json.dumps(body).encode(),
+                                           request.arrived).as_vcr()
         for interaction in self._interactions:
             if matchers.requests_match(incoming, interaction.request, MATCHERS):
                 reply = Replay(Cassette(Path("fake"), [interaction])).reply(interaction)
