@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, paths
+from .entra import CREDENTIALS
 from .registry import FEATURES, REGISTRY
 from .results import FILENAME, Results
 
@@ -132,7 +133,10 @@ def _live_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
                         + ("" if required else "; runs live instead of replaying cassettes"))
     parser.add_argument("--auth", choices=("key", "entra"), default="key",
                         help="key (from AZURE_OPENAI_API_KEY, the default) or entra "
-                        "(DefaultAzureCredential)")
+                        "(Entra ID, see --credential)")
+    parser.add_argument("--credential", choices=tuple(CREDENTIALS), default="default",
+                        help="with --auth entra: the azure-identity credential: "
+                        + ", ".join(f"{n} ({c})" for n, (c, _) in CREDENTIALS.items()))
     parser.add_argument("--budget", type=int, default=50, metavar="N",
                         help="send at most N requests to the resource (default 50)")
     parser.add_argument("--deployment", action="append", default=[], metavar="DOC=YOURS",
@@ -150,7 +154,7 @@ def _live_args(args: argparse.Namespace) -> list[str]:
     if not args.endpoint:
         return []
     return [f"--conformance-endpoint={args.endpoint}", f"--conformance-auth={args.auth}",
-            f"--conformance-budget={args.budget}",
+            f"--conformance-budget={args.budget}", f"--conformance-credential={args.credential}",
             *[f"--conformance-deployment={d}" for d in args.deployment]]
 
 
@@ -188,8 +192,9 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     ]
     code = pytest.main(pytest_args)
     if not stale.exists():
-        print(f"aoai-conformance: no check ran (pytest exit status {int(code)})",
-              file=sys.stderr)
+        if int(code) != pytest.ExitCode.USAGE_ERROR:  # pytest has said why already
+            print(f"aoai-conformance: no check ran (pytest exit status {int(code)})",
+                  file=sys.stderr)
         return EXIT_USAGE if int(code) in (4, 5) else EXIT_FAILED
     return EXIT_OK if Results.load(stale).ok else EXIT_FAILED
 

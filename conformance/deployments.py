@@ -29,6 +29,7 @@ from .wire import Cassette, CassetteError
 ENVIRONMENT_VARIABLE = "AOAI_CONFORMANCE_DEPLOYMENTS"
 PYPROJECT_TABLE = "tool.aoai-conformance.deployments"
 FLAG = "--deployment"
+V1_BASE = "/openai/v1/"
 
 
 class DeploymentError(ValueError):
@@ -125,24 +126,26 @@ def needed_by(check: Check, cassette_root: Path) -> tuple[str, ...]:
     """The doc deployment names ``check`` asks for, read from its cassette's requests."""
     if check.cassette is None:
         return ()
-    return _models(cassette_root / check.cassette)
+    return tuple(dict.fromkeys(model for model, _ in _requests(cassette_root / check.cassette)))
 
 
 @cache
-def _models(path: Path) -> tuple[str, ...]:
+def _requests(path: Path) -> tuple[tuple[str, str], ...]:
+    """(model, route under the v1 base) of each request of the cassette that names a model."""
     try:
         cassette = Cassette.load(path)
     except CassetteError:
         return ()
-    found: list[str] = []
+    found: list[tuple[str, str]] = []
     for interaction in cassette.interactions:
         try:
             body = interaction.request_json()
         except ValueError:
             continue
         model = body.get("model") if isinstance(body, dict) else None
-        if isinstance(model, str) and model not in found:
-            found.append(model)
+        if isinstance(model, str):
+            route = interaction.request.path.rpartition(V1_BASE)[2] or interaction.request.path
+            found.append((model, route))
     return tuple(found)
 
 
@@ -153,3 +156,14 @@ def needs(checks: Iterable[Check], cassette_root: Path) -> dict[str, list[str]]:
         for name in needed_by(check, cassette_root):
             table.setdefault(name, []).append(check.id)
     return dict(sorted(table.items()))
+
+
+def routes(checks: Iterable[Check], cassette_root: Path) -> dict[str, str]:
+    """Doc deployment name -> the first route (``chat/completions``, ``responses``,
+    ``embeddings``) a check sends it on: where preflight asks whether it exists."""
+    found: dict[str, str] = {}
+    for check in sorted(checks, key=lambda c: c.id):
+        if check.cassette is not None:
+            for model, route in _requests(cassette_root / check.cassette):
+                found.setdefault(model, route)
+    return dict(sorted(found.items()))

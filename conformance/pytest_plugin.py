@@ -23,7 +23,9 @@ from .deployments import (
     DeploymentError,
     DeploymentMap,
 )
+from .entra import CREDENTIALS
 from .harness import ReplayMismatch, Wire, classify
+from .preflight import Preflight, SetupError
 from .registry import REGISTRY, Check, Observations, Unsupported, Verdict, check_of
 from .results import CheckResult, Results
 from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
@@ -90,7 +92,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="key",
         choices=("key", "entra"),
         help=f"live credential: key (from {KEY_VARIABLE}, the default) or entra "
-        "(DefaultAzureCredential)",
+        "(the azure-identity credential named by --conformance-credential)",
+    )
+    group.addoption(
+        "--conformance-credential",
+        default="default",
+        choices=tuple(CREDENTIALS),
+        help="with --conformance-auth=entra: the azure-identity credential, "
+        + ", ".join(f"{n} ({c})" for n, (c, _) in CREDENTIALS.items()),
     )
     group.addoption(
         "--conformance-budget",
@@ -129,6 +138,7 @@ def pytest_configure(config: pytest.Config) -> None:
             endpoint=config.getoption("conformance_endpoint"),
             record=config.getoption("conformance_record"),
             auth=config.getoption("conformance_auth"),
+            credential_name=config.getoption("conformance_credential"),
             budget=config.getoption("conformance_budget"),
             scrubber=scrubber,
         )
@@ -191,6 +201,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A live run checks its setup before any check (:mod:`conformance.preflight`)."""
+    config = session.config
+    target = config.stash[_target_key]
+    if not target.forwards or config.option.collectonly or hasattr(config, "workerinput"):
+        return
+    live = [c for item in session.items if (c := item.stash.get(_check_key, None)) is not None
+            and c.live and c.cassette is not None]
+    needed = deployments.needs(live, paths.cassette_root())
+    routes = deployments.routes(live, paths.cassette_root())
+    try:
+        Preflight(target, config.stash[_scrubber_key]).run({n: routes[n] for n in needed})
+    except SetupError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
 def _check(request: pytest.FixtureRequest) -> Check:
     try:
         check: Check = request.node.stash[_check_key]
@@ -232,6 +258,13 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
                         "on demand")
         if target.remaining == 0:
             pytest.skip(f"the live request budget ({target.budget}) is spent")
+        missing = [n for n in deployments.needed_by(check, paths.cassette_root())
+                   if n in target.missing]
+        if missing:
+            pytest.skip("; ".join(
+                f"deployment {target.deployments.describe(n)} does not exist on the resource; "
+                f"map the doc's name to yours: --deployment {n}=YOUR_DEPLOYMENT"
+                for n in missing))
         scrubber = config.stash[_scrubber_key]
         handle = Wire.forwarding(wire_server, Forward(
             target.endpoint or "", target.credential_headers,

@@ -3,7 +3,8 @@ recording cassettes.
 
 Live and record runs forward through the wire server (:class:`conformance.wire.proxy.Forward`)
 with the real credential, which this module alone reads: ``AZURE_OPENAI_API_KEY`` for key
-auth, or azure-identity's ``DefaultAzureCredential`` for Entra ID. A request budget bounds
+auth, or the azure-identity credential named by ``--credential`` for Entra ID
+(:mod:`conformance.entra`). A request budget bounds
 what a live run can spend.
 """
 
@@ -15,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from .credentials import COGNITIVE_SERVICES_SCOPE
 from .deployments import DeploymentMap
+from .entra import CREDENTIALS, EntraToken
 from .secrets import Scrubber
 from .wire.proxy import LOOPBACK, parse_endpoint
 
@@ -39,6 +40,9 @@ class Target:
     used: int = 0
     _credential: Callable[[], Mapping[str, str]] | None = field(default=None, repr=False)
     deployments: DeploymentMap = field(default_factory=DeploymentMap)
+    credential_name: str | None = None  # the azure-identity credential of --auth entra
+    # Doc deployment names preflight found missing on the resource.
+    missing: set[str] = field(default_factory=set)
 
     @classmethod
     def from_options(
@@ -49,6 +53,7 @@ class Target:
         auth: str,
         budget: int,
         scrubber: Scrubber,
+        credential_name: str = "default",
         environ: Mapping[str, str] = os.environ,
     ) -> Target:
         if endpoint is None:
@@ -75,10 +80,15 @@ class Target:
             credential: Callable[[], Mapping[str, str]] = lambda: {  # noqa: E731
                 "Authorization": f"Bearer {key}"}
         elif auth == "entra":
-            credential = _entra(scrubber)
+            if credential_name not in CREDENTIALS:
+                raise TargetError(f"unknown --credential {credential_name!r}: use one of "
+                                  + ", ".join(CREDENTIALS))
+            credential = EntraToken(credential_name, scrubber)
         else:
             raise TargetError(f"unknown auth {auth!r}: use key or entra")
-        return cls(mode, endpoint, "key" if auth == "key" else "entra", budget, 0, credential)
+        target = cls(mode, endpoint, "key" if auth == "key" else "entra", budget, 0, credential)
+        target.credential_name = credential_name if auth == "entra" else None
+        return target
 
     @property
     def forwards(self) -> bool:
@@ -97,7 +107,9 @@ class Target:
         if not self.forwards:
             return {"mode": self.mode}
         return {"mode": self.mode, "endpoint": scrubber.text(self.endpoint or ""),
-                "auth": self.auth, "request_budget": self.budget, "requests_sent": self.used,
+                "auth": self.auth,
+                **({"credential": self.credential_name} if self.credential_name else {}),
+                "request_budget": self.budget, "requests_sent": self.used,
                 "deployments": dict(self.deployments.names)}
 
 
@@ -112,16 +124,3 @@ def _register_host(endpoint: str, scrubber: Scrubber) -> None:
         return
     if netloc and scrubber.text(netloc) == netloc and len(netloc) >= 8:
         scrubber.add(netloc, "resource-host")
-
-
-def _entra(scrubber: Scrubber) -> Callable[[], Mapping[str, str]]:
-    from azure.identity import DefaultAzureCredential, get_bearer_token_provider
-
-    provider = get_bearer_token_provider(DefaultAzureCredential(), COGNITIVE_SERVICES_SCOPE)
-
-    def headers() -> Mapping[str, str]:
-        token = provider()
-        scrubber.add(token, "entra-token")
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers

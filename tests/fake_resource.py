@@ -7,9 +7,9 @@ from a folder of cassettes: any interaction whose request matches, as often as a
 host) wherever a careless harness might print or store it:
 - ``headers``: in response headers of every answer;
 - ``json``: in every JSON body (an extra top-level field) and in the 401 message;
-- ``error``: every authenticated request is answered 500 with the credential and host in the
-  error message;
-- ``binary``: every authenticated request is answered 500 with a body that is not UTF-8.
+- ``error``: every authenticated request (but preflight's) is answered 500 with the credential
+  and host in the error message;
+- ``binary``: the same with a body that is not UTF-8.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ UNAUTHORIZED = {"error": {"code": "401", "message": "Access denied due to invali
 DEPLOYMENT_NOT_FOUND = {"error": {"code": "DeploymentNotFound", "message": "The API deployment "
                                 "for this resource does not exist. If you created the deployment "
                                 "within the last 5 minutes, please wait a moment and try again."}}
+MISSING_PARAMETER = {"error": {"message": "Missing required parameter: 'messages'.",
+                              "type": "invalid_request_error", "param": "messages",
+                              "code": "missing_required_parameter"}}
 ECHOES = ("headers", "json", "error", "binary")
 
 
@@ -44,6 +47,7 @@ class FakeResource:
     # Its deployments, named its own way: {their name: the doc's name}. Empty: every name the
     # cassettes use exists as is.
     deployments: dict[str, str] = field(default_factory=dict)
+    refuse: Reply | None = None  # the answer to every request (a resource that says no)
 
     def __post_init__(self) -> None:
         self._interactions = [
@@ -57,6 +61,8 @@ class FakeResource:
 
     def respond(self, request: RecordedRequest) -> Reply:
         self.seen.append(request)
+        if self.refuse is not None:
+            return self.refuse
         sent = request.header("api-key") or (request.header("authorization") or "").removeprefix(
             "Bearer ")
         echoed = [("x-echo-credential", sent), ("x-echo-host", self.host)] if (
@@ -67,14 +73,19 @@ class FakeResource:
                 body["error"]["message"] += f" Key {sent!r} is not valid for {self.host}."
             return Reply(401, [("content-type", "application/json"), *echoed],
                          json.dumps(body).encode())
-        if "error" in self.echo:
+        probe = (request.method == "GET" and request.path.endswith("/models")) or (
+            request.body.startswith(b"{") and list(request.json()) == ["model"])
+        if "error" in self.echo and not probe:
             message = f"internal error at {self.host} handling credential {sent}"
             return Reply(500, [("content-type", "application/json"), *echoed],
                          json.dumps({"error": {"code": "500", "message": message}}).encode())
-        if "binary" in self.echo:
+        if "binary" in self.echo and not probe:
             body = b"\xff\xfe\x80 upstream failure: " + sent.encode() + b" \xc3( " + (
                 self.host.encode())
             return Reply(500, [("content-type", "text/plain"), *echoed], body)
+        if request.method == "GET" and request.path.endswith("/models"):
+            return Reply(200, [("content-type", "application/json"), *echoed],
+                         b'{"object":"list","data":[]}')
         incoming = request.as_vcr()
         if self.deployments:
             body = request.json() if request.body.startswith(b"{") else None
@@ -98,5 +109,13 @@ class FakeResource:
                     data["echo"] = {"credential": sent, "host": self.host}
                     body = json.dumps(data).encode()
                 return Reply(reply.status, headers, body, reply.chunks)
-        return Reply(404, [("content-type", "application/json"), *echoed],
-                     b'{"error":{"code":"404","message":"Resource not found"}}')
+        # A known deployment, a body no cassette holds (preflight's probe: the model alone).
+        return Reply(400, [("content-type", "application/json"), *echoed],
+                     json.dumps(MISSING_PARAMETER).encode())
+
+    @property
+    def work(self) -> list[RecordedRequest]:
+        """What the checks sent: everything but preflight's requests (GET models, and probes
+        whose body names only the model)."""
+        return [r for r in self.seen if not (r.method == "GET" and r.path.endswith("/models"))
+                and not (r.body.startswith(b"{") and list(r.json()) == ["model"])]

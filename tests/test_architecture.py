@@ -26,6 +26,8 @@ LAYERS = {
     "conformance.cassette_check": 2,
     "conformance.target": 2,
     "conformance.deployments": 2,
+    "conformance.entra": 2,
+    "conformance.preflight": 2,
     "conformance.suites": 3,
     "conformance.results": 4,
     "conformance.table": 4,

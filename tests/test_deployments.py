@@ -82,16 +82,35 @@ def test_a_mapped_live_run_sends_their_names(pytester, resource, monkeypatch):
     assert {c["id"]: c["verdict"] for c in data["checks"]} == {
         "chat.request-shape": "pass", "chat.response-contract": "pass",
         "chat.azure-filter-results": "pass", "embeddings.usage": "pass"}
-    assert {r.json()["model"] for r in resource.seen} == {"prod-chat", "prod-embed"}
+    assert {r.json()["model"] for r in resource.work} == {"prod-chat", "prod-embed"}
     assert data["target"]["deployments"] == {"gpt-4o": "prod-chat",
                                              "text-embedding-3-small": "prod-embed"}
 
 
-def test_a_refused_request_names_the_deployment(pytester, resource, monkeypatch):
+def test_a_missing_deployment_skips_its_checks_with_the_fix(pytester, resource, monkeypatch):
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
     data = run(pytester, f"--conformance-endpoint={resource.endpoint}",
-               "--conformance-deployment=gpt-4o=typo-chat",
+               "--conformance-deployment=gpt-4o=typo-chat", "--conformance-feature=chat",
+               "--conformance-check=embeddings.usage", "--conformance-check=reasoning.chat-request")
+    results = {c["id"]: c for c in data["checks"]}
+    assert {i: c["verdict"] for i, c in results.items()} == {
+        "chat.request-shape": "skipped", "chat.response-contract": "skipped",
+        "chat.azure-filter-results": "skipped", "embeddings.usage": "skipped",
+        "reasoning.chat-request": "skipped"}
+    assert results["chat.request-shape"]["message"] == (
+        "deployment 'typo-chat' (gpt-4o in the doc) does not exist on the resource; map the "
+        "doc's name to yours: --deployment gpt-4o=YOUR_DEPLOYMENT")
+    assert "deployment 'o4-mini' does not exist" in results["reasoning.chat-request"]["message"]
+    assert resource.work == []  # nothing was sent for them
+    assert data["target"]["requests_sent"] == 0
+
+
+def test_a_refused_request_names_the_deployment(pytester, resource, monkeypatch):
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    resource.hostile(["error"])
+    data = run(pytester, f"--conformance-endpoint={resource.endpoint}",
+               "--conformance-deployment=gpt-4o=prod-chat",
                "--conformance-check=chat.response-contract")
     message = data["checks"][0]["message"]
-    assert ("404 to POST /openai/v1/chat/completions for deployment 'typo-chat' (gpt-4o in "
-            "the doc)") in message
+    assert ("the resource answered 500 to POST /openai/v1/chat/completions for deployment "
+            "'prod-chat' (gpt-4o in the doc)") in message

@@ -141,7 +141,8 @@ class Forward:
         return Reply(
             502,
             [("content-type", "application/json"), ("x-should-retry", "false")],
-            json.dumps({"error": {"code": "upstream_unreachable", "message": message}}).encode(),
+            json.dumps({"error": {"code": "upstream_unreachable", "message": message,
+                                  "type": type(exc).__name__}}).encode(),
         )
 
     def _store(
