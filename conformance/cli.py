@@ -13,6 +13,8 @@ from . import __version__, paths
 from .entra import CREDENTIALS
 from .registry import FEATURES, REGISTRY
 from .results import FILENAME, Results
+from .target import DEFAULT_BUDGET
+from .usage import DEFAULT_TOKEN_BUDGET, OUTPUT_CAP
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -137,8 +139,12 @@ def _live_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--credential", choices=tuple(CREDENTIALS), default="default",
                         help="with --auth entra: the azure-identity credential: "
                         + ", ".join(f"{n} ({c})" for n, (c, _) in CREDENTIALS.items()))
-    parser.add_argument("--budget", type=int, default=50, metavar="N",
-                        help="send at most N requests to the resource (default 50)")
+    parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET, metavar="N",
+                        help=f"send at most N requests to the resource (default {DEFAULT_BUDGET})")
+    parser.add_argument("--max-tokens", type=int, default=DEFAULT_TOKEN_BUDGET, metavar="N",
+                        help="spend at most about N tokens (default "
+                        f"{DEFAULT_TOKEN_BUDGET}); each request's output is capped at "
+                        f"{OUTPUT_CAP}")
     parser.add_argument("--deployment", action="append", default=[], metavar="DOC=YOURS",
                         help="send the doc's deployment name DOC as YOURS (repeatable); see "
                         "aoai-conformance deployments")
@@ -155,6 +161,7 @@ def _live_args(args: argparse.Namespace) -> list[str]:
         return []
     return [f"--conformance-endpoint={args.endpoint}", f"--conformance-auth={args.auth}",
             f"--conformance-budget={args.budget}", f"--conformance-credential={args.credential}",
+            f"--conformance-max-tokens={args.max_tokens}",
             *[f"--conformance-deployment={d}" for d in args.deployment]]
 
 

@@ -49,7 +49,7 @@ class DeploymentMap:
         theirs = self.resolve(doc_name)
         return repr(theirs) if theirs == doc_name else f"{theirs!r} ({doc_name} in the doc)"
 
-    def rewrite(self, body: bytes) -> bytes:
+    def rewrite(self, path: str, body: bytes) -> bytes:
         """The request body with its top-level ``model`` mapped (unchanged if nothing maps)."""
         if not self.names or not body.lstrip().startswith(b"{"):
             return body

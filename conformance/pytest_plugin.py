@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from . import deployments, paths
+from . import deployments, paths, usage
 from .clock import VirtualClock, virtual_clock
 from .deployments import (
     ENVIRONMENT_VARIABLE,
@@ -32,6 +32,7 @@ from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
 from .secrets import Scrubber
 from .table import render
 from .target import DEFAULT_BUDGET, KEY_VARIABLE, Target, TargetError
+from .usage import DEFAULT_TOKEN_BUDGET, OUTPUT_CAP
 from .wire import Chunking, WireServer
 from .wire.proxy import Forward
 
@@ -109,6 +110,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"live runs send at most N requests upstream (default {DEFAULT_BUDGET})",
     )
     group.addoption(
+        "--conformance-max-tokens",
+        default=DEFAULT_TOKEN_BUDGET,
+        type=int,
+        metavar="N",
+        help=f"live runs spend at most about N tokens (default {DEFAULT_TOKEN_BUDGET}); each "
+        f"request's output is capped at {OUTPUT_CAP} tokens",
+    )
+    group.addoption(
         "--conformance-deployment",
         action="append",
         default=[],
@@ -139,6 +148,7 @@ def pytest_configure(config: pytest.Config) -> None:
             record=config.getoption("conformance_record"),
             auth=config.getoption("conformance_auth"),
             credential_name=config.getoption("conformance_credential"),
+            max_tokens=config.getoption("conformance_max_tokens"),
             budget=config.getoption("conformance_budget"),
             scrubber=scrubber,
         )
@@ -212,9 +222,23 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     needed = deployments.needs(live, paths.cassette_root())
     routes = deployments.routes(live, paths.cassette_root())
     try:
-        Preflight(target, config.stash[_scrubber_key]).run({n: routes[n] for n in needed})
+        preflight = Preflight(target, config.stash[_scrubber_key]).run(
+            {n: routes[n] for n in needed})
     except SetupError as exc:
         raise pytest.UsageError(str(exc)) from None
+    runnable = [c for c in live
+                if not set(deployments.needed_by(c, paths.cassette_root())) & target.missing]
+    requests, spend = 0, usage.Usage()
+    for check in runnable:
+        sent, spent = usage.estimate(paths.cassette_root() / (check.cassette or ""))
+        requests, spend = requests + sent, spend + spent
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"live: preflight passed ({preflight.requests} request(s), no tokens); "
+            f"{len(runnable)} check(s) go upstream: about {requests} request(s) and "
+            f"{spend.total} token(s) (budgets: {target.budget} requests, {target.max_tokens} "
+            f"tokens; output capped at {OUTPUT_CAP} per request)")
 
 
 def _check(request: pytest.FixtureRequest) -> Check:
@@ -258,6 +282,11 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
                         "on demand")
         if target.remaining == 0:
             pytest.skip(f"the live request budget ({target.budget}) is spent")
+        _, expected = usage.estimate(paths.cassette_root() / check.cassette)
+        if expected.total > target.tokens_left:
+            pytest.skip(f"the live token budget ({target.max_tokens}) has {target.tokens_left} "
+                        f"token(s) left and this check needs about {expected.total} "
+                        "(raise it with --max-tokens)")
         missing = [n for n in deployments.needed_by(check, paths.cassette_root())
                    if n in target.missing]
         if missing:
@@ -269,7 +298,9 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
         handle = Wire.forwarding(wire_server, Forward(
             target.endpoint or "", target.credential_headers,
             scrub=scrubber.text, scrub_body=scrubber.binary,
-            rewrite=target.deployments.rewrite, chunking=chunking,
+            rewrite=lambda path, body: usage.cap_output(
+                path, target.deployments.rewrite(path, body)),
+            chunking=chunking,
             max_requests=target.remaining,
         ))
     else:
@@ -382,9 +413,11 @@ def pytest_runtest_makereport(
         # A missing feature is not a failure of the run: report it as a pytest skip.
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"unsupported: {message}")
-    if call.when == "call":
-        _account_live_exchanges(item, check, outcome_verdict)
     observations = item.stash.get(_observations_key, Observations())
+    if call.when == "call":
+        spent = _account_live_exchanges(item, check, outcome_verdict)
+        if spent is not None:
+            observations.items["live_usage"] = spent
     started = item.stash.get(_started_key, None)
     scrubber = item.config.stash[_scrubber_key]
     report.user_properties.append(
@@ -442,18 +475,26 @@ def _scrub_report(report: pytest.TestReport, scrubber: Scrubber) -> None:
     report.sections = [(title, scrubber.text(body)) for title, body in report.sections]
 
 
-def _account_live_exchanges(item: pytest.Item, check: Check, verdict: Verdict) -> None:
-    """Charge what a live check sent to the budget; when recording, save its cassette unless
-    the harness broke (a failing exchange is evidence worth keeping)."""
+def _account_live_exchanges(
+    item: pytest.Item, check: Check, verdict: Verdict
+) -> dict[str, int] | None:
+    """Charge what a live check sent (requests, and tokens as the answers report them) to
+    the budgets; when recording, save its cassette unless the harness broke. Returns what
+    the check spent."""
     wire = item.stash.get(_wire_key, None)
     if wire is None or wire.forward is None:
-        return
+        return None
     target = item.config.stash[_target_key]
-    target.used += len(wire.forward.interactions)
+    interactions = wire.forward.interactions
+    spent = usage.total(usage.of_body(i.body, i.header("content-type")) for i in interactions)
+    target.used += len(interactions)
+    target.tokens_used += spent.total
     if target.mode == "record" and verdict is not Verdict.ERROR:
         cassette = wire.recorded(check, _cassette_root(item.config), str(installed()))
         if cassette is not None:
             cassette.save()
+    return {"requests": len(interactions), "input_tokens": spent.input,
+            "output_tokens": spent.output}
 
 
 class ConformanceRun:
@@ -523,6 +564,11 @@ class ConformanceRun:
         written = results.write(directory)
         terminalreporter.write_sep("=", "conformance")
         terminalreporter.write_line(render(results, report=_display_path(written)))
+        target = self.config.stash[_target_key]
+        if target.forwards:
+            terminalreporter.write_line(
+                f"live: {target.used} request(s) of {target.budget}, {target.tokens_used} "
+                f"token(s) of {target.max_tokens} (per check: live_usage in results.json)")
 
 
 def _display_path(path: Path) -> str:

@@ -4,8 +4,8 @@ recording cassettes.
 Live and record runs forward through the wire server (:class:`conformance.wire.proxy.Forward`)
 with the real credential, which this module alone reads: ``AZURE_OPENAI_API_KEY`` for key
 auth, or the azure-identity credential named by ``--credential`` for Entra ID
-(:mod:`conformance.entra`). A request budget bounds
-what a live run can spend.
+(:mod:`conformance.entra`). A request budget and a token budget
+bound what a live run can spend.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from urllib.parse import urlsplit
 from .deployments import DeploymentMap
 from .entra import CREDENTIALS, EntraToken
 from .secrets import Scrubber
+from .usage import DEFAULT_TOKEN_BUDGET
 from .wire.proxy import LOOPBACK, parse_endpoint
 
 KEY_VARIABLE = "AZURE_OPENAI_API_KEY"
-DEFAULT_BUDGET = 50
+DEFAULT_BUDGET = 60  # a full live run sends 47 requests
 
 Mode = Literal["replay", "live", "record"]
 
@@ -43,6 +44,8 @@ class Target:
     credential_name: str | None = None  # the azure-identity credential of --auth entra
     # Doc deployment names preflight found missing on the resource.
     missing: set[str] = field(default_factory=set)
+    max_tokens: int = DEFAULT_TOKEN_BUDGET
+    tokens_used: int = 0
 
     @classmethod
     def from_options(
@@ -54,6 +57,7 @@ class Target:
         budget: int,
         scrubber: Scrubber,
         credential_name: str = "default",
+        max_tokens: int = DEFAULT_TOKEN_BUDGET,
         environ: Mapping[str, str] = os.environ,
     ) -> Target:
         if endpoint is None:
@@ -67,6 +71,8 @@ class Target:
             raise TargetError(str(exc)) from None
         if budget < 1:
             raise TargetError("the request budget must be at least 1")
+        if max_tokens < 1:
+            raise TargetError("the token budget must be at least 1")
         mode: Mode = "record" if record else "live"
         _register_host(endpoint, scrubber)
         if auth == "key":
@@ -88,6 +94,7 @@ class Target:
             raise TargetError(f"unknown auth {auth!r}: use key or entra")
         target = cls(mode, endpoint, "key" if auth == "key" else "entra", budget, 0, credential)
         target.credential_name = credential_name if auth == "entra" else None
+        target.max_tokens = max_tokens
         return target
 
     @property
@@ -97,6 +104,10 @@ class Target:
     @property
     def remaining(self) -> int:
         return max(self.budget - self.used, 0)
+
+    @property
+    def tokens_left(self) -> int:
+        return max(self.max_tokens - self.tokens_used, 0)
 
     def credential_headers(self) -> Mapping[str, str]:
         if self._credential is None:
@@ -110,6 +121,7 @@ class Target:
                 "auth": self.auth,
                 **({"credential": self.credential_name} if self.credential_name else {}),
                 "request_budget": self.budget, "requests_sent": self.used,
+                "token_budget": self.max_tokens, "tokens_used": self.tokens_used,
                 "deployments": dict(self.deployments.names)}
 
 

@@ -1,7 +1,8 @@
 """A local stand-in for an Azure OpenAI resource, for live and record runs in tests.
 
 It authenticates like the service (a wrong or missing key gets Azure's 401 body) and answers
-from a folder of cassettes: any interaction whose request matches, as often as asked.
+from a folder of cassettes: any interaction of a live check's cassette whose request matches
+(the output cap aside), as often as asked, with its usage clamped to the cap it was sent.
 
 ``echo`` makes it a hostile upstream that repeats the credential it was sent (and its own
 host) wherever a careless harness might print or store it:
@@ -18,8 +19,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from vcr import matchers
+from vcr.request import Request
 
 from conformance.wire import Cassette, RecordedRequest, Replay, Reply, iter_cassette_files
 from conformance.wire.replay import MATCHERS
@@ -50,10 +53,19 @@ class FakeResource:
     refuse: Reply | None = None  # the answer to every request (a resource that says no)
 
     def __post_init__(self) -> None:
-        self._interactions = [
+        # What a resource answers on demand: the cassettes of the checks that run live (the
+        # others force a 429, a filter block or an error event), successes first.
+        from conformance.cli import load_suites
+        from conformance.registry import REGISTRY
+
+        load_suites()
+        live = {c.cassette for c in REGISTRY.values() if c.live and c.cassette is not None}
+        interactions = [
             i for path in iter_cassette_files([self.cassettes])
-            for i in Cassette.load(path).interactions if i.status == 200
+            if path.relative_to(self.cassettes).as_posix() in live
+            for i in Cassette.load(path).interactions
         ]
+        self._interactions = sorted(interactions, key=lambda i: i.status != 200)
 
     def hostile(self, echoes: Iterable[str]) -> FakeResource:
         self.echo = frozenset(echoes)
@@ -98,11 +110,18 @@ class FakeResource:
                 incoming = RecordedRequest(request.index, request.method, request.target,
                                            request.headers, json.dumps(body).encode(),
                                            request.arrived).as_vcr()
+        cap = _cap(incoming.body)
         for interaction in self._interactions:
-            if matchers.requests_match(incoming, interaction.request, MATCHERS):
+            if matchers.requests_match(_uncapped(incoming), _uncapped(interaction.request),
+                                       MATCHERS):
                 reply = Replay(Cassette(Path("fake"), [interaction])).reply(interaction)
-                headers = [*reply.headers, ("set-cookie", "session=abc"),
-                           ("x-request-id", "fake-req-1"), *echoed]
+                if cap is not None:  # a service honours the output cap: usage says so
+                    reply = Reply(reply.status, reply.headers, _clamp(reply.body, cap),
+                                  [_clamp(c, cap) for c in reply.chunks]
+                                  if reply.chunks is not None else None)
+                headers = [*reply.headers, ("set-cookie", "session=abc"), *echoed]
+                if not any(k.lower() == "x-request-id" for k, _ in headers):
+                    headers.append(("x-request-id", "fake-req-1"))
                 body = reply.body
                 if "json" in self.echo and body.startswith(b"{"):
                     data = json.loads(body)
@@ -119,3 +138,66 @@ class FakeResource:
         whose body names only the model)."""
         return [r for r in self.seen if not (r.method == "GET" and r.path.endswith("/models"))
                 and not (r.body.startswith(b"{") and list(r.json()) == ["model"])]
+
+
+CAP_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+
+
+def _uncapped(request: Request) -> Request:
+    """The request without its output cap: the cassettes hold what the SDK sent, the forwarder
+    sends it capped."""
+    try:
+        body = json.loads(request.body) if request.body else None
+    except ValueError:
+        return request
+    if not isinstance(body, dict):
+        return request
+    trimmed = {k: v for k, v in body.items() if k not in CAP_FIELDS}
+    return Request(request.method, request.uri, json.dumps(trimmed).encode(), request.headers)
+
+
+def _cap(body: bytes | None) -> int | None:
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return None
+    caps = [data[k] for k in CAP_FIELDS if isinstance(data, dict) and isinstance(data.get(k), int)]
+    return min(caps) if caps else None
+
+
+def _clamp(body: bytes, cap: int) -> bytes:
+    """``usage`` in a JSON body or in the events of a stream, with output clamped to ``cap``."""
+
+    def clamp(usage: Any) -> None:
+        if not isinstance(usage, dict):
+            return
+        for out, given in (("completion_tokens", "prompt_tokens"),
+                           ("output_tokens", "input_tokens")):
+            if isinstance(usage.get(out), int):
+                usage[out] = min(usage[out], cap)
+                usage["total_tokens"] = usage.get(given, 0) + usage[out]
+                for details in ("completion_tokens_details", "output_tokens_details"):
+                    if isinstance(usage.get(details), dict) and isinstance(
+                        usage[details].get("reasoning_tokens"), int
+                    ):
+                        usage[details]["reasoning_tokens"] = min(
+                            usage[details]["reasoning_tokens"], usage[out])
+
+    def fix(text: str) -> str:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return text
+        if not isinstance(data, dict):
+            return text
+        clamp(data.get("usage"))
+        if isinstance(data.get("response"), dict):
+            clamp(data["response"].get("usage"))
+        return json.dumps(data)
+
+    text = body.decode("utf-8")
+    if not text.lstrip().startswith("{"):  # an event stream: fix each data line
+        return "\n".join(
+            "data: " + fix(line[6:]) if line.startswith("data: ") else line
+            for line in text.split("\n")).encode()
+    return fix(text).encode()

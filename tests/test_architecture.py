@@ -27,6 +27,7 @@ LAYERS = {
     "conformance.target": 2,
     "conformance.deployments": 2,
     "conformance.entra": 2,
+    "conformance.usage": 2,
     "conformance.preflight": 2,
     "conformance.suites": 3,
     "conformance.results": 4,

@@ -43,9 +43,9 @@ def test_sources_in_order_of_strength(tmp_path):
     assert names.names == {"gpt-4o": "from-flag", "o4-mini": "toml-o4", "gpt-5": "env5"}
     assert names.resolve("gpt-4.1") == "gpt-4.1"  # unmapped: as is
     assert names.describe("gpt-4o") == "'from-flag' (gpt-4o in the doc)"
-    assert json.loads(names.rewrite(b'{"model": "gpt-4o", "input": "gpt-4o"}')) == {
-        "model": "from-flag", "input": "gpt-4o"}
-    assert names.rewrite(b"not json") == b"not json"
+    sent = names.rewrite("/openai/v1/responses", b'{"model": "gpt-4o", "input": "gpt-4o"}')
+    assert json.loads(sent) == {"model": "from-flag", "input": "gpt-4o"}
+    assert names.rewrite("/openai/v1/responses", b"not json") == b"not json"
 
 
 @pytest.mark.parametrize("entry", ["gpt-4o", "=x", "gpt-4o="])

@@ -79,8 +79,8 @@ class Forward:
     credential: Callable[[], Mapping[str, str]] = field(repr=False)
     scrub: Callable[[str], str] = field(default=lambda text: text, repr=False)
     scrub_body: Callable[[bytes], bytes] = field(default=lambda data: data, repr=False)
-    # Applied to each request body on its way upstream (the user's deployment names).
-    rewrite: Callable[[bytes], bytes] = field(default=lambda data: data, repr=False)
+    # (path, body) -> the body sent upstream (the user's deployment names, an output cap).
+    rewrite: Callable[[str, bytes], bytes] = field(default=lambda path, data: data, repr=False)
     chunking: Chunking = field(default_factory=Chunking)
     timeout_s: float = 120.0
     max_requests: int | None = None
@@ -116,7 +116,8 @@ class Forward:
             connection = http.client.HTTPConnection(host, port, timeout=self.timeout_s)
         try:
             connection.request(request.method, target,
-                               body=self.rewrite(request.body) if request.body else None,
+                               body=self.rewrite(request.path, request.body)
+                               if request.body else None,
                                headers=headers)
             response = connection.getresponse()
             body = _decoded(response.read(), response.getheader("content-encoding"))
