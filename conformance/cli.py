@@ -80,6 +80,18 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="list the checks and the claims they test")
     listing.add_argument("--feature", action="append", choices=FEATURES, metavar="FEATURE")
 
+    scanning = commands.add_parser(
+        "scan-secrets",
+        help="find keys, tokens, tenant/subscription ids, resource hosts and cookies in "
+        "cassettes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Search every interaction of vcrpy cassettes (URI, headers, decoded "
+        "bodies, metadata) for secrets. The secret itself is never printed.",
+        epilog=SCAN_SECRETS_HELP,
+    )
+    scanning.add_argument("paths", nargs="+", metavar="PATH",
+                          help="a cassette file, or a folder searched for *.yaml and *.yml")
+
     naming = commands.add_parser(
         "deployments",
         help="list the deployment names the checks use, which checks need each, and what "
@@ -126,6 +138,36 @@ exit status:
   1  at least one violation
   2  a usage error, a file or body that could not be read, or no cassette found
      (every other file is still checked and its violations printed)
+"""
+
+
+SCAN_SECRETS_HELP = """kinds:
+  azure-key        32 hex digits named as a key, or an 84-character Azure AI services key
+  api-key          any value of an api-key header or field
+  api-key-query    an api-key (or subscription-key) query parameter
+  openai-key       an sk-... key
+  bearer-token     an Authorization header or Bearer value
+  jwt              a JSON web token anywhere
+  azure-host       *.openai.azure.com, *.cognitiveservices.azure.com, *.services.ai.azure.com
+                   other than RESOURCE.
+  arm-resource-id  /subscriptions/.../resourceGroups/... with real names
+  subscription-id  a subscription GUID (/subscriptions/GUID, "subscription_id": GUID)
+  tenant-id        a tenant GUID (login URLs, "tenant_id"/"tid": GUID)
+  cookie           a Cookie or Set-Cookie header
+  GUIDs and hex ids count only where their context names them: request ids, completion ids,
+  fingerprints and encoded blobs are not secrets.
+
+output:
+  one line per finding on stdout:
+    FILE:INTERACTION location kind
+  INTERACTION counts from 0 ("-": the cassette's metadata); location is request.uri,
+  request.headers.NAME, request.body, response.status, response.headers.NAME,
+  response.body or metadata.
+
+exit status:
+  0  no secret found
+  1  at least one finding
+  2  a file or body that could not be read or decoded, or no cassette found
 """
 
 
@@ -229,6 +271,32 @@ def list_checks(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def scan_secrets(args: argparse.Namespace) -> int:
+    from .secret_scan import scan_paths
+
+    files = interactions = findings = 0
+    unreadable = False
+    for result in scan_paths(args.paths):
+        if result.note is not None:
+            print(f"aoai-conformance: {result.note}", file=sys.stderr)
+            continue
+        if result.error is not None:
+            print(f"aoai-conformance: {result.error}", file=sys.stderr)
+            unreadable = True
+            if not result.findings:
+                continue
+        files += 1
+        interactions += result.interactions
+        for finding in result.findings:
+            print(finding)
+            findings += 1
+    print(f"aoai-conformance: {files} cassette(s), {interactions} interaction(s) searched, "
+          f"{findings} finding(s)", file=sys.stderr)
+    if unreadable or files == 0:
+        return EXIT_USAGE
+    return EXIT_FAILED if findings else EXIT_OK
+
+
 def list_deployments(args: argparse.Namespace) -> int:
     from .deployments import DeploymentError, DeploymentMap, needs
 
@@ -308,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {"run": run, "record": record, "list": list_checks,
                 "check-cassettes": check_cassettes, "diff": diff,
-                "deployments": list_deployments}
+                "deployments": list_deployments, "scan-secrets": scan_secrets}
     return commands[args.command](args)
 
 

@@ -28,6 +28,8 @@ LAYERS = {
     "conformance.deployments": 2,
     "conformance.entra": 2,
     "conformance.usage": 2,
+    "conformance.secret_scan": 2,
+    "conformance.recording": 2,
     "conformance.preflight": 2,
     "conformance.suites": 3,
     "conformance.results": 4,
