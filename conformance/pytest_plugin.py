@@ -26,6 +26,7 @@ from .deployments import (
 from .entra import CREDENTIALS
 from .harness import ReplayMismatch, Wire, classify
 from .preflight import Preflight, SetupError
+from .recording import RecordingRefused, Recordings, stabilise
 from .registry import REGISTRY, Check, Observations, Unsupported, Verdict, check_of
 from .results import CheckResult, Results
 from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
@@ -45,6 +46,7 @@ _observations_key = pytest.StashKey[Observations]()
 _started_key = pytest.StashKey[float]()
 _scrubber_key = pytest.StashKey[Scrubber]()
 _target_key = pytest.StashKey[Target]()
+_recordings_key = pytest.StashKey[Recordings]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -156,6 +158,8 @@ def pytest_configure(config: pytest.Config) -> None:
             config.getoption("conformance_deployment"), directory=config.invocation_params.dir)
     except (TargetError, DeploymentError) as exc:
         raise pytest.UsageError(scrubber.text(str(exc))) from None
+    if config.stash[_target_key].mode == "record":
+        config.stash[_recordings_key] = Recordings(_cassette_root(config))
     config.pluginmanager.register(ConformanceRun(config), "conformance-run")
 
 
@@ -415,9 +419,11 @@ def pytest_runtest_makereport(
         report.longrepr = (str(item.path), item.location[1] or 0, f"unsupported: {message}")
     observations = item.stash.get(_observations_key, Observations())
     if call.when == "call":
-        spent = _account_live_exchanges(item, check, outcome_verdict)
+        spent, refused = _account_live_exchanges(item, check, outcome_verdict)
         if spent is not None:
             observations.items["live_usage"] = spent
+        if refused is not None:
+            outcome_verdict, message = Verdict.ERROR, refused
     started = item.stash.get(_started_key, None)
     scrubber = item.config.stash[_scrubber_key]
     report.user_properties.append(
@@ -477,24 +483,30 @@ def _scrub_report(report: pytest.TestReport, scrubber: Scrubber) -> None:
 
 def _account_live_exchanges(
     item: pytest.Item, check: Check, verdict: Verdict
-) -> dict[str, int] | None:
+) -> tuple[dict[str, int] | None, str | None]:
     """Charge what a live check sent (requests, and tokens as the answers report them) to
-    the budgets; when recording, save its cassette unless the harness broke. Returns what
-    the check spent."""
+    the budgets; when recording and the check passed, hold its cassette back until the
+    checks sharing it replay it (:mod:`conformance.recording`). Returns what the check spent,
+    and why its recording was refused."""
     wire = item.stash.get(_wire_key, None)
     if wire is None or wire.forward is None:
-        return None
+        return None, None
     target = item.config.stash[_target_key]
     interactions = wire.forward.interactions
     spent = usage.total(usage.of_body(i.body, i.header("content-type")) for i in interactions)
     target.used += len(interactions)
     target.tokens_used += spent.total
-    if target.mode == "record" and verdict is not Verdict.ERROR:
-        cassette = wire.recorded(check, _cassette_root(item.config), str(installed()))
-        if cassette is not None:
-            cassette.save()
+    refused = None
+    cassette = wire.recorded(check, _cassette_root(item.config), str(installed()))
+    if target.mode == "record" and verdict is Verdict.PASS and cassette is not None:
+        try:
+            stabilise(cassette, item.config.stash[_scrubber_key])
+        except RecordingRefused as exc:
+            refused = str(exc)
+        else:
+            item.config.stash[_recordings_key].add(check.id, check.cassette or "", cassette)
     return {"requests": len(interactions), "input_tokens": spent.input,
-            "output_tokens": spent.output}
+            "output_tokens": spent.output}, refused
 
 
 class ConformanceRun:
@@ -530,6 +542,26 @@ class ConformanceRun:
                 duration_s=data["duration_s"],
             )
 
+    def _settle_recordings(self, terminalreporter: Any) -> None:
+        """Write each recorded cassette once every check sharing it replays it; a recording
+        that would break one is not written, and the checks that recorded it are errors."""
+        recordings = self.config.stash.get(_recordings_key, None)
+        if recordings is None or not recordings.pending:
+            return
+        sharers = {relative: [c.id for c in REGISTRY.values() if c.cassette == relative]
+                   for relative in recordings.pending}
+        for relative, problem in recordings.settle(sharers).items():
+            terminalreporter.write_line(
+                f"record: {relative}: " + (problem or "written (replayed by "
+                                           + ", ".join(sorted(sharers[relative])) + ")"))
+            for check_id in recordings.recorded_by[relative]:
+                row = self.rows.get(check_id)
+                if row is None:
+                    continue
+                row.observations["recording"] = problem or "written"
+                if problem is not None and row.verdict is Verdict.PASS:
+                    row.verdict, row.message = Verdict.ERROR, f"recorded, {problem}"
+
     def results(self) -> Results:
         target = self.config.stash[_target_key]
         # Pattern scrubbing again on the controller: secrets a worker could not know about.
@@ -556,6 +588,7 @@ class ConformanceRun:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if hasattr(self.config, "workerinput") or not self.rows:
             return
+        self._settle_recordings(terminalreporter)
         results = self.results()
         option = self.config.getoption("conformance_report_dir")
         directory = Path(option) if option else (

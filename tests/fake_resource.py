@@ -16,7 +16,7 @@ host) wherever a careless harness might print or store it:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,8 @@ class FakeResource:
     # cassettes use exists as is.
     deployments: dict[str, str] = field(default_factory=dict)
     refuse: Reply | None = None  # the answer to every request (a resource that says no)
+    # Applied to each JSON answer (a resource that answers differently from the cassettes).
+    edit: Callable[[dict[str, Any]], None] | None = None
 
     def __post_init__(self) -> None:
         # What a resource answers on demand: the cassettes of the checks that run live (the
@@ -123,6 +125,10 @@ class FakeResource:
                 if not any(k.lower() == "x-request-id" for k, _ in headers):
                     headers.append(("x-request-id", "fake-req-1"))
                 body = reply.body
+                if self.edit is not None and body.startswith(b"{"):
+                    data = json.loads(body)
+                    self.edit(data)
+                    body = json.dumps(data).encode()
                 if "json" in self.echo and body.startswith(b"{"):
                     data = json.loads(body)
                     data["echo"] = {"credential": sent, "host": self.host}

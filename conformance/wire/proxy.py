@@ -128,7 +128,7 @@ class Forward:
         finally:
             connection.close()
         self.interactions.append(self._store(request, status, reason, response_headers, body))
-        kept = [(k, self.scrub(v)) for k, v in response_headers
+        kept = [(k, self._scrub_header(k, v)) for k, v in response_headers
                 if k.lower() not in DROPPED_RESPONSE_HEADERS]
         reason = self.scrub(reason)
         body = self.scrub_body(body)
@@ -136,6 +136,11 @@ class Forward:
         if is_event_stream(content_type):
             return Reply(status, kept, chunks=self.chunking.split(body), reason=reason)
         return Reply(status, kept, body, reason=reason)
+
+    def _scrub_header(self, name: str, value: str) -> str:
+        """A header value, scrubbed with its name as context (``x-ms-tenant-id: GUID``)."""
+        line = self.scrub(f"{name}: {value}")
+        return line.split(": ", 1)[1] if line.startswith(f"{name}: ") else self.scrub(value)
 
     def _unreachable(self, exc: BaseException) -> Reply:
         message = self.scrub(f"the resource could not be reached: {type(exc).__name__}: {exc}")
@@ -157,7 +162,7 @@ class Forward:
         stored_headers: dict[str, list[str]] = {}
         for k, v in headers:
             if k.lower() not in DROPPED_RESPONSE_HEADERS:
-                stored_headers.setdefault(k.lower(), []).append(self.scrub(v))
+                stored_headers.setdefault(k.lower(), []).append(self._scrub_header(k, v))
         request_body = self.scrub_body(request.body) if request.body else None
         stored_body: Any = self.scrub_body(body)
         return Interaction(
