@@ -97,6 +97,10 @@ class Target:
         target.max_tokens = max_tokens
         return target
 
+    def __repr__(self) -> str:
+        # The endpoint names the resource, a secret too.
+        return f"Target({self.mode}, {self.auth}, {self.used}/{self.budget} requests)"
+
     @property
     def forwards(self) -> bool:
         return self.mode != "replay"

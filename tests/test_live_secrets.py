@@ -110,3 +110,13 @@ def test_objects_holding_secrets_have_safe_reprs():
     with WireServer() as server:
         shown = repr(scrubber) + repr(forward) + repr(Wire.forwarding(server, forward))
     assert KEY not in shown and "secret-host" not in shown
+
+
+def test_the_target_repr_names_no_resource():
+    from conformance.secrets import Scrubber
+    from conformance.target import Target
+
+    target = Target.from_options(endpoint="https://contoso-prod.example.net/openai/v1/",
+                                 record=False, auth="key", budget=5, scrubber=Scrubber(),
+                                 environ={"AZURE_OPENAI_API_KEY": KEY})
+    assert "contoso" not in repr(target) and KEY not in repr(target)
