@@ -55,6 +55,11 @@ class EntraToken:
     def __repr__(self) -> str:
         return f"EntraToken({self.name})"
 
+    @property
+    def failure(self) -> str | None:
+        """Why the credential gave no token (it is not asked again), or None."""
+        return self._failure
+
     def __call__(self) -> Mapping[str, str]:
         if self._failure is not None:
             raise EntraCredentialError(self._failure)
@@ -64,7 +69,7 @@ class EntraToken:
             token = self._provider()
         except Exception as exc:  # azure-identity raises several kinds; all mean "no token"
             cls, fix = CREDENTIALS[self.name]
-            detail = " ".join(self._scrubber.text(str(exc)).split())[:600]
+            detail = " ".join(self._scrubber.text(str(exc)).split())[:600].rstrip(".") + "."
             self._failure = (
                 f"the Entra ID credential --credential {self.name} ({cls}) gave no token for "
                 f"{COGNITIVE_SERVICES_SCOPE}: {type(exc).__name__}: {detail} To fix it: {fix}; "

@@ -284,6 +284,8 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
         if not check.live:
             pytest.skip("replay only: the cassette forces answers a live resource does not give "
                         "on demand")
+        if target.credential_failure is not None:
+            pytest.skip(f"not sent: {target.credential_failure}")
         if target.remaining == 0:
             pytest.skip(f"the live request budget ({target.budget}) is spent")
         _, expected = usage.estimate(paths.cassette_root() / check.cassette)
@@ -413,6 +415,10 @@ def pytest_runtest_makereport(
         outcome_verdict, message = outcome.verdict, outcome.message
         if outcome_verdict in (Verdict.FAIL, Verdict.ERROR):
             message += _upstream_note(item)
+        failure = item.config.stash[_target_key].credential_failure
+        if failure is not None and outcome_verdict is Verdict.FAIL:
+            # The SDK saw the wire server's 500, but the cause is setup, not the SDK.
+            outcome_verdict, message = Verdict.ERROR, f"setup error: {failure}"
     if outcome_verdict is Verdict.UNSUPPORTED:
         # A missing feature is not a failure of the run: report it as a pytest skip.
         report.outcome = "skipped"

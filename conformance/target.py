@@ -113,6 +113,11 @@ class Target:
     def tokens_left(self) -> int:
         return max(self.max_tokens - self.tokens_used, 0)
 
+    @property
+    def credential_failure(self) -> str | None:
+        """Why the Entra credential stopped giving tokens during the run, or None."""
+        return self._credential.failure if isinstance(self._credential, EntraToken) else None
+
     def credential_headers(self) -> Mapping[str, str]:
         if self._credential is None:
             raise RuntimeError("a replay target has no credential")

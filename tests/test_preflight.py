@@ -209,3 +209,38 @@ def test_the_cli_exits_2_on_a_setup_error(resource, tmp_path):
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.strip().count("\n") == 0 and "setup error" in done.stderr
     assert not Path(tmp_path / "r" / "results.json").exists()
+
+
+def test_a_credential_that_fails_mid_run_is_not_asked_again(pytester, resource, az,
+                                                             monkeypatch):
+    # The token serves preflight (its own call, GET models, one deployment probe), then
+    # "expires": asking again finds the CLI signed out.
+    import conformance.entra
+
+    real_build = conformance.entra.EntraToken._build
+
+    def build(self):
+        provider = real_build(self)
+        calls = []
+
+        def once():
+            calls.append(1)
+            if len(calls) > 3:
+                az.sign_out()
+                raise RuntimeError("the cached token expired")
+            return provider()
+
+        return once
+
+    monkeypatch.setattr(conformance.entra.EntraToken, "_build", build)
+    _, data = run(pytester, resource.endpoint, "--conformance-auth=entra",
+                  "--conformance-credential=cli", "--conformance-feature=chat")
+    by_verdict = {}
+    for check in data["checks"]:
+        by_verdict.setdefault(check["verdict"], []).append(check["message"])
+    assert sorted(by_verdict) == ["error", "skipped"] and len(by_verdict["skipped"]) == 2
+    assert by_verdict["error"][0].startswith(
+        "setup error: the Entra ID credential --credential cli (AzureCliCredential) gave no "
+        "token")
+    assert all(m.startswith("not sent: the Entra ID credential") for m in by_verdict["skipped"])
+    assert resource.work == []
