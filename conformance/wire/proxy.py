@@ -168,7 +168,7 @@ class Forward:
         return Interaction(
             Request(request.method, PLACEHOLDER_ORIGIN + request.target, request_body,
                     kept_request),
-            {"status": {"code": status, "message": reason}, "headers": stored_headers,
+            {"status": {"code": status, "message": self.scrub(reason)}, "headers": stored_headers,
              "body": {"string": stored_body}},
         )
 
