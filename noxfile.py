@@ -114,3 +114,10 @@ def cassettes(session: nox.Session) -> None:
     session.install("-e", ".", *_sdk_requirements(SDK_DEFAULT))
     session.run("aoai-conformance", "check-cassettes", "cassettes")
     session.run("python", "scripts/construct_cassettes.py", "--check")
+
+
+@nox.session(default=False)
+def secrets(session: nox.Session) -> None:
+    """No key, token, tenant, subscription, resource host or cookie in any cassette."""
+    session.install("-e", ".", *_sdk_requirements(SDK_DEFAULT))
+    session.run("aoai-conformance", "scan-secrets", "cassettes", *session.posargs)

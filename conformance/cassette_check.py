@@ -136,6 +136,16 @@ def response_bytes(interaction: Interaction) -> bytes:
                                                  "content-encoding"))
 
 
+def request_bytes(interaction: Interaction) -> bytes:
+    """The request body as sent: decompressed (empty when there is none)."""
+    raw = interaction.request.body
+    if not raw:
+        return b""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    return decode_body(bytes(raw), _header(interaction.request.headers, "content-encoding"))
+
+
 def request_json(interaction: Interaction) -> Any:
     """The request body as JSON, or None when there is none or it is not JSON."""
     raw = interaction.request.body

@@ -10,8 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, paths
+from .entra import CREDENTIALS
 from .registry import FEATURES, REGISTRY
 from .results import FILENAME, Results
+from .target import DEFAULT_BUDGET
+from .usage import DEFAULT_TOKEN_BUDGET, OUTPUT_CAP
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -77,6 +80,29 @@ def _parser() -> argparse.ArgumentParser:
     listing = commands.add_parser("list", help="list the checks and the claims they test")
     listing.add_argument("--feature", action="append", choices=FEATURES, metavar="FEATURE")
 
+    scanning = commands.add_parser(
+        "scan-secrets",
+        help="find keys, tokens, tenant/subscription ids, resource hosts and cookies in "
+        "cassettes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Search every interaction of vcrpy cassettes (URI, headers, decoded "
+        "bodies, metadata) for secrets. The secret itself is never printed.",
+        epilog=SCAN_SECRETS_HELP,
+    )
+    scanning.add_argument("paths", nargs="+", metavar="PATH",
+                          help="a cassette file, or a folder searched for *.yaml and *.yml")
+
+    naming = commands.add_parser(
+        "deployments",
+        help="list the deployment names the checks use, which checks need each, and what "
+        "each maps to",
+        description="Checks ask for the deployment names of the doc's samples. Map them to "
+        "yours with --deployment DOC=YOURS (repeatable), AOAI_CONFORMANCE_DEPLOYMENTS="
+        "'DOC=YOURS,...' or a [tool.aoai-conformance.deployments] table in ./pyproject.toml; "
+        "an unmapped name is sent as is.",
+    )
+    naming.add_argument("--deployment", action="append", default=[], metavar="DOC=YOURS")
+
     checking = commands.add_parser(
         "check-cassettes",
         help="validate vcrpy cassettes (yours or the packaged ones) against the contract",
@@ -118,15 +144,55 @@ exit status:
 """
 
 
+SCAN_SECRETS_HELP = """kinds:
+  azure-key        32 hex digits named as a key, or an 84-character Azure AI services key
+  api-key          any value of an api-key header or field
+  api-key-query    an api-key (or subscription-key) query parameter
+  openai-key       an sk-... key
+  bearer-token     an Authorization header or Bearer value
+  jwt              a JSON web token anywhere
+  azure-host       *.openai.azure.com, *.cognitiveservices.azure.com, *.services.ai.azure.com
+                   other than RESOURCE.
+  arm-resource-id  /subscriptions/.../resourceGroups/... with real names
+  subscription-id  a subscription GUID (/subscriptions/GUID, "subscription_id": GUID)
+  tenant-id        a tenant GUID (login URLs, "tenant_id"/"tid": GUID)
+  cookie           a Cookie or Set-Cookie header
+  GUIDs and hex ids count only where their context names them: request ids, completion ids,
+  fingerprints and encoded blobs are not secrets.
+
+output:
+  one line per finding on stdout:
+    FILE:INTERACTION location kind
+  INTERACTION counts from 0 ("-": the cassette's metadata); location is request.uri,
+  request.headers.NAME, request.body, response.status, response.headers.NAME,
+  response.body or metadata.
+
+exit status:
+  0  no secret found
+  1  at least one finding
+  2  a file or body that could not be read or decoded, or no cassette found
+"""
+
+
 def _live_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--endpoint", required=required, metavar="URL",
                         help="the resource's v1 URL, https://RESOURCE.openai.azure.com/openai/v1/"
                         + ("" if required else "; runs live instead of replaying cassettes"))
     parser.add_argument("--auth", choices=("key", "entra"), default="key",
                         help="key (from AZURE_OPENAI_API_KEY, the default) or entra "
-                        "(DefaultAzureCredential)")
-    parser.add_argument("--budget", type=int, default=50, metavar="N",
-                        help="send at most N requests to the resource (default 50)")
+                        "(Entra ID, see --credential)")
+    parser.add_argument("--credential", choices=tuple(CREDENTIALS), default="default",
+                        help="with --auth entra: the azure-identity credential: "
+                        + ", ".join(f"{n} ({c})" for n, (c, _) in CREDENTIALS.items()))
+    parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET, metavar="N",
+                        help=f"send at most N requests to the resource (default {DEFAULT_BUDGET})")
+    parser.add_argument("--max-tokens", type=int, default=DEFAULT_TOKEN_BUDGET, metavar="N",
+                        help="spend at most about N tokens (default "
+                        f"{DEFAULT_TOKEN_BUDGET}); each request's output is capped at "
+                        f"{OUTPUT_CAP}")
+    parser.add_argument("--deployment", action="append", default=[], metavar="DOC=YOURS",
+                        help="send the doc's deployment name DOC as YOURS (repeatable); see "
+                        "aoai-conformance deployments")
     parser.add_argument("--request-timeout", type=float, default=120.0, metavar="SECONDS",
                         help="each upstream response must arrive whole within SECONDS "
                         "(default 120), else the check is an error")
@@ -144,9 +210,11 @@ def _live_args(args: argparse.Namespace) -> list[str]:
     if not args.endpoint:
         return []
     return [f"--conformance-endpoint={args.endpoint}", f"--conformance-auth={args.auth}",
-            f"--conformance-budget={args.budget}",
+            f"--conformance-budget={args.budget}", f"--conformance-credential={args.credential}",
+            f"--conformance-max-tokens={args.max_tokens}",
             f"--conformance-request-timeout={args.request_timeout}",
-            f"--conformance-run-timeout={args.run_timeout}"]
+            f"--conformance-run-timeout={args.run_timeout}",
+            *[f"--conformance-deployment={d}" for d in args.deployment]]
 
 
 def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
@@ -183,8 +251,9 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     ]
     code = pytest.main(pytest_args)
     if not stale.exists():
-        print(f"aoai-conformance: no check ran (pytest exit status {int(code)})",
-              file=sys.stderr)
+        if int(code) != pytest.ExitCode.USAGE_ERROR:  # pytest has said why already
+            print(f"aoai-conformance: no check ran (pytest exit status {int(code)})",
+                  file=sys.stderr)
         return EXIT_USAGE if int(code) in (4, 5) else EXIT_FAILED
     return EXIT_OK if Results.load(stale).ok else EXIT_FAILED
 
@@ -209,6 +278,55 @@ def list_checks(args: argparse.Namespace) -> int:
         if args.feature and check.feature not in args.feature:
             continue
         print(f"{check.id}\n    claim: {check.claim}\n    doc:   {check.doc}")
+    return EXIT_OK
+
+
+def scan_secrets(args: argparse.Namespace) -> int:
+    from .secret_scan import scan_paths
+
+    files = interactions = findings = 0
+    unreadable = False
+    for result in scan_paths(args.paths):
+        if result.note is not None:
+            print(f"aoai-conformance: {result.note}", file=sys.stderr)
+            continue
+        if result.error is not None:
+            print(f"aoai-conformance: {result.error}", file=sys.stderr)
+            unreadable = True
+            if not result.findings:
+                continue
+        files += 1
+        interactions += result.interactions
+        for finding in result.findings:
+            print(finding)
+            findings += 1
+    print(f"aoai-conformance: {files} cassette(s), {interactions} interaction(s) searched, "
+          f"{findings} finding(s)", file=sys.stderr)
+    if unreadable or files == 0:
+        return EXIT_USAGE
+    return EXIT_FAILED if findings else EXIT_OK
+
+
+def list_deployments(args: argparse.Namespace) -> int:
+    from .deployments import DeploymentError, DeploymentMap, needs
+
+    load_suites()
+    table = needs(REGISTRY.values(), paths.cassette_root())
+    try:
+        names = DeploymentMap.load(args.deployment)
+        names.check_known(table)
+    except DeploymentError as exc:
+        print(f"aoai-conformance: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for doc, ids in table.items():
+        mapped = (f"-> {names.resolve(doc)}  (from {names.sources[doc]})" if doc in names.names
+                  else "(unmapped: sent as is)")
+        live = [i for i in ids if REGISTRY[i].live]
+        replay = [i for i in ids if not REGISTRY[i].live]
+        print(f"{doc} {mapped}")
+        print(f"    live:        {', '.join(live) or '-'}")
+        if replay:
+            print(f"    replay only: {', '.join(replay)}")
     return EXIT_OK
 
 
@@ -266,7 +384,8 @@ def check_cassettes(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {"run": run, "record": record, "list": list_checks,
-                "check-cassettes": check_cassettes, "diff": diff}
+                "check-cassettes": check_cassettes, "diff": diff,
+                "deployments": list_deployments, "scan-secrets": scan_secrets}
     return commands[args.command](args)
 
 

@@ -47,6 +47,14 @@ class Wire:
     replay: Replay | None = None
     forward: Forward | None = None
 
+    def __repr__(self) -> str:
+        # pytest prints a failing check's fixture arguments; in a live run the exchange log
+        # and the forwarder hold what the resource said, so the repr shows neither.
+        serving = ("forwarding" if self.forward is not None else
+                   f"replaying {self.replay.cassette.path.name}" if self.replay is not None
+                   else "scripted")
+        return f"Wire({serving})"
+
     @classmethod
     def for_check(
         cls, server: WireServer, check: Check, cassette_root: Path, chunking: Chunking

@@ -15,15 +15,25 @@ from typing import Any
 
 import pytest
 
-from . import paths
+from . import deployments, paths, usage
 from .clock import VirtualClock, virtual_clock
+from .deployments import (
+    ENVIRONMENT_VARIABLE,
+    PYPROJECT_TABLE,
+    DeploymentError,
+    DeploymentMap,
+)
+from .entra import CREDENTIALS
 from .harness import HarnessFault, ReplayMismatch, Wire, classify
+from .preflight import Preflight, SetupError
+from .recording import RecordingRefused, Recordings, stabilise
 from .registry import REGISTRY, Check, Observations, Unsupported, Verdict, check_of
 from .results import CheckResult, Results
 from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
 from .secrets import Scrubber
 from .table import render
 from .target import DEFAULT_BUDGET, KEY_VARIABLE, Target, TargetError
+from .usage import DEFAULT_TOKEN_BUDGET, OUTPUT_CAP
 from .wire import Chunking, WireServer
 from .wire.proxy import DEFAULT_REQUEST_TIMEOUT_S, Forward
 
@@ -38,6 +48,7 @@ _scrubber_key = pytest.StashKey[Scrubber]()
 _target_key = pytest.StashKey[Target]()
 _deadline_key = pytest.StashKey[float]()
 DEFAULT_RUN_TIMEOUT_S = 1800.0
+_recordings_key = pytest.StashKey[Recordings]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -86,7 +97,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="key",
         choices=("key", "entra"),
         help=f"live credential: key (from {KEY_VARIABLE}, the default) or entra "
-        "(DefaultAzureCredential)",
+        "(the azure-identity credential named by --conformance-credential)",
+    )
+    group.addoption(
+        "--conformance-credential",
+        default="default",
+        choices=tuple(CREDENTIALS),
+        help="with --conformance-auth=entra: the azure-identity credential, "
+        + ", ".join(f"{n} ({c})" for n, (c, _) in CREDENTIALS.items()),
     )
     group.addoption(
         "--conformance-budget",
@@ -110,6 +128,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SECONDS",
         help="live runs: nothing is sent upstream after SECONDS from the start (default "
         f"{DEFAULT_RUN_TIMEOUT_S:g}); later live checks are skipped",
+    )
+    group.addoption(
+        "--conformance-max-tokens",
+        default=DEFAULT_TOKEN_BUDGET,
+        type=int,
+        metavar="N",
+        help=f"live runs spend at most about N tokens (default {DEFAULT_TOKEN_BUDGET}); each "
+        f"request's output is capped at {OUTPUT_CAP} tokens",
+    )
+    group.addoption(
+        "--conformance-deployment",
+        action="append",
+        default=[],
+        metavar="DOC=YOURS",
+        help="live runs: send the doc's deployment name DOC as YOURS (repeatable); also "
+        f"{ENVIRONMENT_VARIABLE} and [{PYPROJECT_TABLE}] in pyproject.toml",
     )
     group.addoption(
         "--sse-chunking",
@@ -138,11 +172,17 @@ def pytest_configure(config: pytest.Config) -> None:
             endpoint=config.getoption("conformance_endpoint"),
             record=config.getoption("conformance_record"),
             auth=config.getoption("conformance_auth"),
+            credential_name=config.getoption("conformance_credential"),
+            max_tokens=config.getoption("conformance_max_tokens"),
             budget=config.getoption("conformance_budget"),
             scrubber=scrubber,
         )
-    except TargetError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        config.stash[_target_key].deployments = DeploymentMap.load(
+            config.getoption("conformance_deployment"), directory=config.invocation_params.dir)
+    except (TargetError, DeploymentError) as exc:
+        raise pytest.UsageError(scrubber.text(str(exc))) from None
+    if config.stash[_target_key].mode == "record":
+        config.stash[_recordings_key] = Recordings(_cassette_root(config))
     config.pluginmanager.register(ConformanceRun(config), "conformance-run")
 
 
@@ -174,6 +214,12 @@ def pytest_pycollect_makeitem(
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    names = config.stash[_target_key].deployments
+    if names.names:
+        try:
+            names.check_known(deployments.needs(REGISTRY.values(), paths.cassette_root()))
+        except DeploymentError as exc:
+            raise pytest.UsageError(str(exc)) from None
     features = set(config.getoption("conformance_feature"))
     ids = set(config.getoption("conformance_check"))
     if not features and not ids:
@@ -190,6 +236,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A live run checks its setup before any check (:mod:`conformance.preflight`)."""
+    config = session.config
+    target = config.stash[_target_key]
+    if not target.forwards or config.option.collectonly or hasattr(config, "workerinput"):
+        return
+    live = [c for item in session.items if (c := item.stash.get(_check_key, None)) is not None
+            and c.live and c.cassette is not None]
+    needed = deployments.needs(live, paths.cassette_root())
+    routes = deployments.routes(live, paths.cassette_root())
+    try:
+        preflight = Preflight(target, config.stash[_scrubber_key]).run(
+            {n: routes[n] for n in needed})
+    except SetupError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    runnable = [c for c in live
+                if not set(deployments.needed_by(c, paths.cassette_root())) & target.missing]
+    requests, spend = 0, usage.Usage()
+    for check in runnable:
+        sent, spent = usage.estimate(paths.cassette_root() / (check.cassette or ""))
+        requests, spend = requests + sent, spend + spent
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            f"live: preflight passed ({preflight.requests} request(s), no tokens); "
+            f"{len(runnable)} check(s) go upstream: about {requests} request(s) and "
+            f"{spend.total} token(s) (budgets: {target.budget} requests, {target.max_tokens} "
+            f"tokens; output capped at {OUTPUT_CAP} per request)")
 
 
 def _check(request: pytest.FixtureRequest) -> Check:
@@ -231,14 +307,32 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
         if not check.live:
             pytest.skip("replay only: the cassette forces answers a live resource does not give "
                         "on demand")
+        if target.credential_failure is not None:
+            pytest.skip(f"not sent: {target.credential_failure}")
         if target.remaining == 0:
             pytest.skip(f"the live request budget ({target.budget}) is spent")
         if time.monotonic() >= config.stash[_deadline_key]:
             pytest.skip("the run's deadline (--conformance-run-timeout "
                         f"{config.getoption('conformance_run_timeout'):g} s) has passed")
+        _, expected = usage.estimate(paths.cassette_root() / check.cassette)
+        if expected.total > target.tokens_left:
+            pytest.skip(f"the live token budget ({target.max_tokens}) has {target.tokens_left} "
+                        f"token(s) left and this check needs about {expected.total} "
+                        "(raise it with --max-tokens)")
+        missing = [n for n in deployments.needed_by(check, paths.cassette_root())
+                   if n in target.missing]
+        if missing:
+            pytest.skip("; ".join(
+                f"deployment {target.deployments.describe(n)} does not exist on the resource; "
+                f"map the doc's name to yours: --deployment {n}=YOUR_DEPLOYMENT"
+                for n in missing))
+        scrubber = config.stash[_scrubber_key]
         handle = Wire.forwarding(wire_server, Forward(
             target.endpoint or "", target.credential_headers,
-            scrub=config.stash[_scrubber_key].text, chunking=chunking,
+            scrub=scrubber.text, scrub_body=scrubber.binary,
+            rewrite=lambda path, body: usage.cap_output(
+                path, target.deployments.rewrite(path, body)),
+            chunking=chunking,
             max_requests=target.remaining,
             timeout_s=config.getoption("conformance_request_timeout"),
             deadline=config.stash[_deadline_key],
@@ -358,17 +452,28 @@ def pytest_runtest_makereport(
     ):
         outcome_verdict, message = Verdict.SKIPPED, str(getattr(exc, "msg", exc))
     elif call.when != "call" and exc is None:
+        _scrub_report(report, item.config.stash[_scrubber_key])
         return report  # setup and teardown that went fine say nothing
     else:
         outcome = classify(exc, call.when)
         outcome_verdict, message = outcome.verdict, outcome.message
+        if outcome_verdict in (Verdict.FAIL, Verdict.ERROR):
+            message += _upstream_note(item)
+        failure = item.config.stash[_target_key].credential_failure
+        if failure is not None and outcome_verdict in (Verdict.FAIL, Verdict.ERROR):
+            # The wire server could not forward: the cause is setup, not the SDK or a fault.
+            outcome_verdict, message = Verdict.ERROR, f"setup error: {failure}"
     if outcome_verdict is Verdict.UNSUPPORTED:
         # A missing feature is not a failure of the run: report it as a pytest skip.
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"unsupported: {message}")
-    if call.when == "call":
-        _account_live_exchanges(item, check, outcome_verdict)
     observations = item.stash.get(_observations_key, Observations())
+    if call.when == "call":
+        spent, refused = _account_live_exchanges(item, check, outcome_verdict)
+        if spent is not None:
+            observations.items["live_usage"] = spent
+        if refused is not None:
+            outcome_verdict, message = Verdict.ERROR, refused
     started = item.stash.get(_started_key, None)
     scrubber = item.config.stash[_scrubber_key]
     report.user_properties.append(
@@ -384,21 +489,74 @@ def pytest_runtest_makereport(
             },
         )
     )
+    _scrub_report(report, scrubber)
     return report
 
 
-def _account_live_exchanges(item: pytest.Item, check: Check, verdict: Verdict) -> None:
-    """Charge what a live check sent to the budget; when recording, save its cassette unless
-    the harness broke (a failing exchange is evidence worth keeping)."""
+def _upstream_note(item: pytest.Item) -> str:
+    """What the resource refused in a live check, naming the deployment asked for."""
     wire = item.stash.get(_wire_key, None)
     if wire is None or wire.forward is None:
-        return
+        return ""
+    names = item.config.stash[_target_key].deployments
+    refused = []
+    for interaction in wire.forward.interactions:
+        if interaction.status < 400:
+            continue
+        try:
+            body = interaction.request_json()
+        except ValueError:
+            body = None
+        model = body.get("model") if isinstance(body, dict) else None
+        asked = f" for deployment {names.describe(model)}" if isinstance(model, str) else ""
+        refused.append(f"{interaction.status} to {interaction.request.method} "
+                       f"{interaction.request.path}{asked}")
+    if not refused:
+        return ""
+    return "\n(the resource answered " + "; ".join(dict.fromkeys(refused)) + ")"
+
+
+def _scrub_report(report: pytest.TestReport, scrubber: Scrubber) -> None:
+    """What pytest prints of a check (traceback, fixture arguments, locals, exception messages,
+    captured output) passes through the scrubber: the last line of defence for a secret that
+    reached an object or a message unscrubbed."""
+    if report.longrepr is not None and not isinstance(report.longrepr, tuple):
+        text = str(report.longrepr)
+        scrubbed = scrubber.text(text)
+        if scrubbed != text:
+            report.longrepr = scrubbed
+    elif isinstance(report.longrepr, tuple):
+        path, line, message = report.longrepr
+        report.longrepr = (path, line, scrubber.text(message))
+    report.sections = [(title, scrubber.text(body)) for title, body in report.sections]
+
+
+def _account_live_exchanges(
+    item: pytest.Item, check: Check, verdict: Verdict
+) -> tuple[dict[str, int] | None, str | None]:
+    """Charge what a live check sent (requests, and tokens as the answers report them) to
+    the budgets; when recording and the check passed, hold its cassette back until the
+    checks sharing it replay it (:mod:`conformance.recording`). Returns what the check spent,
+    and why its recording was refused."""
+    wire = item.stash.get(_wire_key, None)
+    if wire is None or wire.forward is None:
+        return None, None
     target = item.config.stash[_target_key]
+    interactions = wire.forward.interactions
+    spent = usage.total(usage.of_body(i.body, i.header("content-type")) for i in interactions)
     target.used += wire.forward.sent  # failed sends count too
-    if target.mode == "record" and verdict is not Verdict.ERROR:
-        cassette = wire.recorded(check, _cassette_root(item.config), str(installed()))
-        if cassette is not None:
-            cassette.save()
+    target.tokens_used += spent.total
+    refused = None
+    cassette = wire.recorded(check, _cassette_root(item.config), str(installed()))
+    if target.mode == "record" and verdict is Verdict.PASS and cassette is not None:
+        try:
+            stabilise(cassette, item.config.stash[_scrubber_key])
+        except RecordingRefused as exc:
+            refused = str(exc)
+        else:
+            item.config.stash[_recordings_key].add(check.id, check.cassette or "", cassette)
+    return {"requests": wire.forward.sent, "input_tokens": spent.input,
+            "output_tokens": spent.output}, refused
 
 
 class ConformanceRun:
@@ -434,6 +592,26 @@ class ConformanceRun:
                 duration_s=data["duration_s"],
             )
 
+    def _settle_recordings(self, terminalreporter: Any) -> None:
+        """Write each recorded cassette once every check sharing it replays it; a recording
+        that would break one is not written, and the checks that recorded it are errors."""
+        recordings = self.config.stash.get(_recordings_key, None)
+        if recordings is None or not recordings.pending:
+            return
+        sharers = {relative: [c.id for c in REGISTRY.values() if c.cassette == relative]
+                   for relative in recordings.pending}
+        for relative, problem in recordings.settle(sharers).items():
+            terminalreporter.write_line(
+                f"record: {relative}: " + (problem or "written (replayed by "
+                                           + ", ".join(sorted(sharers[relative])) + ")"))
+            for check_id in recordings.recorded_by[relative]:
+                row = self.rows.get(check_id)
+                if row is None:
+                    continue
+                row.observations["recording"] = problem or "written"
+                if problem is not None and row.verdict is Verdict.PASS:
+                    row.verdict, row.message = Verdict.ERROR, f"recorded, {problem}"
+
     def results(self) -> Results:
         target = self.config.stash[_target_key]
         # Pattern scrubbing again on the controller: secrets a worker could not know about.
@@ -460,6 +638,7 @@ class ConformanceRun:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if hasattr(self.config, "workerinput") or not self.rows:
             return
+        self._settle_recordings(terminalreporter)
         results = self.results()
         option = self.config.getoption("conformance_report_dir")
         directory = Path(option) if option else (
@@ -468,6 +647,11 @@ class ConformanceRun:
         written = results.write(directory)
         terminalreporter.write_sep("=", "conformance")
         terminalreporter.write_line(render(results, report=_display_path(written)))
+        target = self.config.stash[_target_key]
+        if target.forwards:
+            terminalreporter.write_line(
+                f"live: {target.used} request(s) of {target.budget}, {target.tokens_used} "
+                f"token(s) of {target.max_tokens} (per check: live_usage in results.json)")
 
 
 def _display_path(path: Path) -> str:

@@ -161,7 +161,7 @@ _BAD = ("fail", "error")
 # Observation keys whose values differ from run to run by design: retry delays carry the
 # SDK's random jitter (their bounds are judged by the checks), and the policy model's
 # prediction for an HTTP-date hint moves with the clock. A diff must not see them.
-VOLATILE = frozenset({"delays_s", "fraction_of_base", "predicted"})
+VOLATILE = frozenset({"delays_s", "fraction_of_base", "predicted", "live_usage"})
 
 
 def normalise(value: Any) -> Any:

@@ -3,8 +3,9 @@ recording cassettes.
 
 Live and record runs forward through the wire server (:class:`conformance.wire.proxy.Forward`)
 with the real credential, which this module alone reads: ``AZURE_OPENAI_API_KEY`` for key
-auth, or azure-identity's ``DefaultAzureCredential`` for Entra ID. A request budget bounds
-what a live run can spend.
+auth, or the azure-identity credential named by ``--credential`` for Entra ID
+(:mod:`conformance.entra`). A request budget and a token budget
+bound what a live run can spend.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from .credentials import COGNITIVE_SERVICES_SCOPE
+from .deployments import DeploymentMap
+from .entra import CREDENTIALS, EntraToken
 from .secrets import Scrubber
-from .wire.proxy import parse_endpoint
+from .usage import DEFAULT_TOKEN_BUDGET
+from .wire.proxy import LOOPBACK, parse_endpoint
 
 KEY_VARIABLE = "AZURE_OPENAI_API_KEY"
-DEFAULT_BUDGET = 50
+DEFAULT_BUDGET = 60  # a full live run sends 47 requests
 
 Mode = Literal["replay", "live", "record"]
 
@@ -36,6 +40,12 @@ class Target:
     budget: int = DEFAULT_BUDGET
     used: int = 0
     _credential: Callable[[], Mapping[str, str]] | None = field(default=None, repr=False)
+    deployments: DeploymentMap = field(default_factory=DeploymentMap)
+    credential_name: str | None = None  # the azure-identity credential of --auth entra
+    # Doc deployment names preflight found missing on the resource.
+    missing: set[str] = field(default_factory=set)
+    max_tokens: int = DEFAULT_TOKEN_BUDGET
+    tokens_used: int = 0
 
     @classmethod
     def from_options(
@@ -46,6 +56,8 @@ class Target:
         auth: str,
         budget: int,
         scrubber: Scrubber,
+        credential_name: str = "default",
+        max_tokens: int = DEFAULT_TOKEN_BUDGET,
         environ: Mapping[str, str] = os.environ,
     ) -> Target:
         if endpoint is None:
@@ -59,7 +71,10 @@ class Target:
             raise TargetError(str(exc)) from None
         if budget < 1:
             raise TargetError("the request budget must be at least 1")
+        if max_tokens < 1:
+            raise TargetError("the token budget must be at least 1")
         mode: Mode = "record" if record else "live"
+        _register_host(endpoint, scrubber)
         if auth == "key":
             key = environ.get(KEY_VARIABLE, "")
             if not key:
@@ -72,10 +87,20 @@ class Target:
             credential: Callable[[], Mapping[str, str]] = lambda: {  # noqa: E731
                 "Authorization": f"Bearer {key}"}
         elif auth == "entra":
-            credential = _entra(scrubber)
+            if credential_name not in CREDENTIALS:
+                raise TargetError(f"unknown --credential {credential_name!r}: use one of "
+                                  + ", ".join(CREDENTIALS))
+            credential = EntraToken(credential_name, scrubber)
         else:
             raise TargetError(f"unknown auth {auth!r}: use key or entra")
-        return cls(mode, endpoint, "key" if auth == "key" else "entra", budget, 0, credential)
+        target = cls(mode, endpoint, "key" if auth == "key" else "entra", budget, 0, credential)
+        target.credential_name = credential_name if auth == "entra" else None
+        target.max_tokens = max_tokens
+        return target
+
+    def __repr__(self) -> str:
+        # The endpoint names the resource, a secret too.
+        return f"Target({self.mode}, {self.auth}, {self.used}/{self.budget} requests)"
 
     @property
     def forwards(self) -> bool:
@@ -84,6 +109,15 @@ class Target:
     @property
     def remaining(self) -> int:
         return max(self.budget - self.used, 0)
+
+    @property
+    def tokens_left(self) -> int:
+        return max(self.max_tokens - self.tokens_used, 0)
+
+    @property
+    def credential_failure(self) -> str | None:
+        """Why the Entra credential stopped giving tokens during the run, or None."""
+        return self._credential.failure if isinstance(self._credential, EntraToken) else None
 
     def credential_headers(self) -> Mapping[str, str]:
         if self._credential is None:
@@ -94,17 +128,21 @@ class Target:
         if not self.forwards:
             return {"mode": self.mode}
         return {"mode": self.mode, "endpoint": scrubber.text(self.endpoint or ""),
-                "auth": self.auth, "request_budget": self.budget, "requests_sent": self.used}
+                "auth": self.auth,
+                **({"credential": self.credential_name} if self.credential_name else {}),
+                "request_budget": self.budget, "requests_sent": self.used,
+                "token_budget": self.max_tokens, "tokens_used": self.tokens_used,
+                "deployments": dict(self.deployments.names)}
 
 
-def _entra(scrubber: Scrubber) -> Callable[[], Mapping[str, str]]:
-    from azure.identity import DefaultAzureCredential, get_bearer_token_provider
-
-    provider = get_bearer_token_provider(DefaultAzureCredential(), COGNITIVE_SERVICES_SCOPE)
-
-    def headers() -> Mapping[str, str]:
-        token = provider()
-        scrubber.add(token, "entra-token")
-        return {"Authorization": f"Bearer {token}"}
-
-    return headers
+def _register_host(endpoint: str, scrubber: Scrubber) -> None:
+    """The resource's host is a secret too. Azure hostnames are scrubbed by pattern; any other
+    host (a custom domain, a gateway, a local stand-in) is registered by value, with its port
+    when the URL names one (a loopback host alone would also match the wire server)."""
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    if host in LOOPBACK and not parts.port:
+        return
+    if netloc and scrubber.text(netloc) == netloc and len(netloc) >= 8:
+        scrubber.add(netloc, "resource-host")

@@ -1,22 +1,41 @@
 """A local stand-in for an Azure OpenAI resource, for live and record runs in tests.
 
 It authenticates like the service (a wrong or missing key gets Azure's 401 body) and answers
-from a folder of cassettes: any interaction whose request matches, as often as asked.
+from a folder of cassettes: any interaction of a live check's cassette whose request matches
+(the output cap aside), as often as asked, with its usage clamped to the cap it was sent.
+
+``echo`` makes it a hostile upstream that repeats the credential it was sent (and its own
+host) wherever a careless harness might print or store it:
+- ``headers``: in response headers of every answer;
+- ``json``: in every JSON body (an extra top-level field) and in the 401 message;
+- ``error``: every authenticated request (but preflight's) is answered 500 with the credential
+  and host in the error message;
+- ``binary``: the same with a body that is not UTF-8.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from vcr import matchers
+from vcr.request import Request
 
 from conformance.wire import Cassette, RecordedRequest, Replay, Reply, iter_cassette_files
 from conformance.wire.replay import MATCHERS
 
 UNAUTHORIZED = {"error": {"code": "401", "message": "Access denied due to invalid subscription "
                           "key or wrong API endpoint."}}
+DEPLOYMENT_NOT_FOUND = {"error": {"code": "DeploymentNotFound", "message": "The API deployment "
+                                "for this resource does not exist. If you created the deployment "
+                                "within the last 5 minutes, please wait a moment and try again."}}
+MISSING_PARAMETER = {"error": {"message": "Missing required parameter: 'messages'.",
+                              "type": "invalid_request_error", "param": "messages",
+                              "code": "missing_required_parameter"}}
+ECHOES = ("headers", "json", "error", "binary")
 
 
 @dataclass
@@ -24,26 +43,167 @@ class FakeResource:
     key: str
     cassettes: Path
     seen: list[RecordedRequest] = field(default_factory=list)
+    tokens: set[str] = field(default_factory=set)  # Entra tokens it accepts
+    echo: frozenset[str] = frozenset()
+    host: str = "127.0.0.1"  # its own host:port once serving (echoed back)
+    endpoint: str = ""
+    # Its deployments, named its own way: {their name: the doc's name}. Empty: every name the
+    # cassettes use exists as is.
+    deployments: dict[str, str] = field(default_factory=dict)
+    refuse: Reply | None = None  # the answer to every request (a resource that says no)
+    # Applied to each JSON answer (a resource that answers differently from the cassettes).
+    edit: Callable[[dict[str, Any]], None] | None = None
 
     def __post_init__(self) -> None:
-        self._interactions = [
+        # What a resource answers on demand: the cassettes of the checks that run live (the
+        # others force a 429, a filter block or an error event), successes first.
+        from conformance.cli import load_suites
+        from conformance.registry import REGISTRY
+
+        load_suites()
+        live = {c.cassette for c in REGISTRY.values() if c.live and c.cassette is not None}
+        interactions = [
             i for path in iter_cassette_files([self.cassettes])
-            for i in Cassette.load(path).interactions if i.status == 200
+            if path.relative_to(self.cassettes).as_posix() in live
+            for i in Cassette.load(path).interactions
         ]
+        self._interactions = sorted(interactions, key=lambda i: i.status != 200)
+
+    def hostile(self, echoes: Iterable[str]) -> FakeResource:
+        self.echo = frozenset(echoes)
+        return self
 
     def respond(self, request: RecordedRequest) -> Reply:
         self.seen.append(request)
-        if request.header("authorization") != f"Bearer {self.key}" and (
-            request.header("api-key") != self.key
-        ):
-            return Reply(401, [("content-type", "application/json")],
-                         json.dumps(UNAUTHORIZED).encode())
+        if self.refuse is not None:
+            return self.refuse
+        sent = request.header("api-key") or (request.header("authorization") or "").removeprefix(
+            "Bearer ")
+        echoed = [("x-echo-credential", sent), ("x-echo-host", self.host)] if (
+            "headers" in self.echo) else []
+        if sent != self.key and sent not in self.tokens:
+            body = json.loads(json.dumps(UNAUTHORIZED))
+            if "json" in self.echo:
+                body["error"]["message"] += f" Key {sent!r} is not valid for {self.host}."
+            return Reply(401, [("content-type", "application/json"), *echoed],
+                         json.dumps(body).encode())
+        probe = (request.method == "GET" and request.path.endswith("/models")) or (
+            request.body.startswith(b"{") and list(request.json()) == ["model"])
+        if "error" in self.echo and not probe:
+            message = f"internal error at {self.host} handling credential {sent}"
+            return Reply(500, [("content-type", "application/json"), *echoed],
+                         json.dumps({"error": {"code": "500", "message": message}}).encode())
+        if "binary" in self.echo and not probe:
+            body = b"\xff\xfe\x80 upstream failure: " + sent.encode() + b" \xc3( " + (
+                self.host.encode())
+            return Reply(500, [("content-type", "text/plain"), *echoed], body)
+        if request.method == "GET" and request.path.endswith("/models"):
+            return Reply(200, [("content-type", "application/json"), *echoed],
+                         b'{"object":"list","data":[]}')
         incoming = request.as_vcr()
+        if self.deployments:
+            body = request.json() if request.body.startswith(b"{") else None
+            model = body.get("model") if isinstance(body, dict) else None
+            if isinstance(model, str):
+                if model not in self.deployments:
+                    return Reply(404, [("content-type", "application/json"), *echoed],
+                                 json.dumps(DEPLOYMENT_NOT_FOUND).encode())
+                body["model"] = self.deployments[model]
+                incoming = RecordedRequest(request.index, request.method, request.target,
+                                           request.headers, json.dumps(body).encode(),
+                                           request.arrived).as_vcr()
+        cap = _cap(incoming.body)
         for interaction in self._interactions:
-            if matchers.requests_match(incoming, interaction.request, MATCHERS):
+            if matchers.requests_match(_uncapped(incoming), _uncapped(interaction.request),
+                                       MATCHERS):
                 reply = Replay(Cassette(Path("fake"), [interaction])).reply(interaction)
-                headers = [*reply.headers, ("set-cookie", "session=abc"),
-                           ("x-request-id", "fake-req-1")]
-                return Reply(reply.status, headers, reply.body, reply.chunks)
-        return Reply(404, [("content-type", "application/json")],
-                     b'{"error":{"code":"404","message":"Resource not found"}}')
+                if cap is not None:  # a service honours the output cap: usage says so
+                    reply = Reply(reply.status, reply.headers, _clamp(reply.body, cap),
+                                  [_clamp(c, cap) for c in reply.chunks]
+                                  if reply.chunks is not None else None)
+                headers = [*reply.headers, ("set-cookie", "session=abc"), *echoed]
+                if not any(k.lower() == "x-request-id" for k, _ in headers):
+                    headers.append(("x-request-id", "fake-req-1"))
+                body = reply.body
+                if self.edit is not None and body.startswith(b"{"):
+                    data = json.loads(body)
+                    self.edit(data)
+                    body = json.dumps(data).encode()
+                if "json" in self.echo and body.startswith(b"{"):
+                    data = json.loads(body)
+                    data["echo"] = {"credential": sent, "host": self.host}
+                    body = json.dumps(data).encode()
+                return Reply(reply.status, headers, body, reply.chunks)
+        # A known deployment, a body no cassette holds (preflight's probe: the model alone).
+        return Reply(400, [("content-type", "application/json"), *echoed],
+                     json.dumps(MISSING_PARAMETER).encode())
+
+    @property
+    def work(self) -> list[RecordedRequest]:
+        """What the checks sent: everything but preflight's requests (GET models, and probes
+        whose body names only the model)."""
+        return [r for r in self.seen if not (r.method == "GET" and r.path.endswith("/models"))
+                and not (r.body.startswith(b"{") and list(r.json()) == ["model"])]
+
+
+CAP_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
+
+
+def _uncapped(request: Request) -> Request:
+    """The request without its output cap: the cassettes hold what the SDK sent, the forwarder
+    sends it capped."""
+    try:
+        body = json.loads(request.body) if request.body else None
+    except ValueError:
+        return request
+    if not isinstance(body, dict):
+        return request
+    trimmed = {k: v for k, v in body.items() if k not in CAP_FIELDS}
+    return Request(request.method, request.uri, json.dumps(trimmed).encode(), request.headers)
+
+
+def _cap(body: bytes | None) -> int | None:
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return None
+    caps = [data[k] for k in CAP_FIELDS if isinstance(data, dict) and isinstance(data.get(k), int)]
+    return min(caps) if caps else None
+
+
+def _clamp(body: bytes, cap: int) -> bytes:
+    """``usage`` in a JSON body or in the events of a stream, with output clamped to ``cap``."""
+
+    def clamp(usage: Any) -> None:
+        if not isinstance(usage, dict):
+            return
+        for out, given in (("completion_tokens", "prompt_tokens"),
+                           ("output_tokens", "input_tokens")):
+            if isinstance(usage.get(out), int):
+                usage[out] = min(usage[out], cap)
+                usage["total_tokens"] = usage.get(given, 0) + usage[out]
+                for details in ("completion_tokens_details", "output_tokens_details"):
+                    if isinstance(usage.get(details), dict) and isinstance(
+                        usage[details].get("reasoning_tokens"), int
+                    ):
+                        usage[details]["reasoning_tokens"] = min(
+                            usage[details]["reasoning_tokens"], usage[out])
+
+    def fix(text: str) -> str:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return text
+        if not isinstance(data, dict):
+            return text
+        clamp(data.get("usage"))
+        if isinstance(data.get("response"), dict):
+            clamp(data["response"].get("usage"))
+        return json.dumps(data)
+
+    text = body.decode("utf-8")
+    if not text.lstrip().startswith("{"):  # an event stream: fix each data line
+        return "\n".join(
+            "data: " + fix(line[6:]) if line.startswith("data: ") else line
+            for line in text.split("\n")).encode()
+    return fix(text).encode()

@@ -45,7 +45,7 @@ def test_record_saves_a_scrubbed_cassette_that_then_replays(pytester, resource, 
     assert verdicts(data) == {"chat.request-shape": "pass"}
     assert data["target"]["mode"] == "record"
     # The resource got the real key; the SDK under test only ever had the made-up one.
-    assert [r.header("authorization") for r in resource.seen] == [f"Bearer {LIVE_KEY}"]
+    assert [r.header("authorization") for r in resource.work] == [f"Bearer {LIVE_KEY}"]
     path = recorded / "chat" / "completion.yaml"
     text = path.read_text()
     assert LIVE_KEY not in text and "127.0.0.1" not in text
@@ -56,7 +56,9 @@ def test_record_saves_a_scrubbed_cassette_that_then_replays(pytester, resource, 
     assert cassette.metadata["endpoint"] == "https://RESOURCE.openai.azure.com/openai/v1/"
     assert cassette.interactions[0].request.uri == (
         "https://RESOURCE.openai.azure.com/openai/v1/chat/completions")
-    assert cassette.interactions[0].header("x-request-id") == "fake-req-1"
+    # Request ids become stable fakes of the same shape.
+    assert cassette.interactions[0].header("x-request-id") == (
+        "00000000-0000-0000-0000-000000000002")
 
     _, replayed = run(pytester, f"--conformance-cassettes={recorded}",
                       "--conformance-check=chat.request-shape")
@@ -77,11 +79,10 @@ def test_live_run_reports_the_target_and_skips_replay_only_checks(pytester, reso
 
 def test_a_wrong_key_fails_live(pytester, resource, monkeypatch):
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", "not-the-key-000000")
-    _, data = run(pytester, f"--conformance-endpoint={resource.endpoint}",
-                  "--conformance-check=chat.response-contract")
-    result = data["checks"][0]
-    assert result["verdict"] == "fail"
-    assert "AuthenticationError" in result["message"]
+    outcome, data = run(pytester, f"--conformance-endpoint={resource.endpoint}",
+                        "--conformance-check=chat.response-contract")
+    assert data is None and outcome.ret == pytest.ExitCode.USAGE_ERROR
+    outcome.stderr.fnmatch_lines(["ERROR: setup error, no check ran*401*AZURE_OPENAI_API_KEY*"])
 
 
 def test_the_budget_bounds_what_a_live_run_sends(pytester, resource, monkeypatch):
@@ -89,7 +90,7 @@ def test_the_budget_bounds_what_a_live_run_sends(pytester, resource, monkeypatch
     _, data = run(pytester, f"--conformance-endpoint={resource.endpoint}",
                   "--conformance-budget=1", "--conformance-feature=chat")
     assert sorted(verdicts(data).values()) == ["pass", "skipped", "skipped"]
-    assert len(resource.seen) == 1
+    assert len(resource.work) == 1
 
 
 @pytest.mark.parametrize(

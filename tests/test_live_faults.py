@@ -23,7 +23,15 @@ def run(pytester, *args):
 
 
 class Redirect:
+    """Passes preflight (the model list, a deployment probe naming only the model), then
+    redirects the check's own request."""
+
     def respond(self, request):
+        if request.method == "GET":
+            return Reply(200, [("content-type", "application/json")], b'{"data": []}')
+        if set(json.loads(request.body)) == {"model"}:
+            return Reply(400, [("content-type", "application/json")],
+                         b'{"error": {"code": "invalid_request", "message": "probe"}}')
         return Reply(307, [("location", "https://elsewhere.example/openai/v1/chat/completions")])
 
 
@@ -33,15 +41,26 @@ def upstream():
         yield server
 
 
-def test_a_tls_failure_is_an_error_not_the_sdks_fail(pytester, upstream, monkeypatch):
+def test_a_tls_failure_stops_the_run_as_a_setup_error_not_a_fail(pytester, upstream,
+                                                                  monkeypatch):
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", LIVE_KEY)
     upstream.use(Redirect())
-    _, data = run(pytester, f"--conformance-endpoint=https://127.0.0.1:{upstream.port}/openai/v1/")
-    (result,) = data["checks"]
-    assert result["verdict"] == "error"
-    assert result["message"].startswith(
-        "the wire server failed (not the SDK): request #0: TLS with the upstream failed")
-    assert "the SDK raised" not in result["message"]
+    outcome, data = run(
+        pytester, f"--conformance-endpoint=https://127.0.0.1:{upstream.port}/openai/v1/")
+    assert data is None  # preflight met it: no check ran, so none can be blamed
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR  # the CLI's exit 2
+    assert "TLS failed with the resource" in outcome.stderr.str()
+
+
+def test_an_upstream_failure_during_a_check_is_an_error_not_the_sdks_fail():
+    from conformance.wire.proxy import Forward, UpstreamError
+    from conformance.wire.server import RecordedRequest
+
+    forward = Forward("https://127.0.0.1:9/openai/v1/", lambda: {})
+    request = RecordedRequest(0, "POST", "/openai/v1/chat/completions", (), b"{}", 0.0)
+    with pytest.raises(UpstreamError, match="the upstream connection failed"):
+        forward.respond(request)
+    assert forward.sent == 1  # a failed send is counted
 
 
 def test_a_redirect_is_an_error_naming_its_target(pytester, upstream, monkeypatch):
@@ -52,7 +71,9 @@ def test_a_redirect_is_an_error_naming_its_target(pytester, upstream, monkeypatc
     assert result["verdict"] == "error"
     assert "the upstream answered 307 redirecting to 'https://elsewhere.example/openai/v1/" in (
         result["message"])
-    assert len(upstream.requests) == 1
+    redirected = [r for r in upstream.requests if r.method == "POST"
+                  and set(json.loads(r.body)) != {"model"}]
+    assert len(redirected) == 1  # the SDK never followed it
 
 
 @pytest.mark.parametrize("option", ["--conformance-request-timeout=0",

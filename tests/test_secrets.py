@@ -19,8 +19,9 @@ JWT = "eyJhbGciOiJSUzI1NiJ9.eyJ0aWQiOiIwMDAwIn0.c2lnbmF0dXJl"
          "https://RESOURCE.openai.azure.com/openai/v1/"),
         ("https://my-res.services.ai.azure.com/x", "https://RESOURCE.services.ai.azure.com/x"),
         ("https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2",
-         "https://login.microsoftonline.com/<tenant>/oauth2"),
-        ('"tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47"', '"tenant_id": "<tenant>"'),
+         "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/oauth2"),
+        ('"tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47"',
+         '"tenant_id": "00000000-0000-0000-0000-000000000000"'),
         ("https://RESOURCE.openai.azure.com/", "https://RESOURCE.openai.azure.com/"),
         ("Bearer <redacted>", "Bearer <redacted>"),
         ("a bad bearer token", "a bad bearer token"),
@@ -45,3 +46,12 @@ def test_short_values_are_refused():
 def test_credential_headers_lose_their_values():
     assert Scrubber().headers({"Authorization": "Bearer x", "api-key": "k", "x-ok": "1"}) == {
         "Authorization": "<redacted>", "api-key": "<redacted>", "x-ok": "1"}
+
+
+def test_binary_bodies_are_scrubbed_byte_for_byte():
+    scrubber = Scrubber()
+    scrubber.add("live-secret-key-0123", "api-key")
+    body = b"\xff\xfe live-secret-key-0123 at myres.openai.azure.com \xc3("
+    scrubbed = scrubber.binary(body)
+    assert b"live-secret-key" not in scrubbed and b"myres" not in scrubbed
+    assert scrubbed.startswith(b"\xff\xfe <api-key> at RESOURCE.openai.azure.com")

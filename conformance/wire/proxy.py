@@ -24,6 +24,7 @@ from vcr.request import Request
 from .cassette import Interaction
 from .server import Action, RecordedRequest, Reply, WireFault
 from .sse import Chunking, is_event_stream
+from .validation import Undecodable, decode_body
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 PLACEHOLDER_ORIGIN = "https://RESOURCE.openai.azure.com"
@@ -50,7 +51,12 @@ class EndpointError(ValueError):
 
 class UpstreamError(WireFault):
     """The upstream failed (TLS, connection, timeout), redirected, or sent too much: the
-    harness's problem, never the SDK's."""
+    harness's problem, never the SDK's. ``cause`` names the exception class behind it
+    (``SSLCertVerificationError``, ``gaierror``, ...), for preflight's explanation."""
+
+    def __init__(self, message: str, cause: str = "") -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 DEFAULT_REQUEST_TIMEOUT_S = 120.0
@@ -78,18 +84,26 @@ def parse_endpoint(endpoint: str) -> tuple[str, str, int, str]:
 @dataclass
 class Forward:
     """Forward every request to ``endpoint`` with ``credential()`` headers; record each
-    exchange (scrubbed by ``scrub`` for text) as an :class:`Interaction`."""
+    exchange (scrubbed by ``scrub`` for text) as an :class:`Interaction`.
 
-    endpoint: str
-    credential: Callable[[], Mapping[str, str]]
-    scrub: Callable[[str], str] = field(default=lambda text: text)
+    What goes back to the SDK is scrubbed too (``scrub_body`` for bodies that may not be
+    text): an upstream that echoes the credential or its own host must not put them in an
+    SDK exception, which pytest prints. The repr names neither the endpoint nor the
+    credential, for the same reason."""
+
+    endpoint: str = field(repr=False)
+    credential: Callable[[], Mapping[str, str]] = field(repr=False)
+    scrub: Callable[[str], str] = field(default=lambda text: text, repr=False)
+    scrub_body: Callable[[bytes], bytes] = field(default=lambda data: data, repr=False)
+    # (path, body) -> the body sent upstream (the user's deployment names, an output cap).
+    rewrite: Callable[[str, bytes], bytes] = field(default=lambda path, data: data, repr=False)
     chunking: Chunking = field(default_factory=Chunking)
     timeout_s: float = DEFAULT_REQUEST_TIMEOUT_S  # for the whole response, not per read
     max_requests: int | None = None
-    interactions: list[Interaction] = field(default_factory=list)
+    interactions: list[Interaction] = field(default_factory=list, repr=False)
     deadline: float | None = None  # time.monotonic() by which the run must be done
     sent: int = 0  # upstream sends, failed or not: what the budget counts
-    _target: tuple[str, str, int, str] = field(init=False)
+    _target: tuple[str, str, int, str] = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _stored: list[tuple[int, Interaction]] = field(default_factory=list, init=False,
                                                    repr=False)
@@ -99,6 +113,9 @@ class Forward:
 
     def __post_init__(self) -> None:
         self._target = parse_endpoint(self.endpoint)
+
+    def __repr__(self) -> str:
+        return f"Forward(<the resource>, {len(self.interactions)} exchange(s))"
 
     def respond(self, request: RecordedRequest) -> Action:
         with self._lock:
@@ -116,8 +133,14 @@ class Forward:
             target = base + target[len(BASE_PATH):]
         headers = {k: v for k, v in request.headers if k.lower() not in NOT_FORWARDED}
         headers.update(self.credential())
+        sent_body = self.rewrite(request.path, request.body) if request.body else b""
         status, reason, response_headers, body = self._send(
-            request, scheme, host, port, target, headers)
+            scheme, host, port, request.method, target, headers, sent_body)
+        try:  # the SDK is answered, and the cassette stores it, without a content-encoding
+            body = decode_body(body, next(
+                (v for k, v in response_headers if k.lower() == "content-encoding"), None))
+        except Undecodable as exc:
+            raise UpstreamError(f"the upstream's body cannot be decoded: {exc}") from None
         if 300 <= status < 400:
             location = next((v for k, v in response_headers if k.lower() == "location"), "")
             raise UpstreamError(
@@ -129,15 +152,18 @@ class Forward:
             self._stored.append((request.index, interaction))
             self._stored.sort(key=lambda pair: pair[0])
             self.interactions[:] = [i for _, i in self._stored]
-        kept = [(k, v) for k, v in response_headers if k.lower() not in DROPPED_RESPONSE_HEADERS]
+        kept = [(k, self._scrub_header(k, v)) for k, v in response_headers
+                if k.lower() not in DROPPED_RESPONSE_HEADERS]
+        reason = self.scrub(reason)
+        body = self.scrub_body(body)
         content_type = next((v for k, v in kept if k.lower() == "content-type"), None)
         if is_event_stream(content_type):
             return Reply(status, kept, chunks=self.chunking.split(body), reason=reason)
         return Reply(status, kept, body, reason=reason)
 
     def _send(
-        self, request: RecordedRequest, scheme: str, host: str, port: int, target: str,
-        headers: dict[str, str],
+        self, scheme: str, host: str, port: int, method: str, target: str,
+        headers: dict[str, str], body: bytes,
     ) -> tuple[int, str, list[tuple[str, str]], bytes]:
         """One upstream exchange, all of it (connect, TLS, headers, body) within the request
         timeout and the run's deadline; any failure is an :class:`UpstreamError`."""
@@ -166,8 +192,7 @@ class Forward:
         watchdog.daemon = True
         watchdog.start()
         try:
-            connection.request(request.method, target, body=request.body or None,
-                               headers=headers)
+            connection.request(method, target, body=body or None, headers=headers)
             response = connection.getresponse()
             body = response.read(MAX_RESPONSE_BYTES + 1)
             status, reason = response.status, response.reason
@@ -175,13 +200,15 @@ class Forward:
         except ssl.SSLError as exc:
             if expired.is_set():
                 raise UpstreamError(f"the upstream did not answer within {why}") from None
-            raise UpstreamError(f"TLS with the upstream failed: {exc}") from None
+            raise UpstreamError(self.scrub(f"TLS with the upstream failed: {exc}"),
+                                type(exc).__name__) from None
         except (OSError, http.client.HTTPException) as exc:
             if expired.is_set() or isinstance(exc, TimeoutError):
                 raise UpstreamError(
                     f"the upstream did not send its whole response within {why}") from None
             raise UpstreamError(
-                f"the upstream connection failed: {type(exc).__name__}: {exc}") from None
+                self.scrub(f"the upstream connection failed: {type(exc).__name__}: {exc}"),
+                type(exc).__name__) from None
         finally:
             watchdog.cancel()
             connection.close()
@@ -191,6 +218,11 @@ class Forward:
             raise UpstreamError(f"the upstream response is larger than {MAX_RESPONSE_BYTES:,} "
                                 "bytes: refused")
         return status, reason, response_headers, body
+
+    def _scrub_header(self, name: str, value: str) -> str:
+        """A header value, scrubbed with its name as context (``x-ms-tenant-id: GUID``)."""
+        line = self.scrub(f"{name}: {value}")
+        return line.split(": ", 1)[1] if line.startswith(f"{name}: ") else self.scrub(value)
 
     def _store(
         self, request: RecordedRequest, status: int, reason: str,
@@ -203,15 +235,12 @@ class Forward:
         stored_headers: dict[str, list[str]] = {}
         for k, v in headers:
             if k.lower() not in DROPPED_RESPONSE_HEADERS:
-                stored_headers.setdefault(k.lower(), []).append(self.scrub(v))
-        request_body = self.scrub(request.body.decode("utf-8")).encode() if request.body else None
-        try:
-            stored_body: Any = self.scrub(body.decode("utf-8")).encode()
-        except UnicodeDecodeError:
-            stored_body = body  # binary: stored as is (the scrub patterns are text)
+                stored_headers.setdefault(k.lower(), []).append(self._scrub_header(k, v))
+        request_body = self.scrub_body(request.body) if request.body else None
+        stored_body: Any = self.scrub_body(body)
         return Interaction(
             Request(request.method, PLACEHOLDER_ORIGIN + request.target, request_body,
                     kept_request),
-            {"status": {"code": status, "message": reason}, "headers": stored_headers,
+            {"status": {"code": status, "message": self.scrub(reason)}, "headers": stored_headers,
              "body": {"string": stored_body}},
         )

@@ -1,0 +1,57 @@
+"""A full live smoke against a stand-in resource whose deployments are named its own way:
+with a deployment map, every live-safe check passes within the default budgets, and what it
+spent is counted from the stand-in's usage fields (which honour the output cap)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance import paths
+from conformance.wire import WireServer
+
+from .fake_resource import FakeResource
+
+KEY = "live-secret-key-0123456789abcdef"
+# The stand-in's names for the doc's deployments.
+THEIRS = {
+    "gpt-4o": "chat-prod", "gpt-4.1": "g41", "gpt-4.1-nano": "g41-nano", "gpt-5": "g5",
+    "gpt-5-mini": "g5-mini", "gpt-5.1": "g51", "gpt-5.1-codex-max": "g51-codex",
+    "o4-mini": "reasoner", "text-embedding-3-small": "emb-small",
+    "text-embedding-3-large": "emb-large", "text-embedding-ada-002": "emb-ada",
+}
+
+
+@pytest.mark.slow
+def test_a_mapped_full_live_smoke_passes_within_the_default_budgets(pytester, monkeypatch):
+    fake = FakeResource(KEY, paths.cassette_root(),
+                        deployments={theirs: doc for doc, theirs in THEIRS.items()})
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("AOAI_CONFORMANCE_DEPLOYMENTS",
+                       ",".join(f"{doc}={theirs}" for doc, theirs in THEIRS.items()))
+    with WireServer() as server:
+        server.use(fake)
+        outcome = pytester.runpytest_inprocess(
+            "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
+            f"--conformance-report-dir={pytester.path / 'report'}",
+            f"--conformance-endpoint={server.base_url}")
+    data = json.loads((pytester.path / "report" / "results.json").read_text())
+    checks = {c["id"]: c for c in data["checks"]}
+    not_live = {i for i, c in checks.items() if c["verdict"] == "skipped"}
+    assert all("replay only" in checks[i]["message"] for i in not_live)
+    assert {c["verdict"] for i, c in checks.items() if i not in not_live} == {"pass"}, [
+        (i, c["message"][:200]) for i, c in checks.items() if c["verdict"] not in (
+            "pass", "skipped")]
+    target = data["target"]
+    spent = sum(c["observations"].get("live_usage", {}).get("input_tokens", 0)
+                + c["observations"].get("live_usage", {}).get("output_tokens", 0)
+                for c in checks.values())
+    assert target["tokens_used"] == spent > 0
+    assert target["requests_sent"] <= target["request_budget"]
+    assert target["tokens_used"] <= target["token_budget"]
+    announced = [line for line in outcome.stdout.lines if line.startswith("live: preflight")]
+    assert len(announced) == 1 and f"{target['requests_sent']} request(s)" in announced[0]
+    outcome.stdout.fnmatch_lines([f"live: {target['requests_sent']} request(s) of 60, "
+                                  f"{spent} token(s) of *"])
+    print(f"\nfull live smoke: {target['requests_sent']} requests, {spent} tokens")
