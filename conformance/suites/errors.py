@@ -79,7 +79,8 @@ def status_classes(wire: Wire, sdk: Sdk, observe: Observations, clock: VirtualCl
             continue
         if err.status_code != status:
             ledger.problem(f"{status}: status_code is {err.status_code!r}")
-        if err.request_id != REQUEST_ID:
+        if (ledger.exposes("request_id", "err.request_id")
+                and err.request_id != REQUEST_ID):
             ledger.problem(f"{status}: request_id is {err.request_id!r}, the reply's "
                            f"x-request-id was {REQUEST_ID!r}")
     observe("classes", classes)
@@ -214,6 +215,8 @@ def _compare(ledger: Ledger, name: str, reply: Reply, body: Any, err: Any) -> No
         code = str(code)
     expected.update(code=code, param=fields.get("param"), type=fields.get("type"))
     for attribute, value in expected.items():
+        if not ledger.exposes(attribute, f"err.{attribute}"):
+            continue
         got = getattr(err, attribute, "<missing>")
         if got != value:
             ledger.problem(f"{name}: err.{attribute} is {got!r}, the response says {value!r}")
@@ -257,11 +260,13 @@ def content_filter(wire: Wire, sdk: Sdk, observe: Observations, clock: VirtualCl
         observe("innererror_code", inner.get("code") if isinstance(inner, dict) else None)
         if not isinstance(err, openai.BadRequestError):
             ledger.problem(f"raised {type(err).__name__}, not BadRequestError")
-        if err.code != CONTENT_FILTER_CODE or err.param != "prompt":
+        if ledger.exposes("code", "err.code") and (err.code != CONTENT_FILTER_CODE
+                                                   or err.param != "prompt"):
             ledger.problem(f"err.code/param are {err.code!r}/{err.param!r}, expected "
                            "'content_filter'/'prompt'")
-        body = err.body if isinstance(err.body, dict) else {}
-        if inner is not None and body.get("innererror") != inner:
+        exposed = ledger.exposes("body", "err.body")
+        body = err.body if exposed and isinstance(err.body, dict) else {}
+        if exposed and inner is not None and body.get("innererror") != inner:
             ledger.problem("err.body['innererror'] is not the innererror the service sent")
         result = (body.get("innererror") or {}).get("content_filter_result")
         observe("filtered_categories", sorted(k for k, v in (result or {}).items()
@@ -296,7 +301,8 @@ def azure_envelope(wire: Wire, sdk: Sdk, observe: Observations, clock: VirtualCl
 def bare_envelope(wire: Wire, sdk: Sdk, observe: Observations, clock: VirtualClock) -> None:
     ledger, seen = _replay_errors(wire, sdk, observe, clock, "D")
     observe("exposed", [{"status": r.status, "class": type(e).__name__,
-                         "body_keys": sorted(e.body) if isinstance(e.body, dict) else None}
+                         "body_keys": sorted(body) if isinstance(
+                             body := getattr(e, "body", None), dict) else None}
                         for r, e in seen])
     ledger.close(observe)
 
@@ -329,9 +335,11 @@ def non_json_body(wire: Wire, sdk: Sdk, observe: Observations, clock: VirtualClo
         if not isinstance(err, openai.InternalServerError):
             ledger.problem(f"{name}: raised {run.observed.outcome[0]}")
             continue
-        kept[name] = err.body
         if err.status_code != reply.status:
             ledger.problem(f"{name}: status_code {err.status_code!r}")
+        if not ledger.exposes("body", "err.body"):
+            continue
+        kept[name] = err.body
         if err.body != reply.body.decode("utf-8").strip():
             ledger.problem(f"{name}: err.body is {err.body!r}, not the body text")
         if err.code is not None:
