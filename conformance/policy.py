@@ -222,7 +222,15 @@ class RetryPolicy:
     other_status: Outcome  # any other error status
     connection_error: Outcome
     timeout_error: Outcome
-    retry_count_header: str | None = None  # sent on every attempt as "0", "1", ...; None: not
+    retry_count_header: str | None = None  # sent on each attempt as "0", "1", ...; None: not
+    retry_count_on_first: bool = True  # False: only retries carry it ("1", "2", ...)
+
+    def retry_counts(self, attempts: int) -> list[str | None]:
+        """The retry-count header's value on each of ``attempts`` attempts (None: absent)."""
+        if self.retry_count_header is None:
+            return [None] * attempts
+        return [None if n == 0 and not self.retry_count_on_first else str(n)
+                for n in range(attempts)]
 
     def retries_status(self, status: int) -> bool:
         return status in self.retry_statuses or (
@@ -557,8 +565,17 @@ DEVIATIONS: tuple[Deviation, ...] = (
     Deviation(
         "python.retry-count-header", "python", "nothing about a retry counter",
         "every attempt carries x-stainless-retry-count: '0', '1', '2', ...",
-        "sdk-behavior §2.2, §7; wire §3.1", kind="refines", feature="retry_count_header",
+        "sdk-behavior §2.2, §7; wire §3.1", kind="refines",
+        feature="retry_count_header_first_attempt",
         apply=_set(retry_count_header="x-stainless-retry-count"),
+    ),
+    Deviation(
+        "python.retry-count-header-on-retries", "python", "nothing about a retry counter",
+        "retries carry x-stainless-retry-count: '1', '2', ...; the first attempt has none",
+        "sdk-behavior §2.2; released wheel 1.47.x (_build_headers sets it when retries_taken > "
+        "0; run against 1.47.0)", kind="refines", feature="retry_count_header",
+        until="retry_count_header_first_attempt",
+        apply=_set(retry_count_header="x-stainless-retry-count", retry_count_on_first=False),
     ),
     Deviation(
         "python.retry-after-too-long", "python", "429 and >=500 are retried twice",

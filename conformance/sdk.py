@@ -146,8 +146,12 @@ FEATURES: dict[str, Feature] = {
         "openai-python #1086)",
     ),
     "retry_count_header": Feature(
-        "1.47.0", "x-stainless-retry-count on every attempt from the 1.47.0 wheel (sdk-behavior.md "
-        "§2.2; absent from 1.46.1, run against 1.45.1, 1.46.0 and 1.47.0)",
+        "1.47.0", "x-stainless-retry-count on retries from the 1.47.0 wheel (sdk-behavior.md §2.2; "
+        "absent from 1.46.1, run against 1.45.1, 1.46.0 and 1.47.0)",
+    ),
+    "retry_count_header_first_attempt": Feature(
+        "1.48.0", "x-stainless-retry-count: 0 on the first attempt too from the 1.48.0 wheel "
+        "(1.47.x sends it on retries only; openai-python #1745; run against 1.47.0 and 1.48.0)",
     ),
     "backoff_from_half_second": Feature(
         "1.47.0", "the first retry's backoff base is 0.5 s from the 1.47.0 wheel; up to 1.46.1 "
