@@ -210,11 +210,11 @@ def since(feature: str) -> str:
 
 
 def release_range(feature: str | None, until: str | None) -> str:
-    """The releases from the one that has ``feature`` to the one before ``until``, in words."""
-    parts = [since(feature)] if feature else []
-    if until:
-        parts.append(f"<{FEATURES[until].minimum}")
-    return ", ".join(parts) if parts else f"every {DISTRIBUTION} release"
+    """``"openai>=1.47.0,<1.48.0"``: from the release that has ``feature`` up to the one that
+    has ``until``."""
+    bounds = ([f">={FEATURES[feature].minimum}"] if feature else []) + (
+        [f"<{FEATURES[until].minimum}"] if until else [])
+    return DISTRIBUTION + ",".join(bounds) if bounds else f"every {DISTRIBUTION} release"
 
 
 def require(feature: str) -> None:

@@ -22,6 +22,7 @@ from conformance import sdk as sdk_versions
 from conformance.clock import VirtualClock
 from conformance.harness import Wire
 from conformance.policy import (
+    PYTHON_DOC,
     Answer,
     Deviation,
     Fault,
@@ -29,7 +30,6 @@ from conformance.policy import (
     Observed,
     Options,
     Policies,
-    PYTHON_DOC,
     Step,
     judge,
     policies,
