@@ -90,7 +90,8 @@ def sweep(session: nox.Session) -> None:
         report = f"conformance-report/sweep/openai-{version}"
         output = session.run("aoai-conformance", "run", f"--report-dir={report}",
                              success_codes=[0, 1], silent=True)
-        session.log(f"openai {version}: {str(output).strip().splitlines()[-1]}")
+        summary = [line for line in str(output).splitlines() if " checks: " in line]
+        session.log(f"openai {version}: {summary[-1] if summary else 'no summary'}")
         reports.append(report)
     session.run("python", "-m", "conformance.sweep", "render",
                 "--out", "conformance-report/sweep/sweep.md", *reports)
