@@ -106,3 +106,15 @@ def test_before_default_httpx_client_the_harness_uses_the_http_librarys_client(
     run = suite.run("errors.timeout", "retries.max-retries-zero")
     assert run.verdict("errors.timeout") is Verdict.PASS, run.message("errors.timeout")
     assert run.verdict("retries.max-retries-zero") is Verdict.PASS
+
+
+def test_a_wrong_error_attribute_the_doc_does_not_name_cites_the_release(suite, monkeypatch):
+    """err.request_id is the SDK's own (from 1.19.0), not the doc's: losing it breaks the
+    release's declared behaviour; a wrong status class breaks the doc's table."""
+    fault_mutants.drops_request_id(monkeypatch)
+    run = suite.run("errors.status-classes")
+    message = run.message("errors.status-classes")
+    assert run.verdict("errors.status-classes") is Verdict.FAIL
+    assert "breaks this release's own declared behaviour, err.request_id carries the " \
+           "x-request-id response header (openai>=1.19.0)" in message
+    assert run.result("errors.status-classes").observations["conforms_to_doc"] is True

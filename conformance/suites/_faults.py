@@ -198,7 +198,7 @@ class Ledger:
     rows: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     release_problems: list[str] = field(default_factory=list)
-    broken: dict[str, Deviation] = field(default_factory=dict)
+    broken: dict[str, str] = field(default_factory=dict)  # what was broken -> its declaration
     missing: dict[str, str] = field(default_factory=dict)  # feature -> what needs it
     shown: dict[str, Deviation] = field(default_factory=dict)
     followed_doc: list[str] = field(default_factory=list)
@@ -230,8 +230,9 @@ class Ledger:
                     + f" (model: {verdict.actual.describe()})")
             if verdict.conforms_to_doc:
                 self.release_problems.append(line)
-                for refinement in verdict.broken:
-                    self.broken.setdefault(refinement.id, refinement)
+                for r in verdict.broken:
+                    releases = sdk_versions.release_range(r.feature, r.until)
+                    self.broken.setdefault(r.id, f"{r.id} ({releases}): {r.actual} [{r.source}]")
             else:
                 self.problems.append(line)
         return verdict
@@ -257,6 +258,18 @@ class Ledger:
 
     def problem(self, message: str) -> None:
         self.problems.append(message)
+
+    def attribute_problem(self, attribute: str, message: str) -> None:
+        """``err.<attribute>`` is wrong: a broken doc claim where the doc names the attribute
+        (``e.status_code``), else a break of this release's own declared behaviour."""
+        declared = self.policy.attribute(attribute)
+        if declared.source.startswith("seed doc"):
+            self.problems.append(message)
+            return
+        self.release_problems.append(message)
+        releases = sdk_versions.release_range(declared.feature, None)
+        self.broken.setdefault(f"err.{attribute}", f"err.{attribute} carries {declared.carries} "
+                               f"({releases}) [{declared.source}]")
 
     def exposes(self, attribute: str, needed_by: str) -> bool:
         """Whether this release's errors carry ``attribute``; if not, remember the feature
@@ -286,9 +299,7 @@ class Ledger:
         if self.problems:
             fail(f"the SDK breaks the doc's claim ({PYTHON_DOC}):\n" + "\n".join(self.problems))
         if self.release_problems:
-            broken = "; ".join(
-                f"{r.id} ({sdk_versions.release_range(r.feature, r.until)}): {r.actual} "
-                f"[{r.source}]" for r in self.broken.values()) or "its declared policy"
+            broken = "; ".join(self.broken.values()) or "its declared policy"
             fail(f"the SDK conforms to the doc but breaks this release's own declared "
                  f"behaviour, {broken}:\n" + "\n".join(self.release_problems))
         failing = [d for d in self.shown.values() if d.verdict == "fail"]
