@@ -296,10 +296,13 @@ class Ledger:
         observe("conforms_to_doc", not self.problems)
         observe("matches_release_policy", not self.problems and not self.release_problems)
         observe("release_policy", release_policy(self.policy))
+        broken = "; ".join(self.broken.values()) or "its declared policy"
         if self.problems:
-            fail(f"the SDK breaks the doc's claim ({PYTHON_DOC}):\n" + "\n".join(self.problems))
+            also = (f"\nand this release's own declared behaviour, {broken}:\n"
+                    + "\n".join(self.release_problems) if self.release_problems else "")
+            fail(f"the SDK breaks the doc's claim ({PYTHON_DOC}):\n" + "\n".join(self.problems)
+                 + also)
         if self.release_problems:
-            broken = "; ".join(self.broken.values()) or "its declared policy"
             fail(f"the SDK conforms to the doc but breaks this release's own declared "
                  f"behaviour, {broken}:\n" + "\n".join(self.release_problems))
         failing = [d for d in self.shown.values() if d.verdict == "fail"]
@@ -309,9 +312,9 @@ class Ledger:
         if self.missing:
             unsupported("; ".join(
                 f"{what} needs {sdk_versions.since(feature)} "
-                f"({sdk_versions.FEATURES[feature].source}); installed "
-                f"{sdk_versions.installed().version}"
-                for feature, what in self.missing.items()))
+                f"({sdk_versions.FEATURES[feature].source})"
+                for feature, what in self.missing.items())
+                + f"; installed {sdk_versions.installed().version}")
 
 
 def answer(status: int, *headers: tuple[str, str]) -> Answer:
