@@ -73,6 +73,31 @@ def matrix(session: nox.Session, sdk: str) -> None:
 
 
 @nox.session(default=False)
+def sweep(session: nox.Session) -> None:
+    """The offline conformance run under every release of conformance.sweep.RELEASES (1.0.0 to
+    the newest), then the checks x releases table: conformance-report/sweep/sweep.md.
+    ``-- 1.0.0 1.45.1`` sweeps only those releases."""
+    session.install(".")
+    listed = session.run("python", "-m", "conformance.sweep", "releases", silent=True)
+    releases = session.posargs or str(listed).split()
+    reports = []
+    for version in releases:
+        pin = f"openai=={version}"
+        # As a fresh environment would resolve it: httpx<0.28 up to 1.55.2, the newest httpx
+        # after (the environment is reused from one release to the next).
+        httpx = [] if len(_sdk_requirements(pin)) > 1 else ["httpx>=0.28"]
+        session.install(*_sdk_requirements(pin), *httpx)
+        report = f"conformance-report/sweep/openai-{version}"
+        output = session.run("aoai-conformance", "run", f"--report-dir={report}",
+                             success_codes=[0, 1], silent=True)
+        summary = [line for line in str(output).splitlines() if " checks: " in line]
+        session.log(f"openai {version}: {summary[-1] if summary else 'no summary'}")
+        reports.append(report)
+    session.run("python", "-m", "conformance.sweep", "render",
+                "--out", "conformance-report/sweep/sweep.md", *reports)
+
+
+@nox.session(default=False)
 def gate(session: nox.Session) -> None:
     """Gate an SDK upgrade: ``nox -s gate -- openai==BASELINE openai==CANDIDATE`` runs the
     offline conformance under both and fails on a regression (``aoai-conformance diff``)."""

@@ -151,6 +151,11 @@ class Prediction:
         delays = ", ".join(map(str, self.delays)) or "none"
         return f"{self.attempts} attempt(s), delays {delays}, outcome {self.outcome}"
 
+    def loose(self) -> Prediction:
+        """The same prediction with any delay allowed: what the doc's "a brief exponential
+        backoff" pins down (how often, and how it ends; not how long)."""
+        return replace(self, delays=tuple(ANY_DELAY for _ in self.delays))
+
 
 class Ambiguous(ValueError):
     """An HTTP-date Retry-After too close to a threshold to predict: the SDK reads the clock a
@@ -185,6 +190,10 @@ class RetryAfter:
     only when longer than it (``"max"``); a longer finite hint falls back to the backoff or
     stops the retries (``above``); anything else (zero or negative where the window excludes
     it, NaN, infinities, garbage, a past date) falls back to the backoff.
+
+    Older releases read less: no ``retry-after-ms`` (``ms_header=False``), and ``retry-after``
+    only as an integer (``integer_seconds``: ``"0.25"`` is garbage) or an HTTP-date whose
+    distance is truncated to whole seconds (a wider ``date_slack``).
     """
 
     maximum: float
@@ -193,6 +202,8 @@ class RetryAfter:
     overflow_is_too_long: bool = False
     combine: Literal["replace", "max"] = "replace"
     date_slack: float = 1.0  # seconds the SDK may read the clock after the model
+    ms_header: bool = True  # retry-after-ms is read (first)
+    integer_seconds: bool = False  # retry-after seconds must be an integer
 
 
 @dataclass(frozen=True)
@@ -211,6 +222,15 @@ class RetryPolicy:
     other_status: Outcome  # any other error status
     connection_error: Outcome
     timeout_error: Outcome
+    retry_count_header: str | None = None  # sent on each attempt as "0", "1", ...; None: not
+    retry_count_on_first: bool = True  # False: only retries carry it ("1", "2", ...)
+
+    def retry_counts(self, attempts: int) -> list[str | None]:
+        """The retry-count header's value on each of ``attempts`` attempts (None: absent)."""
+        if self.retry_count_header is None:
+            return [None] * attempts
+        return [None if n == 0 and not self.retry_count_on_first else str(n)
+                for n in range(attempts)]
 
     def retries_status(self, status: int) -> bool:
         return status in self.retry_statuses or (
@@ -240,12 +260,13 @@ _INFINITY_LITERALS = frozenset({"inf", "+inf", "infinity", "+infinity"})
 def retry_after_hint(rule: RetryAfter, answer: Answer, now: float) -> _Hint | None:
     """The server's wait hint in seconds, as the reference describes the parsing (sdk-behavior
     §2.1): ``retry-after-ms`` first, then ``retry-after`` as a number, then as an HTTP-date."""
-    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+    headers = (("retry-after-ms", 1000.0), ("retry-after", 1.0))
+    for name, divisor in headers if rule.ms_header else headers[1:]:
         value = answer.header(name)
         if value is None:
             continue
         try:
-            seconds = float(value)
+            seconds = float(int(value)) if rule.integer_seconds else float(value)
         except ValueError:
             continue
         if (rule.overflow_is_too_long and seconds == math.inf
@@ -353,8 +374,11 @@ class Deviation:
     """Where an SDK does something other than (or more than) its doc section says.
 
     ``kind`` is ``differs`` (the doc says otherwise or leaves it out) or ``refines`` (the doc
-    is vague and the reference gives the numbers; refinements are part of the baseline).
-    ``feature`` gates it by SDK version (a name in ``conformance.sdk.FEATURES``);
+    is vague and the reference gives the numbers; refinements are part of the baseline: they
+    are what the release itself promises, so a release is held to them).
+    ``feature`` and ``until`` gate it by SDK version (names in ``conformance.sdk.FEATURES``):
+    it applies from the release that has ``feature`` up to, not including, the release that
+    has ``until``; so one claim can be declared per release range.
     ``apply`` changes a policy accordingly (None: the check observes it directly, the retry
     model is not concerned)."""
 
@@ -369,9 +393,11 @@ class Deviation:
     apply: Callable[[RetryPolicy, Has], RetryPolicy] | None = field(
         default=None, compare=False, repr=False
     )
+    until: str | None = None
 
     def applies(self, has: Has) -> bool:
-        return self.feature is None or has(self.feature)
+        return ((self.feature is None or has(self.feature))
+                and (self.until is None or not has(self.until)))
 
     def as_observation(self) -> dict[str, str]:
         return {"id": self.id, "doc": self.doc, "sdk": self.actual, "source": self.source,
@@ -451,6 +477,11 @@ def _python_retry_after(policy: RetryPolicy, has: Has) -> RetryPolicy:
     return replace(policy, retry_after=RetryAfter(maximum=window))
 
 
+# Before openai 1.9.0 only retry-after was read, with a 60 s window, and an HTTP-date's distance
+# was truncated to whole seconds (so the SDK may see up to a second less than the model).
+_RETRY_AFTER_NO_MS = RetryAfter(maximum=60.0, ms_header=False, date_slack=2.0)
+
+
 def _python_refusal(policy: RetryPolicy, has: Has) -> RetryPolicy:
     rule = policy.retry_after or RetryAfter(maximum=120.0)
     return replace(policy, retry_after=replace(rule, above="no-retry"))
@@ -495,14 +526,56 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "python.backoff", "python", "a brief exponential backoff (no numbers)",
         "min(0.5 s * 2**n, 8 s) * (1 - 0.25 * U): each delay in [0.75, 1] x its base",
         "sdk-behavior §2.1 (_calculate_retry_timeout); wire §3.3", kind="refines",
+        feature="backoff_from_half_second",
         apply=_set(backoff=Backoff(0.5, cap=8.0, jitter=0.25)),
+    ),
+    Deviation(
+        "python.backoff-one-ahead", "python", "a brief exponential backoff (no numbers)",
+        "min(0.5 s * 2**(n + 1), 8 s) * (1 - 0.25 * U): the retry loop counts the retry it is "
+        "about to make as taken, so the first retry waits 0.75-1 s, the next 1.5-2 s",
+        "sdk-behavior §2.1 (_calculate_retry_timeout); released wheels up to 1.46.1: "
+        "_retry_request passes remaining_retries - 1 (run against 1.0.0, 1.45.1, 1.46.0)",
+        kind="refines", until="backoff_from_half_second",
+        apply=_set(backoff=Backoff(1.0, cap=8.0, jitter=0.25)),
     ),
     Deviation(
         "python.retry-after", "python", "nothing about server wait hints",
         "retry-after-ms, then retry-after (seconds, then HTTP-date) replace the backoff when "
         "0 < hint <= 120 s (60 s before 2.52.0); other values fall back to the backoff",
         "sdk-behavior §2.1; wire §3.2, §3.3 (older releases capped at 60 s; released wheels "
-        "2.51.0 and 2.52.0)", kind="refines", apply=_python_retry_after,
+        "2.51.0 and 2.52.0)", kind="refines", feature="retry_after_ms",
+        apply=_python_retry_after,
+    ),
+    Deviation(
+        "python.retry-after-seconds", "python", "nothing about server wait hints",
+        "retry-after (float seconds, then HTTP-date) replaces the backoff when 0 < hint <= 60 "
+        "s; retry-after-ms is not read",
+        "sdk-behavior §2.1; released wheels 1.3.7-1.8.0 (_calculate_retry_timeout)",
+        kind="refines", feature="retry_after_float", until="retry_after_ms",
+        apply=_set(retry_after=_RETRY_AFTER_NO_MS),
+    ),
+    Deviation(
+        "python.retry-after-integer", "python", "nothing about server wait hints",
+        "retry-after (integer seconds, then HTTP-date) replaces the backoff when 0 < hint <= "
+        "60 s; a fractional value such as 0.25 and retry-after-ms are not read",
+        "sdk-behavior §2.1; released wheels 1.0.0-1.3.6 (_calculate_retry_timeout: "
+        "int(retry_header))", kind="refines", until="retry_after_float",
+        apply=_set(retry_after=replace(_RETRY_AFTER_NO_MS, integer_seconds=True)),
+    ),
+    Deviation(
+        "python.retry-count-header", "python", "nothing about a retry counter",
+        "every attempt carries x-stainless-retry-count: '0', '1', '2', ...",
+        "sdk-behavior §2.2, §7; wire §3.1", kind="refines",
+        feature="retry_count_header_first_attempt",
+        apply=_set(retry_count_header="x-stainless-retry-count"),
+    ),
+    Deviation(
+        "python.retry-count-header-on-retries", "python", "nothing about a retry counter",
+        "retries carry x-stainless-retry-count: '1', '2', ...; the first attempt has none",
+        "sdk-behavior §2.2; released wheel 1.47.x (_build_headers sets it when retries_taken > "
+        "0; run against 1.47.0)", kind="refines", feature="retry_count_header",
+        until="retry_count_header_first_attempt",
+        apply=_set(retry_count_header="x-stainless-retry-count", retry_count_on_first=False),
     ),
     Deviation(
         "python.retry-after-too-long", "python", "429 and >=500 are retried twice",
@@ -617,20 +690,73 @@ DEVIATIONS: tuple[Deviation, ...] = (
 
 
 @dataclass(frozen=True)
+class ErrorAttribute:
+    """An attribute the SDK's status errors carry, from the release that has ``feature``
+    (a name in ``conformance.sdk.FEATURES``; None: every release)."""
+
+    name: str
+    carries: str
+    source: str
+    feature: str | None = None
+
+
+ERROR_ATTRIBUTES: dict[str, tuple[ErrorAttribute, ...]] = {
+    "python": (
+        ErrorAttribute("status_code", "the HTTP status", "seed doc, Python: Error handling "
+                       "(print(e.status_code))"),
+        ErrorAttribute("response", "the HTTP response", "seed doc, Python: Error handling "
+                       "(print(e.response))"),
+        ErrorAttribute("message", "a message with the body's message", "sdk-behavior §2.5"),
+        *(ErrorAttribute(name, f"the error object's {name}", "sdk-behavior §2.5; released "
+                         "wheels before 1.2.2 read it from the whole body, so a wrapped "
+                         "error's is None (openai-python #759)", feature="error_fields")
+          for name in ("code", "param", "type")),
+        ErrorAttribute("body", "the error object (the whole body when it has no wrapper)",
+                       "sdk-behavior §2.5; released wheels before 1.3.8 declare APIError.body "
+                       "but never assign it (openai-python #949)", feature="error_body"),
+        ErrorAttribute("request_id", "the x-request-id response header", "sdk-behavior §2.5, "
+                       "§8 #8; APIStatusError.request_id first ships in the 1.19.0 wheel "
+                       "(openai-python #1317)", feature="error_request_id"),
+    ),
+}
+
+
+@dataclass(frozen=True)
 class Policies:
-    """One SDK's baseline (doc + refinements) and actual (+ deviations) policy."""
+    """One SDK's baseline (doc + refinements) and actual (+ deviations) policy, for one
+    release: ``refinements`` are what that release promises beyond the doc (its numbers,
+    its headers), ``deviations`` where it differs from the doc, ``attributes`` what its
+    errors carry. ``documented`` is the doc alone, ``documented_actual`` the doc with the
+    deviations: what "conforms to the doc" is judged against."""
 
     sdk: str
     baseline: RetryPolicy
     actual: RetryPolicy
     deviations: tuple[Deviation, ...]  # the applicable "differs" deviations, in order
     has: Has = field(compare=False, repr=False)
+    refinements: tuple[Deviation, ...] = ()  # the applicable "refines" deviations, in order
+    documented: RetryPolicy | None = None
+    documented_actual: RetryPolicy | None = None
+    attributes: tuple[ErrorAttribute, ...] = ()  # every declared one, this release's or not
 
     def without(self, deviation: Deviation) -> RetryPolicy:
         return _build(self.baseline, [d for d in self.deviations if d != deviation], self.has)
 
+    def without_refinement(self, refinement: Deviation) -> RetryPolicy:
+        start = self.documented or DOCUMENTED[self.sdk]
+        kept = [r for r in self.refinements if r != refinement]
+        return _build(_build(start, kept, self.has), self.deviations, self.has)
+
     def deviation(self, id: str) -> Deviation:  # the deviation's own vocabulary
         return next(d for d in self.deviations if d.id == id)
+
+    def attribute(self, name: str) -> ErrorAttribute:
+        return next(a for a in self.attributes if a.name == name)
+
+    def exposes(self, name: str) -> bool:
+        """Whether this release's status errors carry attribute ``name``."""
+        feature = self.attribute(name).feature
+        return feature is None or self.has(feature)
 
 
 def _build(start: RetryPolicy, deviations: Iterable[Deviation], has: Has) -> RetryPolicy:
@@ -641,26 +767,41 @@ def policies(sdk: str, has: Has = every_feature) -> Policies:
     """The policies of ``sdk`` (``python``, ``js``, ``dotnet``) for an SDK version that has
     the features ``has`` says it has."""
     mine = [d for d in DEVIATIONS if d.sdk == sdk and d.applies(has)]
-    baseline = _build(DOCUMENTED[sdk], [d for d in mine if d.kind == "refines"], has)
+    refines = tuple(d for d in mine if d.kind == "refines")
+    baseline = _build(DOCUMENTED[sdk], refines, has)
     differs = tuple(d for d in mine if d.kind == "differs")
-    return Policies(sdk, baseline, _build(baseline, differs, has), differs, has)
+    return Policies(sdk, baseline, _build(baseline, differs, has), differs, has, refines,
+                    DOCUMENTED[sdk], _build(DOCUMENTED[sdk], differs, has),
+                    ERROR_ATTRIBUTES.get(sdk, ()))
 
 
 @dataclass(frozen=True)
 class Judgement:
     """How an observed run compares with the model: ``matched`` is ``sdk`` (the actual
     model), ``doc`` (the baseline: the SDK follows the doc where a deviation is declared) or
-    None (neither: ``problems`` says how it differs from the actual model)."""
+    None (neither: ``problems`` says how it differs from the actual model).
+
+    Two questions are answered apart. ``conforms_to_doc``: did the run do what the doc says
+    (allowing the declared deviations; the doc's "brief exponential backoff" gives no numbers,
+    so delays are not judged here)? ``matched is not None``: did it do what this release
+    itself promises (``Policies.refinements``)? When only the second fails, ``broken`` names
+    the release's own declared behaviour that the run broke."""
 
     matched: Literal["sdk", "doc"] | None
     actual: Prediction
     baseline: Prediction
     deviations: tuple[Deviation, ...] = ()  # the declared deviations this scenario showed
     problems: tuple[str, ...] = ()
+    conforms_to_doc: bool = True
+    broken: tuple[Deviation, ...] = ()  # refinements of this release the run broke
 
     @property
     def failing(self) -> tuple[Deviation, ...]:
         return tuple(d for d in self.deviations if d.verdict == "fail")
+
+    @property
+    def matches_release(self) -> bool:
+        return self.matched is not None
 
 
 def judge(
@@ -682,12 +823,29 @@ def judge(
         return Judgement("sdk", actual, baseline, shown)
     if not baseline.mismatches(observed):
         return Judgement("doc", actual, baseline)
-    return Judgement(None, actual, baseline, problems=tuple(problems))
+    doc = _conforms_to_doc(policy, script, options, observed, clock)
+    broken: tuple[Deviation, ...] = ()
+    if doc:
+        broken = tuple(
+            r for r in policy.refinements
+            if r.apply is not None
+            and predict(policy.without_refinement(r), script, options, now=clock) != actual
+        )
+    return Judgement(None, actual, baseline, problems=tuple(problems), conforms_to_doc=doc,
+                     broken=broken)
+
+
+def _conforms_to_doc(policy: Policies, script: Sequence[Step], options: Options,
+                     observed: Observed, now: float) -> bool:
+    candidates = [p for p in (policy.documented, policy.documented_actual) if p is not None]
+    return any(not predict(p, script, options, now=now).loose().mismatches(observed)
+               for p in candidates)
 
 
 __all__ = [
     "DEVIATIONS",
     "DOCUMENTED",
+    "ERROR_ATTRIBUTES",
     "OK",
     "SUCCESS",
     "Ambiguous",
@@ -695,6 +853,7 @@ __all__ = [
     "Backoff",
     "Bound",
     "Deviation",
+    "ErrorAttribute",
     "Fault",
     "Judgement",
     "Observed",

@@ -109,6 +109,60 @@ FEATURES: dict[str, Feature] = {
         "1.62.0",
         "sdk-behavior.md §7; released wheels: up to 1.61.1 only when numpy is installed",
     ),
+    # Request parameters the checks send (create() raises TypeError before the release that
+    # adds them; first release read in openai-python's history and run against the wheels).
+    "chat_tools": Feature(
+        "1.1.0", "chat.completions.create(tools=...) first ships in the 1.1.0 wheel (DevDay "
+        "release; 1.0.0 has only functions=)",
+    ),
+    "embeddings_dimensions": Feature(
+        "1.10.0", "embeddings.create(dimensions=...) first ships in the 1.10.0 wheel "
+        "(openai-python #1103)",
+    ),
+    "chat_stream_options": Feature(
+        "1.26.0", "chat.completions.create(stream_options=...) first ships in the 1.26.0 wheel "
+        "(openai-python #1395)",
+    ),
+    # What status errors carry (conformance.policy.ERROR_ATTRIBUTES names these).
+    "error_fields": Feature(
+        "1.2.2", "APIError.code/param/type are read from the error object from the 1.2.2 wheel; "
+        "1.0.0-1.2.1 read them from the whole body (openai-python #759)",
+    ),
+    "error_body": Feature(
+        "1.3.8", "APIError.body is assigned from the 1.3.8 wheel; before it is declared but never "
+        "set, so reading it raises AttributeError (openai-python #949)",
+    ),
+    "error_request_id": Feature(
+        "1.19.0", "APIStatusError.request_id (the x-request-id header) first ships in the 1.19.0 "
+        "wheel (openai-python #1317)",
+    ),
+    # The retry loop (conformance.policy names these to gate its per-release refinements).
+    "retry_after_float": Feature(
+        "1.3.7", "retry-after is read with float() from the 1.3.7 wheel; 1.0.0-1.3.6 use int(), "
+        "so '0.25' is ignored (openai-python #902)",
+    ),
+    "retry_after_ms": Feature(
+        "1.9.0", "retry-after-ms is read (first) from the 1.9.0 wheel (_parse_retry_after_header, "
+        "openai-python #1086)",
+    ),
+    "retry_count_header": Feature(
+        "1.47.0", "x-stainless-retry-count on retries from the 1.47.0 wheel (sdk-behavior.md §2.2; "
+        "absent from 1.46.1, run against 1.45.1, 1.46.0 and 1.47.0)",
+    ),
+    "retry_count_header_first_attempt": Feature(
+        "1.48.0", "x-stainless-retry-count: 0 on the first attempt too from the 1.48.0 wheel "
+        "(1.47.x sends it on retries only; openai-python #1745; run against 1.47.0 and 1.48.0)",
+    ),
+    "backoff_from_half_second": Feature(
+        "1.47.0", "the first retry's backoff base is 0.5 s from the 1.47.0 wheel; up to 1.46.1 "
+        "_retry_request counts the retry in progress as taken, so bases run 1, 2, 4, 8 s (run "
+        "against 1.45.1, 1.46.0 and 1.47.0)",
+    ),
+    # What the harness uses: openai.DefaultHttpxClient (1.17.0) carries the SDK's defaults;
+    # before it a plain client of the HTTP library is passed as http_client= (public API).
+    "default_http_client": Feature(
+        "1.17.0", "openai.DefaultHttpxClient first ships in the 1.17.0 wheel (openai-python #1302)",
+    ),
 }
 
 
@@ -148,6 +202,19 @@ def installed() -> SdkInfo:
 
 def has(feature: str) -> bool:
     return installed().at_least(FEATURES[feature].minimum)
+
+
+def since(feature: str) -> str:
+    """``"openai>=1.47.0"``: the releases that have ``feature``."""
+    return f"{DISTRIBUTION}>={FEATURES[feature].minimum}"
+
+
+def release_range(feature: str | None, until: str | None) -> str:
+    """``"openai>=1.47.0,<1.48.0"``: from the release that has ``feature`` up to the one that
+    has ``until``."""
+    bounds = ([f">={FEATURES[feature].minimum}"] if feature else []) + (
+        [f"<{FEATURES[until].minimum}"] if until else [])
+    return DISTRIBUTION + ",".join(bounds) if bounds else f"every {DISTRIBUTION} release"
 
 
 def require(feature: str) -> None:

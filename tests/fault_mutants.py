@@ -184,3 +184,11 @@ def assert_caught(suite: Any, monkeypatch: pytest.MonkeyPatch, mutant: Mutant,
     for check_id in failing:
         assert run.verdict(check_id) is Verdict.FAIL, (check_id, run.message(check_id))
     assert phrase in run.message(failing[0])
+
+
+def backoff_one_retry_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first retry waits as openai <= 1.46 did: bases 1, 2, 4, 8 s instead of 0.5, 1, 2, 4
+    s (the retry loop counted the retry in progress as taken)."""
+    import openai._base_client
+
+    monkeypatch.setattr(openai._base_client, "INITIAL_RETRY_DELAY", 1.0)

@@ -38,3 +38,15 @@ def wrap_client_init(monkeypatch: pytest.MonkeyPatch, change: Callable[[dict[str
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(openai.OpenAI, "__init__", init)
+
+
+def pretend_release(monkeypatch: pytest.MonkeyPatch, version: str) -> None:
+    """Report the installed SDK as release ``version``: checks then gate features and judge
+    against the policy that release declares (conformance.sdk.FEATURES, conformance.policy),
+    while the installed code does the work. Combined with a mutant that makes the code behave
+    as that release did, it stands in for running the old release itself."""
+    from conformance import sdk
+
+    real = sdk.installed()
+    monkeypatch.setattr(sdk, "installed", lambda: sdk.SdkInfo(
+        real.name, version, real.http_library, real.http_library_version))

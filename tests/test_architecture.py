@@ -34,6 +34,7 @@ LAYERS = {
     "conformance.suites": 3,
     "conformance.results": 4,
     "conformance.table": 4,
+    "conformance.sweep": 4,
     "conformance.pytest_plugin": 4,
     "conformance.cli": 4,
     "conformance.__main__": 4,

@@ -165,8 +165,13 @@ def test_overrides():
     assert attempts(PY.actual, [Answer(500)], Options(max_retries=3, per_request=0)) == 1
 
 
+# openai 1.47.0 .. 2.51.x: the retry loop as today, the 60 s Retry-After window.
+BEFORE_REFUSAL = ("backoff_from_half_second", "retry_after_ms", "retry_after_float",
+                  "retry_count_header")
+
+
 def test_older_sdks_use_a_60_s_window_and_retry_longer_hints():
-    old = policies("python", only())  # no version-gated feature at all
+    old = policies("python", only(*BEFORE_REFUSAL))
     assert old.actual.retry_after is not None and old.actual.retry_after.maximum == 60
     assert "python.retry-after-too-long" not in {d.id for d in old.deviations}
     prediction = predict(old.actual, [Answer(429, (("retry-after", "90"),)), OK], now=NOW)
@@ -174,6 +179,62 @@ def test_older_sdks_use_a_60_s_window_and_retry_longer_hints():
     middle = policies("python", only("retry_after_refusal"))
     assert attempts(middle.actual, [Answer(429, (("retry-after", "1e400"),)), OK]) == 2
     assert attempts(PY.actual, [Answer(429, (("retry-after", "1e400"),)), OK]) == 1
+
+
+# -- per release range: what each release promised ---------------------------------------------
+
+
+def test_before_1_47_the_backoff_runs_one_retry_ahead():
+    old = policies("python", only("retry_after_ms", "retry_after_float"))  # 1.9.0 .. 1.46.x
+    assert [d.id for d in old.refinements] == ["python.backoff-one-ahead", "python.retry-after"]
+    prediction = predict(old.actual, [Answer(500)], Options(max_retries=5), now=NOW)
+    assert prediction.delays == tuple(Bound(0.75 * b, b) for b in (1, 2, 4, 8, 8))
+    assert old.actual.retry_count_header is None
+    assert PY.actual.retry_count_header == "x-stainless-retry-count"
+
+
+@pytest.mark.parametrize(("features", "headers", "delay"), [
+    # 1.0.0 .. 1.3.6: retry-after as an integer only, no retry-after-ms
+    ((), (("retry-after", "3"),), Bound(3.0, 3.0)),
+    ((), (("retry-after", "0.25"),), Bound(0.75, 1.0)),
+    ((), (("retry-after-ms", "1500"),), Bound(0.75, 1.0)),
+    ((), (("retry-after", "90"),), Bound(0.75, 1.0)),
+    # 1.3.7 .. 1.8.x: float seconds, still no retry-after-ms
+    (("retry_after_float",), (("retry-after", "0.25"),), Bound(0.25, 0.25)),
+    (("retry_after_float",), (("retry-after-ms", "250"), ("retry-after", "7")), Bound(7.0, 7.0)),
+    # 1.9.0 on: retry-after-ms first
+    (("retry_after_float", "retry_after_ms"), (("retry-after-ms", "250"), ("retry-after", "7")),
+     Bound(0.25, 0.25)),
+])
+def test_retry_after_per_release_range(features, headers, delay):
+    release = policies("python", only(*features))
+    assert predict(release.actual, [Answer(429, headers), OK], now=NOW).delays == (delay,)
+
+
+def test_a_truncated_http_date_is_within_the_older_slack():
+    release = policies("python", only())
+    ahead = email.utils.formatdate(NOW + 30, usegmt=True)
+    (bound,) = predict(release.actual, [Answer(429, (("retry-after", ahead),)), OK],
+                       now=NOW).delays
+    assert bound.contains(28.5) and bound.contains(30.0)
+
+
+def test_error_attributes_per_release():
+    assert all(PY.exposes(a.name) for a in PY.attributes)
+    old = policies("python", only("error_fields"))  # 1.2.2 .. 1.3.7
+    assert old.exposes("status_code") and old.exposes("code")
+    assert not old.exposes("body") and not old.exposes("request_id")
+    assert {a.feature for a in PY.attributes} <= set(FEATURES) | {None}
+
+
+def test_every_refinement_range_is_a_known_feature():
+    for deviation in DEVIATIONS:
+        assert deviation.until is None or deviation.until in FEATURES, deviation.id
+    # each Python refinement is declared for disjoint ranges: one of each kind applies
+    for features in [(), ("retry_after_float",), BEFORE_REFUSAL, tuple(FEATURES)]:
+        ids = [d.id for d in policies("python", only(*features)).refinements]
+        assert sum(i.startswith("python.backoff") for i in ids) == 1, ids
+        assert sum(i.startswith("python.retry-after") for i in ids) == 1, ids
 
 
 def test_js_and_dotnet_models():
@@ -230,6 +291,24 @@ def test_what_matches_neither_model_is_a_problem(script, seen):
     verdict = judge(PY, script, Options(), seen, now=NOW)
     assert verdict.matched is None
     assert verdict.problems
+
+
+def test_doc_conformant_numbers_of_another_release_break_only_the_release_policy():
+    """openai 1.45.1's delays (0.75-1 s first) under today's policy: the doc holds ("a brief
+    exponential backoff"), today's numbers do not."""
+    verdict = judge(PY, [Answer(500)], Options(),
+                    observed(3, [0.9, 1.8], "InternalServerError"), now=NOW)
+    assert verdict.matched is None and verdict.conforms_to_doc
+    assert [r.id for r in verdict.broken] == ["python.backoff"]
+    old = policies("python", only("retry_after_ms", "retry_after_float"))
+    assert judge(old, [Answer(500)], Options(),
+                 observed(3, [0.9, 1.8], "InternalServerError"), now=NOW).matched == "sdk"
+
+
+def test_breaking_the_doc_is_not_blamed_on_the_release_policy():
+    verdict = judge(PY, [Answer(500)], Options(),
+                    observed(4, [0.4, 0.9, 1.9], "InternalServerError"), now=NOW)
+    assert not verdict.conforms_to_doc and verdict.broken == ()
 
 
 def test_a_deviation_declared_as_fail_fails_the_claim():

@@ -22,6 +22,7 @@ from conformance import sdk as sdk_versions
 from conformance.clock import VirtualClock
 from conformance.harness import Wire
 from conformance.policy import (
+    PYTHON_DOC,
     Answer,
     Deviation,
     Fault,
@@ -33,7 +34,7 @@ from conformance.policy import (
     judge,
     policies,
 )
-from conformance.registry import Observations, fail
+from conformance.registry import Observations, fail, unsupported
 from conformance.sdk import Sdk
 from conformance.wire import Action, RecordedRequest, Script
 from conformance.wire import script as actions
@@ -86,8 +87,11 @@ def in_process_client(sdk: Sdk, wire: Wire, **options: Any) -> Any:
     (``http_client=`` is public SDK API); a stall becomes a read timeout at once."""
     import openai
 
-    http_client = openai.DefaultHttpxClient(transport=transport(wire.server.dispatch,
-                                                                http_library()))
+    wire_transport = transport(wire.server.dispatch, http_library())
+    if sdk_versions.has("default_http_client"):
+        http_client = openai.DefaultHttpxClient(transport=wire_transport)
+    else:  # before openai.DefaultHttpxClient: the HTTP library's client (http_client= is public)
+        http_client = http_library().Client(transport=wire_transport)
     return sdk.client(http_client=http_client, **options)
 
 
@@ -171,14 +175,31 @@ def build_client(sdk: Sdk, wire: Wire, options: Options, *, in_process: bool) ->
     return in_process_client(sdk, wire, **kwargs) if in_process else sdk.client(**kwargs)
 
 
+def release_policy(policy: Policies) -> list[dict[str, str]]:
+    """What the installed release promises beyond the doc, as the report shows it: each
+    refinement in force with the releases it covers."""
+    return [{"id": r.id, "releases": sdk_versions.release_range(r.feature, r.until),
+             "sdk": r.actual} for r in policy.refinements]
+
+
 @dataclass
 class Ledger:
-    """Judges scenario after scenario against the model; ``close()`` records and decides."""
+    """Judges scenario after scenario against the model; ``close()`` records and decides.
+
+    A scenario can break the doc's claim (``problems``: the doc's retry count, retried set,
+    error class) or only what this release itself declares (``release_problems``: the backoff's
+    numbers, Retry-After limits, per release range in conformance.policy). Either fails the
+    check, each message citing what was broken. An attribute the release does not have yet
+    (``exposes``) is not judged; when nothing else failed the check is ``unsupported``, naming
+    the release that added it."""
 
     policy: Policies = field(default_factory=python_policies)
     clients: dict[tuple[int | None, bool], Any] = field(default_factory=dict)
     rows: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    release_problems: list[str] = field(default_factory=list)
+    broken: dict[str, str] = field(default_factory=dict)  # what was broken -> its declaration
+    missing: dict[str, str] = field(default_factory=dict)  # feature -> what needs it
     shown: dict[str, Deviation] = field(default_factory=dict)
     followed_doc: list[str] = field(default_factory=list)
 
@@ -205,8 +226,15 @@ class Ledger:
         if verdict.matched == "doc":
             self.followed_doc.append(name)
         elif verdict.matched is None:
-            self.problems.append(f"{name}: " + "; ".join(verdict.problems)
-                                 + f" (model: {verdict.actual.describe()})")
+            line = (f"{name}: " + "; ".join(verdict.problems)
+                    + f" (model: {verdict.actual.describe()})")
+            if verdict.conforms_to_doc:
+                self.release_problems.append(line)
+                for r in verdict.broken:
+                    releases = sdk_versions.release_range(r.feature, r.until)
+                    self.broken.setdefault(r.id, f"{r.id} ({releases}): {r.actual} [{r.source}]")
+            else:
+                self.problems.append(line)
         return verdict
 
     def play(self, name: str, wire: Wire, sdk: Sdk, clock: VirtualClock,
@@ -231,18 +259,62 @@ class Ledger:
     def problem(self, message: str) -> None:
         self.problems.append(message)
 
+    def attribute_problem(self, attribute: str, message: str) -> None:
+        """``err.<attribute>`` is wrong: a broken doc claim where the doc names the attribute
+        (``e.status_code``), else a break of this release's own declared behaviour."""
+        declared = self.policy.attribute(attribute)
+        if declared.source.startswith("seed doc"):
+            self.problems.append(message)
+            return
+        self.release_problems.append(message)
+        releases = sdk_versions.release_range(declared.feature, None)
+        self.broken.setdefault(f"err.{attribute}", f"err.{attribute} carries {declared.carries} "
+                               f"({releases}) [{declared.source}]")
+
+    def exposes(self, attribute: str, needed_by: str) -> bool:
+        """Whether this release's errors carry ``attribute``; if not, remember the feature
+        (and ``needed_by``, what wanted it) for the ``unsupported`` verdict."""
+        if self.policy.exposes(attribute):
+            return True
+        feature = self.policy.attribute(attribute).feature
+        if feature is not None:
+            self.missing.setdefault(feature, needed_by)
+        return False
+
+    def need(self, feature: str, needed_by: str) -> bool:
+        """Whether the installed release has ``feature``; if not, as :meth:`exposes`."""
+        if sdk_versions.has(feature):
+            return True
+        self.missing.setdefault(feature, needed_by)
+        return False
+
     def close(self, observe: Observations) -> None:
         observe("scenarios", self.rows)
         observe("doc_vs_sdk", [d.as_observation() for d in self.shown.values()])
         if self.followed_doc:
             observe("follows_doc_despite_declared_deviation", self.followed_doc)
+        observe("conforms_to_doc", not self.problems)
+        observe("matches_release_policy", not self.problems and not self.release_problems)
+        observe("release_policy", release_policy(self.policy))
+        broken = "; ".join(self.broken.values()) or "its declared policy"
         if self.problems:
-            fail("the SDK did not do what the doc (or a declared deviation) says:\n"
-                 + "\n".join(self.problems))
+            also = (f"\nand this release's own declared behaviour, {broken}:\n"
+                    + "\n".join(self.release_problems) if self.release_problems else "")
+            fail(f"the SDK breaks the doc's claim ({PYTHON_DOC}):\n" + "\n".join(self.problems)
+                 + also)
+        if self.release_problems:
+            fail(f"the SDK conforms to the doc but breaks this release's own declared "
+                 f"behaviour, {broken}:\n" + "\n".join(self.release_problems))
         failing = [d for d in self.shown.values() if d.verdict == "fail"]
         if failing:
             fail("declared deviations that fail this claim: "
                  + "; ".join(f"{d.id}: {d.actual} ({d.source})" for d in failing))
+        if self.missing:
+            unsupported("; ".join(
+                f"{what} needs {sdk_versions.since(feature)} "
+                f"({sdk_versions.FEATURES[feature].source})"
+                for feature, what in self.missing.items())
+                + f"; installed {sdk_versions.installed().version}")
 
 
 def answer(status: int, *headers: tuple[str, str]) -> Answer:

@@ -163,6 +163,7 @@ def explicit_format_untouched(wire: Wire, sdk: Sdk, observe: Observations) -> No
     refs=("wire §14.1, §14.4",),
 )
 def dimensions(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+    require("embeddings_dimensions")
     response = sdk.client().embeddings.create(
         model=EMBEDDING_LARGE, input=EMBEDDING_TEXT, dimensions=EMBEDDING_DIMENSIONS,
         encoding_format="float",

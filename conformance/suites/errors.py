@@ -78,10 +78,13 @@ def status_classes(wire: Wire, sdk: Sdk, observe: Observations, clock: VirtualCl
                            "doc's catch-all `except openai.APIStatusError` misses it")
             continue
         if err.status_code != status:
-            ledger.problem(f"{status}: status_code is {err.status_code!r}")
-        if err.request_id != REQUEST_ID:
-            ledger.problem(f"{status}: request_id is {err.request_id!r}, the reply's "
-                           f"x-request-id was {REQUEST_ID!r}")
+            ledger.attribute_problem("status_code", f"{status}: status_code is "
+                                     f"{err.status_code!r}")
+        if (ledger.exposes("request_id", "err.request_id")
+                and err.request_id != REQUEST_ID):
+            ledger.attribute_problem("request_id", f"{status}: request_id is "
+                                     f"{err.request_id!r}, the reply's x-request-id was "
+                                     f"{REQUEST_ID!r}")
     observe("classes", classes)
     ledger.close(observe)
 
@@ -214,12 +217,16 @@ def _compare(ledger: Ledger, name: str, reply: Reply, body: Any, err: Any) -> No
         code = str(code)
     expected.update(code=code, param=fields.get("param"), type=fields.get("type"))
     for attribute, value in expected.items():
+        if not ledger.exposes(attribute, f"err.{attribute}"):
+            continue
         got = getattr(err, attribute, "<missing>")
         if got != value:
-            ledger.problem(f"{name}: err.{attribute} is {got!r}, the response says {value!r}")
+            ledger.attribute_problem(attribute, f"{name}: err.{attribute} is {got!r}, the "
+                                     f"response says {value!r}")
     message = error.get("message") if isinstance(error, dict) else None
     if isinstance(message, str) and message not in err.message:
-        ledger.problem(f"{name}: the body's message is not in err.message ({err.message!r})")
+        ledger.attribute_problem("message", f"{name}: the body's message is not in "
+                                 f"err.message ({err.message!r})")
 
 
 @check(
@@ -257,12 +264,15 @@ def content_filter(wire: Wire, sdk: Sdk, observe: Observations, clock: VirtualCl
         observe("innererror_code", inner.get("code") if isinstance(inner, dict) else None)
         if not isinstance(err, openai.BadRequestError):
             ledger.problem(f"raised {type(err).__name__}, not BadRequestError")
-        if err.code != CONTENT_FILTER_CODE or err.param != "prompt":
-            ledger.problem(f"err.code/param are {err.code!r}/{err.param!r}, expected "
-                           "'content_filter'/'prompt'")
-        body = err.body if isinstance(err.body, dict) else {}
-        if inner is not None and body.get("innererror") != inner:
-            ledger.problem("err.body['innererror'] is not the innererror the service sent")
+        if ledger.exposes("code", "err.code") and (err.code != CONTENT_FILTER_CODE
+                                                   or err.param != "prompt"):
+            ledger.attribute_problem("code", f"err.code/param are {err.code!r}/"
+                                     f"{err.param!r}, expected 'content_filter'/'prompt'")
+        exposed = ledger.exposes("body", "err.body")
+        body = err.body if exposed and isinstance(err.body, dict) else {}
+        if exposed and inner is not None and body.get("innererror") != inner:
+            ledger.attribute_problem("body", "err.body['innererror'] is not the innererror "
+                                     "the service sent")
         result = (body.get("innererror") or {}).get("content_filter_result")
         observe("filtered_categories", sorted(k for k, v in (result or {}).items()
                                               if isinstance(v, dict) and v.get("filtered")))
@@ -296,7 +306,8 @@ def azure_envelope(wire: Wire, sdk: Sdk, observe: Observations, clock: VirtualCl
 def bare_envelope(wire: Wire, sdk: Sdk, observe: Observations, clock: VirtualClock) -> None:
     ledger, seen = _replay_errors(wire, sdk, observe, clock, "D")
     observe("exposed", [{"status": r.status, "class": type(e).__name__,
-                         "body_keys": sorted(e.body) if isinstance(e.body, dict) else None}
+                         "body_keys": sorted(body) if isinstance(
+                             body := getattr(e, "body", None), dict) else None}
                         for r, e in seen])
     ledger.close(observe)
 
@@ -329,13 +340,17 @@ def non_json_body(wire: Wire, sdk: Sdk, observe: Observations, clock: VirtualClo
         if not isinstance(err, openai.InternalServerError):
             ledger.problem(f"{name}: raised {run.observed.outcome[0]}")
             continue
-        kept[name] = err.body
         if err.status_code != reply.status:
             ledger.problem(f"{name}: status_code {err.status_code!r}")
+        if not ledger.exposes("body", "err.body"):
+            continue
+        kept[name] = err.body
         if err.body != reply.body.decode("utf-8").strip():
-            ledger.problem(f"{name}: err.body is {err.body!r}, not the body text")
+            ledger.attribute_problem("body", f"{name}: err.body is {err.body!r}, not the "
+                                     "body text")
         if err.code is not None:
-            ledger.problem(f"{name}: err.code is {err.code!r} for a body with no code")
+            ledger.attribute_problem("code", f"{name}: err.code is {err.code!r} for a body "
+                                     "with no code")
     observe("bodies_kept", kept)
     ledger.close(observe)
 

@@ -162,14 +162,15 @@ def max_tokens_rejected(wire: Wire, sdk: Sdk, observe: Observations) -> None:
         observe("param", exc.param)
         observe("attempts", len(wire.requests))
         expect(exc.status_code == 400, f"status {exc.status_code}")
+        expect(len(wire.requests) == 1, f"the SDK retried the 400: {len(wire.requests)} "
+               "attempts")
+        require("error_fields")  # code, param and type (conformance.policy.ERROR_ATTRIBUTES)
         expect(exc.code == error["code"] == "unsupported_parameter",
                f"BadRequestError.code is {exc.code!r}, the wire says {error['code']!r}")
         expect(exc.param == "max_tokens", f"BadRequestError.param is {exc.param!r}")
         expect(exc.type == error["type"], f"BadRequestError.type is {exc.type!r}")
         expect(error["message"] in str(exc.message),
                "BadRequestError.message does not carry the service's message")
-        expect(len(wire.requests) == 1, f"the SDK retried the 400: {len(wire.requests)} "
-               "attempts")
     else:
         fail("the SDK returned a completion; the cassette answers 400 unsupported_parameter")
 

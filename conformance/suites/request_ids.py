@@ -67,6 +67,7 @@ def parsed_object(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("sdk-behavior §2.6", "wire §3.2, §8.1"),
 )
 def stream_response_header(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+    require("chat_stream_options")
     stream = sdk.client().chat.completions.create(
         model=DEPLOYMENT, messages=CHAT_MESSAGES, stream=True, stream_options=STREAM_OPTIONS
     )

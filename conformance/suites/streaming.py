@@ -59,6 +59,8 @@ REQUESTS: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
     BLOCKED: (BLOCKED_MESSAGES, {}),
     TOOL_CALLS: (TOOL_MESSAGES, {"tools": TOOLS}),
 }
+# The SDK feature each extra argument needs (conformance.sdk.FEATURES).
+ARGUMENT_FEATURES = {"stream_options": "chat_stream_options", "tools": "chat_tools"}
 
 
 # -- reading the stream ----------------------------------------------------------------------
@@ -66,6 +68,8 @@ REQUESTS: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
 
 def _create(sdk: Sdk, cassette: str) -> Any:
     messages, extra = REQUESTS[cassette]
+    for argument in extra:
+        require(ARGUMENT_FEATURES[argument])
     return sdk.client().chat.completions.create(
         model=DEPLOYMENT, messages=messages, stream=True, **extra
     )
