@@ -30,8 +30,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the packaged checks against recorded cassettes, print a table grouped "
         "by feature and write results.json. Exit 0 only when no check failed or errored.",
     )
-    run.add_argument("--report-dir", default="conformance-report", metavar="DIR",
-                     help="where results.json is written (default: ./conformance-report/)")
+    run.add_argument("--report-dir", metavar="DIR",
+                     help="where results.json and the reports are written "
+                     "(default: ./conformance-report/<sdk>-<version>/)")
     run.add_argument("--feature", action="append", choices=FEATURES, metavar="FEATURE",
                      help="only checks of this feature (repeatable); one of: "
                      + ", ".join(FEATURES))
@@ -58,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("--cassettes", metavar="DIR",
                         help="where cassettes are written (default: the source tree's "
                         "cassettes/; required for an installed package)")
-    record.add_argument("--report-dir", default="conformance-report", metavar="DIR")
+    record.add_argument("--report-dir", metavar="DIR")
     _live_options(record, required=True)
 
     diff = commands.add_parser(
@@ -87,7 +88,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     checking.add_argument("paths", nargs="+", metavar="PATH",
                           help="a cassette file, or a folder searched for *.yaml and *.yml")
+    _add_report_commands(commands)
     return parser
+
+
+def _add_report_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    from . import report_command
+
+    report_command.add_parser(commands)
 
 
 CHECK_CASSETTES_HELP = """what is judged:
@@ -149,7 +159,9 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
             print(f"aoai-conformance: unknown check id(s): {', '.join(unknown)} "
                   "(see: aoai-conformance list)", file=sys.stderr)
             return EXIT_USAGE
-    report_dir = Path(args.report_dir)
+    from .reports import default_dir
+
+    report_dir = Path(args.report_dir) if args.report_dir else default_dir()
     stale = report_dir / FILENAME
     if stale.exists():
         stale.unlink()  # a crashed run must not leave the previous verdicts looking current
@@ -258,7 +270,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     commands = {"run": run, "record": record, "list": list_checks,
                 "check-cassettes": check_cassettes, "diff": diff}
+    if args.command not in commands:
+        return _report_command(args)
     return commands[args.command](args)
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    from . import report_command
+
+    handlers = {"report": report_command.run}
+    return handlers[args.command](args)
 
 
 if __name__ == "__main__":

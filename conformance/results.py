@@ -142,6 +142,16 @@ def normalise(value: Any) -> Any:
     return value
 
 
+def normalised(results: Results) -> Results:
+    """A copy of ``results`` with what differs between two runs of the same SDK by design
+    masked: the start time, durations, and observations through :func:`normalise`. Snapshot
+    tests compare reports of normalised results."""
+    checks = [CheckResult(**{**vars(c), "observations": normalise(c.observations),
+                             "duration_s": 0.0}) for c in results.checks]
+    return Results(sdk=dict(results.sdk), target=dict(results.target), checks=checks,
+                   started_at="<started>", duration_s=0.0, tool=dict(results.tool))
+
+
 def compare(baseline: Results, candidate: Results) -> list[Change]:
     """What changed from ``baseline`` to ``candidate``, per check id.
 

@@ -28,6 +28,8 @@ LAYERS = {
     "conformance.suites": 3,
     "conformance.results": 4,
     "conformance.table": 4,
+    "conformance.reports": 4,
+    "conformance.report_command": 4,
     "conformance.pytest_plugin": 4,
     "conformance.cli": 4,
     "conformance.__main__": 4,
