@@ -65,15 +65,23 @@ def _parser() -> argparse.ArgumentParser:
     diff = commands.add_parser(
         "diff",
         help="compare two results.json (a baseline SDK and a candidate); exit 1 on regressions",
-        description="Compare the verdicts of two runs per check id. A regression (exit 1) is a "
-        "check that now fails or errors where it did not, or passed and is now unsupported. "
-        "Other verdict changes and changed observations are listed, not blocking, unless "
-        "--strict.",
+        description="Compare the verdicts and observations of two runs per check id, with the "
+        "old and new values. A regression (exit 1) is a check that now fails or errors where it "
+        "did not, or passed and is now unsupported. Behaviour changes (same verdict, different "
+        "observations), other verdict changes, added and removed checks are listed; --block "
+        "says which of them exit 1 too.",
     )
     diff.add_argument("baseline", metavar="BASELINE", help="results.json (or its folder)")
     diff.add_argument("candidate", metavar="CANDIDATE", help="results.json (or its folder)")
     diff.add_argument("--strict", action="store_true",
-                      help="any change of verdict or observations is blocking")
+                      help="any change of verdict or observations is blocking "
+                      "(the same as --block any)")
+    diff.add_argument("--block", choices=("regressions", "behaviour", "any"),
+                      default="regressions",
+                      help="what exits 1: regressions (default), behaviour (also same verdict "
+                      "with different observations) or any change")
+    diff.add_argument("--format", choices=("text", "md"), default="text",
+                      help="text (default) or md (for a pull-request comment)")
 
     listing = commands.add_parser("list", help="list the checks and the claims they test")
     listing.add_argument("--feature", action="append", choices=FEATURES, metavar="FEATURE")
@@ -227,16 +235,15 @@ def diff(args: argparse.Namespace) -> int:
             print(f"aoai-conformance: cannot read {path}: {exc}", file=sys.stderr)
             return EXIT_USAGE
     baseline, candidate = loaded
-    print(f"baseline:  {baseline.sdk.get('name')} {baseline.sdk.get('version')}\n"
-          f"candidate: {candidate.sdk.get('name')} {candidate.sdk.get('version')}")
+    from .reports import diff as rendering
+    from .results import blocking
+
     changes = compare(baseline, candidate)
-    for change in changes:
-        print(f"{change.kind:<12} {change.id:<44} {change.before or '-':>11} -> "
-              f"{change.after or '-':<11} {change.detail.splitlines()[0] if change.detail else ''}"
-              .rstrip())
-    blocking = [c for c in changes if c.blocking or args.strict]
-    print(f"{len(changes)} change(s), {len(blocking)} blocking")
-    return EXIT_FAILED if blocking else EXIT_OK
+    policy = "any" if args.strict else args.block
+    blocked = blocking(changes, policy)
+    render = rendering.markdown if args.format == "md" else rendering.text
+    sys.stdout.write(render(baseline, candidate, changes, blocked, policy))
+    return EXIT_FAILED if blocked else EXIT_OK
 
 
 def check_cassettes(args: argparse.Namespace) -> int:
