@@ -103,9 +103,11 @@ def _parser() -> argparse.ArgumentParser:
 def _add_report_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
-    from . import report_command
+    """report, gate, matrix, bisect: each in its own module."""
+    from . import gate, report_command
 
-    report_command.add_parser(commands)
+    for module in (report_command, gate):
+        module.add_parser(commands)
 
 
 CHECK_CASSETTES_HELP = """what is judged:
@@ -283,10 +285,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report_command(args: argparse.Namespace) -> int:
-    from . import report_command
+    from . import gate, report_command
 
-    handlers = {"report": report_command.run}
-    return handlers[args.command](args)
+    handlers = {"report": report_command.run, "gate": gate.run}
+    return int(handlers[args.command](args))
 
 
 if __name__ == "__main__":

@@ -208,13 +208,21 @@ def _jitter_window(fraction: Any) -> Any:
     return f"[{low:g}, 1]" if low - 1e-9 <= fraction <= 1 + 1e-9 else fraction
 
 
+# What the retry policy model expected, recorded beside what the SDK did: context for a
+# reader, not behaviour. A model that expects something else under another SDK version is
+# not a change in the SDK; what the SDK did (attempts, delays, outcome, matched) is compared.
+MODEL_KEYS = frozenset({"allowed_delays", "predicted"})
+
+
 def differences(before: Any, after: Any, path: str = "") -> list[Value]:
     """Where two (normalised) observation values differ, as leaf paths. Lists of retry
     scenarios are matched by their ``scenario`` name, other lists item by item when they are
-    as long, else compared whole."""
+    as long, else compared whole. :data:`MODEL_KEYS` are left out."""
     if isinstance(before, dict) and isinstance(after, dict):
         found: list[Value] = []
         for key in [*before, *(k for k in after if k not in before)]:
+            if key in MODEL_KEYS:
+                continue
             found += differences(before.get(key, MISSING), after.get(key, MISSING),
                                  f"{path}.{key}" if path else str(key))
         return found

@@ -30,6 +30,8 @@ LAYERS = {
     "conformance.table": 4,
     "conformance.reports": 4,
     "conformance.report_command": 4,
+    "conformance.environments": 4,
+    "conformance.gate": 4,
     "conformance.pytest_plugin": 4,
     "conformance.cli": 4,
     "conformance.__main__": 4,

@@ -21,7 +21,8 @@ SECTIONS = (
 LABELS = {"regression": "regression", "observations": "behaviour", "verdict": "verdict",
           "fix": "fix", "new": "added", "removed": "removed"}
 VALUE_WIDTH = 72
-MAX_VALUES = 12  # per check; the rest is counted
+MAX_VALUES = 20  # per check in a terminal; the rest is counted
+MAX_VALUES_MD = 80  # per check in Markdown, folded
 
 
 def _sdk(results: Results) -> str:
@@ -32,8 +33,8 @@ def _value(value: object) -> str:
     return "-" if value == MISSING else compact(scrub(value), VALUE_WIDTH)
 
 
-def _shown(values: Sequence[Value]) -> tuple[Sequence[Value], int]:
-    return values[:MAX_VALUES], max(0, len(values) - MAX_VALUES)
+def _shown(values: Sequence[Value], limit: int = MAX_VALUES) -> tuple[Sequence[Value], int]:
+    return values[:limit], max(0, len(values) - limit)
 
 
 def summary(changes: Sequence[Change], blocked: Sequence[Change], policy: str) -> str:
@@ -86,7 +87,7 @@ def _change(change: Change, blocks: bool) -> list[str]:
     if change.detail and change.kind != "observations":
         lines.append(f"  {cell(first_line(scrub(change.detail)))}")
     if change.values:
-        shown, more = _shown(change.values)
+        shown, more = _shown(change.values, MAX_VALUES_MD)
         table = ["", "  | observation | before | after |", "  |---|---|---|"]
         table += [f"  | `{cell(v.path)}` | {cell(_value(v.before))} | {cell(_value(v.after))} |"
                   for v in shown]
