@@ -104,9 +104,9 @@ def _add_report_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
     """report, gate, matrix, bisect: each in its own module."""
-    from . import gate, matrix, report_command
+    from . import bisection, gate, matrix, report_command
 
-    for module in (report_command, gate, matrix):
+    for module in (report_command, gate, matrix, bisection):
         module.add_parser(commands)
 
 
@@ -285,9 +285,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report_command(args: argparse.Namespace) -> int:
-    from . import gate, matrix, report_command
+    from . import bisection, gate, matrix, report_command
 
-    handlers = {"report": report_command.run, "gate": gate.run, "matrix": matrix.run}
+    handlers = {"report": report_command.run, "gate": gate.run, "matrix": matrix.run,
+                "bisect": bisection.run}
     return int(handlers[args.command](args))
 
 

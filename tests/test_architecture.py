@@ -32,6 +32,8 @@ LAYERS = {
     "conformance.report_command": 4,
     "conformance.environments": 4,
     "conformance.gate": 4,
+    "conformance.matrix": 4,
+    "conformance.bisection": 4,
     "conformance.pytest_plugin": 4,
     "conformance.cli": 4,
     "conformance.__main__": 4,

@@ -4,13 +4,14 @@ slow end-to-end run in a real environment."""
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 from pathlib import Path
 
 import openai
 import pytest
 
-from conformance import gate
+from conformance import bisection, gate, matrix
 from conformance.cli import _parser
 from conformance.environments import (
     Environments,
@@ -114,6 +115,70 @@ def test_gate_setup_problems_exit_two(tmp_path, capsys):
     assert "cannot install openai==9.9.9" in capsys.readouterr().err
     assert gate.run(args("gate", "--baseline", "openai", "--candidate", "openai==1",
                          "--report-dir", str(tmp_path)), fake) == 2
+
+
+def test_matrix_marks_where_observations_changed(tmp_path, capsys):
+    def behaviour(version):
+        n = {"1.0.0": 1, "2.0.0": 1, "3.0.0": 2}[version]
+        return results(version, **{"chat.a": ("pass", {"n": n}),
+                                   TOKEN: ("unsupported" if version == "1.0.0" else "pass", {})})
+
+    fake = FakeRunner(behaviour)
+    assert matrix.run(args("matrix", "openai==3.0.0", "openai==1.0.0", "openai==2.0.0",
+                           "--report-dir", str(tmp_path)), fake) == 0
+    assert [v for v, _ in fake.ran] == ["1.0.0", "2.0.0", "3.0.0"]
+    md = (tmp_path / "matrix.md").read_text()
+    assert f"| `{TOKEN}` | unsupported | pass | pass |" in md
+    assert "| `chat.a` | pass | pass | **pass*** |" in md
+    assert 'class="pass changed"' in (tmp_path / "matrix.html").read_text()
+    assert "pass*" in capsys.readouterr().out
+
+
+VERSIONS = ["1.99.0", "1.100.0", "1.101.0", "1.102.0", "1.103.0", "1.104.0", "1.104.1",
+            "1.105.0", "1.106.0", "1.106.1", "1.107.0", "1.108.0", "1.109.0", "1.109.1",
+            "1.110.0", "1.111.0", "2.0.0b1"]
+
+
+@pytest.mark.parametrize(("good", "bad"), [("1.110.0", "1.100.0"), ("1.100.0", "1.110.0")])
+def test_bisect_names_the_release_in_about_log2_runs(good, bad, tmp_path, capsys):
+    fake = FakeRunner(token_behaviour)
+    code = bisection.run(args("bisect", TOKEN, "--good", f"openai=={good}", "--bad",
+                              f"openai=={bad}", "--report-dir", str(tmp_path)), fake,
+                         versions=VERSIONS)
+    assert code == 0
+    out = capsys.readouterr().out
+    assert f"{TOKEN} changes in openai 1.106.0 (the release after 1.105.0)" in out
+    assert "authorization: Bearer <function wrapper> -> Bearer <token#1>" in out
+    span = 14  # 1.100.0 .. 1.110.0
+    assert len(fake.ran) <= 2 + math.ceil(math.log2(span))
+    assert all(a == (f"--conformance-check={TOKEN}",) for _, a in fake.ran)
+
+
+def test_bisect_steps_over_uninstallable_versions():
+    def outcome(version):
+        if version in ("1.105.0", "1.106.0"):
+            raise Uninstallable(version)
+        return ("pass" if Pin("openai", version).key >= (1, 106, 0) else "unsupported", {})
+
+    search = bisection.Search(bisection.between(VERSIONS, "1.100.0", "1.110.0"), outcome)
+    assert search.first_change() == ("1.104.1", "1.106.1")
+    assert search.seen["1.106.0"] is None
+
+
+def test_bisect_reports_no_change_and_refuses_mixed_pins(tmp_path, capsys):
+    fake = FakeRunner(lambda v: results(v, **{TOKEN: ("pass", {})}))
+    assert bisection.run(args("bisect", TOKEN, "--good", "openai==1.100.0", "--bad",
+                              "openai==1.110.0", "--report-dir", str(tmp_path)), fake,
+                         versions=VERSIONS) == 1
+    assert "no change between" in capsys.readouterr().out
+    assert len(fake.ran) == 2
+    assert bisection.run(args("bisect", TOKEN, "--good", "openai==1.1.0", "--bad",
+                              "httpx==1.0.0"), fake, versions=VERSIONS) == 2
+
+
+def test_between_keeps_final_releases_in_order():
+    assert bisection.between(VERSIONS, "1.109.0", "2.0.0") == ["1.109.0", "1.109.1", "1.110.0",
+                                                               "1.111.0"]
 
 
 def test_environment_requirements_and_constraints():
