@@ -25,7 +25,8 @@ from .environments import Pin, SetupError, Uninstallable
 from .gate import RunVersion, add_common, runner
 from .reports import ROOT
 from .reports import diff as rendering
-from .results import CheckResult, Change, Results, compare, normalise
+from .reports.text import first_line
+from .results import Change, CheckResult, Results, compare, normalise
 from .sdk import parse_version
 
 EXIT_FOUND, EXIT_NONE, EXIT_SETUP = 0, 1, 2
@@ -89,7 +90,9 @@ class Search:
         if version not in self.seen:
             try:
                 self.seen[version] = self.outcome(version)
-            except Uninstallable:
+            except Uninstallable as exc:
+                print(f"aoai-conformance: skipping {version}: {first_line(str(exc))}",
+                      file=sys.stderr)
                 self.seen[version] = None
         return self.seen[version]
 
@@ -161,9 +164,16 @@ def run(args: argparse.Namespace, run_version: RunVersion | None = None,
     try:
         listed = list(versions) if versions is not None else released_versions(
             low.distribution)
-        span = between([*listed, low.version, high.version], low.version, high.version)
+        span = between(listed, low.version, high.version)
+        for end in (low, high):
+            if end.version not in span:
+                print(f"aoai-conformance: {end} is not a release on the index; the range "
+                      "ends at the nearest release inside it", file=sys.stderr)
+        if len(span) < 2:
+            raise SetupError(f"fewer than two releases of {low.distribution} from "
+                             f"{low.version} to {high.version} on the index: {span}")
         print(f"aoai-conformance: bisecting {args.check} over {len(span)} released versions "
-              f"of {low.distribution} from {low.version} to {high.version}", file=sys.stderr)
+              f"of {low.distribution} from {span[0]} to {span[-1]}", file=sys.stderr)
         search = Search(span, outcome)
         found = search.first_change()
     except SetupError as exc:

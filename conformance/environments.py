@@ -11,6 +11,7 @@ otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
@@ -151,10 +152,8 @@ class Environments:
         link = shim / "conformance"
         if not link.exists():
             shim.mkdir(parents=True, exist_ok=True)
-            try:
+            with contextlib.suppress(FileExistsError):  # another gate made it meanwhile
                 link.symlink_to(_PACKAGE_DIR, target_is_directory=True)
-            except FileExistsError:
-                pass
         return shim
 
 

@@ -1,5 +1,5 @@
 """``aoai-conformance matrix PIN PIN ...``: run the checks under each SDK version and show
-checks × versions, each cell the verdict, marked where the observations changed from the
+checks x versions, each cell the verdict, marked where the observations changed from the
 column before."""
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ from ..registry import Verdict
 from ..results import Results
 from .text import first_line, scrub
 
-
 # Characters XML 1.0 cannot carry (control characters an SDK message may hold).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -39,15 +38,14 @@ def render(runs: Sequence[Results]) -> str:
             "errors": summary["error"],
             "skipped": summary["unsupported"] + summary["skipped"],
         }
-        suite = ET.SubElement(root, "testsuite", name=f"conformance {sdk}",
-                              time=f"{run.duration_s:.3f}",
-                              **{k: str(v) for k, v in counts.items()})
+        suite = ET.SubElement(root, "testsuite", {k: str(v) for k, v in counts.items()},
+                              name=f"conformance {sdk}", time=f"{run.duration_s:.3f}")
         if run.started_at:
             suite.set("timestamp", run.started_at)
         properties = ET.SubElement(suite, "properties")
-        for key, value in (("sdk", sdk), *(("target." + k, str(v))
+        for name, text in (("sdk", sdk), *(("target." + k, str(v))
                                            for k, v in sorted(run.target.items()))):
-            ET.SubElement(properties, "property", name=key, value=_x(value))
+            ET.SubElement(properties, "property", name=name, value=_x(text))
         for checks in run.by_feature().values():
             for check in checks:
                 classname = f"{check.feature} [{sdk}]" if several else check.feature
@@ -67,9 +65,9 @@ def render(runs: Sequence[Results]) -> str:
                     out.append("observations: " + json.dumps(scrub(check.observations),
                                                              indent=2, ensure_ascii=False))
                 ET.SubElement(case, "system-out").text = _x("\n".join(out))
-        for key, value in counts.items():
-            totals[key] += value
-    for key, value in totals.items():
-        root.set(key, str(value))
+        for key, count in counts.items():
+            totals[key] += count
+    for key, count in totals.items():
+        root.set(key, str(count))
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, "unicode") + "\n"

@@ -1,4 +1,4 @@
-"""The checks × versions table of ``aoai-conformance matrix``: each cell a verdict, marked
+"""The checks x versions table of ``aoai-conformance matrix``: each cell a verdict, marked
 ``*`` where the observations differ (after the normaliser) from the column before."""
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def text(grid: Grid) -> str:
                                                zip(grid.versions, columns, strict=True))]
     for check_id, cells in grid.rows:
         lines.append(f"{check_id:<{width}}  " + "  ".join(
-            f"{str(c):<{w}}" for c, w in zip(cells, columns, strict=True)).rstrip())
+            f"{c!s:<{w}}" for c, w in zip(cells, columns, strict=True)).rstrip())
     lines.append(f"{MARK}: observations changed from the version before")
     return "\n".join(lines) + "\n"
 
