@@ -238,13 +238,14 @@ def differences(before: Any, after: Any, path: str = "") -> list[Value]:
 
 
 def _by_name(items: list[Any]) -> dict[str, Any] | None:
-    """``[{"scenario": "x", ...}]`` as ``{"[x]": {...}}``; None when the items are not named
-    uniquely."""
-    names = [i.get("scenario") if isinstance(i, dict) else None for i in items]
-    if not items or not all(isinstance(n, str) for n in names) or len(set(names)) < len(names):
-        return None
-    return {f"[{n}]": {k: v for k, v in i.items() if k != "scenario"}
-            for n, i in zip(names, items, strict=True)}
+    """``[{"scenario": "x", ...}]`` (or ``"id"``: declared deviations) as ``{"[x]": {...}}``;
+    None when the items are not named uniquely."""
+    for key in ("scenario", "id"):
+        names = [i.get(key) if isinstance(i, dict) else None for i in items]
+        if items and all(isinstance(n, str) for n in names) and len(set(names)) == len(names):
+            return {f"[{n}]": {k: v for k, v in i.items() if k != key}
+                    for n, i in zip(names, items, strict=True)}
+    return None
 
 
 def normalised(results: Results) -> Results:

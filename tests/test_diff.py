@@ -167,3 +167,13 @@ def test_two_runs_of_the_retry_checks_under_one_sdk_do_not_differ(suite):
     raw = {c.id: c.observations for c in first.checks}, {c.id: c.observations
                                                         for c in second.checks}
     assert raw[0] != raw[1]  # the jitter is really there, and masked
+
+
+def test_declared_deviations_are_matched_by_id():
+    deviation = {"id": "python.retry-after-too-long", "doc": "retried", "sdk": "not retried"}
+    added = {"id": "python.retry-after-overflow", "doc": "retried", "sdk": "1e400 is too long"}
+    before = run("3.8.0", **{"retries.a": ("pass", {"doc_vs_sdk": [deviation]})})
+    after = run("3.9.0", **{"retries.a": ("pass", {"doc_vs_sdk": [deviation, added]})})
+    (change,) = compare(before, after)
+    assert change.values == (Value("doc_vs_sdk.[python.retry-after-overflow]", MISSING,
+                                    {"doc": "retried", "sdk": "1e400 is too long"}),)
