@@ -189,7 +189,8 @@ def run(args: argparse.Namespace, run_version: RunVersion | None = None,
           f"{search.runs} runs over {len(span)} versions"
           + (f"; not installable, skipped: {', '.join(skipped)}" if skipped else ""))
     if change is not None:
-        sys.stdout.write(rendering.text(runs[before], runs[after], [change], [], "bisect"))
+        shown = rendering.text(runs[before], runs[after], [change], [], "-").splitlines()
+        print("\n".join(shown[:-1]))  # without the blocking summary: nothing is gated here
     return EXIT_FOUND
 
 
