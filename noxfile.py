@@ -64,12 +64,15 @@ def conformance(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
-@nox.parametrize("sdk", SDK_MATRIX, ids=[f"openai-{v}" for v in SDK_MATRIX])
-def matrix(session: nox.Session, sdk: str) -> None:
-    """The conformance run under each SDK of the matrix (on demand; results per version)."""
-    session.install(".", *_sdk_requirements(f"openai=={sdk}"))
-    session.run("aoai-conformance", "run", f"--report-dir=conformance-report/openai-{sdk}",
-                *session.posargs, success_codes=[0, 1])
+def matrix(session: nox.Session) -> None:
+    """Checks x versions: ``aoai-conformance matrix`` over SDK_MATRIX (or the pins given),
+    each version in its own cached environment; matrix.md and matrix.html in
+    conformance-report/matrix/. Other args go to the command."""
+    pins = [a for a in session.posargs if a.startswith("openai==")]
+    rest = [a for a in session.posargs if not a.startswith("openai==")]
+    session.install(".", *_sdk_requirements(SDK_DEFAULT))
+    session.run("aoai-conformance", "matrix", *(pins or [f"openai=={v}" for v in SDK_MATRIX]),
+                *rest)
 
 
 @nox.session(default=False)
@@ -99,18 +102,24 @@ def sweep(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def gate(session: nox.Session) -> None:
-    """Gate an SDK upgrade: ``nox -s gate -- openai==BASELINE openai==CANDIDATE`` runs the
-    offline conformance under both and fails on a regression (``aoai-conformance diff``)."""
-    pins = [a for a in session.posargs if a.startswith("openai==")]
-    if len(pins) != 2:
-        session.error("give two pins: nox -s gate -- openai==2.54.0 openai==3.57.0")
-    reports = []
-    for role, pin in zip(("baseline", "candidate"), pins, strict=True):
-        session.install(".", *_sdk_requirements(pin))
-        report = f"conformance-report/gate-{role}"
-        session.run("aoai-conformance", "run", f"--report-dir={report}", success_codes=[0, 1])
-        reports.append(report)
-    session.run("aoai-conformance", "diff", *reports)
+    """Gate an SDK upgrade; everything after -- goes to ``aoai-conformance gate``:
+    ``nox -s gate -- --baseline openai==2.54.0 --candidate openai==3.57.0 [--strict]``.
+    Two bare pins (``-- openai==A openai==B``) still work."""
+    args = list(session.posargs)
+    bare = [a for a in args if a.startswith("openai==")]
+    if len(bare) == 2 and not any(a.startswith(("--baseline", "--candidate")) for a in args):
+        rest = [a for a in args if a not in bare]
+        args = ["--baseline", bare[0], "--candidate", bare[1], *rest]
+    session.install(".", *_sdk_requirements(SDK_DEFAULT))
+    session.run("aoai-conformance", "gate", *args)
+
+
+@nox.session(default=False)
+def bisect(session: nox.Session) -> None:
+    """``nox -s bisect -- CHECK_ID --good openai==X --bad openai==Y``: the release where one
+    check changes."""
+    session.install(".", *_sdk_requirements(SDK_DEFAULT))
+    session.run("aoai-conformance", "bisect", *session.posargs)
 
 
 @nox.session

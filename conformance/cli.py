@@ -33,8 +33,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the packaged checks against recorded cassettes, print a table grouped "
         "by feature and write results.json. Exit 0 only when no check failed or errored.",
     )
-    run.add_argument("--report-dir", default="conformance-report", metavar="DIR",
-                     help="where results.json is written (default: ./conformance-report/)")
+    run.add_argument("--report-dir", metavar="DIR",
+                     help="where results.json and the reports are written "
+                     "(default: ./conformance-report/<sdk>-<version>/)")
     run.add_argument("--feature", action="append", choices=FEATURES, metavar="FEATURE",
                      help="only checks of this feature (repeatable); one of: "
                      + ", ".join(FEATURES))
@@ -61,21 +62,29 @@ def _parser() -> argparse.ArgumentParser:
     record.add_argument("--cassettes", metavar="DIR",
                         help="where cassettes are written (default: the source tree's "
                         "cassettes/; required for an installed package)")
-    record.add_argument("--report-dir", default="conformance-report", metavar="DIR")
+    record.add_argument("--report-dir", metavar="DIR")
     _live_options(record, required=True)
 
     diff = commands.add_parser(
         "diff",
         help="compare two results.json (a baseline SDK and a candidate); exit 1 on regressions",
-        description="Compare the verdicts of two runs per check id. A regression (exit 1) is a "
-        "check that now fails or errors where it did not, or passed and is now unsupported. "
-        "Other verdict changes and changed observations are listed, not blocking, unless "
-        "--strict.",
+        description="Compare the verdicts and observations of two runs per check id, with the "
+        "old and new values. A regression (exit 1) is a check that now fails or errors where it "
+        "did not, or passed and is now unsupported. Behaviour changes (same verdict, different "
+        "observations), other verdict changes, added and removed checks are listed; --block "
+        "says which of them exit 1 too.",
     )
     diff.add_argument("baseline", metavar="BASELINE", help="results.json (or its folder)")
     diff.add_argument("candidate", metavar="CANDIDATE", help="results.json (or its folder)")
     diff.add_argument("--strict", action="store_true",
-                      help="any change of verdict or observations is blocking")
+                      help="any change of verdict or observations is blocking "
+                      "(the same as --block any)")
+    diff.add_argument("--block", choices=("regressions", "behaviour", "any"),
+                      default="regressions",
+                      help="what exits 1: regressions (default), behaviour (also same verdict "
+                      "with different observations) or any change")
+    diff.add_argument("--format", choices=("text", "md"), default="text",
+                      help="text (default) or md (for a pull-request comment)")
 
     listing = commands.add_parser("list", help="list the checks and the claims they test")
     listing.add_argument("--feature", action="append", choices=FEATURES, metavar="FEATURE")
@@ -113,7 +122,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     checking.add_argument("paths", nargs="+", metavar="PATH",
                           help="a cassette file, or a folder searched for *.yaml and *.yml")
+    _add_report_commands(commands)
     return parser
+
+
+def _add_report_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """report, gate, matrix, bisect: each in its own module."""
+    from . import bisection, gate, matrix, report_command
+
+    for module in (report_command, gate, matrix, bisection):
+        module.add_parser(commands)
 
 
 CHECK_CASSETTES_HELP = """what is judged:
@@ -227,7 +247,9 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
             print(f"aoai-conformance: unknown check id(s): {', '.join(unknown)} "
                   "(see: aoai-conformance list)", file=sys.stderr)
             return EXIT_USAGE
-    report_dir = Path(args.report_dir)
+    from .reports import default_dir
+
+    report_dir = Path(args.report_dir) if args.report_dir else default_dir()
     stale = report_dir / FILENAME
     if stale.exists():
         stale.unlink()  # a crashed run must not leave the previous verdicts looking current
@@ -343,16 +365,15 @@ def diff(args: argparse.Namespace) -> int:
             print(f"aoai-conformance: cannot read {path}: {exc}", file=sys.stderr)
             return EXIT_USAGE
     baseline, candidate = loaded
-    print(f"baseline:  {baseline.sdk.get('name')} {baseline.sdk.get('version')}\n"
-          f"candidate: {candidate.sdk.get('name')} {candidate.sdk.get('version')}")
+    from .reports import diff as rendering
+    from .results import blocking
+
     changes = compare(baseline, candidate)
-    for change in changes:
-        print(f"{change.kind:<12} {change.id:<44} {change.before or '-':>11} -> "
-              f"{change.after or '-':<11} {change.detail.splitlines()[0] if change.detail else ''}"
-              .rstrip())
-    blocking = [c for c in changes if c.blocking or args.strict]
-    print(f"{len(changes)} change(s), {len(blocking)} blocking")
-    return EXIT_FAILED if blocking else EXIT_OK
+    policy = "any" if args.strict else args.block
+    blocked = blocking(changes, policy)
+    render = rendering.markdown if args.format == "md" else rendering.text
+    sys.stdout.write(render(baseline, candidate, changes, blocked, policy))
+    return EXIT_FAILED if blocked else EXIT_OK
 
 
 def check_cassettes(args: argparse.Namespace) -> int:
@@ -386,7 +407,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {"run": run, "record": record, "list": list_checks,
                 "check-cassettes": check_cassettes, "diff": diff,
                 "deployments": list_deployments, "scan-secrets": scan_secrets}
+    if args.command not in commands:
+        return _report_command(args)
     return commands[args.command](args)
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    from . import bisection, gate, matrix, report_command
+
+    handlers = {"report": report_command.run, "gate": gate.run, "matrix": matrix.run,
+                "bisect": bisection.run}
+    return int(handlers[args.command](args))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from .harness import HarnessFault, ReplayMismatch, Wire, classify
 from .preflight import Preflight, SetupError
 from .recording import RecordingRefused, Recordings, stabilise
 from .registry import REGISTRY, Check, Observations, Unsupported, Verdict, check_of
+from .reports import default_dir, write_run
 from .results import CheckResult, Results
 from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
 from .secrets import Scrubber
@@ -57,7 +58,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--conformance-report-dir",
         default=None,
         metavar="DIR",
-        help=f"where results.json goes when checks ran (default: ./{DEFAULT_REPORT_DIR}/)",
+        help="where results.json and the reports go when checks ran "
+        f"(default: ./{DEFAULT_REPORT_DIR}/<sdk>-<version>/)",
     )
     group.addoption(
         "--conformance-cassettes",
@@ -642,9 +644,9 @@ class ConformanceRun:
         results = self.results()
         option = self.config.getoption("conformance_report_dir")
         directory = Path(option) if option else (
-            self.config.invocation_params.dir / DEFAULT_REPORT_DIR
+            self.config.invocation_params.dir / default_dir()
         )
-        written = results.write(directory)
+        written = write_run(results, directory)
         terminalreporter.write_sep("=", "conformance")
         terminalreporter.write_line(render(results, report=_display_path(written)))
         target = self.config.stash[_target_key]

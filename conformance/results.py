@@ -142,6 +142,19 @@ def _shape_problem(data: dict[str, Any]) -> str | None:
 
 
 @dataclass(frozen=True)
+class Value:
+    """One observation that differs: where in the observations, and its two values (``MISSING``
+    when one side has none)."""
+
+    path: str
+    before: Any
+    after: Any
+
+
+MISSING = "<absent>"
+
+
+@dataclass(frozen=True)
 class Change:
     """How one check's outcome differs between a baseline run and a candidate run."""
 
@@ -150,28 +163,132 @@ class Change:
     before: str | None
     after: str | None
     detail: str = ""
+    values: tuple[Value, ...] = ()  # the observations that differ, after the normaliser
 
     @property
     def blocking(self) -> bool:
         return self.kind == "regression"
 
 
+# What blocks a gate, from the most permissive policy to the strictest (README: "Gate policy").
+BLOCKING: dict[str, frozenset[str]] = {
+    "regressions": frozenset({"regression"}),
+    "behaviour": frozenset({"regression", "observations"}),
+    "any": frozenset({"regression", "observations", "fix", "verdict", "new", "removed"}),
+}
+
+
+def blocking(changes: list[Change], policy: str) -> list[Change]:
+    """The changes that block under ``policy`` (a key of :data:`BLOCKING`)."""
+    return [c for c in changes if c.kind in BLOCKING[policy]]
+
+
 _BAD = ("fail", "error")
 
-# Observation keys whose values differ from run to run by design: retry delays carry the
-# SDK's random jitter (their bounds are judged by the checks), and the policy model's
-# prediction for an HTTP-date hint moves with the clock. A diff must not see them.
-VOLATILE = frozenset({"delays_s", "fraction_of_base", "predicted", "live_usage"})
+# A jittered retry delay is compared by the bounds the retry policy allows for it (recorded
+# next to it as ``allowed_delays``); a delay from a server hint is kept as it is.
+_JITTERED = ("backoff ", "hint from an HTTP-date")
 
 
 def normalise(value: Any) -> Any:
-    """``value`` with every :data:`VOLATILE` key's value replaced, at any depth: the one
-    normaliser applied before two runs' observations are compared."""
+    """The one normaliser applied before two runs' observations are compared: what varies by
+    design is replaced by the bounds it is allowed to vary in, at any depth.
+
+    - ``delays_s`` of a retry scenario: each delay the policy model put in a jittered (or
+      clock-relative) window becomes that window, ``backoff [0.375, 0.5] s``; a delay taken
+      from a server's hint (``hint 1.5 s``) and any delay the model did not explain (the
+      scenario ``matched`` ``neither``) are kept.
+    - ``fraction_of_base``: the jitter factor of each backoff delay becomes the policy's
+      ``[1 - jitter, 1]`` when it lies in it.
+    """
     if isinstance(value, dict):
-        return {k: "<volatile>" if k in VOLATILE else normalise(v) for k, v in value.items()}
+        out = {k: normalise(v) for k, v in value.items()}
+        delays, allowed = value.get("delays_s"), value.get("allowed_delays")
+        if (isinstance(delays, list) and isinstance(allowed, list)
+                and len(delays) == len(allowed) and value.get("matched") != "neither"):
+            out["delays_s"] = [a if isinstance(a, str) and a.startswith(_JITTERED) else d
+                               for d, a in zip(delays, allowed, strict=True)]
+        elif isinstance(delays, list) and allowed is None and value.get("matched") != "neither":
+            # written before allowed_delays was: the Python backoff's own bounds
+            out["delays_s"] = [_backoff_window(n, d) for n, d in enumerate(delays)]
+        fractions = value.get("fraction_of_base")
+        if isinstance(fractions, list):
+            out["fraction_of_base"] = [_jitter_window(f) for f in fractions]
+        return out
     if isinstance(value, list):
         return [normalise(v) for v in value]
     return value
+
+
+def _backoff_window(n: int, delay: Any) -> Any:
+    from .policy import policies
+
+    backoff = policies("python").actual.backoff
+    if backoff is None or not isinstance(delay, (int, float)):
+        return delay
+    bound = backoff.bound(n)
+    return f"backoff {bound}" if bound.contains(delay) else delay
+
+
+def _jitter_window(fraction: Any) -> Any:
+    from .policy import policies
+
+    backoff = policies("python").actual.backoff
+    if backoff is None or not isinstance(fraction, (int, float)):
+        return fraction
+    low = 1 - backoff.jitter
+    return f"[{low:g}, 1]" if low - 1e-9 <= fraction <= 1 + 1e-9 else fraction
+
+
+# What the retry policy model expected, recorded beside what the SDK did, and what a live run
+# spent: context for a reader, not behaviour. A model that expects something else under
+# another SDK version is not a change in the SDK; what the SDK did (attempts, delays, outcome,
+# matched) is compared. A live run's token spend varies with the service's answers.
+MODEL_KEYS = frozenset({"allowed_delays", "predicted", "live_usage"})
+
+
+def differences(before: Any, after: Any, path: str = "") -> list[Value]:
+    """Where two (normalised) observation values differ, as leaf paths. Lists of retry
+    scenarios are matched by their ``scenario`` name, other lists item by item when they are
+    as long, else compared whole. :data:`MODEL_KEYS` are left out."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        found: list[Value] = []
+        for key in [*before, *(k for k in after if k not in before)]:
+            if key in MODEL_KEYS:
+                continue
+            found += differences(before.get(key, MISSING), after.get(key, MISSING),
+                                 f"{path}.{key}" if path else str(key))
+        return found
+    if isinstance(before, list) and isinstance(after, list):
+        named_before, named_after = _by_name(before), _by_name(after)
+        if named_before is not None and named_after is not None:
+            return differences(named_before, named_after, path)
+        if len(before) == len(after) and before != after and all(
+                isinstance(v, (dict, list)) for v in before):
+            return [d for n, (b, a) in enumerate(zip(before, after, strict=True))
+                    for d in differences(b, a, f"{path}[{n}]")]
+    return [] if before == after else [Value(path, before, after)]
+
+
+def _by_name(items: list[Any]) -> dict[str, Any] | None:
+    """``[{"scenario": "x", ...}]`` (or ``"id"``: declared deviations) as ``{"[x]": {...}}``;
+    None when the items are not named uniquely."""
+    for key in ("scenario", "id"):
+        names = [i.get(key) if isinstance(i, dict) else None for i in items]
+        if items and all(isinstance(n, str) for n in names) and len(set(names)) == len(names):
+            return {f"[{n}]": {k: v for k, v in i.items() if k != key}
+                    for n, i in zip(names, items, strict=True)}
+    return None
+
+
+def normalised(results: Results) -> Results:
+    """A copy of ``results`` with what differs between two runs of the same SDK by design
+    masked: the start time, durations, and observations through :func:`normalise`. Snapshot
+    tests compare reports of normalised results."""
+    checks = [CheckResult(**{**vars(c), "observations": normalise(c.observations),
+                             "duration_s": 0.0}) for c in results.checks]
+    return Results(sdk=dict(results.sdk), target=dict(results.target), checks=checks,
+                   started_at="<started>", duration_s=0.0, tool=dict(results.tool))
 
 
 def compare(baseline: Results, candidate: Results) -> list[Change]:
@@ -179,7 +296,8 @@ def compare(baseline: Results, candidate: Results) -> list[Change]:
 
     A regression is a check that now fails or errors where it did not, or that passed and is
     now unsupported (a feature the SDK lost). Same verdict with different observations is a
-    behaviour change worth reading, not a regression.
+    behaviour change (``observations``). Every change between two runs of a check carries the
+    observations that differ, old and new, after :func:`normalise`.
     """
     before = {c.id: c for c in baseline.checks}
     after = {c.id: c for c in candidate.checks}
@@ -194,6 +312,7 @@ def compare(baseline: Results, candidate: Results) -> list[Change]:
                 changes.append(Change(check_id, "removed", old.verdict.value, None))
             continue
         was, now = old.verdict.value, new.verdict.value
+        values = tuple(differences(normalise(old.observations), normalise(new.observations)))
         if was != now:
             if now in _BAD or (was == "pass" and now == "unsupported"):
                 kind = "regression"
@@ -201,11 +320,9 @@ def compare(baseline: Results, candidate: Results) -> list[Change]:
                 kind = "fix"
             else:
                 kind = "verdict"
-            changes.append(Change(check_id, kind, was, now, new.message))
-        elif normalise(old.observations) != normalise(new.observations):
-            before_obs, after_obs = normalise(old.observations), normalise(new.observations)
-            keys = sorted(k for k in before_obs.keys() | after_obs.keys()
-                          if before_obs.get(k) != after_obs.get(k))
+            changes.append(Change(check_id, kind, was, now, new.message, values))
+        elif values:
+            keys = sorted({v.path.split(".")[0].split("[")[0] for v in values})
             changes.append(Change(check_id, "observations", was, now,
-                                  "changed: " + ", ".join(keys)))
+                                  "changed: " + ", ".join(keys), values))
     return changes

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openai
 import pytest
 
 from conformance import paths
@@ -45,7 +46,9 @@ def test_run_prints_the_table_writes_the_report_and_exits_zero(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"^chat +chat\.azure-filter-results +pass", result.stdout, re.M)
     assert re.search(r"^ +chat\.request-shape +pass", result.stdout, re.M)
-    data = json.loads((tmp_path / "conformance-report" / "results.json").read_text())
+    report = tmp_path / "conformance-report" / f"openai-{openai.__version__}"
+    data = json.loads((report / "results.json").read_text())
+    assert (report / "report.md").is_file() and (report / "junit.xml").is_file()
     assert {c["verdict"] for c in data["checks"]} == {"pass"}
 
 

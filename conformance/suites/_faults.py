@@ -24,12 +24,14 @@ from conformance.harness import Wire
 from conformance.policy import (
     PYTHON_DOC,
     Answer,
+    Bound,
     Deviation,
     Fault,
     Judgement,
     Observed,
     Options,
     Policies,
+    RetryPolicy,
     Step,
     judge,
     policies,
@@ -206,13 +208,20 @@ class Ledger:
     def judge(self, name: str, steps: Sequence[Step], options: Options, run: Run,
               **extra: Any) -> Judgement:
         verdict = judge(self.policy, steps, options, run.observed, now=run.started or None)
+        # What the matching model allows for each delay, in words that do not move with the
+        # clock: the diff normaliser compares jittered delays by these (results.normalise).
+        model = (self.policy.baseline, verdict.baseline) if verdict.matched == "doc" else (
+            self.policy.actual, verdict.actual)
+        allowed = [allowance(model[0], n, bound) for n, bound in enumerate(model[1].delays)]
         row: dict[str, Any] = {
             "scenario": name,
             "attempts": run.observed.attempts,
             "retry_counts": run.retry_counts,
             "delays_s": [round(d, 4) for d in run.observed.delays],
+            "allowed_delays": allowed,
             "outcome": run.observed.outcome[0],
-            "predicted": verdict.actual.describe(),
+            "predicted": f"{model[1].attempts} attempt(s), delays {', '.join(allowed) or 'none'}"
+                         f", outcome {model[1].outcome}",
             "matched": verdict.matched or "neither",
             **extra,
         }
@@ -315,6 +324,17 @@ class Ledger:
                 f"({sdk_versions.FEATURES[feature].source})"
                 for feature, what in self.missing.items())
                 + f"; installed {sdk_versions.installed().version}")
+
+
+def allowance(policy: RetryPolicy, n: int, bound: Bound) -> str:
+    """The retry delay ``n`` the model allows, labelled by where it comes from: ``backoff
+    [0.375, 0.5] s`` (jittered), ``hint 1.5 s`` (the server's), or an HTTP-date hint, whose
+    seconds depend on when the clock was read (so they are not written here)."""
+    if policy.backoff is not None and bound == policy.backoff.bound(n):
+        return f"backoff {bound}"
+    if bound.low == bound.high:
+        return f"hint {bound}"
+    return "hint from an HTTP-date, less the moments before the clock was read"
 
 
 def answer(status: int, *headers: tuple[str, str]) -> Answer:

@@ -195,7 +195,10 @@ def _replay_errors(wire: Wire, sdk: Sdk, observe: Observations, clock: VirtualCl
                            f"{family(body)}")
         run = Run(Observed(len(wire.requests) - before, tuple(clock.delays[first:]),
                            classes_of(error)), wire.requests[before:], error)
-        ledger.judge(name, [Answer(reply.status, tuple(reply.headers))], NO_RETRIES, run)
+        # What user code prints and branches on, so a release that changes them shows in diff.
+        ledger.judge(name, [Answer(reply.status, tuple(reply.headers))], NO_RETRIES, run,
+                     code=getattr(error, "code", None),
+                     text=None if error is None else str(error))
         if not isinstance(error, openai.APIStatusError):
             ledger.problem(f"{name}: raised {classes_of(error)[0]}, not an APIStatusError")
             continue

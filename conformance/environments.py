@@ -1,0 +1,189 @@
+"""Isolated environments, one per SDK pin, for the gate, the matrix and bisect.
+
+Each environment holds the pinned SDK and this package's own dependencies, with every other
+distribution constrained to the version the current environment has, so two environments
+differ only in the SDK (and what it alone needs). This package is not installed into them: it
+runs from where it is, through a one-entry ``PYTHONPATH``, so a change to the checks never
+invalidates an environment. Environments are cached by pin, Python and constraints; a warm
+gate only runs the checks. ``uv`` builds them when it is on ``PATH``, ``venv`` + ``pip``
+otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.metadata
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .results import FILENAME, Results
+from .sdk import DISTRIBUTION, parse_version
+
+PACKAGE = "azure-openai-conformance"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+# What the checks import, should this package's metadata be missing (a source tree on
+# sys.path).
+_FALLBACK_REQUIREMENTS = ["azure-identity>=1.15", "pytest>=8.0", "vcrpy>=7.0", "pyyaml>=6.0"]
+_READY = ".aoai-conformance-ready"
+
+
+class SetupError(RuntimeError):
+    """An environment could not be built or a run could not start: not the SDK's fault."""
+
+
+class Uninstallable(SetupError):
+    """This pin cannot be installed (yanked, no wheel for this Python, conflicts)."""
+
+
+@dataclass(frozen=True, order=True)
+class Pin:
+    distribution: str
+    version: str
+
+    @classmethod
+    def parse(cls, text: str) -> Pin:
+        match = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([0-9][0-9A-Za-z.+-]*)\s*",
+                             text)
+        if match is None:
+            raise ValueError(f"{text!r} is not a pin such as {DISTRIBUTION}==3.57.0")
+        return cls(match.group(1).lower(), match.group(2))
+
+    @property
+    def key(self) -> tuple[int, ...]:
+        return parse_version(self.version)
+
+    def __str__(self) -> str:
+        return f"{self.distribution}=={self.version}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.distribution}-{self.version}"
+
+
+def requirements(pin: Pin) -> list[str]:
+    """The pin, what that SDK version needs to import at all, and this package's own
+    dependencies (besides the SDK)."""
+    extra = ["httpx<0.28"] if pin.distribution == DISTRIBUTION and pin.key <= (1, 55, 2) else []
+    try:
+        declared = importlib.metadata.requires(PACKAGE) or []
+    except importlib.metadata.PackageNotFoundError:
+        declared = _FALLBACK_REQUIREMENTS
+    own = [r for r in declared if "extra ==" not in r
+           and _name(r) not in (pin.distribution, DISTRIBUTION)]
+    return [str(pin), *extra, *own]
+
+
+def _name(requirement: str) -> str:
+    match = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", requirement.strip())
+    return re.sub(r"[-_.]+", "-", match.group(0)).lower() if match else requirement
+
+
+def constraints(pin: Pin) -> list[str]:
+    """``name==version`` of every distribution here except the SDK and this package (and
+    httpx when the pin needs an older one): the rest stays identical between environments."""
+    loose = {pin.distribution, DISTRIBUTION, PACKAGE}
+    if any(r.startswith("httpx<") for r in requirements(pin)):
+        loose.add("httpx")
+    found = {}
+    for dist in importlib.metadata.distributions():
+        name = _name(dist.metadata["Name"] or "")
+        if name and name not in loose and dist.version:
+            found[name] = f"{name}=={dist.version}"
+    return sorted(found.values())
+
+
+def default_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "aoai-conformance" / "envs"
+
+
+@dataclass
+class Environments:
+    """Builds (once) and finds the environment of a pin under ``root``."""
+
+    root: Path
+
+    def path(self, pin: Pin) -> Path:
+        spec = json.dumps([requirements(pin), constraints(pin), sys.version, _builder()])
+        digest = hashlib.sha256(spec.encode()).hexdigest()[:12]
+        return self.root / f"{pin.name}-{digest}"
+
+    def python(self, pin: Pin) -> Path:
+        """The interpreter of ``pin``'s environment, built first when it is not cached."""
+        where = self.path(pin)
+        venv = where / "venv"
+        python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+        if (where / _READY).exists() and python.exists():
+            return python
+        shutil.rmtree(where, ignore_errors=True)
+        where.mkdir(parents=True)
+        constraint_file = where / "constraints.txt"
+        constraint_file.write_text("\n".join(constraints(pin)) + "\n")
+        uv = shutil.which("uv")
+        if uv:
+            steps = [[uv, "venv", "-q", "--python", sys.executable, str(venv)],
+                     [uv, "pip", "install", "-q", "--python", str(python), "-c",
+                      str(constraint_file), *requirements(pin)]]
+        else:
+            steps = [[sys.executable, "-m", "venv", str(venv)],
+                     [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                      "-c", str(constraint_file), *requirements(pin)]]
+        for n, step in enumerate(steps):
+            done = subprocess.run(step, capture_output=True, text=True)
+            if done.returncode != 0:
+                shutil.rmtree(where, ignore_errors=True)
+                tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-12:])
+                error = Uninstallable if n == 1 else SetupError
+                raise error(f"cannot install {pin} ({' '.join(requirements(pin))}):\n{tail}")
+        (where / _READY).write_text(str(pin) + "\n")  # complete: reused from now on
+        return python
+
+    def shim(self) -> Path:
+        """A folder holding only a link to this package: the environments' PYTHONPATH."""
+        shim = self.root / "_shim" / hashlib.sha256(str(_PACKAGE_DIR).encode()).hexdigest()[:12]
+        link = shim / "conformance"
+        if not link.exists():
+            shim.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):  # another gate made it meanwhile
+                link.symlink_to(_PACKAGE_DIR, target_is_directory=True)
+        return shim
+
+
+def _builder() -> str:
+    return "uv" if shutil.which("uv") else "venv"
+
+
+@dataclass
+class Runner:
+    """Runs the checks under one pin in its environment and returns the results; the run
+    writes results.json and every report into ``report_dir``."""
+
+    environments: Environments
+    echo: bool = True
+
+    def __call__(self, pin: Pin, report_dir: Path, pytest_args: Sequence[str] = ()) -> Results:
+        python = self.environments.python(pin)
+        report_dir.mkdir(parents=True, exist_ok=True)
+        command = [str(python), "-m", "conformance", "run", f"--report-dir={report_dir}",
+                   "--", "-p", "conformance.pytest_plugin", *pytest_args]
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env["PYTHONPATH"] = str(self.environments.shim())
+        if self.echo:
+            print(f"aoai-conformance: running the checks under {pin}", file=sys.stderr,
+                  flush=True)
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        (report_dir / "run.log").write_text(done.stdout + done.stderr)
+        results = report_dir / FILENAME
+        if done.returncode not in (0, 1) or not results.exists():
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+            raise SetupError(f"the run under {pin} did not complete (exit {done.returncode}):"
+                             f"\n{tail}")
+        return Results.load(results)

@@ -1,0 +1,77 @@
+"""``report.md``: totals, every check that did not pass with its full message, the feature
+table. Fit for ``$GITHUB_STEP_SUMMARY`` and a pull-request comment: long parts fold away in
+``<details>``."""
+
+from __future__ import annotations
+
+from ..registry import Verdict
+from ..results import CheckResult, Results
+from .text import cell, fence, first_line, scrub
+
+# Messages longer than this fold into <details> under their first line.
+FOLD_LINES = 8
+FOLD_CHARS = 800
+_ATTENTION = (Verdict.FAIL, Verdict.ERROR, Verdict.UNSUPPORTED)
+_COLUMNS = tuple(Verdict)
+
+
+def title(results: Results) -> str:
+    return f"{results.sdk.get('name', '?')} {results.sdk.get('version', '?')}"
+
+
+def totals(results: Results) -> str:
+    counts = ", ".join(f"{n} {v}" for v, n in results.summary.items() if n)
+    outcome = "passed" if results.ok else "FAILED"
+    return f"**{outcome}**: {len(results.checks)} checks: {counts or 'none ran'}"
+
+
+def render(results: Results) -> str:
+    sdk = results.sdk
+    target = results.target
+    where = target.get("endpoint") or target.get("cassettes") or ""
+    lines = [
+        f"## Azure OpenAI v1 conformance: {title(results)}",
+        "",
+        f"{sdk.get('http_library', '?')} {sdk.get('http_library_version', '?')} · "
+        f"{target.get('mode', '?')} {f'`{where}`' if where else ''} · "
+        f"started {results.started_at or '?'} · {results.duration_s:.1f} s",
+        "",
+        totals(results),
+    ]
+    grouped = results.by_feature()
+    ordered = [c for checks in grouped.values() for c in checks]
+    for verdict in _ATTENTION:
+        picked = [c for c in ordered if c.verdict is verdict]
+        if not picked:
+            continue
+        lines += [*([""] if lines[-1] else []), f"### {verdict.value} ({len(picked)})", ""]
+        if verdict is Verdict.UNSUPPORTED:
+            # An old SDK has many; one line each, the whole list folded.
+            lines += [f"<details><summary>{len(picked)} check(s) this SDK version does not "
+                      "support</summary>", ""]
+            lines += [f"- `{c.id}`: {cell(scrub(c.message))}" for c in picked]
+            lines += ["", "</details>"]
+            continue
+        for check in picked:
+            lines += _problem(check)
+    lines += [*([""] if lines[-1] else []), "### Features", "",
+              "| feature | checks | " + " | ".join(v.value for v in _COLUMNS) + " |",
+              "|---|---:|" + "---:|" * len(_COLUMNS)]
+    for feature, checks in grouped.items():
+        counts = [sum(1 for c in checks if c.verdict is v) for v in _COLUMNS]
+        lines.append(f"| {feature} | {len(checks)} | "
+                     + " | ".join(str(n) if n else "" for n in counts) + " |")
+    lines += ["", f"<details><summary>All {len(ordered)} checks</summary>", "",
+              "| check | verdict | doc section |", "|---|---|---|"]
+    lines += [f"| `{c.id}` | {c.verdict.value} | {cell(c.doc)} |" for c in ordered]
+    lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def _problem(check: CheckResult) -> list[str]:
+    message = scrub(check.message).rstrip() or "(no message)"
+    head = [f"#### `{check.id}`", "", f"{cell(check.claim)}  ", f"doc: {cell(check.doc)}", ""]
+    if message.count("\n") < FOLD_LINES and len(message) <= FOLD_CHARS:
+        return [*head, fence(message), ""]
+    return [*head, f"<details><summary>{cell(first_line(message))[:160]}</summary>", "",
+            fence(message), "", "</details>", ""]

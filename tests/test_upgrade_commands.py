@@ -1,0 +1,216 @@
+"""gate, matrix and bisect with a fake per-version runner (no environment is built), and one
+slow end-to-end run in a real environment."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+from pathlib import Path
+
+import openai
+import pytest
+
+from conformance import bisection, gate, matrix
+from conformance.cli import _parser
+from conformance.environments import (
+    Environments,
+    Pin,
+    Runner,
+    SetupError,
+    Uninstallable,
+    constraints,
+    requirements,
+)
+from conformance.registry import Verdict
+from conformance.reports import write_run
+from conformance.results import CheckResult, Results
+
+TOKEN = "auth.entra-token-provider"
+
+
+def results(version: str, **checks: tuple[str, dict]) -> Results:
+    return Results(
+        sdk={"name": "openai-python", "version": version}, target={"mode": "replay"},
+        checks=[CheckResult(id=i, feature=i.split(".")[0], verdict=Verdict(v), observations=o)
+                for i, (v, o) in checks.items()])
+
+
+class FakeRunner:
+    """Results per version from ``behaviour(version)``; records what was run."""
+
+    def __init__(self, behaviour, uninstallable=()):
+        self.behaviour = behaviour
+        self.uninstallable = set(uninstallable)
+        self.ran: list[tuple[str, tuple[str, ...]]] = []
+
+    def __call__(self, pin: Pin, report_dir: Path, pytest_args=()) -> Results:
+        self.ran.append((pin.version, tuple(pytest_args)))
+        if pin.version in self.uninstallable:
+            raise Uninstallable(f"cannot install {pin}")
+        run = self.behaviour(pin.version)
+        write_run(run, report_dir)
+        return run
+
+
+def args(*argv: str) -> argparse.Namespace:
+    return _parser().parse_args(list(argv))
+
+
+def token_behaviour(version: str) -> Results:
+    """Like openai: a callable api_key works from 1.106.0."""
+    if Pin("openai", version).key >= (1, 106, 0):
+        return results(version, **{TOKEN: ("pass", {"authorization": "Bearer <token#1>"}),
+                                   "chat.a": ("pass", {})})
+    return results(version, **{TOKEN: ("unsupported", {"authorization":
+                                                        "Bearer <function wrapper>"}),
+                               "chat.a": ("pass", {})})
+
+
+def test_gate_writes_both_sides_and_the_diff_and_blocks_on_a_behaviour_change(tmp_path,
+                                                                                capsys):
+    def behaviour(version):
+        attempts = 3 if version == "2.51.0" else 1
+        return results(version, **{"retries.limits": ("pass", {"scenarios": [
+            {"scenario": "retry-after 300", "attempts": attempts}]})})
+
+    fake = FakeRunner(behaviour)
+    code = gate.run(args("gate", "--baseline", "openai==2.51.0", "--candidate", "openai==2.52.0",
+                         "--report-dir", str(tmp_path), "--", "-k", "x"), fake)
+    assert code == 1
+    assert sorted(fake.ran) == [("2.51.0", ("-k", "x")), ("2.52.0", ("-k", "x"))]
+    out = capsys.readouterr().out
+    assert "scenarios.[retry-after 300].attempts: 3 -> 1" in out
+    for name in ("baseline-openai-2.51.0/report.md", "candidate-openai-2.52.0/junit.xml",
+                 "diff.md", "diff.txt", "report.md", "report.html"):
+        assert (tmp_path / name).is_file(), name
+    report = (tmp_path / "report.md").read_text()
+    assert report.startswith("## Conformance diff: openai-python 2.51.0 → openai-python 2.52.0")
+    assert "**blocking** `retries.limits`" in report
+    # the permissive policy lets it through, with a reason to give
+    assert gate.run(args("gate", "--baseline", "openai==2.51.0", "--candidate",
+                         "openai==2.52.0", "--report-dir", str(tmp_path), "--block",
+                         "regressions"), fake) == 0
+
+
+def test_gate_lets_an_improvement_through_unless_strict(tmp_path):
+    fake = FakeRunner(token_behaviour)
+    given = ("gate", "--baseline", "openai==1.105.0", "--candidate", "openai==1.106.0",
+             "--report-dir", str(tmp_path))
+    assert gate.run(args(*given), fake) == 0
+    assert gate.run(args(*given, "--strict"), fake) == 1
+
+
+def test_gate_with_nothing_changed_passes_even_strict(tmp_path, capsys):
+    fake = FakeRunner(lambda v: results(v, **{"chat.a": ("pass", {"n": 1})}))
+    assert gate.run(args("gate", "--baseline", "openai==2.53.0", "--candidate", "openai==2.54.0",
+                         "--strict", "--report-dir", str(tmp_path)), fake) == 0
+    assert "0 change(s), 0 blocking" in capsys.readouterr().out
+
+
+def test_gate_setup_problems_exit_two(tmp_path, capsys):
+    fake = FakeRunner(token_behaviour, uninstallable={"9.9.9"})
+    assert gate.run(args("gate", "--baseline", "openai==1.0.0", "--candidate", "openai==9.9.9",
+                         "--report-dir", str(tmp_path)), fake) == 2
+    assert "cannot install openai==9.9.9" in capsys.readouterr().err
+    assert gate.run(args("gate", "--baseline", "openai", "--candidate", "openai==1",
+                         "--report-dir", str(tmp_path)), fake) == 2
+
+
+def test_matrix_marks_where_observations_changed(tmp_path, capsys):
+    def behaviour(version):
+        n = {"1.0.0": 1, "2.0.0": 1, "3.0.0": 2}[version]
+        return results(version, **{"chat.a": ("pass", {"n": n}),
+                                   TOKEN: ("unsupported" if version == "1.0.0" else "pass", {})})
+
+    fake = FakeRunner(behaviour)
+    assert matrix.run(args("matrix", "openai==3.0.0", "openai==1.0.0", "openai==2.0.0",
+                           "--report-dir", str(tmp_path)), fake) == 0
+    assert [v for v, _ in fake.ran] == ["1.0.0", "2.0.0", "3.0.0"]
+    md = (tmp_path / "matrix.md").read_text()
+    assert f"| `{TOKEN}` | unsupported | pass | pass |" in md
+    assert "| `chat.a` | pass | pass | **pass*** |" in md
+    assert 'class="pass changed"' in (tmp_path / "matrix.html").read_text()
+    assert "pass*" in capsys.readouterr().out
+
+
+VERSIONS = ["1.99.0", "1.100.0", "1.101.0", "1.102.0", "1.103.0", "1.104.0", "1.104.1",
+            "1.105.0", "1.106.0", "1.106.1", "1.107.0", "1.108.0", "1.109.0", "1.109.1",
+            "1.110.0", "1.111.0", "2.0.0b1"]
+
+
+@pytest.mark.parametrize(("good", "bad"), [("1.110.0", "1.100.0"), ("1.100.0", "1.110.0")])
+def test_bisect_names_the_release_in_about_log2_runs(good, bad, tmp_path, capsys):
+    fake = FakeRunner(token_behaviour)
+    code = bisection.run(args("bisect", TOKEN, "--good", f"openai=={good}", "--bad",
+                              f"openai=={bad}", "--report-dir", str(tmp_path)), fake,
+                         versions=VERSIONS)
+    assert code == 0
+    out = capsys.readouterr().out
+    assert f"{TOKEN} changes in openai 1.106.0 (the release after 1.105.0)" in out
+    assert "authorization: Bearer <function wrapper> -> Bearer <token#1>" in out
+    span = 14  # 1.100.0 .. 1.110.0
+    assert len(fake.ran) <= 2 + math.ceil(math.log2(span))
+    assert all(a == (f"--conformance-check={TOKEN}",) for _, a in fake.ran)
+
+
+def test_bisect_steps_over_uninstallable_versions():
+    def outcome(version):
+        if version in ("1.105.0", "1.106.0"):
+            raise Uninstallable(version)
+        return ("pass" if Pin("openai", version).key >= (1, 106, 0) else "unsupported", {})
+
+    search = bisection.Search(bisection.between(VERSIONS, "1.100.0", "1.110.0"), outcome)
+    assert search.first_change() == ("1.104.1", "1.106.1")
+    assert search.seen["1.106.0"] is None
+
+
+def test_bisect_reports_no_change_and_refuses_mixed_pins(tmp_path, capsys):
+    fake = FakeRunner(lambda v: results(v, **{TOKEN: ("pass", {})}))
+    assert bisection.run(args("bisect", TOKEN, "--good", "openai==1.100.0", "--bad",
+                              "openai==1.110.0", "--report-dir", str(tmp_path)), fake,
+                         versions=VERSIONS) == 1
+    assert "no change between" in capsys.readouterr().out
+    assert len(fake.ran) == 2
+    assert bisection.run(args("bisect", TOKEN, "--good", "openai==1.1.0", "--bad",
+                              "httpx==1.0.0"), fake, versions=VERSIONS) == 2
+
+
+def test_between_keeps_final_releases_in_order():
+    assert bisection.between(VERSIONS, "1.109.0", "2.0.0") == ["1.109.0", "1.109.1", "1.110.0",
+                                                               "1.111.0"]
+
+
+def test_environment_requirements_and_constraints():
+    old = Pin.parse("openai==1.55.2")
+    assert requirements(old)[:2] == ["openai==1.55.2", "httpx<0.28"]
+    assert "httpx<0.28" not in requirements(Pin.parse("openai==1.55.3"))
+    pinned = constraints(Pin.parse("openai==2.54.0"))
+    assert f"pytest=={pytest.__version__}" in pinned
+    assert not any(c.startswith("openai==") for c in pinned)
+    assert not any(c.startswith("httpx==") for c in constraints(old))
+
+
+def test_the_environment_cache_key_follows_the_pin(tmp_path):
+    envs = Environments(tmp_path)
+    assert envs.path(Pin.parse("openai==2.54.0")) == envs.path(Pin.parse("openai==2.54.0"))
+    assert envs.path(Pin.parse("openai==2.54.0")) != envs.path(Pin.parse("openai==2.53.0"))
+    assert envs.path(Pin.parse("openai==2.54.0")).name.startswith("openai-2.54.0-")
+
+
+@pytest.mark.slow
+def test_a_real_environment_runs_the_checks_and_is_reused(tmp_path):
+    """The one end-to-end run: builds an environment for the installed SDK's version (so
+    nothing new is downloaded when the package cache is warm) and runs the auth checks."""
+    if shutil.which("uv") is None:
+        pytest.skip("uv is not on PATH (the venv + pip path downloads every dependency)")
+    pin = Pin("openai", openai.__version__)
+    runner = Runner(Environments(tmp_path / "envs"), echo=False)
+    first = runner(pin, tmp_path / "run", ["--conformance-feature=auth"])
+    assert first.sdk["version"] == openai.__version__
+    assert {c.verdict for c in first.checks} == {Verdict.PASS}
+    assert (tmp_path / "run" / "report.md").is_file()
+    python = Environments(tmp_path / "envs").python(pin)  # cached: no rebuild
+    assert python.exists()
+    with pytest.raises(SetupError):
+        runner(pin, tmp_path / "run2", ["--conformance-check=nope.nope"])
