@@ -230,7 +230,7 @@ def diff(args: argparse.Namespace) -> int:
 def check_cassettes(args: argparse.Namespace) -> int:
     from .cassette_check import check_paths
 
-    files = checked = skipped = violations = 0
+    files = checked = skipped = violations = warnings = 0
     unreadable = False
     for result in check_paths(args.paths):
         if result.note is not None:
@@ -245,10 +245,11 @@ def check_cassettes(args: argparse.Namespace) -> int:
         skipped += result.skipped
         for finding in result.findings:
             print(finding)
-            violations += 0 if finding.fatal else 1
+            warnings += 1 if finding.warning else 0
+            violations += 0 if finding.fatal or finding.warning else 1
             unreadable = unreadable or finding.fatal
     print(f"aoai-conformance: {files} cassette(s), {checked} interaction(s) checked, {skipped} "
-          f"skipped, {violations} violation(s)", file=sys.stderr)
+          f"skipped, {violations} violation(s), {warnings} warning(s)", file=sys.stderr)
     if unreadable:
         return EXIT_USAGE
     return EXIT_FAILED if violations else EXIT_OK
