@@ -16,6 +16,7 @@ Only scrubbing is applied:
 
     python scripts/import_corpus.py survey DIR...                  # candidates in source trees
     python scripts/import_corpus.py import OWNER+NAME=GITDIR ...   # re-derive every listed file
+    python scripts/import_corpus.py table                          # the README's table
 
 ``import`` reads the sources with ``git show COMMIT:PATH`` from local clones (GITDIR), so the
 corpus can be re-derived from its manifest; nothing else of the source projects is used.
@@ -121,6 +122,10 @@ def features(uri: str, request: Any, status: int, body: str) -> list[str]:
     stream = "data:" in body[:200] or body.lstrip().startswith("event:")
     if status >= 400:
         return [f"error-{status}"]
+    if re.search(r'"logprobs"\s*:\s*\[\s*\{', body) or re.search(r'"logprobs"\s*:\s*\{', body):
+        found.append("logprobs")
+    if '"image_url"' in json.dumps(request) or '"input_image"' in json.dumps(request):
+        found.append("image-input")
     if path.endswith("/chat/completions"):
         found.append("chat-stream" if stream else "chat")
         req = request if isinstance(request, dict) else {}
@@ -145,6 +150,9 @@ def features(uri: str, request: Any, status: int, body: str) -> list[str]:
         for kind in ("mcp_list_tools", "mcp_call", "mcp_approval_request"):
             if f'"{kind}"' in body:
                 found.append(kind.replace("_", "-"))
+        tools = request.get("tools") if isinstance(request, dict) else None
+        if any(isinstance(t, dict) and t.get("connector_id") for t in tools or []):
+            found.append("mcp-connector")
         if isinstance(request, dict) and any(
                 isinstance(i, dict) and i.get("type") == "mcp_approval_response"
                 for i in request.get("input") or [] if isinstance(request.get("input"), list)):
@@ -321,15 +329,39 @@ def add(args: list[str]) -> int:
     return import_all([f"{repo.replace('/', '+')}={gitdir}"])
 
 
+def table(manifest: dict[str, Any]) -> str:
+    """The corpus README's table: exchanges per feature (rows) and source project (columns)."""
+    entries = manifest["files"]
+    sources = sorted({e["source"]["repository"] for e in entries})
+    features_seen = sorted({f for e in entries for f in e["features"]})
+    short = [s.split("/")[1] for s in sources]
+    lines = ["| feature | " + " | ".join(short) + " | total |",
+             "|---|" + "---:|" * (len(sources) + 1)]
+    for feature in features_seen:
+        counts = [sum(1 for e in entries if e["source"]["repository"] == s
+                      and feature in e["features"]) for s in sources]
+        lines.append(f"| {feature} | " + " | ".join(str(c or "") for c in counts)
+                     + f" | {sum(counts)} |")
+    for platform in ("azure", "openai"):
+        counts = [sum(1 for e in entries if e["source"]["repository"] == s
+                      and e["platform"] == platform) for s in sources]
+        lines.append(f"| **{platform} exchanges** | " + " | ".join(str(c or "") for c in counts)
+                     + f" | {sum(counts)} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("command", choices=["survey", "import", "add"])
+    parser.add_argument("command", choices=["survey", "import", "add", "table"])
     parser.add_argument("args", nargs="*")
     args = parser.parse_args()
     if args.command == "survey":
         return survey(args.args)
     if args.command == "add":
         return add(args.args)
+    if args.command == "table":
+        print(table(yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))), end="")
+        return 0
     return import_all(args.args)
 
 

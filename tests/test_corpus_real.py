@@ -65,3 +65,14 @@ def test_one_scrubbed_interaction_per_file(name):
     assert Scrubber().text(text) == text  # nothing secret-shaped left
     for needle in ("set-cookie", "openai-organization", "openai-project", "api-key:"):
         assert needle not in text.lower()
+
+
+def test_the_readme_table_is_current():
+    import importlib.util
+
+    script = Path(__file__).parent.parent / "scripts" / "import_corpus.py"
+    spec = importlib.util.spec_from_file_location("import_corpus", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.table(MANIFEST) in (CORPUS / "README.md").read_text(encoding="utf-8")
