@@ -54,23 +54,6 @@ def response_interaction(request: dict[str, Any], body: dict[str, Any]) -> Inter
     )
 
 
-def create() -> Cassette:
-    request = {"model": RESPONSES_DEPLOYMENT, "instructions": RESPONSES_INSTRUCTIONS,
-               "input": RESPONSES_INPUT}
-    body = recorded_response(model=RESPONSES_DEPLOYMENT, instructions=RESPONSES_INSTRUCTIONS)
-    return Cassette(
-        CASSETTES / "responses" / "create.yaml",
-        [response_interaction(request, body)],
-        constructed(
-            "the JavaScript responses.create sample (deployment as model, instructions, input)",
-            source(RECORDED, "recorded body (output, usage, content_filters, every other field) "
-                   "with model set to the request's deployment and instructions echoed; the "
-                   "recorded answer was to another question"),
-            source(HEADERS, "recorded headers"),
-        ),
-    )
-
-
 def _part(text: str) -> dict[str, Any]:
     return {"type": "output_text", "annotations": [], "logprobs": [], "text": text}
 
@@ -110,4 +93,5 @@ def output_text() -> Cassette:
     )
 
 
-BUILDERS = [create, output_text]
+# responses/create.yaml is a real recording (scripts/package_recordings.py).
+BUILDERS = [output_text]

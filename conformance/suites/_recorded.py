@@ -1,0 +1,39 @@
+"""Checks that replay a real recording call the SDK with the recorded request.
+
+A recorded request rarely equals the doc's sample, and the replay matches request bodies
+exactly. Rather than loosen the matcher, such a check takes its parameters from the cassette
+it replays (``metadata.provenance: recorded``); on a constructed cassette, or a live run, it
+uses the doc's sample.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from conformance.harness import Wire
+
+
+def request_params(wire: Wire, sample: Mapping[str, Any], index: int = 0) -> dict[str, Any]:
+    """The recorded request of interaction ``index`` (``metadata.sdk_calls``, which
+    scripts/package_recordings.py writes) of a recorded cassette being replayed, else
+    ``sample``."""
+    cassette = wire.cassette
+    if cassette is None or cassette.provenance != "recorded":
+        return dict(sample)
+    calls = cassette.metadata.get("sdk_calls")
+    if not isinstance(calls, list) or index >= len(calls) or not isinstance(calls[index], dict):
+        raise TypeError(f"{cassette.path}: metadata.sdk_calls has no request {index}")
+    return dict(calls[index])
+
+
+def call(method: Callable[..., Any], params: Mapping[str, Any]) -> Any:
+    """Call an SDK method with ``params``: the ones it names as keywords, the rest (fields an
+    older SDK does not know yet) through its ``extra_body``."""
+    accepted = inspect.signature(method).parameters
+    known = {k: v for k, v in params.items() if k in accepted}
+    extra = {k: v for k, v in params.items() if k not in accepted}
+    if extra:
+        known["extra_body"] = extra
+    return method(**known)

@@ -1,0 +1,139 @@
+"""Package real recordings from ``tests/corpus/real/`` as the checks' cassettes.
+
+Each packaged cassette in :data:`RECORDED` is one corpus exchange, labelled ``provenance:
+recorded`` with its source (corpus file, repository, commit, path, licence) and every
+alteration: the corpus import's scrubbing, plus one move of the request onto the v1 surface the
+checks drive (``https://RESOURCE.openai.azure.com/openai/v1/<operation>``, no ``api-version``
+query; a legacy ``/openai/deployments/{name}/...`` request gets its deployment name as
+``model``, which the v1 body carries instead of the path). The response is left as recorded.
+The checks that replay these call the SDK with the recorded request, kept in
+``metadata.sdk_calls`` (``conformance/suites/_recorded.py``). ``scripts/construct_cassettes.py`` builds the others.
+
+    python scripts/package_recordings.py            # rewrite the recorded cassettes
+    python scripts/package_recordings.py --check    # exit 1 if one is out of date
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT)]
+
+from conformance.wire import Cassette  # noqa: E402
+
+CORPUS = ROOT / "tests" / "corpus" / "real"
+CASSETTES = ROOT / "cassettes"
+V1 = "https://RESOURCE.openai.azure.com/openai/v1/"
+
+# packaged cassette -> (corpus file, why this recording serves the check)
+RECORDED: dict[str, tuple[str, str]] = {
+    "chat/completion.yaml": (
+        "azure/openllmetry/chat.yaml",
+        "an Azure chat completion with prompt and choice filter results"),
+    "request-ids/chat-completion.yaml": (
+        "azure/openllmetry/chat-2.yaml",
+        "an Azure chat completion answered with both x-request-id and apim-request-id"),
+    "responses/create.yaml": (
+        "azure/pydantic-ai/responses-gpt-5.4.yaml",
+        "an Azure v1 Responses call with content_filters"),
+    "mcp/tool-config.yaml": (
+        "openai/pydantic-ai/responses-mcp-list-and-call.yaml",
+        "an OpenAI platform Responses call with a remote MCP server (list and call)"),
+}
+
+_LEGACY = re.compile(r"^/openai/deployments/(?P<deployment>[^/]+)/(?P<operation>.+)$")
+
+
+def manifest() -> dict[str, dict[str, Any]]:
+    data = yaml.safe_load((CORPUS / "MANIFEST.yaml").read_text(encoding="utf-8"))
+    return {entry["file"]: entry for entry in data["files"]}
+
+
+def onto_v1(cassette: Cassette) -> list[str]:
+    """Move every request onto the v1 surface; returns what was altered."""
+    altered: list[str] = []
+    for interaction in cassette.interactions:
+        request = interaction.request
+        path = re.sub(r"/{2,}", "/", request.path)
+        body = interaction.request_json()
+        legacy = _LEGACY.match(path)
+        if legacy:
+            operation = legacy["operation"]
+            altered.append(f"request moved from {path}?{request.parsed_uri.query} to the v1 "
+                           f"path /openai/v1/{operation}")
+            if isinstance(body, dict) and "model" not in body:
+                body = {"model": legacy["deployment"], **body}
+                request.body = json.dumps(body).encode()
+                altered.append(f"request body given model {legacy['deployment']!r}, the "
+                               "deployment the legacy path named")
+        elif path.startswith("/v1/"):
+            operation = path[len("/v1/"):]
+            altered.append(f"request moved from {path} (api.openai.com) to the v1 path "
+                           f"/openai/v1/{operation}")
+        else:
+            operation = path[len("/openai/v1/"):]
+        request.uri = V1 + operation
+    return altered
+
+
+def build(target: str) -> Cassette:
+    source, why = RECORDED[target]
+    entry = manifest()[source]
+    cassette = Cassette.load(CORPUS / source)
+    moved = onto_v1(cassette)
+    cassette.path = CASSETTES / target
+    cassette.metadata = {
+        "provenance": "recorded",
+        "platform": entry["platform"],
+        "why": why,
+        "source": {"corpus": f"tests/corpus/real/{source}", **entry["source"],
+                   "licence": entry["licence"]},
+        "altered": [*entry["altered"], *moved],
+        # What the check calls the SDK with: the recorded request bodies, kept apart from the
+        # interactions so that a test may edit what the replay matches and nothing else.
+        "sdk_calls": [i.request_json() for i in cassette.interactions],
+    }
+    return cassette
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--check", action="store_true",
+                        help="only compare; exit 1 if a cassette would change")
+    args = parser.parse_args()
+    stale = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        for target in RECORDED:
+            cassette = build(target)
+            destination = cassette.path
+            cassette.path = Path(scratch) / destination.name
+            cassette.save()
+            new = cassette.path.read_text()
+            old = destination.read_text() if destination.exists() else ""
+            if new == old:
+                continue
+            stale += 1
+            if args.check:
+                sys.stdout.writelines(difflib.unified_diff(
+                    old.splitlines(True), new.splitlines(True), target, "packaged", n=1))
+            else:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                destination.write_text(new)
+                print(f"wrote cassettes/{target}")
+    if args.check and stale:
+        print(f"{stale} recorded cassette(s) out of date: run python scripts/package_recordings.py")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
