@@ -41,8 +41,11 @@ RECORDED: dict[str, tuple[str, str]] = {
         "azure/openllmetry/chat.yaml",
         "an Azure chat completion with prompt and choice filter results"),
     "request-ids/chat-completion.yaml": (
-        "azure/openllmetry/chat-2.yaml",
+        "azure/openllmetry/chat.yaml",
         "an Azure chat completion answered with both x-request-id and apim-request-id"),
+    "request-ids/chat-stream.yaml": (
+        "azure/openllmetry/chat-stream.yaml",
+        "an Azure chat stream answered with both x-request-id and apim-request-id"),
     "responses/create.yaml": (
         "azure/pydantic-ai/responses-gpt-5.4.yaml",
         "an Azure v1 Responses call with content_filters"),

@@ -76,3 +76,8 @@ def test_the_readme_table_is_current():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.table(MANIFEST) in (CORPUS / "README.md").read_text(encoding="utf-8")
+
+
+def test_no_exchange_is_counted_twice():
+    bodies = [Cassette.load(CORPUS / name).interactions[0].body for name in FILES]
+    assert len(set(bodies)) == len(bodies)

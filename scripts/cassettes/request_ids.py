@@ -54,19 +54,6 @@ def apim_only() -> Cassette:
                        "apim-request-id, as recorded")
 
 
-def chat_stream() -> Cassette:
-    return Cassette(
-        CASSETTES / "request-ids" / "chat-stream.yaml",
-        [stream_reply(buffered_request(), example_bytes("chat-stream.azure.sse"),
-                      STREAM_APIM_REQUEST_ID, **{"x-request-id": STREAM_X_REQUEST_ID})],
-        constructed(
-            "the doc's streaming sample (stream=True) with stream_options.include_usage",
-            source("chat-stream.azure.sse", "bytes and framing unchanged"),
-            headers="content-type text/event-stream and a zero-GUID apim-request-id "
-            "constructed; " + X_NOTE,
-        ),
-    )
-
-
-# request-ids/chat-completion.yaml is a real recording (scripts/package_recordings.py).
-BUILDERS = [apim_only, chat_stream]
+# request-ids/chat-completion.yaml and chat-stream.yaml are real recordings
+# (scripts/package_recordings.py).
+BUILDERS = [apim_only]
