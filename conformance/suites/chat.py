@@ -10,6 +10,7 @@ from conformance.registry import Observations, check, expect
 from conformance.sdk import Sdk
 
 from ._judge import conforms, sent_as_given, sole_json_post
+from ._observe import observe_result
 from ._recorded import call, request_params
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
 
@@ -48,6 +49,10 @@ def request_shape(wire: Wire, sdk: Sdk, observe: Observations) -> None:
 )
 def response_contract(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     completion = _create(sdk, wire)
+    observe_result(observe, completion, (
+        "id", "object", "created", "model", "choices.0.message.role",
+        "choices.0.message.content", "choices.0.finish_reason", "usage.prompt_tokens",
+        "usage.completion_tokens", "usage.total_tokens"))
     body = wire.response_json()
     violations = contract.validate_completion(body)
     conforms(violations, observe, "the response")

@@ -16,6 +16,7 @@ from conformance.harness import Wire
 from conformance.registry import Observations, check, expect
 from conformance.sdk import Sdk, require
 
+from ._observe import observe_result
 from ._recorded import call, request_params
 from ._requests import CHAT_MESSAGES, DEPLOYMENT, STREAM_OPTIONS
 
@@ -52,6 +53,7 @@ def _observe_headers(wire: Wire, observe: Observations) -> tuple[str | None, str
 def parsed_object(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     completion = _create(sdk, wire)
     require("request_id")
+    observe_result(observe, completion, ("_request_id", "id", "model"))
     x_request_id, apim_request_id = _observe_headers(wire, observe)
     sdk_request_id = observe("sdk_request_id", getattr(completion, "_request_id", None))
     expect(x_request_id is not None,
@@ -74,6 +76,7 @@ def parsed_object(wire: Wire, sdk: Sdk, observe: Observations) -> None:
 def stream_response_header(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     stream = call(sdk.client().chat.completions.create, request_params(wire, STREAM_SAMPLE))
     chunks = list(stream)
+    observe_result(observe, stream, ("response.status_code", "response.headers.x-request-id"))
     x_request_id, _ = _observe_headers(wire, observe)
     from_stream = observe("sdk_stream_request_id", stream.response.headers.get(X_REQUEST_ID))
     on_chunks = sorted({str(c._request_id) for c in chunks
@@ -100,6 +103,7 @@ def stream_response_header(wire: Wire, sdk: Sdk, observe: Observations) -> None:
 def not_from_apim(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     completion = _create(sdk, wire)
     require("request_id")
+    observe_result(observe, completion, ("_request_id", "id", "model"))
     x_request_id, apim_request_id = _observe_headers(wire, observe)
     sdk_request_id = observe("sdk_request_id", getattr(completion, "_request_id", None))
     if x_request_id is not None or apim_request_id is None:

@@ -13,6 +13,7 @@ from conformance.registry import Observations, check, expect
 from conformance.sdk import Sdk, require
 
 from ._judge import conforms, sent_as_given, sole_json_post
+from ._observe import observe_result
 from ._recorded import call, request_params
 from ._requests import (
     RESPONSES_DEPLOYMENT,
@@ -61,6 +62,9 @@ def request_shape(wire: Wire, sdk: Sdk, observe: Observations) -> None:
 def response_contract(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     request = request_params(wire, SAMPLE)
     response = _create(sdk, request)
+    observe_result(observe, response, (
+        "id", "object", "created_at", "model", "status", "output_text", "usage.input_tokens",
+        "usage.output_tokens", "usage.total_tokens"))
     body = wire.response_json()
     violations = contract.validate_response(body)
     conforms(violations, observe, "the response")
