@@ -194,11 +194,20 @@ def record(args: argparse.Namespace) -> int:
 
 
 def list_checks(args: argparse.Namespace) -> int:
+    from .provenance import replays
+
     load_suites()
+    counts: dict[str, int] = {}
     for check in sorted(REGISTRY.values(), key=lambda c: (FEATURES.index(c.feature), c.id)):
         if args.feature and check.feature not in args.feature:
             continue
-        print(f"{check.id}\n    claim: {check.claim}\n    doc:   {check.doc}")
+        kind = replays(check)
+        counts[kind] = counts.get(kind, 0) + 1
+        print(f"{check.id}\n    claim: {check.claim}\n    doc:   {check.doc}\n    "
+              f"wire:  {kind}")
+    cassettes = counts.get("recorded", 0) + counts.get("constructed", 0)
+    print(f"{counts.get('recorded', 0)} of the {cassettes} checks that replay a cassette replay "
+          f"a real recording; {counts.get('scripted', 0)} script the wire")
     return EXIT_OK
 
 

@@ -29,7 +29,6 @@ import gzip
 import json
 import re
 import subprocess
-import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -278,12 +277,12 @@ def survey(dirs: list[str]) -> int:
         for path in sorted(Path(base).rglob("*.yaml")):
             try:
                 interactions = load_source(path.read_text(encoding="utf-8"))
-            except Exception:  # noqa: BLE001  # a survey skips what it cannot read
+            except Exception:  # a survey skips what it cannot read
                 continue
             for n, item in enumerate(interactions):
                 try:
                     _, _, platform, found = convert(item)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     continue
                 print(f"{platform}\t{int(item['response']['status']['code'])}\t"
                       f"{','.join(found)}\t{path}:{n}")

@@ -7,7 +7,8 @@ checks drive (``https://RESOURCE.openai.azure.com/openai/v1/<operation>``, no ``
 query; a legacy ``/openai/deployments/{name}/...`` request gets its deployment name as
 ``model``, which the v1 body carries instead of the path). The response is left as recorded.
 The checks that replay these call the SDK with the recorded request, kept in
-``metadata.sdk_calls`` (``conformance/suites/_recorded.py``). ``scripts/construct_cassettes.py`` builds the others.
+``metadata.sdk_calls`` (``conformance/suites/_recorded.py``).
+``scripts/construct_cassettes.py`` builds the others.
 
     python scripts/package_recordings.py            # rewrite the recorded cassettes
     python scripts/package_recordings.py --check    # exit 1 if one is out of date

@@ -24,6 +24,7 @@ LAYERS = {
     "conformance.credentials": 2,
     "conformance.policy": 2,
     "conformance.cassette_check": 2,
+    "conformance.provenance": 2,
     "conformance.target": 2,
     "conformance.suites": 3,
     "conformance.results": 4,

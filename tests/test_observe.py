@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import httpx2 as httpx
 import openai
-import pytest
 
 from conformance.results import compare
 from conformance.suites._observe import exception_view, result_view

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-
 VIOLATION = "violation"
 WARNING = "warning"  # the evidence is mixed or absent: reported, never a failure
 
@@ -119,7 +118,7 @@ def difference(left: Any, right: Any, path: str = "") -> tuple[str, Any, Any] | 
                 return found
         return None
     if isinstance(left, list) and isinstance(right, list):
-        for n, (a, b) in enumerate(zip(left, right)):
+        for n, (a, b) in enumerate(zip(left, right, strict=False)):
             found = difference(a, b, f"{path}[{n}]")
             if found is not None:
                 return found

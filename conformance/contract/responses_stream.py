@@ -13,7 +13,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import Findings, SseEvent, Violation, describe, describe_difference, is_int, is_object, mcp, responses, rule
+from . import (
+    Findings,
+    SseEvent,
+    Violation,
+    describe,
+    describe_difference,
+    is_int,
+    is_object,
+    mcp,
+    responses,
+    rule,
+)
 
 EVENT = rule(
     "responses-stream.event",

@@ -40,7 +40,6 @@ from conformance.wire import script as actions
 from conformance.wire.inprocess import transport
 
 from ._observe import exception_view
-
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
 
 # A chat completion as wire §6.1 shapes it, the smallest the SDK parses: what a scripted

@@ -10,10 +10,8 @@ from conformance.wire import Cassette, Interaction, make_interaction
 
 from .common import (
     BASE,
-    CASSETTES,
     REQUEST_HEADERS,
     compact,
-    constructed,
     example,
     recorded_headers,
     source,

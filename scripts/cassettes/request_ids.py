@@ -18,11 +18,8 @@ from .common import (
     compact,
     constructed,
     example,
-    example_bytes,
     recorded_headers,
-    source,
 )
-from .streaming import buffered_request, stream_reply
 
 X_REQUEST_ID = "00000000-0000-0000-0000-0000000000a1"
 STREAM_X_REQUEST_ID = "00000000-0000-0000-0000-0000000000a2"

@@ -14,8 +14,6 @@ from typing import Any
 
 from conformance.suites._requests import (
     RESPONSES_DEPLOYMENT,
-    RESPONSES_INPUT,
-    RESPONSES_INSTRUCTIONS,
     RESPONSES_PYTHON_INPUT,
 )
 from conformance.wire import Cassette, Interaction, make_interaction
