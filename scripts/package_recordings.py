@@ -47,6 +47,10 @@ RECORDED: dict[str, tuple[str, str]] = {
     "request-ids/chat-stream.yaml": (
         "azure/openllmetry/chat-stream.yaml",
         "an Azure chat stream answered with both x-request-id and apim-request-id"),
+    "streaming/chat-buffered.yaml": (
+        "azure/crewai/chat-stream.yaml",
+        "an Azure chat stream in the default filter mode with include_usage: prompt "
+        "annotation, role, content, finish and usage chunks"),
     "responses/create.yaml": (
         "azure/pydantic-ai/responses-gpt-5.4.yaml",
         "an Azure v1 Responses call with content_filters"),

@@ -36,6 +36,7 @@ from conformance.sdk import Sdk, require
 from conformance.wire import is_event_stream, parse_events
 
 from ._judge import conforms
+from ._recorded import call, request_params
 from ._requests import (
     ASYNC_FILTER_MESSAGES,
     BLOCKED_MESSAGES,
@@ -64,16 +65,21 @@ REQUESTS: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
 # -- reading the stream ----------------------------------------------------------------------
 
 
-def _create(sdk: Sdk, cassette: str) -> Any:
+def _params(wire: Wire, cassette: str) -> dict[str, Any]:
+    """The request: the recorded one for a real recording (chat-buffered, chat-tool-calls),
+    else the doc's sample with the cassette's messages and extras."""
     messages, extra = REQUESTS[cassette]
-    return sdk.client().chat.completions.create(
-        model=DEPLOYMENT, messages=messages, stream=True, **extra
-    )
+    sample = {"model": DEPLOYMENT, "messages": messages, "stream": True, **extra}
+    return request_params(wire, sample)
 
 
-def _chunks(sdk: Sdk, cassette: str) -> list[Any]:
+def _create(sdk: Sdk, wire: Wire, cassette: str) -> Any:
+    return call(sdk.client().chat.completions.create, _params(wire, cassette))
+
+
+def _chunks(sdk: Sdk, wire: Wire, cassette: str) -> list[Any]:
     """Every chunk create(stream=True) yields, read to the end."""
-    return list(_create(sdk, cassette))
+    return list(_create(sdk, wire, cassette))
 
 
 def doc_loop(chunks: Iterable[Any]) -> list[str]:
@@ -107,17 +113,15 @@ def _doc_loop_error(chunks: list[Any]) -> str | None:
 class HelperRun:
     """What the stream helper handed out: its events, and the final completion."""
 
-    def __init__(self, sdk: Sdk, cassette: str) -> None:
+    def __init__(self, sdk: Sdk, wire: Wire, cassette: str) -> None:
         require("chat_stream_helper")
-        messages, extra = REQUESTS[cassette]
+        params = {k: v for k, v in _params(wire, cassette).items() if k != "stream"}
         self.deltas: list[str] = []
         self.done: list[str] = []
         self.chunk_events = 0
         self.tool_calls_done: dict[int, tuple[str, str]] = {}
         client = sdk.client()
-        with client.chat.completions.stream(
-            model=DEPLOYMENT, messages=messages, **extra
-        ) as stream:
+        with call(client.chat.completions.stream, params) as stream:
             for event in stream:
                 if event.type == "chunk":
                     self.chunk_events += 1
@@ -173,7 +177,7 @@ def _same_chunks(chunks: list[Any], summary: StreamSummary) -> None:
     refs=("wire §8.1, §8.4 #1, §3.2 (content-type)", "sdk-behavior §2.8"),
 )
 def chat_sse_framing(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    chunks = _chunks(sdk, BUFFERED)
+    chunks = _chunks(sdk, wire, BUFFERED)
     content_type = wire.reply().header("content-type")
     events = _events(wire)
     summary = summarize(events)
@@ -199,7 +203,7 @@ def chat_sse_framing(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §8.2, §8.4, §7", "sdk-behavior §2.8, §8 #18"),
 )
 def chat_azure_chunk_order(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    chunks = _chunks(sdk, BUFFERED)
+    chunks = _chunks(sdk, wire, BUFFERED)
     events = _events(wire)
     summary = summarize(events)
     observe("shape", _collapse(summary.kinds))
@@ -228,7 +232,7 @@ def chat_azure_chunk_order(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §5 (stream_options), §8.2, §8.4 #4, §6.4",),
 )
 def chat_usage_chunk(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    chunks = _chunks(sdk, BUFFERED)
+    chunks = _chunks(sdk, wire, BUFFERED)
     events = _events(wire)
     summary = summarize(events)
     observe("usage_chunks", len(summary.usages))
@@ -262,7 +266,7 @@ def chat_usage_chunk(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §8.2, §8.4 #2", "sdk-behavior §2.8, §8 #18"),
 )
 def chat_doc_loop_text(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    completion = _create(sdk, BUFFERED)
+    completion = _create(sdk, wire, BUFFERED)
     printed: list[str] = []
     for chunk in completion:
         if chunk.choices and chunk.choices[0].delta.content is not None:
@@ -288,7 +292,7 @@ def chat_doc_loop_text(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("sdk-behavior §2.8, §8 #18", "wire §8.2"),
 )
 def chat_helper_text(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    run = HelperRun(sdk, BUFFERED)
+    run = HelperRun(sdk, wire, BUFFERED)
     summary = summarize(_events(wire))
     wire_choice = summary.choice(0)
     observe("text", run.text)
@@ -334,7 +338,7 @@ def _annotation_checks(summary: StreamSummary) -> list[int]:
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_async_filter(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    chunks = _chunks(sdk, ASYNC_FILTER)
+    chunks = _chunks(sdk, wire, ASYNC_FILTER)
     events = _events(wire)
     summary = summarize(events)
     observe("shape", _collapse(summary.kinds))
@@ -372,7 +376,7 @@ def chat_async_filter(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_async_filter_helper(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    run = HelperRun(sdk, ASYNC_FILTER)
+    run = HelperRun(sdk, wire, ASYNC_FILTER)
     summary = summarize(_events(wire))
     wire_choice = summary.choice(0)
     observe("text", run.text)
@@ -400,7 +404,7 @@ def chat_async_filter_helper(wire: Wire, sdk: Sdk, observe: Observations) -> Non
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_async_filter_blocked(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    chunks = _chunks(sdk, BLOCKED)
+    chunks = _chunks(sdk, wire, BLOCKED)
     events = _events(wire)
     summary = summarize(events)
     wire_choice = summary.choice(0)
@@ -437,7 +441,7 @@ def chat_async_filter_blocked(wire: Wire, sdk: Sdk, observe: Observations) -> No
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_helper_blocked(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    run = HelperRun(sdk, BLOCKED)
+    run = HelperRun(sdk, wire, BLOCKED)
     wire_choice = summarize(_events(wire)).choice(0)
     observe("text", run.text)
     observe("blocked_on_wire", wire_choice.blocked)
@@ -487,7 +491,7 @@ def _wire_fragments(summary: StreamSummary) -> list[tuple[Any, ...]]:
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_tool_call_deltas(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    chunks = _chunks(sdk, TOOL_CALLS)
+    chunks = _chunks(sdk, wire, TOOL_CALLS)
     events = _events(wire)
     summary = summarize(events)
     conforms(validate_chat_stream(events, include_usage=False), observe,
@@ -524,7 +528,7 @@ def chat_tool_call_deltas(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_helper_tool_calls(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    run = HelperRun(sdk, TOOL_CALLS)
+    run = HelperRun(sdk, wire, TOOL_CALLS)
     events = _events(wire)
     summary = summarize(events)
     choice = run.choice
