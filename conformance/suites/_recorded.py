@@ -28,7 +28,7 @@ def request_params(wire: Wire, sample: Mapping[str, Any], index: int = 0) -> dic
     return dict(calls[index])
 
 
-def call(method: Callable[..., Any], params: Mapping[str, Any]) -> Any:
+def call_sdk(method: Callable[..., Any], params: Mapping[str, Any]) -> Any:
     """Call an SDK method with ``params``: the ones it names as keywords, the rest (fields an
     older SDK does not know yet) through its ``extra_body``."""
     accepted = inspect.signature(method).parameters

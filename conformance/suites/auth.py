@@ -10,7 +10,7 @@ from conformance.sdk import TEST_API_KEY, Sdk
 from conformance.secrets import Scrubber
 from conformance.wire import RecordedRequest
 
-from ._recorded import call, request_params
+from ._recorded import call_sdk, request_params
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
 
 STRINGIFIED_CALLABLE = ("<function", "<bound method", "functools.partial", "<built-in")
@@ -18,7 +18,7 @@ STRINGIFIED_CALLABLE = ("<function", "<bound method", "functools.partial", "<bui
 
 def _chat(client: object, wire: Wire) -> None:
     sample = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
-    call(client.chat.completions.create,  # type: ignore[attr-defined]
+    call_sdk(client.chat.completions.create,  # type: ignore[attr-defined]
          request_params(wire, sample))
 
 

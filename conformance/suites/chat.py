@@ -11,7 +11,7 @@ from conformance.sdk import Sdk
 
 from ._judge import conforms, sent_as_given, sole_json_post
 from ._observe import observe_result
-from ._recorded import call, request_params
+from ._recorded import call_sdk, request_params
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
 
 CASSETTE = "chat/completion.yaml"  # a real Azure recording: the request is the recorded one
@@ -19,7 +19,7 @@ SAMPLE = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
 
 
 def _create(sdk: Sdk, wire: Wire) -> Any:
-    return call(sdk.client().chat.completions.create, request_params(wire, SAMPLE))
+    return call_sdk(sdk.client().chat.completions.create, request_params(wire, SAMPLE))
 
 
 @check(

@@ -13,7 +13,7 @@ from conformance.harness import Wire
 from conformance.registry import Observations, check, expect
 from conformance.sdk import Sdk, require
 
-from ._recorded import call, request_params
+from ._recorded import call_sdk, request_params
 from ._requests import (
     MCP_DEPLOYMENT,
     MCP_INPUT,
@@ -35,7 +35,7 @@ def _client(sdk: Sdk) -> Any:
 
 
 def _create(sdk: Sdk, request: Mapping[str, Any]) -> Any:
-    return call(_client(sdk).responses.create, request)
+    return call_sdk(_client(sdk).responses.create, request)
 
 
 def _valid(body: Any, observe: Observations, key: str = "output_types") -> None:

@@ -17,7 +17,7 @@ from conformance.registry import Observations, check, expect
 from conformance.sdk import Sdk, require
 
 from ._observe import observe_result
-from ._recorded import call, request_params
+from ._recorded import call_sdk, request_params
 from ._requests import CHAT_MESSAGES, DEPLOYMENT, STREAM_OPTIONS
 
 DOC = "Python / Request IDs"
@@ -32,7 +32,7 @@ STREAM_SAMPLE = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "stream": True,
 
 def _create(sdk: Sdk, wire: Wire) -> Any:
     # request-ids/chat-completion.yaml is a real recording: its request is the recorded one.
-    return call(sdk.client().chat.completions.create, request_params(wire, SAMPLE))
+    return call_sdk(sdk.client().chat.completions.create, request_params(wire, SAMPLE))
 
 
 def _observe_headers(wire: Wire, observe: Observations) -> tuple[str | None, str | None]:
@@ -74,7 +74,7 @@ def parsed_object(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("sdk-behavior §2.6", "wire §3.2, §8.1"),
 )
 def stream_response_header(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    stream = call(sdk.client().chat.completions.create, request_params(wire, STREAM_SAMPLE))
+    stream = call_sdk(sdk.client().chat.completions.create, request_params(wire, STREAM_SAMPLE))
     chunks = list(stream)
     observe_result(observe, stream, ("response.status_code", "response.headers.x-request-id"))
     x_request_id, _ = _observe_headers(wire, observe)

@@ -14,7 +14,7 @@ from conformance.sdk import Sdk, require
 
 from ._judge import conforms, sent_as_given, sole_json_post
 from ._observe import observe_result
-from ._recorded import call, request_params
+from ._recorded import call_sdk, request_params
 from ._requests import (
     RESPONSES_DEPLOYMENT,
     RESPONSES_INPUT,
@@ -30,7 +30,7 @@ SAMPLE = {"model": RESPONSES_DEPLOYMENT, "instructions": RESPONSES_INSTRUCTIONS,
 
 def _create(sdk: Sdk, request: dict[str, Any]) -> Any:
     require("responses")
-    return call(sdk.client().responses.create, request)
+    return call_sdk(sdk.client().responses.create, request)
 
 
 @check(

@@ -36,7 +36,7 @@ from conformance.sdk import Sdk, require
 from conformance.wire import is_event_stream, parse_events
 
 from ._judge import conforms
-from ._recorded import call, request_params
+from ._recorded import call_sdk, request_params
 from ._requests import (
     ASYNC_FILTER_MESSAGES,
     BLOCKED_MESSAGES,
@@ -74,7 +74,7 @@ def _params(wire: Wire, cassette: str) -> dict[str, Any]:
 
 
 def _create(sdk: Sdk, wire: Wire, cassette: str) -> Any:
-    return call(sdk.client().chat.completions.create, _params(wire, cassette))
+    return call_sdk(sdk.client().chat.completions.create, _params(wire, cassette))
 
 
 def _chunks(sdk: Sdk, wire: Wire, cassette: str) -> list[Any]:
@@ -121,7 +121,7 @@ class HelperRun:
         self.chunk_events = 0
         self.tool_calls_done: dict[int, tuple[str, str]] = {}
         client = sdk.client()
-        with call(client.chat.completions.stream, params) as stream:
+        with call_sdk(client.chat.completions.stream, params) as stream:
             for event in stream:
                 if event.type == "chunk":
                     self.chunk_events += 1
