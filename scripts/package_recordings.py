@@ -51,6 +51,9 @@ RECORDED: dict[str, tuple[str, str]] = {
         "azure/crewai/chat-stream.yaml",
         "an Azure chat stream in the default filter mode with include_usage: prompt "
         "annotation, role, content, finish and usage chunks"),
+    "streaming/responses-events.yaml": (
+        "openai/mirascope/responses-stream-reasoning-summary.yaml",
+        "an OpenAI platform Responses stream with a reasoning item (summary) and a message"),
     "responses/create.yaml": (
         "azure/pydantic-ai/responses-gpt-5.4.yaml",
         "an Azure v1 Responses call with content_filters"),
