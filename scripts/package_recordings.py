@@ -54,6 +54,13 @@ RECORDED: dict[str, tuple[str, str]] = {
     "streaming/responses-events.yaml": (
         "openai/mirascope/responses-stream-reasoning-summary.yaml",
         "an OpenAI platform Responses stream with a reasoning item (summary) and a message"),
+    "reasoning/responses.yaml": (
+        "openai/pydantic-ai/responses-reasoning-summary.yaml",
+        "an OpenAI platform Responses call to o3-mini with reasoning effort high, a detailed "
+        "summary and encrypted reasoning content"),
+    "embeddings/multiple-inputs.yaml": (
+        "openai/openinference/embeddings-base64.yaml",
+        "an OpenAI platform embeddings call with two inputs, base64 vectors"),
     "responses/create.yaml": (
         "azure/pydantic-ai/responses-gpt-5.4.yaml",
         "an Azure v1 Responses call with content_filters"),
@@ -94,6 +101,11 @@ def onto_v1(cassette: Cassette) -> list[str]:
         else:
             operation = path[len("/openai/v1/"):]
         request.uri = V1 + operation
+        if body is not None and not any(k.lower() == "content-type" for k in request.headers):
+            # vcrpy compares bodies as JSON only when the request says it is JSON.
+            request.headers["content-type"] = "application/json"
+            altered.append("request header content-type: application/json added (the source "
+                           "recorder dropped it; the body is JSON)")
     return altered
 
 

@@ -32,6 +32,8 @@ def call_sdk(method: Callable[..., Any], params: Mapping[str, Any]) -> Any:
     """Call an SDK method with ``params``: the ones it names as keywords, the rest (fields an
     older SDK does not know yet) through its ``extra_body``."""
     accepted = inspect.signature(method).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return method(**params)  # a wrapper that forwards whatever it is given
     known = {k: v for k, v in params.items() if k in accepted}
     extra = {k: v for k, v in params.items() if k not in accepted}
     if extra:

@@ -11,6 +11,7 @@ from conformance.registry import Observations, check, expect, fail
 from conformance.sdk import Sdk, require
 
 from ._judge import conforms
+from ._recorded import call_sdk, request_params
 from ._requests import (
     REASONING_DEPLOYMENT,
     REASONING_EFFORT,
@@ -38,11 +39,16 @@ def _chat(sdk: Sdk, deployment: str = REASONING_DEPLOYMENT, effort: str = REASON
         max_completion_tokens=REASONING_MAX_COMPLETION_TOKENS)
 
 
-def _responses(sdk: Sdk) -> Any:
+RESPONSES_SAMPLE = {"model": REASONING_DEPLOYMENT, "input": REASONING_RESPONSES_INPUT,
+                    "reasoning": REASONING_RESPONSES_REASONING,
+                    "include": REASONING_RESPONSES_INCLUDE}
+
+
+def _responses(sdk: Sdk, request: dict[str, Any]) -> Any:
+    """responses.create with ``request``: the doc's .NET sample live, the recorded request
+    when reasoning/responses.yaml (a real recording) is replayed."""
     require("responses")
-    return sdk.client().responses.create(
-        model=REASONING_DEPLOYMENT, input=REASONING_RESPONSES_INPUT,
-        reasoning=REASONING_RESPONSES_REASONING, include=REASONING_RESPONSES_INCLUDE)
+    return call_sdk(sdk.client().responses.create, request)
 
 
 def _sdk_reasoning_tokens(usage: Any, details: str = "completion_tokens_details") -> Any:
@@ -178,24 +184,25 @@ def max_tokens_rejected(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     "reasoning.responses-request",
     doc=".NET / Responses API (ReasoningOptions with ReasoningEffortLevel.High)",
     claim="responses.create sends reasoning {effort, summary} and include exactly as given, "
-    "with the deployment as model and the input.",
+    "with the deployment as model and the input (the .NET sample live, the recorded request "
+    "in replay).",
     cassette=RESPONSES_CASSETTE,
     refs=("wire §10.2, §11.2",),
 )
 def responses_request(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    _responses(sdk)
+    given = request_params(wire, RESPONSES_SAMPLE)
+    _responses(sdk, given)
     expect(len(wire.requests) == 1, f"expected 1 request, saw {len(wire.requests)}")
     body = wire.requests[0].json()
     observe("body_fields", sorted(body))
     observe("reasoning", body.get("reasoning"))
-    expect(body.get("reasoning") == REASONING_RESPONSES_REASONING,
+    expect(body.get("reasoning") == given["reasoning"],
            f"reasoning went out as {body.get('reasoning')!r}")
-    expect(body.get("include") == REASONING_RESPONSES_INCLUDE,
+    expect(body.get("include") == given["include"],
            f"include went out as {body.get('include')!r}")
-    expect(body.get("model") == REASONING_DEPLOYMENT
-           and body.get("input") == REASONING_RESPONSES_INPUT,
+    expect(body.get("model") == given["model"] and body.get("input") == given["input"],
            "model and input were not sent as given")
-    extra = sorted(set(body) - {"model", "input", "reasoning", "include"})
+    extra = sorted(set(body) - set(given))
     expect(not extra, f"the SDK added fields the caller did not pass: {extra}")
 
 
@@ -212,7 +219,8 @@ def responses_request(wire: Wire, sdk: Sdk, observe: Observations) -> None:
 def responses_items(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     require("responses")
     require("responses_reasoning_summary")
-    response = _responses(sdk)
+    given = request_params(wire, RESPONSES_SAMPLE)
+    response = _responses(sdk, given)
     body = wire.response_json()
     violations = response_contract.validate_response(body)
     types = [item["type"] for item in body["output"]]
@@ -224,7 +232,7 @@ def responses_items(wire: Wire, sdk: Sdk, observe: Observations) -> None:
            f"the reasoning item does not precede the message: {types}")
     echoed = body.get("reasoning") or {}
     observe("reasoning_echo", echoed)
-    expect(echoed.get("effort") == REASONING_RESPONSES_REASONING["effort"],
+    expect(echoed.get("effort") == given["reasoning"]["effort"],
            f"the response echoes effort {echoed.get('effort')!r}")
     parsed = {item.id: item for item in response.output if item.type == "reasoning"}
     for item in reasoning:
