@@ -36,8 +36,15 @@ CORPUS = ROOT / "tests" / "corpus" / "real"
 CASSETTES = ROOT / "cassettes"
 V1 = "https://RESOURCE.openai.azure.com/openai/v1/"
 
-# packaged cassette -> (corpus file, why this recording serves the check)
-RECORDED: dict[str, tuple[str, str]] = {
+# packaged cassette -> (corpus file(s), why these recordings serve the check)
+RECORDED: dict[str, tuple[str | tuple[str, ...], str]] = {
+    "errors/openai-envelope.yaml": (
+        ("openai/pydantic-ai/error-400-developer-role.yaml",
+         "openai/otel-contrib/error-404-model.yaml",
+         "azure/openllmetry/error-404-deployment.yaml",
+         "openai/mirascope/error-400-params.yaml"),
+        "family A error envelopes answered to chat requests: OpenAI 400 and 404, Azure's 404 "
+        "DeploymentNotFound"),
     "chat/completion.yaml": (
         "azure/openllmetry/chat.yaml",
         "an Azure chat completion with prompt and choice filter results"),
@@ -110,18 +117,21 @@ def onto_v1(cassette: Cassette) -> list[str]:
 
 
 def build(target: str) -> Cassette:
-    source, why = RECORDED[target]
-    entry = manifest()[source]
-    cassette = Cassette.load(CORPUS / source)
+    given, why = RECORDED[target]
+    names = (given,) if isinstance(given, str) else given
+    entries = [manifest()[name] for name in names]
+    interactions = [i for name in names for i in Cassette.load(CORPUS / name).interactions]
+    cassette = Cassette(CASSETTES / target, interactions)
     moved = onto_v1(cassette)
-    cassette.path = CASSETTES / target
+    sources = [{"corpus": f"tests/corpus/real/{name}", **entry["source"],
+                "licence": entry["licence"]} for name, entry in zip(names, entries, strict=True)]
+    altered = list(dict.fromkeys(a for entry in entries for a in entry["altered"]))
     cassette.metadata = {
         "provenance": "recorded",
-        "platform": entry["platform"],
+        "platform": "+".join(sorted({entry["platform"] for entry in entries})),
         "why": why,
-        "source": {"corpus": f"tests/corpus/real/{source}", **entry["source"],
-                   "licence": entry["licence"]},
-        "altered": [*entry["altered"], *moved],
+        **({"source": sources[0]} if len(sources) == 1 else {"sources": sources}),
+        "altered": [*altered, *dict.fromkeys(moved)],
         # What the check calls the SDK with: the recorded request bodies, kept apart from the
         # interactions so that a test may edit what the replay matches and nothing else.
         "sdk_calls": [i.request_json() for i in cassette.interactions],

@@ -28,6 +28,28 @@ def request_params(wire: Wire, sample: Mapping[str, Any], index: int = 0) -> dic
     return dict(calls[index])
 
 
+# The SDK method for each operation a recorded interaction may call.
+OPERATIONS = {"chat/completions": ("chat", "completions"), "responses": ("responses",),
+              "embeddings": ("embeddings",)}
+
+
+def call_recorded(client: Any, wire: Wire, index: int, otherwise: Callable[[Any], Any]) -> Any:
+    """Make request ``index`` of a recorded cassette through the SDK method its path names,
+    with its recorded parameters; without a recorded cassette, ``otherwise(client)``."""
+    cassette = wire.cassette
+    if cassette is None or cassette.provenance != "recorded":
+        return otherwise(client)
+    path = cassette.interactions[index].request.path.rstrip("/")
+    operation = next((names for suffix, names in OPERATIONS.items()
+                      if path.endswith("/" + suffix)), None)
+    if operation is None:
+        raise TypeError(f"{cassette.path}: no SDK method for {path}")
+    resource = client
+    for name in operation:
+        resource = getattr(resource, name)
+    return call_sdk(resource.create, request_params(wire, {}, index))
+
+
 def call_sdk(method: Callable[..., Any], params: Mapping[str, Any]) -> Any:
     """Call an SDK method with ``params``: the ones it names as keywords, the rest (fields an
     older SDK does not know yet) through its ``extra_body``."""
