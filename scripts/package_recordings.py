@@ -68,6 +68,10 @@ RECORDED: dict[str, tuple[str | tuple[str, ...], str]] = {
     "embeddings/multiple-inputs.yaml": (
         "openai/openinference/embeddings-base64.yaml",
         "an OpenAI platform embeddings call with two inputs, base64 vectors"),
+    "reasoning/chat-usage.yaml": (
+        "azure/openllmetry/chat-reasoning.yaml",
+        "an Azure reasoning-model chat completion (reasoning_effort low) reporting "
+        "reasoning_tokens"),
     "responses/create.yaml": (
         "azure/pydantic-ai/responses-gpt-5.4.yaml",
         "an Azure v1 Responses call with content_filters"),

@@ -25,6 +25,8 @@ from ._requests import (
 from ._responses import items_of, report
 
 CHAT_CASSETTE = "reasoning/chat.yaml"
+# A real Azure reasoning-model completion: chat-usage calls the SDK with its recorded request.
+CHAT_USAGE_CASSETTE = "reasoning/chat-usage.yaml"
 RESPONSES_CASSETTE = "reasoning/responses.yaml"
 # Sampling parameters reasoning deployments reject (wire §10.1); the SDK must not add them.
 REJECTED = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "logprobs",
@@ -106,11 +108,15 @@ def chat_request(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     claim="The completion honours the chat contract and reports its hidden reasoning tokens in "
     "usage.completion_tokens_details.reasoning_tokens, counted inside completion_tokens; the "
     "SDK exposes them.",
-    cassette=CHAT_CASSETTE,
+    cassette=CHAT_USAGE_CASSETTE,
     refs=("wire §10.1, §6.4",),
 )
 def chat_usage(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    completion = _chat(sdk)
+    require("reasoning_effort")
+    sample = {"model": REASONING_DEPLOYMENT, "messages": REASONING_MESSAGES,
+              "reasoning_effort": REASONING_EFFORT,
+              "max_completion_tokens": REASONING_MAX_COMPLETION_TOKENS}
+    completion = call_sdk(sdk.client().chat.completions.create, request_params(wire, sample))
     body = wire.response_json()
     violations = chat_contract.validate_completion(body)
     conforms(violations, observe, "the completion")
