@@ -68,6 +68,9 @@ RECORDED: dict[str, tuple[str | tuple[str, ...], str]] = {
     "embeddings/multiple-inputs.yaml": (
         "openai/openinference/embeddings-base64.yaml",
         "an OpenAI platform embeddings call with two inputs, base64 vectors"),
+    "streaming/chat-helper-tool-calls.yaml": (
+        "azure/crewai/chat-stream-tool-calls.yaml",
+        "an Azure chat stream of a tool call, its arguments in seven fragments"),
     "request-ids/apim-only.yaml": (
         "azure/pydantic-ai/chat.yaml",
         "an Azure chat completion answered with apim-request-id and no x-request-id"),

@@ -19,6 +19,7 @@ BUFFERED = "streaming/chat-buffered.yaml"
 ASYNC = "streaming/chat-async-filter.yaml"
 BLOCKED = "streaming/chat-async-filter-blocked.yaml"
 TOOLS = "streaming/chat-tool-calls.yaml"
+HELPER_TOOLS = "streaming/chat-helper-tool-calls.yaml"  # a real recording
 
 ALL = (
     "streaming.chat-sse-framing",
@@ -376,16 +377,17 @@ def test_a_repeated_tool_call_name_fails_the_deltas_check(suite):
 
 def test_a_repeated_tool_call_name_fails_the_helper_check(suite):
     """The helper concatenates what it is sent twice: the contract rule is why."""
-    edit_events(suite, TOOLS, repeat_name)
+    edit_events(suite, HELPER_TOOLS, repeat_name)
     run = suite.run("streaming.chat-helper-tool-calls")
     result = run.result("streaming.chat-helper-tool-calls")
     assert result.verdict is Verdict.FAIL
     assert "chat-stream.tool-call-fragment" in result.message
-    assert result.observations["final_tool_calls"]["0"][1] == "get_weatherget_weather"
+    assert result.observations["final_tool_calls"]["0"][1] == (
+        "get_current_temperatureget_weather")
 
 
-def test_a_helper_that_loses_a_tool_call_fails(suite, monkeypatch):
-    drop_chunk(monkeypatch, lambda n, chunk: n == 6)  # the first fragment of tool call 1
+def test_a_helper_that_loses_an_arguments_fragment_fails(suite, monkeypatch):
+    drop_chunk(monkeypatch, lambda n, chunk: n == 6)  # an arguments fragment
     verdict, message = run_one(suite, "streaming.chat-helper-tool-calls")
     assert verdict is Verdict.FAIL
     assert "differ from the wire's" in message

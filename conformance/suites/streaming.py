@@ -52,6 +52,7 @@ BUFFERED = "streaming/chat-buffered.yaml"
 ASYNC_FILTER = "streaming/chat-async-filter.yaml"
 BLOCKED = "streaming/chat-async-filter-blocked.yaml"
 TOOL_CALLS = "streaming/chat-tool-calls.yaml"
+HELPER_TOOL_CALLS = "streaming/chat-helper-tool-calls.yaml"  # a real Azure tool-call stream
 
 # What each cassette's request is: the messages and the extra arguments to create()/stream().
 REQUESTS: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
@@ -59,6 +60,7 @@ REQUESTS: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
     ASYNC_FILTER: (ASYNC_FILTER_MESSAGES, {}),
     BLOCKED: (BLOCKED_MESSAGES, {}),
     TOOL_CALLS: (TOOL_MESSAGES, {"tools": TOOLS}),
+    HELPER_TOOL_CALLS: (TOOL_MESSAGES, {"tools": TOOLS}),
 }
 
 
@@ -523,12 +525,12 @@ def chat_tool_call_deltas(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     claim="client.chat.completions.stream(...) accumulates streamed tool calls per index into "
     "the wire's id, function name and arguments (a tool_calls.function.arguments.done event "
     "and a final tool call each), with finish_reason tool_calls.",
-    cassette=TOOL_CALLS,
+    cassette=HELPER_TOOL_CALLS,
     refs=("wire §8.4 #5", "sdk-behavior §2.8"),
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_helper_tool_calls(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    run = HelperRun(sdk, wire, TOOL_CALLS)
+    run = HelperRun(sdk, wire, HELPER_TOOL_CALLS)
     events = _events(wire)
     summary = summarize(events)
     choice = run.choice
