@@ -16,16 +16,20 @@ from conformance.harness import Wire
 
 
 def request_params(wire: Wire, sample: Mapping[str, Any], index: int = 0) -> dict[str, Any]:
-    """The recorded request of interaction ``index`` (``metadata.sdk_calls``, which
-    scripts/package_recordings.py writes) of a recorded cassette being replayed, else
-    ``sample``."""
+    """The recorded request of interaction ``index`` of a recorded cassette being replayed
+    (``metadata.sdk_calls``, which scripts/package_recordings.py writes, else the interaction's
+    own request body); ``sample`` for a constructed cassette or a live run."""
     cassette = wire.cassette
     if cassette is None or cassette.provenance != "recorded":
         return dict(sample)
     calls = cassette.metadata.get("sdk_calls")
-    if not isinstance(calls, list) or index >= len(calls) or not isinstance(calls[index], dict):
-        raise TypeError(f"{cassette.path}: metadata.sdk_calls has no request {index}")
-    return dict(calls[index])
+    if isinstance(calls, list) and index < len(calls) and isinstance(calls[index], dict):
+        return dict(calls[index])
+    # A cassette `aoai-conformance record` made: its requests are what the check sent.
+    body = cassette.interactions[index].request_json()
+    if not isinstance(body, dict):
+        raise TypeError(f"{cassette.path}: request {index} has no JSON body to call the SDK with")
+    return body
 
 
 # The SDK method for each operation a recorded interaction may call.
