@@ -198,3 +198,13 @@ def test_payloads_skip_what_is_not_json():
     assert payloads([(None, json.dumps({"type": "x"})), (None, "[DONE]"), (None, "{")]) == [
         {"type": "x"}
     ]
+
+
+def test_long_texts_differ_where_they_part():
+    from conformance.contract import describe_difference
+
+    done = "The capital of France is Paris, a city on the Seine."
+    deltas = "The capital of France is Paris, a city on the Loire."
+    message = describe_difference(done, deltas, ("done", "deltas"))
+    assert "character 46" in message
+    assert "Seine" in message and "Loire" in message

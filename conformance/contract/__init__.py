@@ -144,7 +144,16 @@ def describe_difference(left: Any, right: Any, names: tuple[str, str] = ("", "")
         return "no difference"
     path, a, b = found
     first, second = (f"{names[0]} " if names[0] else "", f"{names[1]} " if names[1] else "")
-    return f"at {path or '(top)'}: {first}{describe(a)} vs {second}{describe(b)}"
+    where = path or "(top)"
+    if isinstance(a, str) and isinstance(b, str):
+        # Long texts that share a prefix: show where they part, not their equal beginnings.
+        offset = next((n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                     min(len(a), len(b)))
+        if offset > 20:
+            start = offset - 10
+            return (f"at {where}, character {offset}: {first}{describe('…' + a[start:])} vs "
+                    f"{second}{describe('…' + b[start:])}")
+    return f"at {where}: {first}{describe(a)} vs {second}{describe(b)}"
 
 
 __all__ = [

@@ -438,4 +438,5 @@ def _check_texts(found: Findings, parsed: list[tuple[int, Mapping[str, Any]]]) -
             continue
         joined = "".join(deltas)
         found.require(final == joined, DELTA_TEXT, f"{where}.{text.field}",
-                      f"{describe(final)} != the concatenated deltas {describe(joined)}")
+                      "differs from the concatenated deltas "
+                      + describe_difference(final, joined, ("done", "deltas")))
