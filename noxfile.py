@@ -148,6 +148,7 @@ def cassettes(session: nox.Session) -> None:
     session.install("-e", ".", *_sdk_requirements(SDK_DEFAULT))
     session.run("aoai-conformance", "check-cassettes", "cassettes")
     session.run("python", "scripts/construct_cassettes.py", "--check")
+    session.run("python", "scripts/package_recordings.py", "--check")
 
 
 @nox.session(default=False)

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .contract import Rule, Violation, describe
+from .contract import RULES as CONTRACT_RULES
+from .contract import WARNING, Rule, Violation, describe
 from .wire import (
     Cassette,
     CassetteError,
@@ -106,9 +107,16 @@ class Finding:
         """The interaction could not be checked (exit status 2, not 1)."""
         return self.rule in FATAL
 
+    @property
+    def warning(self) -> bool:
+        """The rule's evidence is mixed or absent: printed and counted, never exit 1."""
+        declared = CONTRACT_RULES.get(self.rule)
+        return declared is not None and declared.severity == WARNING
+
     def __str__(self) -> str:
         where = "-" if self.interaction is None else self.interaction
-        return f"{self.file}:{where} {self.rule} {self.message}"
+        marker = " (warning)" if self.warning else ""
+        return f"{self.file}:{where} {self.rule}{marker} {self.message}"
 
 
 @dataclass

@@ -295,11 +295,20 @@ def record(args: argparse.Namespace) -> int:
 
 
 def list_checks(args: argparse.Namespace) -> int:
+    from .provenance import replays
+
     load_suites()
+    counts: dict[str, int] = {}
     for check in sorted(REGISTRY.values(), key=lambda c: (FEATURES.index(c.feature), c.id)):
         if args.feature and check.feature not in args.feature:
             continue
-        print(f"{check.id}\n    claim: {check.claim}\n    doc:   {check.doc}")
+        kind = replays(check)
+        counts[kind] = counts.get(kind, 0) + 1
+        print(f"{check.id}\n    claim: {check.claim}\n    doc:   {check.doc}\n    "
+              f"wire:  {kind}")
+    cassettes = counts.get("recorded", 0) + counts.get("constructed", 0)
+    print(f"{counts.get('recorded', 0)} of the {cassettes} checks that replay a cassette replay "
+          f"a real recording; {counts.get('scripted', 0)} script the wire")
     return EXIT_OK
 
 
@@ -379,7 +388,7 @@ def diff(args: argparse.Namespace) -> int:
 def check_cassettes(args: argparse.Namespace) -> int:
     from .cassette_check import check_paths
 
-    files = checked = skipped = violations = failed = 0
+    files = checked = skipped = violations = warnings = failed = 0
     unreadable = False
     for result in check_paths(args.paths):
         if result.error is not None:
@@ -392,10 +401,11 @@ def check_cassettes(args: argparse.Namespace) -> int:
         skipped += result.skipped
         for finding in result.findings:
             print(finding)
-            violations += 0 if finding.fatal else 1
+            warnings += 1 if finding.warning else 0
+            violations += 0 if finding.fatal or finding.warning else 1
             unreadable = unreadable or finding.fatal
     print(f"aoai-conformance: {files} cassette(s), {checked} interaction(s) checked, {skipped} "
-          f"skipped, {violations} violation(s)"
+          f"skipped, {violations} violation(s), {warnings} warning(s)"
           + (f", {failed} file(s) could not be read" if failed else ""), file=sys.stderr)
     if unreadable:
         return EXIT_USAGE

@@ -23,6 +23,50 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
 
+# Why each constructed cassette is not a real recording: tests/corpus/real/ has no exchange the
+# check needs (its README lists what no permissively licensed recording shows).
+WHY_CONSTRUCTED = {
+    "auth/entra-token-per-attempt.yaml": "needs a 429 then a 200 for one request; no 429 is "
+    "recorded",
+    "embeddings/dimensions.yaml": "no recording asks for dimensions=256",
+    "embeddings/encodings.yaml": "needs the same input embedded as base64 and as float; no "
+    "recording pair exists",
+    "embeddings/vector-lengths.yaml": "needs default calls to three model families; not "
+    "recorded",
+    "errors/azure-envelope.yaml": "needs Azure gateway envelopes for 401, 403, 404, 408 and 429; "
+    "only a 401 is recorded (tests/corpus/real/azure/openllmetry/error-401-embeddings.yaml)",
+    "errors/bare-envelope.yaml": "no recording has a {statusCode, message} body",
+    "errors/content-filter.yaml": "no recording of Azure's content-filter 400 kept its status "
+    "(the one found was edited to 200)",
+    "image-input/chat-doc-sample.yaml": "the check sends the doc's image sample; no recording "
+    "of it exists",
+    "image-input/chat-url-and-data-url.yaml": "needs an https and a data-URL part in one "
+    "request; not recorded",
+    "mcp/approval-flow.yaml": "no MCP approval round trip is recorded",
+    "mcp/failed-call.yaml": "no failed MCP call is recorded (a resource fails one only by "
+    "chance)",
+    "mcp/streaming-events.yaml": "needs the same MCP stream under both argument-event "
+    "spellings; Azure's spec spelling is not recorded",
+    "reasoning/chat.yaml": "the check sends the .NET sample (developer message, "
+    "max_completion_tokens 100000); no recording of it exists",
+    "reasoning/effort-values.yaml": "needs every effort value per model family; not recorded",
+    "reasoning/max-tokens-rejected.yaml": "the doc's rejected max_tokens to a reasoning model "
+    "is not recorded",
+    "responses/output-text.yaml": "needs several messages with several parts and a refusal; "
+    "no recording has them",
+    "streaming/chat-async-filter-blocked.yaml": "an asynchronous-filter block is not recorded",
+    "streaming/chat-async-filter.yaml": "Azure's asynchronous filter mode is not recorded",
+    "streaming/chat-tool-calls.yaml": "needs parallel tool calls with a multi-byte character "
+    "split across fragments; the recorded tool-call stream "
+    "(streaming/chat-helper-tool-calls.yaml) has one call",
+    "streaming/responses-error-event.yaml": "fault injection: an error event mid-stream",
+    "streaming/responses-error-payload.yaml": "fault injection: error payload variants",
+    "streaming/responses-failed.yaml": "a response.failed stream is not recorded",
+    "streaming/responses-unknown-events.yaml": "fault injection: event types the SDK does not "
+    "know",
+}
+
+
 def builders() -> list:  # type: ignore[type-arg]
     found = []
     for module in sorted((ROOT / "scripts" / "cassettes").glob("*.py")):
@@ -41,6 +85,8 @@ def main() -> int:
         for build in builders():
             cassette = build()
             target = cassette.path
+            rel = target.relative_to(ROOT / "cassettes").as_posix()
+            cassette.metadata["why_constructed"] = WHY_CONSTRUCTED[rel]
             cassette.path = Path(scratch) / target.name
             cassette.save()
             new = cassette.path.read_text()

@@ -24,6 +24,7 @@ LAYERS = {
     "conformance.credentials": 2,
     "conformance.policy": 2,
     "conformance.cassette_check": 2,
+    "conformance.provenance": 2,
     "conformance.target": 2,
     "conformance.deployments": 2,
     "conformance.entra": 2,

@@ -11,6 +11,7 @@ from conformance.secrets import Scrubber
 from conformance.wire import Cassette, iter_cassette_files
 
 CASSETTES = sorted(iter_cassette_files([paths.cassette_root()]))
+ROOT = paths.cassette_root().parent
 HOST = re.compile(r"https?://([^/\s'\"]+)")
 CREDENTIAL_HEADERS = {"authorization", "api-key", "cookie", "set-cookie",
                       "ocp-apim-subscription-key"}
@@ -26,6 +27,24 @@ def test_provenance_is_declared(path):
     assert cassette.provenance in ("recorded", "constructed")
     if cassette.provenance == "constructed":
         assert cassette.metadata.get("sources"), "a constructed cassette names its sources"
+        assert cassette.metadata.get("why_constructed"), "and says why no recording serves"
+    else:
+        sources = cassette.metadata.get("sources") or [cassette.metadata.get("source")]
+        for source in sources:
+            assert (ROOT / source["corpus"]).is_file(), source
+            assert source["repository"] and source["commit"] and source["licence"], source
+        assert cassette.metadata.get("altered"), "a recording lists what was altered"
+
+
+def test_half_the_cassette_checks_replay_real_recordings():
+    from conformance.cli import load_suites
+    from conformance.provenance import replays
+    from conformance.registry import REGISTRY
+
+    load_suites()
+    kinds = [replays(check) for check in REGISTRY.values() if check.cassette is not None]
+    assert "missing" not in kinds
+    assert kinds.count("recorded") * 2 >= len(kinds)
 
 
 @pytest.mark.parametrize("path", CASSETTES, ids=lambda p: str(p.relative_to(paths.cassette_root())))

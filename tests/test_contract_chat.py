@@ -85,6 +85,25 @@ def test_every_chat_rule_has_a_violation():
     assert mine == {v[0] for v in VIOLATIONS}
 
 
+def test_azure_and_custom_tool_shapes_from_real_traffic_pass(completion):
+    # tests/corpus/real: azure/openllmetry/chat-content-filtered.yaml (no message on a
+    # filtered choice), openai/dd-trace-py/chat-custom-tool-call.yaml (a custom tool call),
+    # azure/crewai/chat-image.yaml (content_filter_result, singular, possibly empty).
+    filtered = copy.deepcopy(completion)
+    del filtered["choices"][0]["message"]
+    filtered["choices"][0]["finish_reason"] = "content_filter"
+    assert validate_completion(filtered) == []
+    custom = copy.deepcopy(completion)
+    custom["choices"][0]["message"]["tool_calls"] = [
+        {"id": "call_1", "type": "custom", "custom": {"name": "f", "input": "x"}}]
+    assert validate_completion(custom) == []
+    singular = copy.deepcopy(completion)
+    singular["prompt_filter_results"] = [{"prompt_index": 0, "content_filter_result": {}}]
+    assert validate_completion(singular) == []
+    del filtered["choices"][0]["finish_reason"]
+    assert "chat.message" in {v.rule for v in validate_completion(filtered)}
+
+
 def test_a_body_that_is_not_an_object():
     assert [v.rule for v in validate_completion([1, 2])] == ["chat.object"]
 

@@ -81,9 +81,10 @@ def edit(stream, n, change):
     return stream
 
 
-def drop(key):
+def drop(*keys):
     def change(mapping):
-        del mapping[key]
+        for key in keys:
+            del mapping[key]
     return change
 
 
@@ -164,12 +165,13 @@ CASES = [
      lambda s: edit(s, 4, lambda c: c.update(id="chatcmpl-other"))),
     (contract.CHOICE, BUFFERED, True,
      lambda s: edit(s, 3, choice0(lambda c: c.update(finish_reason="done")))),
-    (contract.CHOICE, BUFFERED, True, lambda s: edit(s, 3, choice0(drop("delta")))),
+    (contract.CHOICE, BUFFERED, True,
+     lambda s: edit(s, 3, choice0(drop("delta", "content_filter_results")))),
     (contract.DELTA, BUFFERED, True,
      lambda s: edit(s, 1, delta0(lambda d: d.update(role="user")))),
     (contract.DELTA, BUFFERED, True,
      lambda s: edit(s, 3, delta0(lambda d: d.update(content=["The"])))),
-    (contract.ROLE, BUFFERED, True, lambda s: edit(s, 1, delta0(drop("role")))),
+    (contract.ROLE_FIRST, BUFFERED, True, lambda s: edit(s, 1, delta0(drop("role")))),
     (contract.ROLE, BUFFERED, True,
      lambda s: edit(s, 4, delta0(lambda d: d.update(role="assistant")))),
     (contract.FINISH, BUFFERED, True,
@@ -227,6 +229,19 @@ def test_each_rule_fires_alone(rule, name, include_usage, mutation):
 def test_every_chat_stream_rule_has_a_violating_stream():
     declared = {r for r in RULES if r.startswith("chat-stream.")}
     assert {case[0] for case in CASES} == declared
+
+
+def test_azure_filter_only_choices_and_chunks_after_usage_are_accepted():
+    # Shapes from real recordings (tests/corpus/real/azure/dd-trace-py/chat-stream.yaml and
+    # openai/pydantic-ai/chat-stream-moderation.yaml), grafted onto the reference stream.
+    stream = events(BUFFERED)
+    filter_only = json.loads(stream[1][1])
+    filter_only["choices"] = [{"content_filter_results": {}, "finish_reason": None,
+                               "index": 0, "logprobs": None}]
+    moderation = {**json.loads(stream[10][1]), "usage": None, "moderation": {"input": {}}}
+    stream = [*stream[:1], (None, json.dumps(filter_only)), *stream[1:-1],
+              (None, json.dumps(moderation)), stream[-1]]
+    assert contract.validate_chat_stream(stream, include_usage=True) == []
 
 
 def test_two_usage_chunks():

@@ -59,6 +59,16 @@ def test_the_other_documented_forms_pass(extra):
     assert validate_mcp_tool({**MCP_TOOL, **extra}) == []
 
 
+def test_a_connector_tool_passes():
+    # A real request (tests/corpus/real/openai/pydantic-ai/responses-mcp-connector.yaml)
+    # names a connector instead of a server_url.
+    connector = {"type": "mcp", "server_label": "google_calendar",
+                 "connector_id": "connector_googlecalendar", "authorization": "REDACTED",
+                 "require_approval": "never", "allowed_tools": ["search_events"]}
+    assert validate_mcp_tool(connector) == []
+    assert {v.rule for v in validate_mcp_tool({**connector, "connector_id": ""})} == {"mcp.tool"}
+
+
 TOOL_CASES = [
     ("mcp.tool", {"type": "function"}),
     ("mcp.tool", {"server_label": ""}),

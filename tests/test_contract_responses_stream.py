@@ -115,6 +115,9 @@ CASES = [
          text="Paris is the capital of France.")),
     ("responses-stream.completed-output",
      lambda s: _payload(s, "response.completed")["response"]["output"].pop()),
+    ("responses-stream.done-without-deltas", lambda s: s.__setitem__(slice(None), [
+        e for e in s if e["type"] != "response.output_text.delta"])),
+    ("responses-stream.item-done", lambda s: s.pop(find(s, "response.output_item.done", 0))),
     ("responses-stream.usage", lambda s: _payload(s, "response.in_progress")["response"].update(
         usage={"input_tokens": 1, "output_tokens": 0, "total_tokens": 1})),
     ("responses.usage.total",
@@ -137,7 +140,7 @@ def test_event_name_must_match_the_type(stream):
     assert "responses-stream.event-name" in {v.rule for v in validate_responses_stream(events)}
 
 
-@pytest.mark.parametrize("change", ["gap", "repeat", "from-one", "missing"])
+@pytest.mark.parametrize("change", ["gap", "repeat", "from-one", "missing", "none"])
 def test_sequence_numbers_run_from_zero_by_one(stream, change):
     if change == "gap":
         for payload in stream[7:]:
@@ -147,10 +150,37 @@ def test_sequence_numbers_run_from_zero_by_one(stream, change):
     elif change == "from-one":
         for payload in stream:
             payload["sequence_number"] += 1
-    else:
+    elif change == "missing":
         del stream[7]["sequence_number"]
+    else:
+        for payload in stream:
+            del payload["sequence_number"]
     found = validate_responses_stream(as_events(stream, renumber=False))
-    assert [v.rule for v in found] == ["responses-stream.sequence"]
+    # A stream that starts past 0 (resumed) or carries no numbers (recorded before the field
+    # existed) is only a warning: real recordings do both (tests/corpus/real-manifest.yaml).
+    start = change in ("from-one", "none")
+    assert [v.rule for v in found] == [
+        "responses-stream.sequence-start" if start else "responses-stream.sequence"]
+    assert {v.severity for v in found} == {"warning" if start else "violation"}
+
+
+def test_completed_output_ignores_re_encrypted_reasoning(stream):
+    # Real streams encrypt a reasoning item's content anew for each event that carries it
+    # (tests/corpus/real/openai/pydantic-ai/responses-stream-mcp.yaml).
+    done = _payload(stream, "response.output_item.done")["item"]
+    final = _payload(stream, "response.completed")["response"]["output"][0]
+    assert done["type"] == final["type"] == "reasoning"
+    done["encrypted_content"], final["encrypted_content"] = "gAAAA-one", "gAAAA-two"
+    assert "responses-stream.completed-output" not in rules(stream)
+
+
+def test_a_difference_is_shown_at_its_leaf(stream):
+    final = _payload(stream, "response.completed")["response"]["output"][1]
+    final["content"][0]["text"] = "Paris is the capital of France."
+    message = next(v.message for v in validate_responses_stream(as_events(stream))
+                   if v.rule == "responses-stream.completed-output")
+    assert ".content[0].text" in message
+    assert "'Paris is the capital of France.'" in message
 
 
 def test_an_empty_stream_fails():
@@ -159,7 +189,8 @@ def test_an_empty_stream_fails():
 
 def test_every_stream_rule_has_a_case():
     covered = {rule for rule, _ in CASES} | {"responses-stream.event-name",
-                                             "responses-stream.sequence"}
+                                             "responses-stream.sequence",
+                                             "responses-stream.sequence-start"}
     assert {r for r in RULES if r.startswith("responses-stream.")} <= covered
 
 
@@ -167,3 +198,13 @@ def test_payloads_skip_what_is_not_json():
     assert payloads([(None, json.dumps({"type": "x"})), (None, "[DONE]"), (None, "{")]) == [
         {"type": "x"}
     ]
+
+
+def test_long_texts_differ_where_they_part():
+    from conformance.contract import describe_difference
+
+    done = "The capital of France is Paris, a city on the Seine."
+    deltas = "The capital of France is Paris, a city on the Loire."
+    message = describe_difference(done, deltas, ("done", "deltas"))
+    assert "character 46" in message
+    assert "Seine" in message and "Loire" in message

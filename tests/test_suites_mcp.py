@@ -67,10 +67,10 @@ def test_a_call_before_the_tool_list_fails(suite):
 
 def test_items_naming_another_server_fail(suite):
     suite.edit_json(CONFIG, 0, lambda body: _item(body, "mcp_call").update(
-        server_label="deepwiki"))
+        server_label="another_server"))
     run = suite.run("mcp.output-items")
     assert run.verdict("mcp.output-items") is Verdict.FAIL
-    assert "deepwiki" in run.message("mcp.output-items")
+    assert "another_server" in run.message("mcp.output-items")
 
 
 def test_an_sdk_that_parses_arguments_into_an_object_fails(suite, monkeypatch):

@@ -9,6 +9,7 @@ from conformance.registry import Verdict
 from .responses_support import edit_request, rewrite_json
 
 CHAT = "reasoning/chat.yaml"
+CHAT_USAGE = "reasoning/chat-usage.yaml"  # a real recording
 EFFORTS = "reasoning/effort-values.yaml"
 REJECTED = "reasoning/max-tokens-rejected.yaml"
 RESPONSES = "reasoning/responses.yaml"
@@ -44,7 +45,7 @@ def test_an_sdk_that_adds_a_sampling_parameter_fails(suite, monkeypatch):
 
 
 def test_reasoning_tokens_above_completion_tokens_fail(suite):
-    suite.edit_json(CHAT, 0, lambda body: body["usage"]["completion_tokens_details"].update(
+    suite.edit_json(CHAT_USAGE, 0, lambda body: body["usage"]["completion_tokens_details"].update(
         reasoning_tokens=10_000))
     run = suite.run("reasoning.chat-usage")
     assert run.verdict("reasoning.chat-usage") is Verdict.FAIL
@@ -52,7 +53,7 @@ def test_reasoning_tokens_above_completion_tokens_fail(suite):
 
 
 def test_missing_reasoning_tokens_fail(suite):
-    suite.edit_json(CHAT, 0, lambda body: body["usage"].pop("completion_tokens_details"))
+    suite.edit_json(CHAT_USAGE, 0, lambda body: body["usage"].pop("completion_tokens_details"))
     run = suite.run("reasoning.chat-usage")
     assert run.verdict("reasoning.chat-usage") is Verdict.FAIL
     assert "reasoning_tokens is missing" in run.message("reasoning.chat-usage")

@@ -37,7 +37,7 @@ def test_all_pass_on_the_packaged_cassettes(suite):
     run = suite.run(*ALL)
     assert {c.id: c.verdict for c in run.results.checks} == dict.fromkeys(ALL, Verdict.PASS)
     observations = run.result("request-ids.parsed-object").observations
-    assert observations["apim_request_id"] == "1d93fae1-cb8e-4789-8fb6-d26577a3cb77"
+    assert observations["apim_request_id"] == "8a3ae7c6-2eb5-45ea-947e-b4218c7ca1a5"
     assert observations["sdk_request_id"] == observations["x_request_id"]
 
 

@@ -17,8 +17,8 @@ def test_all_pass_on_the_packaged_cassettes(suite):
 
 
 def test_a_field_the_caller_did_not_pass_fails_the_request_shape(suite, monkeypatch):
-    rewrite_json(monkeypatch, lambda body: body.update(stream=False))
-    edit_request(suite, CREATE, lambda body: body.update(stream=False))  # so the replay matches
+    rewrite_json(monkeypatch, lambda body: body.update(store=False))
+    edit_request(suite, CREATE, lambda body: body.update(store=False))  # so the replay matches
     run = suite.run("responses.request-shape")
     assert run.verdict("responses.request-shape") is Verdict.FAIL
     assert "added fields" in run.message("responses.request-shape")

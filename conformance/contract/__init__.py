@@ -14,12 +14,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+VIOLATION = "violation"
+WARNING = "warning"  # the evidence is mixed or absent: reported, never a failure
+
 
 @dataclass(frozen=True)
 class Rule:
     id: str
     text: str
     source: str  # the reference section, e.g. "wire §6.4"
+    severity: str = VIOLATION
+    # Real traffic that shaped the rule: files under tests/corpus/real/ (see its MANIFEST).
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,12 @@ class Violation:
             f"{self.rule} {self.message}"
         )
 
+    @property
+    def severity(self) -> str:
+        """The rule's severity: ``violation``, or ``warning`` where evidence is mixed."""
+        declared = RULES.get(self.rule)
+        return declared.severity if declared is not None else VIOLATION
+
 
 RULES: dict[str, Rule] = {}
 
@@ -41,9 +53,17 @@ RULES: dict[str, Rule] = {}
 SseEvent = tuple[str | None, str]
 
 
-def rule(id: str, text: str, source: str) -> str:  # the rule's own vocabulary
-    """Declare a rule; returns its id for use in validators."""
-    declared = Rule(id, text, source)
+def rule(  # the rule's own vocabulary
+    id: str, text: str, source: str, *, severity: str = VIOLATION,
+    evidence: tuple[str, ...] = (),
+) -> str:
+    """Declare a rule; returns its id for use in validators. ``severity="warning"`` marks a
+    rule whose evidence is mixed or absent (real traffic breaks it, or the reference only
+    infers it): findings are printed and counted, never a failure. ``evidence`` names the
+    real exchanges (``tests/corpus/real/...``) the rule was corrected against."""
+    if severity not in (VIOLATION, WARNING):
+        raise ValueError(f"rule {id!r}: unknown severity {severity!r}")
+    declared = Rule(id, text, source, severity, evidence)
     # A module imported twice (pytester restores sys.modules) declares the same rule again.
     if RULES.get(id, declared) != declared:
         raise ValueError(f"rule id {id!r} is declared twice, differently")
@@ -86,13 +106,67 @@ def describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def difference(left: Any, right: Any, path: str = "") -> tuple[str, Any, Any] | None:
+    """Where two JSON values first differ: ``(path, left leaf, right leaf)``, or None when
+    they are equal. A member present on one side only is reported with ``<absent>``."""
+    if is_object(left) and is_object(right):
+        for key in list(left) + [k for k in right if k not in left]:
+            if key not in right or key not in left:
+                return (f"{path}.{key}", left.get(key, ABSENT), right.get(key, ABSENT))
+            found = difference(left[key], right[key], f"{path}.{key}")
+            if found is not None:
+                return found
+        return None
+    if isinstance(left, list) and isinstance(right, list):
+        for n, (a, b) in enumerate(zip(left, right, strict=False)):
+            found = difference(a, b, f"{path}[{n}]")
+            if found is not None:
+                return found
+        if len(left) != len(right):
+            return (f"{path}.length", len(left), len(right))
+        return None
+    return None if left == right and type(left) is type(right) else (path, left, right)
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "<absent>"
+
+
+ABSENT: Any = _Absent()
+
+
+def describe_difference(left: Any, right: Any, names: tuple[str, str] = ("", "")) -> str:
+    """``at PATH: LEFT vs RIGHT``: the first differing leaves, each described in full up to
+    60 characters, so a reader sees what differs instead of two equal prefixes."""
+    found = difference(left, right)
+    if found is None:
+        return "no difference"
+    path, a, b = found
+    first, second = (f"{names[0]} " if names[0] else "", f"{names[1]} " if names[1] else "")
+    where = path or "(top)"
+    if isinstance(a, str) and isinstance(b, str):
+        # Long texts that share a prefix: show where they part, not their equal beginnings.
+        offset = next((n for n, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                     min(len(a), len(b)))
+        if offset > 20:
+            start = offset - 10
+            return (f"at {where}, character {offset}: {first}{describe('…' + a[start:])} vs "
+                    f"{second}{describe('…' + b[start:])}")
+    return f"at {where}: {first}{describe(a)} vs {second}{describe(b)}"
+
+
 __all__ = [
     "RULES",
+    "VIOLATION",
+    "WARNING",
     "Findings",
     "Rule",
     "SseEvent",
     "Violation",
     "describe",
+    "describe_difference",
+    "difference",
     "is_count",
     "is_int",
     "is_object",

@@ -24,13 +24,17 @@ FINISH_REASON = rule(
 )
 MESSAGE = rule(
     "chat.message",
-    'message is {role: "assistant", content: string|null, refusal?: string|null}',
+    'message is {role: "assistant", content: string|null, refusal?: string|null}; Azure '
+    "leaves it out of a choice its output filter stopped (finish_reason content_filter)",
     "wire §6.2",
+    evidence=("azure/openllmetry/chat-content-filtered.yaml",),
 )
 TOOL_CALLS = rule(
     "chat.message.tool-calls",
-    'tool_calls items are {id, type: "function", function: {name, arguments: string}}',
+    'tool_calls items are {id, type: "function", function: {name, arguments: string}} or, '
+    'for custom tools, {id, type: "custom", custom: {name, input: string}}',
     "wire §5.1, §6.2",
+    evidence=("openai/dd-trace-py/chat-custom-tool-call.yaml",),
 )
 USAGE = rule(
     "usage.counts",
@@ -88,7 +92,8 @@ def check_choice(found: Findings, choice: Any, path: str, seen: set[int]) -> Non
                   f"{path}.finish_reason",
                   f"expected one of {sorted(FINISH_REASONS)}, got "
                   f"{describe(choice.get('finish_reason'))}")
-    check_message(found, choice.get("message"), f"{path}.message")
+    if "message" in choice or choice.get("finish_reason") != "content_filter":
+        check_message(found, choice.get("message"), f"{path}.message")
     if "content_filter_results" in choice:
         check_results(found, choice["content_filter_results"], f"{path}.content_filter_results")
 
@@ -115,18 +120,22 @@ def check_message(found: Findings, message: Any, path: str) -> None:
             _is_tool_call(call),
             TOOL_CALLS,
             f"{path}.tool_calls[{n}]",
-            f"expected {{id, type: 'function', function: {{name, arguments: string}}}}, got "
-            f"{describe(call)}",
+            f"expected {{id, type: 'function', function: {{name, arguments: string}}}} or "
+            f"{{id, type: 'custom', custom: {{name, input: string}}}}, got {describe(call)}",
         )
 
 
 def _is_tool_call(call: Any) -> bool:
-    if not (is_object(call) and isinstance(call.get("id"), str)
-            and call.get("type") == "function"):
+    if not (is_object(call) and isinstance(call.get("id"), str)):
         return False
-    function = call.get("function")
-    return (is_object(function) and isinstance(function.get("name"), str)
-            and isinstance(function.get("arguments"), str))
+    kind, value = call.get("type"), "arguments"
+    if kind == "custom":
+        value = "input"
+    elif kind != "function":
+        return False
+    body = call.get(kind)
+    return (is_object(body) and isinstance(body.get("name"), str)
+            and isinstance(body.get(value), str))
 
 
 CHAT_USAGE = Vocabulary("prompt_tokens", "completion_tokens", USAGE, USAGE_TOTAL, USAGE_DETAILS)

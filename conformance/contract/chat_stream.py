@@ -49,8 +49,10 @@ SAME_ID = rule("chat-stream.same-id",
 CHOICE = rule(
     "chat-stream.choice",
     "a chunk choice has an integer index (unique in the chunk), a delta object and a "
-    "finish_reason that is null or stop|length|tool_calls|content_filter|function_call",
+    "finish_reason that is null or stop|length|tool_calls|content_filter|function_call; on "
+    "Azure a choice may instead carry only content_filter_results (no delta)",
     "wire §8.1, §6.2",
+    evidence=("azure/dd-trace-py/chat-stream.yaml",),
 )
 DELTA = rule(
     "chat-stream.delta",
@@ -58,8 +60,15 @@ DELTA = rule(
     "null",
     "wire §8.1",
 )
-ROLE = rule("chat-stream.role", "a choice's role appears once, in its first delta",
+ROLE = rule("chat-stream.role", "a choice's role appears at most once, in its first delta",
             "wire §8.2, §8.4 #2")
+ROLE_FIRST = rule(
+    "chat-stream.role-first",
+    "a choice's first delta carries its role (OpenAI does; a real Azure stream sent none)",
+    "wire §8.2, §8.4 #2",
+    severity="warning",
+    evidence=("azure/dd-trace-py/chat-stream.yaml",),
+)
 FINISH = rule(
     "chat-stream.finish-reason",
     "each choice ends exactly once: one completion chunk carries its non-null finish_reason "
@@ -116,7 +125,10 @@ USAGE_ONCE = rule(
 )
 USAGE_LAST = rule(
     "chat-stream.usage-last",
-    "the usage chunk has choices [] and is the last JSON event", "wire §8.2, §8.4 #4",
+    "the usage chunk has choices [] and no chunk with choices follows it (chunks without "
+    "choices, such as OpenAI's moderation results, may)",
+    "wire §8.2, §8.4 #4",
+    evidence=("openai/pydantic-ai/chat-stream-moderation.yaml",),
 )
 
 FRAMING_RULES = frozenset({DATA_ONLY, SINGLE_LINE, JSON_EVENT, END, AFTER_DONE})
@@ -363,6 +375,11 @@ def _check_choice(
     index = choice.get("index") if is_object(choice) else None
     delta = choice.get("delta") if is_object(choice) else None
     finish = choice.get("finish_reason") if is_object(choice) else None
+    if (is_object(choice) and "delta" not in choice and "content_filter_results" in choice
+            and is_int(index) and finish is None):
+        # Azure: a completion chunk whose choice carries only its filter results.
+        check_results(found, choice["content_filter_results"], f"{where}.content_filter_results")
+        return
     if not (
         isinstance(index, int) and is_int(index) and index not in indexes
         and isinstance(delta, Mapping) and (finish is None or finish in FINISH_REASONS)
@@ -390,7 +407,7 @@ def _check_choice(
         f"expected role 'assistant' and string|null content/refusal, got {describe(delta)}",
     )
     if state.deltas == 0:
-        found.require(role is not None, ROLE, f"{where}.delta",
+        found.require(role is not None, ROLE_FIRST, f"{where}.delta",
                       f"the first delta of choice {index} has no role")
     else:
         found.require(role is None, ROLE, f"{where}.delta.role",
@@ -525,11 +542,11 @@ def _check_usage(
     else:
         found.require(len(with_usage) <= 1, USAGE_ONCE, "",
                       f"expected at most one chunk with usage, found {len(with_usage)}")
-    last = chunks[-1][0] if chunks else None
     for n, chunk in with_usage:
         where = f"event[{n}]"
-        found.require(chunk.get("choices") == [] and n == last, USAGE_LAST, where,
-                      "the usage chunk must have choices [] and be the last JSON event "
-                      f"(choices {describe(chunk.get('choices'))}, last JSON event is "
-                      f"event[{last}])")
+        later = next((m for m, c in chunks if m > n and c.get("choices") != []), None)
+        found.require(chunk.get("choices") == [] and later is None, USAGE_LAST, where,
+                      "the usage chunk must have choices [] and no chunk with choices may "
+                      f"follow it (choices {describe(chunk.get('choices'))}"
+                      + (f", event[{later}] has choices)" if later is not None else ")"))
         check_usage(found, chunk["usage"], f"{where}.usage")

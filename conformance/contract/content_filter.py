@@ -37,8 +37,10 @@ LISTS = rule(
 )
 PROMPT_RESULTS = rule(
     "content-filter.prompt-results",
-    "prompt_filter_results is an array of {prompt_index: int, content_filter_results: object}",
+    "prompt_filter_results is an array of {prompt_index: int, content_filter_results: object}; "
+    "Azure also spells the member content_filter_result, and may send it empty",
     "wire §6.1, §7",
+    evidence=("azure/crewai/chat-image.yaml",),
 )
 
 SEVERITY_CATEGORIES = frozenset({"hate", "sexual", "violence", "self_harm"})
@@ -105,6 +107,15 @@ def check_results(found: Findings, results: Any, path: str) -> None:
             )
 
 
+# Azure's image-prompt annotations (a real recording, azure/crewai/chat-image.yaml) use the
+# singular spelling.
+RESULTS_KEYS = ("content_filter_results", "content_filter_result")
+
+
+def _results_key(entry: Any) -> str | None:
+    return next((k for k in RESULTS_KEYS if k in entry), None)
+
+
 def check_prompt_results(found: Findings, payload: Any, path: str = "") -> None:
     """Validate ``prompt_filter_results`` (or its older name ``prompt_annotations``) if
     present on ``payload``."""
@@ -120,10 +131,10 @@ def check_prompt_results(found: Findings, payload: Any, path: str = "") -> None:
             item = f"{where}[{n}]"
             if found.require(
                 is_object(entry) and is_int(entry.get("prompt_index"))
-                and "content_filter_results" in entry,
+                and _results_key(entry) is not None,
                 PROMPT_RESULTS,
                 item,
                 f"expected {{prompt_index: int, content_filter_results}}, got {describe(entry)}",
             ):
-                check_results(found, entry["content_filter_results"],
-                              f"{item}.content_filter_results")
+                key = _results_key(entry) or RESULTS_KEYS[0]
+                check_results(found, entry[key], f"{item}.{key}")

@@ -19,8 +19,10 @@ from . import Findings, Violation, describe, is_int, is_object, rule
 TOOL = rule(
     "mcp.tool",
     'an mcp tool is {type: "mcp", server_label: non-empty string, server_url: https URL, '
-    "server_description?: string}",
+    "server_description?: string}, or names a connector (connector_id: string) instead of a "
+    "server_url",
     "wire §13.1",
+    evidence=("openai/pydantic-ai/responses-mcp-connector.yaml",),
 )
 REQUIRE_APPROVAL = rule(
     "mcp.tool.require-approval",
@@ -126,17 +128,17 @@ def check_tool(found: Findings, config: Any, path: str) -> None:
                          f"expected an object, got {describe(config)}"):
         return
     url = config.get("server_url")
+    connector = "server_url" not in config and _is_text(config.get("connector_id"))
     found.require(
         config.get("type") == "mcp"
         and _is_text(config.get("server_label"))
-        and isinstance(url, str)
-        and urlsplit(url).scheme == "https"
-        and bool(urlsplit(url).netloc)
+        and (connector or (isinstance(url, str) and urlsplit(url).scheme == "https"
+                           and bool(urlsplit(url).netloc)))
         and isinstance(config.get("server_description", ""), str),
         TOOL,
         path,
-        "expected {type: 'mcp', server_label, server_url: https URL, server_description?: "
-        f"string}}, got {describe(config)}",
+        "expected {type: 'mcp', server_label, server_url: https URL or connector_id, "
+        f"server_description?: string}}, got {describe(config)}",
     )
     approval = config.get("require_approval")
     found.require(

@@ -13,7 +13,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import Findings, SseEvent, Violation, describe, is_int, is_object, mcp, responses, rule
+from . import (
+    Findings,
+    SseEvent,
+    Violation,
+    describe,
+    describe_difference,
+    is_int,
+    is_object,
+    mcp,
+    responses,
+    rule,
+)
 
 EVENT = rule(
     "responses-stream.event",
@@ -34,11 +45,26 @@ EVENT_FIELDS = rule(
 )
 SEQUENCE = rule(
     "responses-stream.sequence",
-    "sequence_number is an integer: 0 on the first event, then +1 on each event",
+    "where events carry sequence_number, every event does, as an integer one more than the "
+    "previous event's",
     "wire §12.1, §12.3 #1",
+    evidence=("openai/pydantic-ai/responses-stream-mcp.yaml",
+              "azure/pydantic-ai/responses-encrypted-reasoning.yaml"),
+)
+SEQUENCE_START = rule(
+    "responses-stream.sequence-start",
+    "the first event carries sequence_number 0 (INFERRED in the reference: a resumed stream "
+    "starts after its cursor, and streams recorded before the field existed carry none)",
+    "wire §12.1 [INFERRED]",
+    severity="warning",
+    evidence=("openai/pydantic-ai/responses-stream-resumed.yaml",
+              "openai/pydantic-ai/responses-stream-function-call.yaml"),
 )
 FIRST = rule(
-    "responses-stream.first", "the first event is response.created", "wire §12.2, §12.3 #2"
+    "responses-stream.first",
+    "the first event is response.created, or response.queued for a background response",
+    "wire §12.2, §12.3 #2",
+    evidence=("openai/pydantic-ai/responses-stream-resumed.yaml",),
 )
 TERMINAL = rule(
     "responses-stream.terminal",
@@ -73,11 +99,28 @@ DELTA_TEXT = rule(
     "deltas are strings and a .done event's text equals the concatenation of its deltas",
     "wire §12.3 #4",
 )
+DONE_ALONE = rule(
+    "responses-stream.done-without-deltas",
+    "a .done event with no deltas before it has empty text (INFERRED in the reference; no "
+    "real stream shows either way)",
+    "wire §12.3 #4 [INFERRED]",
+    severity="warning",
+)
 COMPLETED_OUTPUT = rule(
     "responses-stream.completed-output",
-    "response.completed's response.output equals the items of the output_item.done events, "
-    "in output_index order",
+    "each output_item.done item equals the item at its output_index in response.completed's "
+    "response.output, except encrypted_content (opaque, encrypted anew for each event)",
     "wire §12.3 #5",
+    evidence=("openai/pydantic-ai/responses-stream-mcp.yaml",
+              "openai/pydantic-ai/responses-stream-reasoning-summary.yaml"),
+)
+ITEM_DONE = rule(
+    "responses-stream.item-done",
+    "every added output item gets an output_item.done before response.completed (a real "
+    "stream skipped it for mcp_list_tools items that response.completed still lists)",
+    "wire §12.3 #3, #5",
+    severity="warning",
+    evidence=("openai/pydantic-ai/responses-stream-mcp-list-tools.yaml",),
 )
 USAGE = rule(
     "responses-stream.usage",
@@ -218,11 +261,24 @@ def _parse(found: Findings, events: Sequence[SseEvent]) -> list[tuple[int, Mappi
 
 
 def _check_sequence(found: Findings, parsed: list[tuple[int, Mapping[str, Any]]]) -> None:
-    for expected, (position, payload) in enumerate(parsed):
+    if all(payload.get("sequence_number") is None for _, payload in parsed):
+        found.add(SEQUENCE_START, "", "no event carries a sequence_number")
+        return
+    first_position, first = parsed[0]
+    start = first.get("sequence_number")
+    found.require(start == 0, SEQUENCE_START, f"[{first_position}]",
+                  f"the first sequence_number is {describe(start)}, not 0")
+    previous: Any = None
+    for position, payload in parsed:
         number = payload.get("sequence_number")
-        if not found.require(number == expected and is_int(number), SEQUENCE, f"[{position}]",
-                             f"expected sequence_number {expected}, got {describe(number)}"):
+        expected = previous + 1 if is_int(previous) else None
+        if not found.require(is_int(number) and (expected is None or number == expected),
+                             SEQUENCE, f"[{position}]",
+                             f"expected sequence_number {describe(expected)}, got "
+                             f"{describe(number)}" if expected is not None else
+                             f"expected an integer sequence_number, got {describe(number)}"):
             return  # one gap or repeat would make every later number "wrong"
+        previous = number
 
 
 def _check_fields(found: Findings, parsed: list[tuple[int, Mapping[str, Any]]]) -> None:
@@ -242,7 +298,8 @@ def _check_fields(found: Findings, parsed: list[tuple[int, Mapping[str, Any]]]) 
 
 def _check_lifecycle(found: Findings, parsed: list[tuple[int, Mapping[str, Any]]]) -> None:
     first_position, first = parsed[0]
-    found.require(first["type"] == "response.created", FIRST, f"[{first_position}]",
+    found.require(first["type"] in ("response.created", "response.queued"), FIRST,
+                  f"[{first_position}]",
                   f"the first event is {first['type']!r}")
     terminals = [(p, e) for p, e in parsed if e["type"] in TERMINALS]
     if not terminals:
@@ -320,18 +377,30 @@ def _check_items(found: Findings, parsed: list[tuple[int, Mapping[str, Any]]]) -
     if terminal["type"] != "response.completed" or not is_object(terminal.get("response")):
         return
     output = terminal["response"].get("output")
-    finished = [done[i] for i in sorted(done)]
     if not isinstance(output, list):
         return  # responses.output reports it
-    if len(output) != len(finished):
-        found.add(COMPLETED_OUTPUT, f"[{parsed[-1][0]}].response.output",
-                  f"{len(output)} items, but {len(finished)} output_item.done events")
-        return
-    for n, (final, streamed) in enumerate(zip(output, finished, strict=True)):
-        if final != streamed:
-            found.add(COMPLETED_OUTPUT, f"[{parsed[-1][0]}].response.output[{n}]",
-                      f"differs from the output_item.done item: {describe(final)} vs "
-                      f"{describe(streamed)}")
+    where = f"[{parsed[-1][0]}].response.output"
+    for index in sorted(added - set(done)):
+        found.add(ITEM_DONE, f"{where}[{index}]",
+                  f"output item {index} was added but never got an output_item.done")
+    for index, streamed in sorted(done.items()):
+        if index >= len(output):
+            found.add(COMPLETED_OUTPUT, where, f"{len(output)} items, but output_item.done "
+                      f"finished item {index}")
+            continue
+        final = _comparable(output[index])
+        if final != _comparable(streamed):
+            found.add(COMPLETED_OUTPUT, f"{where}[{index}]",
+                      "differs from the output_item.done item "
+                      + describe_difference(final, _comparable(streamed), ("completed", "done")))
+
+
+def _comparable(item: Any) -> Any:
+    """An output item without its ``encrypted_content``, which the service encrypts anew for
+    each event that carries it (real streams: see COMPLETED_OUTPUT's evidence)."""
+    if is_object(item) and "encrypted_content" in item:
+        return {k: v for k, v in item.items() if k != "encrypted_content"}
+    return item
 
 
 def _check_texts(found: Findings, parsed: list[tuple[int, Mapping[str, Any]]]) -> None:
@@ -362,6 +431,12 @@ def _check_texts(found: Findings, parsed: list[tuple[int, Mapping[str, Any]]]) -
                 texts.setdefault(key, []).append(delta)
             continue
         final = payload.get(text.field)
-        joined = "".join(texts.pop(key, []))
+        deltas = texts.pop(key, None)
+        if deltas is None:
+            found.require(final == "", DONE_ALONE, f"{where}.{text.field}",
+                          f"{describe(final)} with no deltas before it")
+            continue
+        joined = "".join(deltas)
         found.require(final == joined, DELTA_TEXT, f"{where}.{text.field}",
-                      f"{describe(final)} != the concatenated deltas {describe(joined)}")
+                      "differs from the concatenated deltas "
+                      + describe_difference(final, joined, ("done", "deltas")))

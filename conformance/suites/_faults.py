@@ -42,6 +42,7 @@ from conformance.wire import Action, RecordedRequest, Script
 from conformance.wire import script as actions
 from conformance.wire.inprocess import transport
 
+from ._observe import exception_view
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
 
 # A chat completion as wire §6.1 shapes it, the smallest the SDK parses: what a scripted
@@ -229,6 +230,8 @@ class Ledger:
             row["deviations"] = [d.id for d in verdict.deviations]
         if run.error is not None and "OpenAIError" not in run.observed.outcome:
             row["raised_at"] = raised_at(run.error)
+        if run.error is not None:
+            row["exception"] = exception_view(run.error)  # what an except clause sees
         self.rows.append(row)
         for deviation in verdict.deviations:
             self.shown.setdefault(deviation.id, deviation)

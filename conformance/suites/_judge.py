@@ -6,15 +6,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.contract import Violation
+from conformance.contract import WARNING, Violation
 from conformance.harness import Wire
 from conformance.registry import Observations, expect
 from conformance.wire import RecordedRequest
 
 
 def conforms(violations: list[Violation], observe: Observations, what: str) -> None:
-    """Record the contract violations and fail with them, ``what`` naming the payload."""
+    """Record the contract violations and fail with them, ``what`` naming the payload.
+    Findings of warning rules (mixed evidence) are recorded apart and never fail."""
+    warnings = [str(v) for v in violations if v.severity == WARNING]
+    violations = [v for v in violations if v.severity != WARNING]
     observe("violations", [str(v) for v in violations])
+    if warnings:
+        observe("contract_warnings", warnings)
     expect(not violations, f"{what} breaks the contract:\n" + "\n".join(map(str, violations)))
 
 

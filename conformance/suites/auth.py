@@ -10,15 +10,16 @@ from conformance.sdk import TEST_API_KEY, Sdk
 from conformance.secrets import Scrubber
 from conformance.wire import RecordedRequest
 
+from ._recorded import call_sdk, request_params
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
 
 STRINGIFIED_CALLABLE = ("<function", "<bound method", "functools.partial", "<built-in")
 
 
-def _chat(client: object) -> None:
-    client.chat.completions.create(  # type: ignore[attr-defined]
-        model=DEPLOYMENT, messages=CHAT_MESSAGES, max_tokens=100
-    )
+def _chat(client: object, wire: Wire) -> None:
+    sample = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
+    call_sdk(client.chat.completions.create,  # type: ignore[attr-defined]
+         request_params(wire, sample))
 
 
 def _bearer(request: RecordedRequest) -> str | None:
@@ -51,7 +52,7 @@ def _reject_stringified_provider(request: RecordedRequest, observe: Observations
     refs=("wire §2.1 ApiKeyAuth_", "sdk-behavior §2.7, §8 #12"),
 )
 def api_key_bearer(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    _chat(sdk.client())
+    _chat(sdk.client(), wire)
     expect(len(wire.requests) == 1, f"expected 1 request, saw {len(wire.requests)}")
     request = wire.requests[0]
     credential_headers = sorted(
@@ -86,7 +87,7 @@ def entra_token_provider(
 
     credential = FakeCredential()
     provider = get_bearer_token_provider(credential, COGNITIVE_SERVICES_SCOPE)
-    _chat(sdk.client(api_key=provider))
+    _chat(sdk.client(api_key=provider), wire)
     for n, token in enumerate(credential.issued, 1):
         scrubber.add(token, f"token#{n}")
     expect(len(wire.requests) == 1, f"expected 1 request, saw {len(wire.requests)}")
@@ -125,7 +126,7 @@ def entra_token_per_attempt(
     credential = FakeCredential()
     provider = get_bearer_token_provider(credential, COGNITIVE_SERVICES_SCOPE)
     # The cassette answers 429, then 200: one retry.
-    _chat(sdk.client(api_key=provider, max_retries=2))
+    _chat(sdk.client(api_key=provider, max_retries=2), wire)
     for n, token in enumerate(credential.issued, 1):
         scrubber.add(token, f"token#{n}")
     expect(wire.requests, "the SDK sent no request")

@@ -10,30 +10,32 @@ from conformance.registry import Observations, check, expect
 from conformance.sdk import Sdk
 
 from ._judge import conforms, sent_as_given, sole_json_post
+from ._observe import observe_result
+from ._recorded import call_sdk, request_params
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
 
-CASSETTE = "chat/completion.yaml"
+CASSETTE = "chat/completion.yaml"  # a real Azure recording: the request is the recorded one
+SAMPLE = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
 
 
-def _create(sdk: Sdk) -> Any:
-    return sdk.client().chat.completions.create(
-        model=DEPLOYMENT, messages=CHAT_MESSAGES, max_tokens=100
-    )
+def _create(sdk: Sdk, wire: Wire) -> Any:
+    return call_sdk(sdk.client().chat.completions.create, request_params(wire, SAMPLE))
 
 
 @check(
     "chat.request-shape",
     doc="Python / Chat / chat.completions.create(); JavaScript / Chat (max_tokens: 100)",
     claim="chat.completions.create sends POST <base>/chat/completions with the deployment name "
-    "as model, the messages as given and max_tokens; no deployment segment in the path and no "
+    "as model and the messages and every other parameter exactly as given (the doc's sample "
+    "live, the recorded request in replay); no deployment segment in the path and no "
     "api-version query.",
     cassette=CASSETTE,
     refs=("wire §1.1, §1.3, §5",),
 )
 def request_shape(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    _create(sdk)
+    _create(sdk, wire)
     _, body = sole_json_post(wire, observe, "chat/completions")
-    sent_as_given(body, {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100})
+    sent_as_given(body, request_params(wire, SAMPLE))
 
 
 @check(
@@ -46,7 +48,11 @@ def request_shape(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §6.1, §6.2, §6.4",),
 )
 def response_contract(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    completion = _create(sdk)
+    completion = _create(sdk, wire)
+    observe_result(observe, completion, (
+        "id", "object", "created", "model", "choices.0.message.role",
+        "choices.0.message.content", "choices.0.finish_reason", "usage.prompt_tokens",
+        "usage.completion_tokens", "usage.total_tokens"))
     body = wire.response_json()
     violations = contract.validate_completion(body)
     conforms(violations, observe, "the response")
@@ -86,7 +92,7 @@ def response_contract(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §6.1, §6.2, §7",),
 )
 def azure_filter_results(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    completion = _create(sdk)
+    completion = _create(sdk, wire)
     body = wire.response_json()
     violations = [v for v in contract.validate_completion(body)
                   if v.rule.startswith("content-filter.")]

@@ -37,6 +37,7 @@ from ._faults import (
     chat,
     classes_of,
 )
+from ._recorded import call_recorded
 
 PYTHON_ERRORS = "Python / Error handling (Error codes table)"
 NO_RETRIES = Options(max_retries=0)
@@ -175,7 +176,7 @@ def _replay_errors(wire: Wire, sdk: Sdk, observe: Observations, clock: VirtualCl
         first, before = len(clock.delays), len(wire.requests)
         error: BaseException | None = None
         try:
-            chat(client)
+            call_recorded(client, wire, n, chat)
         except Exception as exc:  # the outcome under test
             error = exc
         reply = wire.reply(-1)

@@ -13,6 +13,7 @@ from conformance.harness import Wire
 from conformance.registry import Observations, check, expect
 from conformance.sdk import Sdk, require
 
+from ._recorded import call_sdk, request_params
 from ._requests import (
     MCP_DEPLOYMENT,
     MCP_INPUT,
@@ -22,8 +23,8 @@ from ._requests import (
 )
 from ._responses import items_of, plain, report, wire_events
 
-CASSETTE = "mcp/tool-config.yaml"
-LABEL = MCP_TOOL["server_label"]
+CASSETTE = "mcp/tool-config.yaml"  # a real recording (OpenAI platform): the recorded request
+SAMPLE = {"model": MCP_DEPLOYMENT, "tools": [MCP_TOOL], "input": MCP_INPUT}
 MCP_ITEMS = ("mcp_list_tools", "mcp_call", "mcp_approval_request")
 
 
@@ -33,8 +34,8 @@ def _client(sdk: Sdk) -> Any:
     return sdk.client()
 
 
-def _create(sdk: Sdk) -> Any:
-    return _client(sdk).responses.create(model=MCP_DEPLOYMENT, tools=[MCP_TOOL], input=MCP_INPUT)
+def _create(sdk: Sdk, request: Mapping[str, Any]) -> Any:
+    return call_sdk(_client(sdk).responses.create, request)
 
 
 def _valid(body: Any, observe: Observations, key: str = "output_types") -> None:
@@ -53,15 +54,17 @@ def _sdk_item(response: Any, wire_item: Mapping[str, Any]) -> Any:
     "mcp.tool-config",
     doc="Python / Responses API / responses.create() with MCP server tool; JavaScript / MCP "
     "Server",
-    claim="The doc's MCP tool config (type mcp, server_label microsoft_learn, "
+    claim="An MCP tool config (live, the doc's: type mcp, server_label microsoft_learn, "
     "server_description, server_url https://learn.microsoft.com/api/mcp, require_approval "
-    "never) goes out in tools exactly as given, with the deployment as model and the input; the "
-    "config honours the tool contract.",
+    "never; in replay, the recorded one) goes out in tools exactly as given, with the "
+    "deployment as model, the input and every other parameter; the config honours the tool "
+    "contract.",
     cassette=CASSETTE,
     refs=("wire §13.1, §11.2", "wire §17 #12 (server_description is not in spec rev B)"),
 )
 def tool_config(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    _create(sdk)
+    given = request_params(wire, SAMPLE)
+    _create(sdk, given)
     expect(len(wire.requests) == 1, f"expected 1 request, saw {len(wire.requests)}")
     request = wire.requests[0]
     body = request.json()
@@ -73,13 +76,14 @@ def tool_config(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     expect(isinstance(tools, list) and len(tools) == 1,
            f"expected one tool in the request, got {tools!r}")
     observe("tool_fields", sorted(tools[0]))
-    expect(tools[0] == MCP_TOOL, f"the tool config was not sent as given: {tools[0]!r}")
+    expect(tools[0] == given["tools"][0],
+           f"the tool config was not sent as given: {tools[0]!r}")
     violations = contract.validate_mcp_tool(tools[0])
     expect(not violations, "the tool config breaks the contract:\n" + report(violations))
-    expect(body.get("model") == MCP_DEPLOYMENT and body.get("input") == MCP_INPUT,
+    expect(body.get("model") == given["model"] and body.get("input") == given["input"],
            f"model and input were not sent as given: {body.get('model')!r}, "
            f"{body.get('input')!r}")
-    extra = sorted(set(body) - {"model", "tools", "input"})
+    extra = sorted(set(body) - set(given))
     expect(not extra, f"the SDK added fields the caller did not pass: {extra}")
 
 
@@ -94,7 +98,9 @@ def tool_config(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §13.2, §11.4", "wire §17 #11, #14"),
 )
 def output_items(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    response = _create(sdk)
+    given = request_params(wire, SAMPLE)
+    response = _create(sdk, given)
+    label = given["tools"][0]["server_label"]
     body = wire.response_json()
     _valid(body, observe)
     types = [item["type"] for item in body["output"]]
@@ -106,9 +112,9 @@ def output_items(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     observe("listed_tools", listed)
     for item in body["output"]:
         if item["type"] in MCP_ITEMS:
-            expect(item["server_label"] == LABEL,
+            expect(item["server_label"] == label,
                    f"{item['type']} {item['id']} names server {item['server_label']!r}, "
-                   f"not {LABEL!r}")
+                   f"not {label!r}")
     for wire_call in items_of(body, "mcp_call"):
         expect(wire_call["name"] in listed,
                f"mcp_call {wire_call['id']} calls {wire_call['name']!r}, which was not listed")
@@ -146,7 +152,7 @@ def output_items(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def failed_call(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    response = _create(sdk)
+    response = _create(sdk, SAMPLE)
     body = wire.response_json()
     _valid(body, observe)
     failed = [item for item in items_of(body, "mcp_call") if item.get("status") == "failed"]

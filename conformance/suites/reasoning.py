@@ -11,6 +11,7 @@ from conformance.registry import Observations, check, expect, fail
 from conformance.sdk import Sdk, require
 
 from ._judge import conforms
+from ._recorded import call_sdk, request_params
 from ._requests import (
     REASONING_DEPLOYMENT,
     REASONING_EFFORT,
@@ -24,6 +25,8 @@ from ._requests import (
 from ._responses import items_of, report
 
 CHAT_CASSETTE = "reasoning/chat.yaml"
+# A real Azure reasoning-model completion: chat-usage calls the SDK with its recorded request.
+CHAT_USAGE_CASSETTE = "reasoning/chat-usage.yaml"
 RESPONSES_CASSETTE = "reasoning/responses.yaml"
 # Sampling parameters reasoning deployments reject (wire §10.1); the SDK must not add them.
 REJECTED = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "logprobs",
@@ -38,11 +41,16 @@ def _chat(sdk: Sdk, deployment: str = REASONING_DEPLOYMENT, effort: str = REASON
         max_completion_tokens=REASONING_MAX_COMPLETION_TOKENS)
 
 
-def _responses(sdk: Sdk) -> Any:
+RESPONSES_SAMPLE = {"model": REASONING_DEPLOYMENT, "input": REASONING_RESPONSES_INPUT,
+                    "reasoning": REASONING_RESPONSES_REASONING,
+                    "include": REASONING_RESPONSES_INCLUDE}
+
+
+def _responses(sdk: Sdk, request: dict[str, Any]) -> Any:
+    """responses.create with ``request``: the doc's .NET sample live, the recorded request
+    when reasoning/responses.yaml (a real recording) is replayed."""
     require("responses")
-    return sdk.client().responses.create(
-        model=REASONING_DEPLOYMENT, input=REASONING_RESPONSES_INPUT,
-        reasoning=REASONING_RESPONSES_REASONING, include=REASONING_RESPONSES_INCLUDE)
+    return call_sdk(sdk.client().responses.create, request)
 
 
 def _sdk_reasoning_tokens(usage: Any, details: str = "completion_tokens_details") -> Any:
@@ -100,11 +108,15 @@ def chat_request(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     claim="The completion honours the chat contract and reports its hidden reasoning tokens in "
     "usage.completion_tokens_details.reasoning_tokens, counted inside completion_tokens; the "
     "SDK exposes them.",
-    cassette=CHAT_CASSETTE,
+    cassette=CHAT_USAGE_CASSETTE,
     refs=("wire §10.1, §6.4",),
 )
 def chat_usage(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    completion = _chat(sdk)
+    require("reasoning_effort")
+    sample = {"model": REASONING_DEPLOYMENT, "messages": REASONING_MESSAGES,
+              "reasoning_effort": REASONING_EFFORT,
+              "max_completion_tokens": REASONING_MAX_COMPLETION_TOKENS}
+    completion = call_sdk(sdk.client().chat.completions.create, request_params(wire, sample))
     body = wire.response_json()
     violations = chat_contract.validate_completion(body)
     conforms(violations, observe, "the completion")
@@ -179,24 +191,25 @@ def max_tokens_rejected(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     "reasoning.responses-request",
     doc=".NET / Responses API (ReasoningOptions with ReasoningEffortLevel.High)",
     claim="responses.create sends reasoning {effort, summary} and include exactly as given, "
-    "with the deployment as model and the input.",
+    "with the deployment as model and the input (the .NET sample live, the recorded request "
+    "in replay).",
     cassette=RESPONSES_CASSETTE,
     refs=("wire §10.2, §11.2",),
 )
 def responses_request(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    _responses(sdk)
+    given = request_params(wire, RESPONSES_SAMPLE)
+    _responses(sdk, given)
     expect(len(wire.requests) == 1, f"expected 1 request, saw {len(wire.requests)}")
     body = wire.requests[0].json()
     observe("body_fields", sorted(body))
     observe("reasoning", body.get("reasoning"))
-    expect(body.get("reasoning") == REASONING_RESPONSES_REASONING,
+    expect(body.get("reasoning") == given["reasoning"],
            f"reasoning went out as {body.get('reasoning')!r}")
-    expect(body.get("include") == REASONING_RESPONSES_INCLUDE,
+    expect(body.get("include") == given["include"],
            f"include went out as {body.get('include')!r}")
-    expect(body.get("model") == REASONING_DEPLOYMENT
-           and body.get("input") == REASONING_RESPONSES_INPUT,
+    expect(body.get("model") == given["model"] and body.get("input") == given["input"],
            "model and input were not sent as given")
-    extra = sorted(set(body) - {"model", "input", "reasoning", "include"})
+    extra = sorted(set(body) - set(given))
     expect(not extra, f"the SDK added fields the caller did not pass: {extra}")
 
 
@@ -213,7 +226,8 @@ def responses_request(wire: Wire, sdk: Sdk, observe: Observations) -> None:
 def responses_items(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     require("responses")
     require("responses_reasoning_summary")
-    response = _responses(sdk)
+    given = request_params(wire, RESPONSES_SAMPLE)
+    response = _responses(sdk, given)
     body = wire.response_json()
     violations = response_contract.validate_response(body)
     types = [item["type"] for item in body["output"]]
@@ -225,7 +239,7 @@ def responses_items(wire: Wire, sdk: Sdk, observe: Observations) -> None:
            f"the reasoning item does not precede the message: {types}")
     echoed = body.get("reasoning") or {}
     observe("reasoning_echo", echoed)
-    expect(echoed.get("effort") == REASONING_RESPONSES_REASONING["effort"],
+    expect(echoed.get("effort") == given["reasoning"]["effort"],
            f"the response echoes effort {echoed.get('effort')!r}")
     parsed = {item.id: item for item in response.output if item.type == "reasoning"}
     for item in reasoning:

@@ -16,6 +16,8 @@ from conformance.harness import Wire
 from conformance.registry import Observations, check, expect
 from conformance.sdk import Sdk, require
 
+from ._observe import observe_result
+from ._recorded import call_sdk, request_params
 from ._requests import CHAT_MESSAGES, DEPLOYMENT, STREAM_OPTIONS
 
 DOC = "Python / Request IDs"
@@ -23,10 +25,14 @@ X_REQUEST_ID = "x-request-id"
 APIM_REQUEST_ID = "apim-request-id"
 
 
-def _create(sdk: Sdk) -> Any:
-    return sdk.client().chat.completions.create(
-        model=DEPLOYMENT, messages=CHAT_MESSAGES, max_tokens=100
-    )
+SAMPLE = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
+STREAM_SAMPLE = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "stream": True,
+                 "stream_options": STREAM_OPTIONS}
+
+
+def _create(sdk: Sdk, wire: Wire) -> Any:
+    # request-ids/chat-completion.yaml is a real recording: its request is the recorded one.
+    return call_sdk(sdk.client().chat.completions.create, request_params(wire, SAMPLE))
 
 
 def _observe_headers(wire: Wire, observe: Observations) -> tuple[str | None, str | None]:
@@ -45,8 +51,9 @@ def _observe_headers(wire: Wire, observe: Observations) -> tuple[str | None, str
     refs=("sdk-behavior §2.6, §8 #8", "wire §3.2, §17 #18"),
 )
 def parsed_object(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    completion = _create(sdk)
+    completion = _create(sdk, wire)
     require("request_id")
+    observe_result(observe, completion, ("_request_id", "id", "model"))
     x_request_id, apim_request_id = _observe_headers(wire, observe)
     sdk_request_id = observe("sdk_request_id", getattr(completion, "_request_id", None))
     expect(x_request_id is not None,
@@ -67,11 +74,12 @@ def parsed_object(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("sdk-behavior §2.6", "wire §3.2, §8.1"),
 )
 def stream_response_header(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    require("chat_stream_options")
-    stream = sdk.client().chat.completions.create(
-        model=DEPLOYMENT, messages=CHAT_MESSAGES, stream=True, stream_options=STREAM_OPTIONS
-    )
+    params = request_params(wire, STREAM_SAMPLE)
+    if "stream_options" in params:
+        require("chat_stream_options")
+    stream = call_sdk(sdk.client().chat.completions.create, params)
     chunks = list(stream)
+    observe_result(observe, stream, ("response.status_code", "response.headers.x-request-id"))
     x_request_id, _ = _observe_headers(wire, observe)
     from_stream = observe("sdk_stream_request_id", stream.response.headers.get(X_REQUEST_ID))
     on_chunks = sorted({str(c._request_id) for c in chunks
@@ -96,8 +104,9 @@ def stream_response_header(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def not_from_apim(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    completion = _create(sdk)
+    completion = _create(sdk, wire)
     require("request_id")
+    observe_result(observe, completion, ("_request_id", "id", "model"))
     x_request_id, apim_request_id = _observe_headers(wire, observe)
     sdk_request_id = observe("sdk_request_id", getattr(completion, "_request_id", None))
     if x_request_id is not None or apim_request_id is None:

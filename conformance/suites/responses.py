@@ -13,6 +13,8 @@ from conformance.registry import Observations, check, expect
 from conformance.sdk import Sdk, require
 
 from ._judge import conforms, sent_as_given, sole_json_post
+from ._observe import observe_result
+from ._recorded import call_sdk, request_params
 from ._requests import (
     RESPONSES_DEPLOYMENT,
     RESPONSES_INPUT,
@@ -21,14 +23,14 @@ from ._requests import (
 )
 from ._responses import report
 
-CASSETTE = "responses/create.yaml"
+CASSETTE = "responses/create.yaml"  # a real Azure recording: the request is the recorded one
 SAMPLE = {"model": RESPONSES_DEPLOYMENT, "instructions": RESPONSES_INSTRUCTIONS,
           "input": RESPONSES_INPUT}
 
 
-def _create(sdk: Sdk, **request: Any) -> Any:
+def _create(sdk: Sdk, request: dict[str, Any]) -> Any:
     require("responses")
-    return sdk.client().responses.create(**(request or SAMPLE))
+    return call_sdk(sdk.client().responses.create, request)
 
 
 @check(
@@ -36,14 +38,15 @@ def _create(sdk: Sdk, **request: Any) -> Any:
     doc="JavaScript / Responses / responses.create (model, instructions, input); Python / "
     "Responses API / responses.create()",
     claim="responses.create sends POST <base>/responses with the deployment name as model and "
-    "instructions and input exactly as given; the SDK adds no field and no api-version query.",
+    "instructions, input and every other parameter exactly as given (the doc's sample live, "
+    "the recorded request in replay); the SDK adds no field and no api-version query.",
     cassette=CASSETTE,
     refs=("wire §1.1, §1.3, §11.1, §11.2",),
 )
 def request_shape(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    _create(sdk)
+    _create(sdk, request_params(wire, SAMPLE))
     _, body = sole_json_post(wire, observe, "responses")
-    sent_as_given(body, SAMPLE)
+    sent_as_given(body, request_params(wire, SAMPLE))
 
 
 @check(
@@ -57,15 +60,19 @@ def request_shape(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §11.3, §11.4, §10.2", "wire §17 #8, #13"),
 )
 def response_contract(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    response = _create(sdk)
+    request = request_params(wire, SAMPLE)
+    response = _create(sdk, request)
+    observe_result(observe, response, (
+        "id", "object", "created_at", "model", "status", "output_text", "usage.input_tokens",
+        "usage.output_tokens", "usage.total_tokens"))
     body = wire.response_json()
     violations = contract.validate_response(body)
     conforms(violations, observe, "the response")
     observe("status", body.get("status"))
     observe("model", body["model"])
     observe("output_types", [item["type"] for item in body["output"]])
-    expect(body["model"] == RESPONSES_DEPLOYMENT,
-           f"model should echo the deployment name {RESPONSES_DEPLOYMENT!r} (wire §11.3), got "
+    expect(body["model"] == request["model"],
+           f"model should echo the deployment name {request['model']!r} (wire §11.3), got "
            f"{body['model']!r}")
     expect(response.id == body["id"], f"SDK id {response.id!r} != wire {body['id']!r}")
     expect(response.object == "response", f"SDK object {response.object!r}")
@@ -101,7 +108,7 @@ def response_contract(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §11.3, §7", "wire §17 #8"),
 )
 def azure_content_filters(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    response = _create(sdk)
+    response = _create(sdk, request_params(wire, SAMPLE))
     body = wire.response_json()
     filters = body.get("content_filters")
     if filters is None:
@@ -130,7 +137,7 @@ def azure_content_filters(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §11.3 (output_text), §11.4", "wire §17 #13"),
 )
 def output_text(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    response = _create(sdk, model=RESPONSES_DEPLOYMENT, input=RESPONSES_PYTHON_INPUT)
+    response = _create(sdk, {"model": RESPONSES_DEPLOYMENT, "input": RESPONSES_PYTHON_INPUT})
     body = wire.response_json()
     violations = contract.validate_response(body)
     expect(not violations, "the response breaks the contract:\n" + report(violations))

@@ -36,6 +36,7 @@ from conformance.sdk import Sdk, require
 from conformance.wire import is_event_stream, parse_events
 
 from ._judge import conforms
+from ._recorded import call_sdk, request_params
 from ._requests import (
     ASYNC_FILTER_MESSAGES,
     BLOCKED_MESSAGES,
@@ -51,6 +52,7 @@ BUFFERED = "streaming/chat-buffered.yaml"
 ASYNC_FILTER = "streaming/chat-async-filter.yaml"
 BLOCKED = "streaming/chat-async-filter-blocked.yaml"
 TOOL_CALLS = "streaming/chat-tool-calls.yaml"
+HELPER_TOOL_CALLS = "streaming/chat-helper-tool-calls.yaml"  # a real Azure tool-call stream
 
 # What each cassette's request is: the messages and the extra arguments to create()/stream().
 REQUESTS: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
@@ -58,6 +60,7 @@ REQUESTS: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
     ASYNC_FILTER: (ASYNC_FILTER_MESSAGES, {}),
     BLOCKED: (BLOCKED_MESSAGES, {}),
     TOOL_CALLS: (TOOL_MESSAGES, {"tools": TOOLS}),
+    HELPER_TOOL_CALLS: (TOOL_MESSAGES, {"tools": TOOLS}),
 }
 # The SDK feature each extra argument needs (conformance.sdk.FEATURES).
 ARGUMENT_FEATURES = {"stream_options": "chat_stream_options", "tools": "chat_tools"}
@@ -66,18 +69,25 @@ ARGUMENT_FEATURES = {"stream_options": "chat_stream_options", "tools": "chat_too
 # -- reading the stream ----------------------------------------------------------------------
 
 
-def _create(sdk: Sdk, cassette: str) -> Any:
+def _params(wire: Wire, cassette: str) -> dict[str, Any]:
+    """The request: the recorded one for a real recording (chat-buffered, chat-tool-calls),
+    else the doc's sample with the cassette's messages and extras."""
     messages, extra = REQUESTS[cassette]
-    for argument in extra:
-        require(ARGUMENT_FEATURES[argument])
-    return sdk.client().chat.completions.create(
-        model=DEPLOYMENT, messages=messages, stream=True, **extra
-    )
+    sample = {"model": DEPLOYMENT, "messages": messages, "stream": True, **extra}
+    params = request_params(wire, sample)
+    for argument in params:
+        if argument in ARGUMENT_FEATURES:
+            require(ARGUMENT_FEATURES[argument])
+    return params
 
 
-def _chunks(sdk: Sdk, cassette: str) -> list[Any]:
+def _create(sdk: Sdk, wire: Wire, cassette: str) -> Any:
+    return call_sdk(sdk.client().chat.completions.create, _params(wire, cassette))
+
+
+def _chunks(sdk: Sdk, wire: Wire, cassette: str) -> list[Any]:
     """Every chunk create(stream=True) yields, read to the end."""
-    return list(_create(sdk, cassette))
+    return list(_create(sdk, wire, cassette))
 
 
 def doc_loop(chunks: Iterable[Any]) -> list[str]:
@@ -111,17 +121,15 @@ def _doc_loop_error(chunks: list[Any]) -> str | None:
 class HelperRun:
     """What the stream helper handed out: its events, and the final completion."""
 
-    def __init__(self, sdk: Sdk, cassette: str) -> None:
+    def __init__(self, sdk: Sdk, wire: Wire, cassette: str) -> None:
         require("chat_stream_helper")
-        messages, extra = REQUESTS[cassette]
+        params = {k: v for k, v in _params(wire, cassette).items() if k != "stream"}
         self.deltas: list[str] = []
         self.done: list[str] = []
         self.chunk_events = 0
         self.tool_calls_done: dict[int, tuple[str, str]] = {}
         client = sdk.client()
-        with client.chat.completions.stream(
-            model=DEPLOYMENT, messages=messages, **extra
-        ) as stream:
+        with call_sdk(client.chat.completions.stream, params) as stream:
             for event in stream:
                 if event.type == "chunk":
                     self.chunk_events += 1
@@ -177,7 +185,7 @@ def _same_chunks(chunks: list[Any], summary: StreamSummary) -> None:
     refs=("wire §8.1, §8.4 #1, §3.2 (content-type)", "sdk-behavior §2.8"),
 )
 def chat_sse_framing(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    chunks = _chunks(sdk, BUFFERED)
+    chunks = _chunks(sdk, wire, BUFFERED)
     content_type = wire.reply().header("content-type")
     events = _events(wire)
     summary = summarize(events)
@@ -203,7 +211,7 @@ def chat_sse_framing(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §8.2, §8.4, §7", "sdk-behavior §2.8, §8 #18"),
 )
 def chat_azure_chunk_order(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    chunks = _chunks(sdk, BUFFERED)
+    chunks = _chunks(sdk, wire, BUFFERED)
     events = _events(wire)
     summary = summarize(events)
     observe("shape", _collapse(summary.kinds))
@@ -232,7 +240,7 @@ def chat_azure_chunk_order(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §5 (stream_options), §8.2, §8.4 #4, §6.4",),
 )
 def chat_usage_chunk(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    chunks = _chunks(sdk, BUFFERED)
+    chunks = _chunks(sdk, wire, BUFFERED)
     events = _events(wire)
     summary = summarize(events)
     observe("usage_chunks", len(summary.usages))
@@ -266,7 +274,7 @@ def chat_usage_chunk(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §8.2, §8.4 #2", "sdk-behavior §2.8, §8 #18"),
 )
 def chat_doc_loop_text(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    completion = _create(sdk, BUFFERED)
+    completion = _create(sdk, wire, BUFFERED)
     printed: list[str] = []
     for chunk in completion:
         if chunk.choices and chunk.choices[0].delta.content is not None:
@@ -292,7 +300,7 @@ def chat_doc_loop_text(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("sdk-behavior §2.8, §8 #18", "wire §8.2"),
 )
 def chat_helper_text(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    run = HelperRun(sdk, BUFFERED)
+    run = HelperRun(sdk, wire, BUFFERED)
     summary = summarize(_events(wire))
     wire_choice = summary.choice(0)
     observe("text", run.text)
@@ -338,7 +346,7 @@ def _annotation_checks(summary: StreamSummary) -> list[int]:
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_async_filter(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    chunks = _chunks(sdk, ASYNC_FILTER)
+    chunks = _chunks(sdk, wire, ASYNC_FILTER)
     events = _events(wire)
     summary = summarize(events)
     observe("shape", _collapse(summary.kinds))
@@ -376,7 +384,7 @@ def chat_async_filter(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_async_filter_helper(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    run = HelperRun(sdk, ASYNC_FILTER)
+    run = HelperRun(sdk, wire, ASYNC_FILTER)
     summary = summarize(_events(wire))
     wire_choice = summary.choice(0)
     observe("text", run.text)
@@ -404,7 +412,7 @@ def chat_async_filter_helper(wire: Wire, sdk: Sdk, observe: Observations) -> Non
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_async_filter_blocked(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    chunks = _chunks(sdk, BLOCKED)
+    chunks = _chunks(sdk, wire, BLOCKED)
     events = _events(wire)
     summary = summarize(events)
     wire_choice = summary.choice(0)
@@ -441,7 +449,7 @@ def chat_async_filter_blocked(wire: Wire, sdk: Sdk, observe: Observations) -> No
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_helper_blocked(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    run = HelperRun(sdk, BLOCKED)
+    run = HelperRun(sdk, wire, BLOCKED)
     wire_choice = summarize(_events(wire)).choice(0)
     observe("text", run.text)
     observe("blocked_on_wire", wire_choice.blocked)
@@ -491,7 +499,7 @@ def _wire_fragments(summary: StreamSummary) -> list[tuple[Any, ...]]:
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_tool_call_deltas(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    chunks = _chunks(sdk, TOOL_CALLS)
+    chunks = _chunks(sdk, wire, TOOL_CALLS)
     events = _events(wire)
     summary = summarize(events)
     conforms(validate_chat_stream(events, include_usage=False), observe,
@@ -523,12 +531,12 @@ def chat_tool_call_deltas(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     claim="client.chat.completions.stream(...) accumulates streamed tool calls per index into "
     "the wire's id, function name and arguments (a tool_calls.function.arguments.done event "
     "and a final tool call each), with finish_reason tool_calls.",
-    cassette=TOOL_CALLS,
+    cassette=HELPER_TOOL_CALLS,
     refs=("wire §8.4 #5", "sdk-behavior §2.8"),
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_helper_tool_calls(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    run = HelperRun(sdk, TOOL_CALLS)
+    run = HelperRun(sdk, wire, HELPER_TOOL_CALLS)
     events = _events(wire)
     summary = summarize(events)
     choice = run.choice

@@ -17,15 +17,19 @@ from conformance.registry import Observations, check, expect, fail
 from conformance.sdk import Sdk, require
 
 from ._judge import conforms
+from ._recorded import call_sdk, request_params
 from ._requests import RESPONSES_STREAM_REQUEST
 from ._responses import wire_events
 
 SCALARS = (str, int, float, bool, type(None))
 
 
-def _stream(sdk: Sdk) -> Any:
+def _stream(sdk: Sdk, wire: Wire) -> Any:
+    """responses.create(stream=True): the recorded request for a real recording
+    (responses-events), else the doc's sample."""
     require("responses_streaming")
-    return sdk.client().responses.create(**RESPONSES_STREAM_REQUEST, stream=True)
+    request = request_params(wire, {**RESPONSES_STREAM_REQUEST, "stream": True})
+    return call_sdk(sdk.client().responses.create, request)
 
 
 def _valid_stream(wire: Wire, observe: Observations) -> list[Mapping[str, Any]]:
@@ -59,7 +63,7 @@ def _same_events(events: list[Any], wire: list[Mapping[str, Any]]) -> None:
     refs=("wire §12.1, §12.2, §12.3", "sdk-behavior §2.8"),
 )
 def event_contract(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    events = list(_stream(sdk))
+    events = list(_stream(sdk, wire))
     wire_payloads = _valid_stream(wire, observe)
     _same_events(events, wire_payloads)
     completed = events[-1]
@@ -81,7 +85,7 @@ def event_contract(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §12.2, §12.3, §10.2",),
 )
 def sample_handling(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    events = list(_stream(sdk))
+    events = list(_stream(sdk, wire))
     wire_payloads = _valid_stream(wire, observe)  # first: the loop below trusts the shapes
     printed: list[str] = []
     reasoning_status: list[Any] = []
@@ -114,7 +118,7 @@ def sample_handling(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def unknown_events(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    events = list(_stream(sdk))
+    events = list(_stream(sdk, wire))
     wire_payloads = _valid_stream(wire, observe)
     _same_events(events, wire_payloads)
     kept = 0
@@ -148,7 +152,7 @@ def unknown_events(wire: Wire, sdk: Sdk, observe: Observations) -> None:
 def error_event(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     require("responses_streaming")
     require("responses_error_event")
-    events = list(_stream(sdk))
+    events = list(_stream(sdk, wire))
     wire_payloads = _valid_stream(wire, observe)
     _same_events(events, wire_payloads)
     error, last = wire_payloads[-1], events[-1]
@@ -178,7 +182,7 @@ def error_payload(wire: Wire, sdk: Sdk, observe: Observations) -> None:
 
     received: list[Any] = []
     try:
-        for event in _stream(sdk):
+        for event in _stream(sdk, wire):
             received.append(event)
     except openai.APIStatusError as exc:
         fail(f"the SDK raised {type(exc).__name__} (status {exc.status_code}) for an error "
@@ -215,7 +219,7 @@ def error_payload(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def failed(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    events = list(_stream(sdk))
+    events = list(_stream(sdk, wire))
     wire_payloads = _valid_stream(wire, observe)
     _same_events(events, wire_payloads)
     last, error = events[-1], wire_payloads[-1]["response"]["error"]

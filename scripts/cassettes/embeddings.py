@@ -20,7 +20,6 @@ from conformance.suites._requests import (
     EMBEDDING_DOTNET_INPUT,
     EMBEDDING_INPUT,
     EMBEDDING_LARGE,
-    EMBEDDING_PAIR,
     EMBEDDING_SMALL,
     EMBEDDING_TEXT,
     EMBEDDING_TOKENS,
@@ -150,20 +149,5 @@ def vector_lengths() -> Cassette:
     )
 
 
-def multiple_inputs() -> Cassette:
-    request = example("embeddings.request-variants.json")["base64_explicit"]
-    assert request == {"model": EMBEDDING_SMALL, "input": EMBEDDING_PAIR,
-                       "encoding_format": "base64"}, request
-    vectors = [encode(unit_vector(f"pair:{n}", 1536)) for n in range(len(EMBEDDING_PAIR))]
-    return Cassette(
-        CASSETTES / "embeddings" / "multiple-inputs.yaml",
-        [exchange(request, body(EMBEDDING_SMALL, vectors, 4))],
-        constructed(
-            "two inputs in one SDK-default call (the base64_explicit variant: the SDK sends "
-            "encoding_format base64 on its own)",
-            source("embeddings.request-variants.json", "request: base64_explicit"),
-            vector="constructed: two pseudo-random float32 unit vectors",
-        ),
-    )
-
-BUILDERS = [encodings, dimensions, vector_lengths, multiple_inputs]
+# embeddings/multiple-inputs.yaml is a real recording (scripts/package_recordings.py).
+BUILDERS = [encodings, dimensions, vector_lengths]

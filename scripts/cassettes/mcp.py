@@ -101,17 +101,6 @@ def _body(n: int, output: list[dict[str, Any]], tools: list[dict[str, Any]],
                              usage=_usage(980, 410, 256), **changes)
 
 
-def tool_config() -> Cassette:
-    body = _body(21, [_list_tools(21), _reasoning(21), _call(21), _reasoning(22),
-                      _message(21, ANSWER)], _echo(MCP_TOOL))
-    return Cassette(
-        CASSETTES / "mcp" / "tool-config.yaml",
-        [response_interaction(_request(MCP_TOOL), body)],
-        constructed("the doc's MCP sample (gpt-5, the microsoft_learn tool, require_approval "
-                    "never)", AZURE_SHAPE, ITEM_SHAPES, source(HEADERS, "recorded headers")),
-    )
-
-
 def failed_call() -> Cassette:
     failed = _call(31, status="failed", output=None,
                    error="Error calling tool microsoft_docs_search: the MCP server answered "
@@ -189,4 +178,5 @@ def streaming_events() -> Cassette:
     )
 
 
-BUILDERS = [tool_config, failed_call, approval_flow, streaming_events]
+# mcp/tool-config.yaml is a real recording (scripts/package_recordings.py).
+BUILDERS = [failed_call, approval_flow, streaming_events]

@@ -18,9 +18,6 @@ from conformance.suites._requests import (
     REASONING_EFFORTS,
     REASONING_MAX_COMPLETION_TOKENS,
     REASONING_MESSAGES,
-    REASONING_RESPONSES_INCLUDE,
-    REASONING_RESPONSES_INPUT,
-    REASONING_RESPONSES_REASONING,
 )
 from conformance.wire import Cassette, Interaction, make_interaction
 
@@ -34,9 +31,6 @@ from .common import (
     recorded_headers,
     source,
 )
-from .responses import HEADERS as RESPONSES_HEADERS
-from .responses import RECORDED as RESPONSES_RECORDED
-from .responses import recorded_response, response_interaction
 
 CHAT_RECORDED = "chat-completion.azure.json"
 CHAT_HEADERS = "chat-completion.azure.response-headers.json"
@@ -127,46 +121,5 @@ def max_tokens_rejected() -> Cassette:
     )
 
 
-def responses() -> Cassette:
-    request = {"model": REASONING_DEPLOYMENT, "input": REASONING_RESPONSES_INPUT,
-               "reasoning": REASONING_RESPONSES_REASONING,
-               "include": REASONING_RESPONSES_INCLUDE}
-    reasoning_item = {
-        "id": "rs_CONSTRUCTED00000000000000000000000000000000000031",
-        "type": "reasoning",
-        "summary": [
-            {"type": "summary_text", "text": "**Separating game types**\n\nCash games and "
-             "tournaments reward different strategies."},
-            {"type": "summary_text", "text": "**Game theory first**\n\nA balanced, "
-             "unexploitable baseline, then exploit opponents' mistakes."},
-        ],
-        "encrypted_content": "gAAAAABCONSTRUCTED-opaque-reasoning-state-not-a-real-token==",
-    }
-    message = {
-        "id": "msg_CONSTRUCTED0000000000000000000000000000000000031",
-        "type": "message", "role": "assistant", "status": "completed",
-        "content": [{"type": "output_text", "annotations": [], "logprobs": [],
-                     "text": "There is no single optimal strategy, but a game-theory-optimal "
-                     "baseline plus disciplined bankroll management comes closest."}],
-    }
-    body = recorded_response(
-        id="resp_CONSTRUCTED00000000000000000000000000000000000031",
-        model=REASONING_DEPLOYMENT,
-        reasoning=REASONING_RESPONSES_REASONING,
-        output=[reasoning_item, message],
-        usage={"input_tokens": 16, "input_tokens_details": {"cached_tokens": 0},
-               "output_tokens": 1480, "output_tokens_details": {"reasoning_tokens": 1216},
-               "total_tokens": 1496},
-    )
-    return Cassette(
-        CASSETTES / "reasoning" / "responses.yaml",
-        [response_interaction(request, body)],
-        constructed("the .NET Responses sample (o4-mini, the poker question, reasoning effort "
-                    "high) with a reasoning summary and encrypted reasoning content requested",
-                    source(RESPONSES_RECORDED, "recorded top-level fields and content_filters; "
-                           "id, model, reasoning echo, output items and usage constructed"),
-                    source(RESPONSES_HEADERS, "recorded headers")),
-    )
-
-
-BUILDERS = [chat, effort_values, max_tokens_rejected, responses]
+# reasoning/responses.yaml is a real recording (scripts/package_recordings.py).
+BUILDERS = [chat, effort_values, max_tokens_rejected]

@@ -14,8 +14,6 @@ from typing import Any
 
 from conformance.suites._requests import (
     RESPONSES_DEPLOYMENT,
-    RESPONSES_INPUT,
-    RESPONSES_INSTRUCTIONS,
     RESPONSES_PYTHON_INPUT,
 )
 from conformance.wire import Cassette, Interaction, make_interaction
@@ -51,23 +49,6 @@ def response_interaction(request: dict[str, Any], body: dict[str, Any]) -> Inter
         status=200,
         response_headers=recorded_headers(HEADERS),
         body=compact(body),
-    )
-
-
-def create() -> Cassette:
-    request = {"model": RESPONSES_DEPLOYMENT, "instructions": RESPONSES_INSTRUCTIONS,
-               "input": RESPONSES_INPUT}
-    body = recorded_response(model=RESPONSES_DEPLOYMENT, instructions=RESPONSES_INSTRUCTIONS)
-    return Cassette(
-        CASSETTES / "responses" / "create.yaml",
-        [response_interaction(request, body)],
-        constructed(
-            "the JavaScript responses.create sample (deployment as model, instructions, input)",
-            source(RECORDED, "recorded body (output, usage, content_filters, every other field) "
-                   "with model set to the request's deployment and instructions echoed; the "
-                   "recorded answer was to another question"),
-            source(HEADERS, "recorded headers"),
-        ),
     )
 
 
@@ -110,4 +91,5 @@ def output_text() -> Cassette:
     )
 
 
-BUILDERS = [create, output_text]
+# responses/create.yaml is a real recording (scripts/package_recordings.py).
+BUILDERS = [output_text]

@@ -1,6 +1,6 @@
-"""Chat streaming cassettes: Azure's buffered and asynchronous filter modes, and tool calls.
+"""Chat streaming cassettes: Azure's asynchronous filter modes, and tool calls.
 
-The three text streams are the reference ``.sse`` files byte for byte. The tool-call stream is
+The two text streams are the reference ``.sse`` files byte for byte. The tool-call stream is
 built here: its first event is the buffered stream's prompt-annotation chunk (copied bytes),
 the rest follows the delta schema of wire §8.1 and the accumulation rules of §8.4 #5.
 """
@@ -13,9 +13,7 @@ from typing import Any
 from conformance.suites._requests import (
     ASYNC_FILTER_MESSAGES,
     BLOCKED_MESSAGES,
-    CHAT_MESSAGES,
     DEPLOYMENT,
-    STREAM_OPTIONS,
     TOOL_MESSAGES,
     TOOLS,
 )
@@ -31,10 +29,6 @@ HEADER_NOTE = ("response headers constructed: content-type text/event-stream (wi
 def stream_request(messages: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
     """The doc's streaming sample: deployment as model, the messages, stream=True."""
     return {"model": DEPLOYMENT, "messages": messages, "stream": True, **extra}
-
-
-def buffered_request() -> dict[str, Any]:
-    return stream_request(CHAT_MESSAGES, stream_options=STREAM_OPTIONS)
 
 
 def stream_reply(request: dict[str, Any], body: bytes, apim_request_id: str,
@@ -56,15 +50,6 @@ def _cassette(name: str, request: dict[str, Any], body_file: str, apim: str, wha
         CASSETTES / "streaming" / f"{name}.yaml",
         [stream_reply(request, example_bytes(body_file), apim)],
         constructed(what, source(body_file, note), headers=HEADER_NOTE),
-    )
-
-
-def chat_buffered() -> Cassette:
-    return _cassette(
-        "chat-buffered", buffered_request(), "chat-stream.azure.sse",
-        "00000000-0000-0000-0000-000000000011",
-        "the doc's streaming sample (stream=True) with stream_options.include_usage",
-        "Azure default (buffered) filter mode; bytes and framing unchanged",
     )
 
 
@@ -158,4 +143,5 @@ def chat_tool_calls() -> Cassette:
     )
 
 
-BUILDERS = [chat_buffered, chat_async_filter, chat_async_filter_blocked, chat_tool_calls]
+# streaming/chat-buffered.yaml is a real recording (scripts/package_recordings.py).
+BUILDERS = [chat_async_filter, chat_async_filter_blocked, chat_tool_calls]

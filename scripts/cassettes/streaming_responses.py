@@ -92,11 +92,6 @@ def _error_message() -> str:
     return message
 
 
-def responses_events() -> Cassette:
-    return _cassette("events", example_bytes(STREAM_FILE), "the reference stream unchanged",
-                     source(STREAM_FILE, "replayed byte for byte"))
-
-
 def responses_unknown_events() -> Cassette:
     stream = events(STREAM_FILE)
     reasoning = payload_of(stream[3])  # reasoning_summary_part.added
@@ -171,8 +166,8 @@ def responses_failed() -> Cassette:
     )
 
 
+# streaming/responses-events.yaml is a real recording (scripts/package_recordings.py).
 BUILDERS = [
-    responses_events,
     responses_unknown_events,
     responses_error_event,
     responses_error_payload,
