@@ -2,7 +2,8 @@
 
 Each corpus file holds ONE interaction, as a plain vcrpy cassette.
 ``tests/corpus/real-manifest.yaml`` names, per file, the source repository, commit, path
-and interaction index, the licence, the platform (``azure`` or ``openai``), the features it shows, and what the import altered.
+and interaction index, the licence, the platform (``azure`` or ``openai``), the features it
+shows, and what the import altered.
 Only scrubbing is applied:
 
 - Azure hosts become ``RESOURCE.openai.azure.com``; ``api.openai.com`` stays (a public host);
