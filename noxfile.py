@@ -51,7 +51,9 @@ def tests(session: nox.Session) -> None:
     pin, args = _split_pins(session.posargs)
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"),
                     *_sdk_requirements(pin))
-    session.run("pytest", *args)
+    workers = [] if any(a.startswith(("-n", "--numprocesses", "-p")) for a in args) else [
+        "-n", "auto", "--dist", "loadgroup"]  # xdist workers, one per core
+    session.run("pytest", *workers, *args)
 
 
 @nox.session
@@ -156,3 +158,13 @@ def secrets(session: nox.Session) -> None:
     """No key, token, tenant, subscription, resource host or cookie in any cassette."""
     session.install("-e", ".", *_sdk_requirements(SDK_DEFAULT))
     session.run("aoai-conformance", "scan-secrets", "cassettes", *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """The runs people wait on, timed side by side (minutes; on demand, not in CI):
+    benchmarks/results.json, results.md and the README's Speed table. Args go to
+    benchmarks/bench.py (``-- --only offline --repeat 5``)."""
+    session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"),
+                    *_sdk_requirements(SDK_DEFAULT))
+    session.run("python", "benchmarks/bench.py", *session.posargs)

@@ -57,6 +57,35 @@ def latency(requests: int) -> dict[str, float]:
     }
 
 
+def replay_latency(cassette_name: str, requests: int) -> dict[str, float]:
+    """Requests per second and p50/p99 (ms) of one packaged interaction replayed through the
+    wire server to the SDK, over one kept-alive connection; a stream is read to its end."""
+    cassette = Cassette.load(paths.cassette_root() / cassette_name)
+    body = cassette.interactions[0].request_json()
+    with WireServer() as server, openai.OpenAI(base_url=server.base_url, api_key="k",
+                                               max_retries=0) as client:
+        server.use(Repeat(cassette, Chunking()))
+
+        def once() -> None:
+            answer = client.chat.completions.create(**body)
+            if body.get("stream"):
+                for _ in answer:
+                    pass
+
+        once()  # warm up: imports, connection
+        samples = []
+        began = time.perf_counter()
+        for _ in range(requests):
+            start = time.perf_counter()
+            once()
+            samples.append((time.perf_counter() - start) * 1000)
+        total = time.perf_counter() - began
+    samples.sort()
+    return {"requests": requests, "rps": requests / total,
+            "p50_ms": statistics.median(samples),
+            "p99_ms": samples[max(0, round(len(samples) * 0.99) - 1)]}
+
+
 def whole_run() -> dict[str, float]:
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "conformance", "run",

@@ -7,8 +7,10 @@ feature exists. A check asks :func:`require` before it exercises a feature, so a
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import re
+import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -189,6 +191,14 @@ class SdkInfo:
 
 
 def installed() -> SdkInfo:
+    """The SDK this process imports. Reading package metadata scans every distribution (tens of
+    milliseconds, and checks ask often), so it is read once per imported SDK version."""
+    imported = sys.modules.get(DISTRIBUTION)
+    return _installed(getattr(imported, "__version__", None))
+
+
+@functools.lru_cache(maxsize=4)
+def _installed(imported_version: str | None) -> SdkInfo:
     version = importlib.metadata.version(DISTRIBUTION)
     requirements = importlib.metadata.requires(DISTRIBUTION) or []
     required = [r for r in requirements if "extra ==" not in r]  # optional extras don't count
