@@ -51,8 +51,9 @@ def tests(session: nox.Session) -> None:
     pin, args = _split_pins(session.posargs)
     session.install("-e", ".", *nox.project.dependency_groups(PYPROJECT, "test"),
                     *_sdk_requirements(pin))
-    workers = [] if any(a.startswith(("-n", "--numprocesses", "-p")) for a in args) else [
-        "-n", "auto", "--dist", "loadgroup"]  # xdist workers, one per core
+    # One xdist worker per core, unless the args choose (-n 0, -p no:xdist).
+    chosen = any(a.startswith(("-n", "--numprocesses")) or a.endswith("no:xdist") for a in args)
+    workers = [] if chosen else ["-n", "auto", "--dist", "loadgroup"]
     session.run("pytest", *workers, *args)
 
 

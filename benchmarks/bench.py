@@ -37,7 +37,7 @@ TABLE = ROOT / "benchmarks" / "results.md"
 README = ROOT / "README.md"
 # The gate pins (the last httpx-based 2.x and the pinned default) and bisect's check.
 GATE_PINS = ("openai==2.54.0", "openai==3.57.0")
-BISECT_CHECK = "chat.completion"
+BISECT_CHECK = "chat.response-contract"
 REPEATS = {"suite": 1, "gate": 2}  # minutes each; --repeat caps them too
 
 Sample = dict[str, Any]
@@ -130,7 +130,8 @@ def wire(repeat: int) -> Sample:
 
 # -- hypothesis -----------------------------------------------------------------------------
 
-EXAMPLES = re.compile(r"(\d+) passing examples?, (\d+) failing examples?, (\d+) invalid")
+EXAMPLES = re.compile(r"(\d+) passing(?: examples?)?, (\d+) failing(?: examples?)?,(?: and)? "
+                      r"(\d+) invalid")
 PHASE = re.compile(r"during (?:generate|reuse|explicit) phase \(([\d.]+) seconds\)")
 
 
@@ -231,16 +232,23 @@ def live(repeat: int) -> Sample:
 # -- the project's own tests ----------------------------------------------------------------
 
 def suite(repeat: int) -> Sample:
-    """``pytest`` as ``python3 dev.py test`` runs it (its addopts: xdist workers)."""
-    walls, counts = [], ""
+    """``pytest`` as ``python3 dev.py test`` runs it: one xdist worker per core. Failing tests
+    are counted, not hidden (the summary line is kept)."""
+    walls, counts, failing = [], "", []
     for _ in range(repeat):
-        wall, _, done = timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                              cwd=ROOT)
-        _ok(done)
+        wall, _, done = timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                               "-n", "auto", "--dist", "loadgroup"], cwd=ROOT)
+        _ok(done, (0, 1))
         walls.append(wall)
         counts = done.stdout.strip().splitlines()[-1]
+        failing = sorted({line.split(" - ")[0].removeprefix("FAILED ").removeprefix("ERROR ")
+                          for line in done.stdout.splitlines()
+                          if line.startswith(("FAILED tests/", "ERROR tests/"))})
     passed = re.search(r"(\d+) passed", counts)
-    return {"tests": int(passed.group(1)) if passed else 0, "summary": counts.strip("= "),
+    failed = re.search(r"(\d+) failed", counts)
+    return {"tests": int(passed.group(1)) if passed else 0,
+            "failed": int(failed.group(1)) if failed else 0, "failing": failing,
+            "summary": counts.strip("= "),
             "workers": os.cpu_count(), "wall_s": spread(walls)}
 
 

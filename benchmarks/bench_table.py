@@ -78,7 +78,8 @@ def rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                     _status(live["tokens"], TARGETS["live_tokens"])))
     if "suite" in m:
         s = m["suite"]
-        out.append((f"The project's tests ({s['tests']} passed, {s['workers']} cores)",
+        failed = f", {s['failed']} failed" if s.get("failed") else ""
+        out.append((f"The project's tests ({s['tests']} passed{failed}, {s['workers']} cores)",
                     _spread(s["wall_s"], " s"), f"≤ {TARGETS['suite_s']:g} s",
                     _status(s["wall_s"]["median"], TARGETS["suite_s"])))
     if "cross_sdk" in m:

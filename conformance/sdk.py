@@ -11,6 +11,7 @@ import functools
 import importlib.metadata
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -191,20 +192,23 @@ class SdkInfo:
 
 
 def installed() -> SdkInfo:
-    """The SDK this process imports. Reading package metadata scans every distribution (tens of
-    milliseconds, and checks ask often), so it is read once per imported SDK version."""
+    """The SDK this process imports. Reading package metadata scans every distribution (about
+    6 ms, and checks ask often), so it is read once per imported SDK version and metadata
+    reader (a test that stands in its own reader gets its answer)."""
     imported = sys.modules.get(DISTRIBUTION)
-    return _installed(getattr(imported, "__version__", None))
+    return _installed(getattr(imported, "__version__", None), importlib.metadata.version,
+                      importlib.metadata.requires)
 
 
-@functools.lru_cache(maxsize=4)
-def _installed(imported_version: str | None) -> SdkInfo:
-    version = importlib.metadata.version(DISTRIBUTION)
-    requirements = importlib.metadata.requires(DISTRIBUTION) or []
+@functools.lru_cache(maxsize=8)
+def _installed(imported_version: str | None, version_of: Callable[[str], str],
+               requires_of: Callable[[str], list[str] | None]) -> SdkInfo:
+    version = version_of(DISTRIBUTION)
+    requirements = requires_of(DISTRIBUTION) or []
     required = [r for r in requirements if "extra ==" not in r]  # optional extras don't count
     library = "httpx2" if any(re.match(r"httpx2\b", r) for r in required) else "httpx"
     try:
-        library_version = importlib.metadata.version(library)
+        library_version = version_of(library)
     except importlib.metadata.PackageNotFoundError:
         library_version = "missing"
     return SdkInfo(SDK_NAME, version, library, library_version)
