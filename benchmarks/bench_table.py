@@ -19,7 +19,7 @@ TARGETS = {
 def _spread(s: dict[str, Any], unit: str = "") -> str:
     if s["n"] == 1:
         return f"{s['median']:g}{unit}"
-    return f"{s['median']:g}{unit} ({s['min']:g}–{s['max']:g}, n={s['n']})"
+    return f"{s['median']:g}{unit} ({s['min']:g}-{s['max']:g}, n={s['n']})"
 
 
 def _status(value: float, target: float) -> str:
@@ -27,14 +27,14 @@ def _status(value: float, target: float) -> str:
 
 
 def rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    """(measurement, median (min–max, n), target, status) per figure."""
+    """(measurement, median (min-max, n), target, status) per figure."""
     m = data["measurements"]
     out: list[tuple[str, str, str, str]] = []
     if "offline" in m:
         o = m["offline"]
         out += [
-            (f"Offline Python run, {o['checks']} checks: wall / floor", _spread(o["ratio"], "×"),
-             f"≤ {TARGETS['offline_ratio']:g}×", _status(o["ratio"]["median"],
+            (f"Offline Python run, {o['checks']} checks: wall / floor", _spread(o["ratio"], "x"),
+             f"≤ {TARGETS['offline_ratio']:g}x", _status(o["ratio"]["median"],
                                                          TARGETS["offline_ratio"])),
             ("… the run's wall time", _spread(o["run_s"], " s"), "", ""),
             ("… its floor (python + import openai, pytest, the runner)",
@@ -102,7 +102,7 @@ def render(data: dict[str, Any]) -> str:
     lines = [
         f"Measured {data['when']} on {machine['cpus']} cores ({machine['platform']}, Python "
         f"{machine['python']}, {machine['sdk']}; load {machine['load_1m']:g} when done). "
-        "Median (min–max, n samples); the machine was shared, so ratios are the steadier "
+        "Median (min-max, n samples); the machine was shared, so ratios are the steadier "
         "figures.",
         "",
         "| Measurement | Median (spread) | Target | Status |",
