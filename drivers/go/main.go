@@ -310,7 +310,7 @@ func describe(err error, inStream bool, driverDeadline bool) *errorInfo {
 	case driverDeadline:
 		info.Kind, info.Message = "other", "driver deadline"
 	case errors.As(err, &apiErr):
-		info.Class = typeName(apiErr)
+		info.Class = "*openai.Error" // the public name of the alias (internal/apierror.Error)
 		info.Kind = "status"
 		if apiErr.StatusCode == 0 && inStream {
 			info.Kind = "stream"

@@ -280,6 +280,22 @@ public final class Main {
     return false;
   }
 
+  /**
+   * Read one of the exception's field accessors as user code would. An accessor that throws
+   * (openai-java throws OpenAIInvalidDataException for a field present as JSON null) reads as
+   * null, and what it threw is kept under "accessor_errors".
+   */
+  private static String accessor(ObjectNode info, String name, Supplier<String> read) {
+    try {
+      return read.get();
+    } catch (RuntimeException e) {
+      ObjectNode failures = info.has("accessor_errors")
+          ? (ObjectNode) info.get("accessor_errors") : info.putObject("accessor_errors");
+      failures.put(name, e.getClass().getSimpleName() + ": " + e.getMessage());
+      return null;
+    }
+  }
+
   private static ObjectNode describe(Throwable error, boolean inStream) {
     ObjectNode info = NODES.objectNode();
     String kind = "other";
@@ -294,9 +310,9 @@ public final class Main {
       kind = error instanceof SseException || (inStream && service.statusCode() < 400)
           ? "stream" : "status";
       status = service.statusCode();
-      code = service.code().orElse(null);
-      param = service.param().orElse(null);
-      type = service.type().orElse(null);
+      code = accessor(info, "code", () -> service.code().orElse(null));
+      param = accessor(info, "param", () -> service.param().orElse(null));
+      type = accessor(info, "type", () -> service.type().orElse(null));
       requestId = requestId(service.headers());
     } else if (causedByTimeout(error)) {
       kind = "timeout";
