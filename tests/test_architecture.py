@@ -25,6 +25,7 @@ LAYERS = {
     "conformance.policy": 2,
     "conformance.cassette_check": 2,
     "conformance.target": 2,
+    "conformance.drivers": 2,
     "conformance.suites": 3,
     "conformance.results": 4,
     "conformance.table": 4,

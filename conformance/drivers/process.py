@@ -12,6 +12,7 @@ driver that logs a lot never blocks on a full pipe.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import subprocess
@@ -115,14 +116,19 @@ class DriverProcess:
             raise DriverError(self.sdk, f"cannot start {self.command[0]!r}: {exc}") from exc
         self._process = process
         self.starts += 1
-        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout is not None
+        assert process.stderr is not None
         threading.Thread(target=_pump_lines, args=(process.stdout, self._lines), daemon=True,
                          name=f"driver-stdout:{self.sdk}").start()
         self._stderr_thread = threading.Thread(
             target=_pump_tail, args=(process.stderr, self._stderr), daemon=True,
             name=f"driver-stderr:{self.sdk}")
         self._stderr_thread.start()
-        message = self._read(time.monotonic() + self.startup_timeout, "its hello")
+        try:
+            message = self._read(time.monotonic() + self.startup_timeout, "its hello")
+        except DriverError:
+            self._kill()
+            raise
         self.hello = self._parse_hello(message)
         return self.hello
 
@@ -152,7 +158,9 @@ class DriverProcess:
 
     # -- scenarios -----------------------------------------------------------------------------
 
-    def run(self, scenario: Mapping[str, Any], *, deadline_s: float | None = None) -> dict[str, Any]:
+    def run(
+        self, scenario: Mapping[str, Any], *, deadline_s: float | None = None
+    ) -> dict[str, Any]:
         """Perform one scenario and return its outcome (a validated protocol-v1 outcome).
 
         The hard deadline is ``deadline_s``, by default the scenario's ``deadline_ms`` plus
@@ -256,16 +264,12 @@ class DriverProcess:
             return
         if process.poll() is None:
             process.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):  # one that ignores SIGKILL
             process.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a process that ignores SIGKILL
-            pass
         for stream in (process.stdin, process.stdout, process.stderr):
             if stream is not None:
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
         self._process = None
         self.hello = None
 
