@@ -21,8 +21,8 @@ from conformance.drivers import (
     DriverProcess,
     DriverUnavailable,
     ScenarioRejected,
-    build,
 )
+from conformance.drivers.build import build
 from conformance.wire import Cassette, RecordedRequest, Replay, Script, WireServer
 from conformance.wire import script as actions
 

@@ -1,11 +1,11 @@
-"""SDK drivers outside Python: building them (:mod:`.build`) and talking to them over driver
-protocol v1 (:mod:`.process`, docs/driver-protocol.md)."""
+"""SDK drivers outside Python: building them (:mod:`.build`, whose :func:`~.build.build` is
+reached as ``conformance.drivers.build.build``) and talking to them over driver protocol v1
+(:mod:`.process`, docs/driver-protocol.md)."""
 
 from .build import (
     BuildFailed,
     Built,
     DriverUnavailable,
-    build,
     check_toolchain,
     pinned_version,
 )
@@ -27,7 +27,6 @@ __all__ = [
     "DriverUnavailable",
     "Hello",
     "ScenarioRejected",
-    "build",
     "check_toolchain",
     "outcome_problems",
     "pinned_version",
