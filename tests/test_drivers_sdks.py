@@ -321,3 +321,34 @@ def test_the_builder_reuses_its_cache(driver):
     again = build(driver.sdk)
     assert again.cached
     assert again.seconds < 5
+
+
+CHUNKS = [{"id": "chatcmpl-chunks", "object": "chat.completion.chunk", "created": 1,
+           "model": "gpt-4o", "choices": [{"index": 0, "delta": {"content": word},
+                                           "finish_reason": None}]}
+          for word in ("The ", "capital ", "is Paris.")]
+STREAM_PARAMS = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Capital?"}]}
+
+
+def test_an_error_event_mid_stream_is_a_stream_error_after_the_events_before_it(driver, server):
+    error_event = ('event: error\ndata: {"error":{"code":"server_error",'
+                   '"message":"the model failed mid-stream"}}\n\n')
+    outcome, _ = play(driver, server,
+                      Script([actions.event_stream([CHUNKS[0], error_event])]),
+                      scenario(server, "chat.completions.stream", STREAM_PARAMS, max_retries=0))
+    assert [e["choices"][0]["delta"]["content"] for e in outcome["events"]] == ["The "]
+    error = outcome["error"]
+    assert error["kind"] == "stream"
+    assert "the model failed mid-stream" in error["message"]
+    assert error["class"] == {"javascript": "APIError", "go": "*ssestream.StreamError",
+                              "java": "SseException"}[driver.sdk]
+
+
+def test_a_reset_mid_stream_keeps_the_events_already_yielded(driver, server):
+    outcome, _ = play(driver, server,
+                      Script([actions.event_stream(CHUNKS, reset_after=2)]),
+                      scenario(server, "chat.completions.stream", STREAM_PARAMS, max_retries=0))
+    assert len(outcome["events"]) == 2
+    # JavaScript lets undici's TypeError("terminated") through unwrapped; Go and Java report
+    # their connection/IO error.
+    assert outcome["error"]["kind"] == {"javascript": "stream"}.get(driver.sdk, "connection")
