@@ -55,6 +55,12 @@ def test_a_node_older_than_20_is_unavailable(bin_dir):
         builder.check_toolchain("javascript")
 
 
+def test_a_go_older_than_1_26_is_unavailable(bin_dir):
+    tool(bin_dir, "go", 'echo "go1.24.4"\n')
+    with pytest.raises(DriverUnavailable, match=r"go go1\.24\.4 is older than 1\.26"):
+        builder.check_toolchain("go")
+
+
 def test_each_driver_pins_its_sdk_in_its_own_files_and_lockfile():
     assert builder.pinned_version("javascript") == "6.49.0"
     assert builder.pinned_version("go") == "3.100.0"
@@ -79,7 +85,8 @@ def go_source(tmp_path: Path) -> Path:
 
 FAKE_GO = """\
 case "$1" in
-  env) echo "https://modules.invalid,direct" ;;
+  env) if [ "$2" = GOVERSION ]; then echo go1.26.8
+       else echo "https://modules.invalid,direct"; fi ;;
   build) echo "$GOPROXY|$GOFLAGS" > driver; echo "go build" >> "$CALLS" ;;
   mod) echo "go mod $2${3:+ $3}" >> "$CALLS" ;;
 esac
@@ -137,7 +144,8 @@ def test_a_version_that_is_not_one_is_refused(bin_dir, go_source, tmp_path):
 
 
 def test_a_failing_build_says_why_and_leaves_no_half_built_driver(bin_dir, go_source, tmp_path):
-    tool(bin_dir, "go", 'echo "go: module lookup disabled by GOPROXY=off" >&2\nexit 1\n')
+    tool(bin_dir, "go", 'if [ "$1" = env ]; then echo go1.26.8; exit 0; fi\n'
+                        'echo "go: module lookup disabled by GOPROXY=off" >&2\nexit 1\n')
     with pytest.raises(BuildFailed, match="module lookup disabled") as caught:
         builder.build("go", cache=tmp_path / "cache", root=go_source)
     assert caught.value.command[:2] == ["go", "build"]

@@ -93,7 +93,7 @@ SPECS: dict[str, DriverSpec] = {
     ),
     "go": DriverSpec(
         "go", "go", ("go.mod", "go.sum", "main.go"), ("go",),
-        "Install Go 1.22 or newer (https://go.dev/doc/install) and put `go` on PATH.",
+        "Install Go 1.26 or newer (https://go.dev/doc/install) and put `go` on PATH.",
         "github.com/openai/openai-go/v3",
     ),
     "java": DriverSpec(
@@ -156,6 +156,13 @@ def check_toolchain(sdk: str) -> None:
         if not major or int(major.group(1)) < 20:
             raise DriverUnavailable(sdk, f"node {version.strip() or '?'} is older than 20",
                                     spec.hint)
+    if sdk == "go":
+        # openai-go v3 and azcore declare `go 1.26.0`; an older go would try to download a
+        # toolchain (GOTOOLCHAIN is set to local for the build, so it would fail instead).
+        version = _go_env("GOVERSION")
+        found = re.match(r"go(\d+)\.(\d+)", version)
+        if not found or (int(found.group(1)), int(found.group(2))) < (1, 26):
+            raise DriverUnavailable(sdk, f"go {version or '?'} is older than 1.26", spec.hint)
 
 
 def sources_hash(sdk: str, root: Path | None = None) -> str:
@@ -280,6 +287,7 @@ def _env(sdk: str) -> dict[str, str]:
             if flag not in flags:
                 flags.append(flag)
         env["GOFLAGS"] = " ".join(flags)
+        env["GOTOOLCHAIN"] = "local"  # never download a toolchain
     return env
 
 
