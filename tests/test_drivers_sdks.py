@@ -257,6 +257,25 @@ def test_a_429_is_retried_after_its_retry_after_ms(driver, server):
     assert outcome["token_calls"] == [{"scopes": [SCOPE]}] * calls
 
 
+def test_an_expiring_token_is_fetched_again_for_the_retry(driver, server):
+    script = Script([
+        actions.reply(503, {"error": {"code": "503", "message": "busy"}},
+                      headers=[("retry-after-ms", "10")]),
+        actions.reply(200, COMPLETION),
+    ])
+    auth = {"kind": "token_provider", "scope": SCOPE, "tokens": ["t1", "t2"], "expires_in_s": 0}
+    outcome, requests = play(driver, server, script,
+                             scenario(server, "chat.completions.create",
+                                      recorded_body("request-ids/chat-completion.yaml"),
+                                      auth=auth))
+    assert outcome["error"] is None
+    # JS's getBearerTokenProvider refreshes a token that has expired; Go's middleware asks on
+    # every attempt anyway. Java's supplier has no expiry: it is asked once per request.
+    fresh = driver.sdk != "java"
+    assert [r.header("authorization") for r in requests] == (
+        ["Bearer t1", "Bearer t2"] if fresh else ["Bearer t1", "Bearer t1"])
+
+
 def test_a_404_raises_the_sdks_not_found_error_with_its_fields(driver, server):
     body = {"error": {"code": "DeploymentNotFound", "param": None, "type": None,
                       "message": "The API deployment for this resource does not exist."}}

@@ -33,10 +33,11 @@ const protocol = 1
 const sdkModule = "github.com/openai/openai-go/v3"
 
 type auth struct {
-	Kind   string   `json:"kind"`
-	Key    string   `json:"key"`
-	Scope  string   `json:"scope"`
-	Tokens []string `json:"tokens"`
+	Kind       string   `json:"kind"`
+	Key        string   `json:"key"`
+	Scope      string   `json:"scope"`
+	Tokens     []string `json:"tokens"`
+	ExpiresInS *int     `json:"expires_in_s"`
 }
 
 type clientOptions struct {
@@ -111,9 +112,10 @@ func send(v any) {
 // fakeCredential is an azcore.TokenCredential that never leaves the process: it hands out the
 // scenario's tokens in order, repeating the last, and records each call's scopes.
 type fakeCredential struct {
-	mu     sync.Mutex
-	tokens []string
-	calls  []tokenCall
+	mu      sync.Mutex
+	tokens  []string
+	expires time.Duration
+	calls   []tokenCall
 }
 
 var _ azcore.TokenCredential = (*fakeCredential)(nil)
@@ -130,7 +132,7 @@ func (c *fakeCredential) GetToken(_ context.Context, options policy.TokenRequest
 		n = len(tokens) - 1
 	}
 	c.calls = append(c.calls, tokenCall{Scopes: append([]string{}, options.Scopes...)})
-	return azcore.AccessToken{Token: tokens[n], ExpiresOn: time.Now().Add(time.Hour)}, nil
+	return azcore.AccessToken{Token: tokens[n], ExpiresOn: time.Now().Add(c.expires)}, nil
 }
 
 func (c *fakeCredential) recorded() []tokenCall {
@@ -164,6 +166,10 @@ func clientFor(s scenario, credential *fakeCredential) (openai.Client, error) {
 		opts = append(opts, option.WithAPIKey(a.Key))
 	case "token_provider":
 		credential.tokens = a.Tokens
+		credential.expires = time.Hour
+		if a.ExpiresInS != nil {
+			credential.expires = time.Duration(*a.ExpiresInS) * time.Second
+		}
 		opts = append(opts, option.WithMiddleware(bearer(credential, a.Scope)))
 	default:
 		return openai.Client{}, fmt.Errorf("unknown auth kind %q", a.Kind)

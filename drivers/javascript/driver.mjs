@@ -22,16 +22,17 @@ function log(...parts) {
 // A TokenCredential (the @azure/core-auth interface) that never leaves the process: it hands
 // out the scenario's tokens in order, repeating the last, and records each call's scopes.
 class FakeCredential {
-  constructor(tokens, calls) {
+  constructor(tokens, calls, expiresInS) {
     this.tokens = tokens.length ? tokens : ["fake-token"];
     this.calls = calls;
+    this.expiresInS = expiresInS;
   }
 
   async getToken(scopes) {
     const list = Array.isArray(scopes) ? [...scopes] : [scopes];
     const token = this.tokens[Math.min(this.calls.length, this.tokens.length - 1)];
     this.calls.push({ scopes: list });
-    return { token, expiresOnTimestamp: Date.now() + 3600 * 1000, tokenType: "Bearer" };
+    return { token, expiresOnTimestamp: Date.now() + this.expiresInS * 1000, tokenType: "Bearer" };
   }
 }
 
@@ -44,7 +45,7 @@ function clientFor(scenario, tokenCalls) {
   } else if (auth.kind === "token_provider") {
     // The doc's sample: getBearerTokenProvider(credential, scope) passed as apiKey.
     options.apiKey = getBearerTokenProvider(
-      new FakeCredential(auth.tokens ?? [], tokenCalls),
+      new FakeCredential(auth.tokens ?? [], tokenCalls, auth.expires_in_s ?? 3600),
       auth.scope,
     );
   } else {
