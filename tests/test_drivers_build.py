@@ -107,7 +107,9 @@ def test_a_build_runs_the_tool_once_then_comes_from_the_cache(bin_dir, go_source
     # The module proxy alone, never `direct`; module-mode builds.
     assert (first.directory / "driver").read_text().strip() == (
         "https://modules.invalid|-mod=mod -buildvcs=false")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "sk-very-secret")
     again = builder.build("go", cache=tmp_path / "cache", root=go_source)
+    assert "sk-very-secret" not in repr(again) + repr(again.process())
     assert again.cached
     assert again.directory == first.directory
     assert calls.read_text().splitlines() == ["go build"]

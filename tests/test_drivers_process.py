@@ -191,3 +191,9 @@ def test_a_driver_that_cannot_start_is_a_driver_error():
 )
 def test_outcome_problems_names_each_violation(outcome, problem):
     assert any(problem in p for p in outcome_problems(outcome))
+
+
+def test_the_environment_never_shows_in_a_repr():
+    driver = DriverProcess("go", ["driver"], env={"AZURE_OPENAI_API_KEY": "sk-very-secret"})
+    assert "sk-very-secret" not in repr(driver)
+    assert "'go'" in repr(driver)

@@ -24,7 +24,7 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .process import DriverProcess
@@ -65,7 +65,7 @@ class Built:
     sdk_version: str
     directory: Path
     command: tuple[str, ...]
-    env: Mapping[str, str]
+    env: Mapping[str, str] = field(repr=False)  # may hold real keys: never in a repr
     cached: bool  # True when an earlier build was reused
     seconds: float  # how long this call took (the build, or finding it in the cache)
 

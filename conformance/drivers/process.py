@@ -87,15 +87,18 @@ class DriverProcess:
     sdk: str
     command: Sequence[str]
     cwd: Path | None = None
-    env: Mapping[str, str] | None = None
+    # The environment may hold real keys (AZURE_OPENAI_API_KEY...): never in a repr, which
+    # pytest prints for a failing test's fixtures.
+    env: Mapping[str, str] | None = field(default=None, repr=False)
     startup_timeout: float = 60.0
     hello: Hello | None = None
     starts: int = 0
-    _process: subprocess.Popen[bytes] | None = None
-    _lines: queue.Queue[object] = field(default_factory=queue.Queue)
-    _stderr: deque[str] = field(default_factory=lambda: deque(maxlen=STDERR_TAIL_LINES))
-    _counter: int = 0
-    _stderr_thread: threading.Thread | None = None
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _lines: queue.Queue[object] = field(default_factory=queue.Queue, repr=False)
+    _stderr: deque[str] = field(default_factory=lambda: deque(maxlen=STDERR_TAIL_LINES),
+                                repr=False)
+    _counter: int = field(default=0, repr=False)
+    _stderr_thread: threading.Thread | None = field(default=None, repr=False)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
