@@ -212,9 +212,13 @@ def build(
         command = _BUILDERS[sdk](work, target, wanted, None if wanted == pinned else wanted)
         (work / STAMP).write_text(json.dumps({"sdk": sdk, "sdk_version": wanted,
                                               "command": command}), encoding="utf-8")
-        if target.exists():  # an unfinished earlier build
-            shutil.rmtree(target)
-        work.rename(target)
+        if (target / STAMP).is_file():  # another process finished the same build first
+            stamp = json.loads((target / STAMP).read_text(encoding="utf-8"))
+            command = list(stamp["command"])
+        else:
+            if target.exists():  # an unfinished earlier build
+                shutil.rmtree(target)
+            work.rename(target)
     finally:
         if work.exists():
             shutil.rmtree(work, ignore_errors=True)
