@@ -1,8 +1,10 @@
 """A local stand-in for an Azure OpenAI resource, for live and record runs in tests.
 
 It authenticates like the service (a wrong or missing key gets Azure's 401 body) and answers
-from a folder of cassettes: any interaction of a live check's cassette whose request matches
-(the output cap aside), as often as asked, with its usage clamped to the cap it was sent.
+from a folder of cassettes (and ``corpus/standin/``, the doc-sample answers for checks whose
+packaged cassette is a recording): any interaction of a live check's cassette whose request
+matches (the output cap aside), as often as asked, with its usage clamped to the cap it was
+sent.
 
 ``echo`` makes it a hostile upstream that repeats the credential it was sent (and its own
 host) wherever a careless harness might print or store it:
@@ -36,6 +38,10 @@ MISSING_PARAMETER = {"error": {"message": "Missing required parameter: 'messages
                               "type": "invalid_request_error", "param": "messages",
                               "code": "missing_required_parameter"}}
 ECHOES = ("headers", "json", "error", "binary")
+# Answers to the doc's sample requests that live runs send where the packaged cassette is a
+# real recording of another request (the checks replay the recorded request, but a live run
+# sends the doc's sample): constructed like the other cassettes, served only by this stand-in.
+STANDIN = Path(__file__).parent / "corpus" / "standin"
 
 
 @dataclass
@@ -63,8 +69,8 @@ class FakeResource:
         load_suites()
         live = {c.cassette for c in REGISTRY.values() if c.live and c.cassette is not None}
         interactions = [
-            i for path in iter_cassette_files([self.cassettes])
-            if path.relative_to(self.cassettes).as_posix() in live
+            i for root in (self.cassettes, STANDIN) for path in iter_cassette_files([root])
+            if path.relative_to(root).as_posix() in live
             for i in Cassette.load(path).interactions
         ]
         self._interactions = sorted(interactions, key=lambda i: i.status != 200)
