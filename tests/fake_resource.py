@@ -18,7 +18,8 @@ host) wherever a careless harness might print or store it:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,14 @@ from typing import Any
 from vcr import matchers
 from vcr.request import Request
 
-from conformance.wire import Cassette, RecordedRequest, Replay, Reply, iter_cassette_files
+from conformance.wire import (
+    Cassette,
+    RecordedRequest,
+    Replay,
+    Reply,
+    WireServer,
+    iter_cassette_files,
+)
 from conformance.wire.replay import MATCHERS
 
 UNAUTHORIZED = {"error": {"code": "401", "message": "Access denied due to invalid subscription "
@@ -213,3 +221,13 @@ def _clamp(body: bytes, cap: int) -> bytes:
             "data: " + fix(line[6:]) if line.startswith("data: ") else line
             for line in text.split("\n")).encode()
     return fix(text).encode()
+
+
+@contextmanager
+def serving(fake: FakeResource) -> Iterator[FakeResource]:
+    """``fake`` answering on 127.0.0.1, its ``host`` and ``endpoint`` set, for a test's span."""
+    with WireServer() as server:
+        server.use(fake)
+        fake.host = f"127.0.0.1:{server.port}"
+        fake.endpoint = server.base_url
+        yield fake

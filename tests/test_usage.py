@@ -8,9 +8,9 @@ import pytest
 
 from conformance import paths, usage
 from conformance.usage import OUTPUT_CAP, Usage
-from conformance.wire import Cassette, WireServer
+from conformance.wire import Cassette
 
-from .fake_resource import FakeResource
+from .fake_resource import FakeResource, serving
 
 KEY = "live-secret-key-0123456789abcdef"
 
@@ -65,10 +65,7 @@ def test_every_live_request_is_capped(path, sent, upstream):
 
 @pytest.fixture
 def resource():
-    fake = FakeResource(KEY, paths.cassette_root())
-    with WireServer() as server:
-        server.use(fake)
-        fake.endpoint = server.base_url
+    with serving(FakeResource(KEY, paths.cassette_root())) as fake:
         yield fake
 
 
