@@ -17,16 +17,16 @@ The checks that replay these call the SDK with the recorded request, kept in
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+
+from cassettes.common import write_or_check  # noqa: E402
 
 from conformance.wire import Cassette, safe_yaml  # noqa: E402
 
@@ -170,28 +170,8 @@ def main() -> int:
     parser.add_argument("--check", action="store_true",
                         help="only compare; exit 1 if a cassette would change")
     args = parser.parse_args()
-    stale = 0
-    with tempfile.TemporaryDirectory() as scratch:
-        for target in RECORDED:
-            cassette = build(target)
-            destination = cassette.path
-            cassette.path = Path(scratch) / destination.name
-            cassette.save()
-            new = cassette.path.read_text()
-            old = destination.read_text() if destination.exists() else ""
-            if new == old:
-                continue
-            stale += 1
-            if args.check:
-                sys.stdout.writelines(difflib.unified_diff(
-                    old.splitlines(True), new.splitlines(True), target, "packaged", n=1))
-            else:
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                destination.write_text(new)
-                print(f"wrote cassettes/{target}")
-    if args.check and stale:
-        print(f"{stale} recorded cassette(s) out of date: run python scripts/package_recordings.py")
-    return 1 if args.check and stale else 0
+    return write_or_check((build(target) for target in RECORDED), args.check, "packaged",
+                          "python scripts/package_recordings.py")
 
 
 if __name__ == "__main__":
