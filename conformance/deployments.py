@@ -136,6 +136,9 @@ def _requests(path: Path) -> tuple[tuple[str, str], ...]:
         cassette = Cassette.load(path)
     except CassetteError:
         return ()
+    # A real recording names its recorder's deployment; a live run sends the doc's sample,
+    # whose deployment the cassette names in `metadata.live_model`.
+    live = cassette.metadata.get("live_model")
     found: list[tuple[str, str]] = []
     for interaction in cassette.interactions:
         try:
@@ -145,7 +148,7 @@ def _requests(path: Path) -> tuple[tuple[str, str], ...]:
         model = body.get("model") if isinstance(body, dict) else None
         if isinstance(model, str):
             route = interaction.request.path.rpartition(V1_BASE)[2] or interaction.request.path
-            found.append((model, route))
+            found.append((live if isinstance(live, str) else model, route))
     return tuple(found)
 
 

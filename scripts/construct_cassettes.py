@@ -13,15 +13,16 @@ one module per feature.
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib
 import sys
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
+from cassettes.common import write_or_check  # noqa: E402
 
 # Why each constructed cassette is not a real recording: tests/corpus/real/ has no exchange the
 # check needs (its README lists what no permissively licensed recording shows).
@@ -80,32 +81,16 @@ def main() -> int:
     parser.add_argument("--check", action="store_true",
                         help="only compare; exit 1 if a cassette would change")
     args = parser.parse_args()
-    stale = 0
-    with tempfile.TemporaryDirectory() as scratch:
-        for build in builders():
-            cassette = build()
-            target = cassette.path
-            rel = target.relative_to(ROOT / "cassettes").as_posix()
-            cassette.metadata["why_constructed"] = WHY_CONSTRUCTED[rel]
-            cassette.path = Path(scratch) / target.name
-            cassette.save()
-            new = cassette.path.read_text()
-            old = target.read_text() if target.exists() else ""
-            if new == old:
-                continue
-            stale += 1
-            rel = target.relative_to(ROOT)
-            if args.check:
-                sys.stdout.writelines(difflib.unified_diff(
-                    old.splitlines(True), new.splitlines(True), str(rel), "rebuilt", n=1))
-            else:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(new)
-                print(f"wrote {rel}")
-    if args.check and stale:
-        print(f"{stale} cassette(s) out of date: run python scripts/construct_cassettes.py")
-        return 1
-    return 0
+    return write_or_check(_constructed(), args.check, "rebuilt",
+                          "python scripts/construct_cassettes.py")
+
+
+def _constructed() -> Iterator[Any]:
+    for build in builders():
+        cassette = build()
+        rel = cassette.path.relative_to(ROOT / "cassettes").as_posix()
+        cassette.metadata["why_constructed"] = WHY_CONSTRUCTED[rel]
+        yield cassette
 
 
 if __name__ == "__main__":

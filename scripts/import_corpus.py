@@ -30,6 +30,7 @@ import gzip
 import json
 import re
 import subprocess
+import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,10 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT)]
+
+from conformance.wire import safe_yaml  # noqa: E402  (the one YAML reader)
+
 CORPUS = ROOT / "tests" / "corpus" / "real"
 MANIFEST = CORPUS.parent / "real-manifest.yaml"
 PLACEHOLDER = "RESOURCE.openai.azure.com"
@@ -259,7 +264,7 @@ def convert(interaction: dict[str, Any]) -> tuple[dict[str, Any], list[str], str
 
 
 def load_source(text: str) -> list[dict[str, Any]]:
-    data = yaml.safe_load(text)
+    data = safe_yaml.loads(text)
     return list(data.get("interactions") or [])
 
 
@@ -292,7 +297,7 @@ def survey(dirs: list[str]) -> int:
 
 def import_all(mirrors: list[str]) -> int:
     where = dict(m.split("=", 1) for m in mirrors)
-    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    manifest = safe_yaml.loads(MANIFEST.read_text(encoding="utf-8"))
     for entry in manifest["files"]:
         src = entry["source"]
         gitdir = where.get(src["repository"].replace("/", "+"))
@@ -313,7 +318,7 @@ def import_all(mirrors: list[str]) -> int:
 def add(args: list[str]) -> int:
     """``add REPO COMMIT LICENCE GITDIR PATH:INDEX=NAME ...``: append entries and import them."""
     repo, commit, licence, gitdir, *items = args
-    manifest = (yaml.safe_load(MANIFEST.read_text(encoding="utf-8")) if MANIFEST.exists()
+    manifest = (safe_yaml.loads(MANIFEST.read_text(encoding="utf-8")) if MANIFEST.exists()
                 else {"files": []})
     known = {e["file"] for e in manifest["files"]}
     for item in items:
@@ -360,7 +365,7 @@ def main() -> int:
     if args.command == "add":
         return add(args.args)
     if args.command == "table":
-        print(table(yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))), end="")
+        print(table(safe_yaml.loads(MANIFEST.read_text(encoding="utf-8"))), end="")
         return 0
     return import_all(args.args)
 

@@ -17,20 +17,18 @@ The checks that replay these call the SDK with the recorded request, kept in
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 
-from conformance.wire import Cassette  # noqa: E402
+from cassettes.common import write_or_check  # noqa: E402
+
+from conformance.wire import Cassette, safe_yaml  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus" / "real"
 CASSETTES = ROOT / "cassettes"
@@ -86,11 +84,28 @@ RECORDED: dict[str, tuple[str | tuple[str, ...], str]] = {
         "an OpenAI platform Responses call with a remote MCP server (list and call)"),
 }
 
+# packaged cassette of checks that run live -> the doc's deployment name they send live
+# (`metadata.live_model`). A recorded request names the recorder's own deployment (or platform
+# model) and stays as recorded; `aoai-conformance deployments`, preflight and the --deployment
+# map read this instead, since a live run sends the doc's sample.
+DOC_MODEL: dict[str, str] = {
+    "chat/completion.yaml": "gpt-4o",
+    "request-ids/chat-completion.yaml": "gpt-4o",
+    "request-ids/chat-stream.yaml": "gpt-4o",
+    "streaming/chat-buffered.yaml": "gpt-4o",
+    "streaming/responses-events.yaml": "gpt-5-mini",
+    "reasoning/responses.yaml": "o4-mini",
+    "embeddings/multiple-inputs.yaml": "text-embedding-3-small",
+    "reasoning/chat-usage.yaml": "o4-mini",
+    "responses/create.yaml": "gpt-4.1-nano",
+    "mcp/tool-config.yaml": "gpt-5",
+}
+
 _LEGACY = re.compile(r"^/openai/deployments/(?P<deployment>[^/]+)/(?P<operation>.+)$")
 
 
 def manifest() -> dict[str, dict[str, Any]]:
-    data = yaml.safe_load((CORPUS.parent / "real-manifest.yaml").read_text(encoding="utf-8"))
+    data = safe_yaml.load_file(CORPUS.parent / "real-manifest.yaml")
     return {entry["file"]: entry for entry in data["files"]}
 
 
@@ -145,6 +160,7 @@ def build(target: str) -> Cassette:
         # What the check calls the SDK with: the recorded request bodies, kept apart from the
         # interactions so that a test may edit what the replay matches and nothing else.
         "sdk_calls": [i.request_json() for i in cassette.interactions],
+        **({"live_model": DOC_MODEL[target]} if target in DOC_MODEL else {}),
     }
     return cassette
 
@@ -154,28 +170,8 @@ def main() -> int:
     parser.add_argument("--check", action="store_true",
                         help="only compare; exit 1 if a cassette would change")
     args = parser.parse_args()
-    stale = 0
-    with tempfile.TemporaryDirectory() as scratch:
-        for target in RECORDED:
-            cassette = build(target)
-            destination = cassette.path
-            cassette.path = Path(scratch) / destination.name
-            cassette.save()
-            new = cassette.path.read_text()
-            old = destination.read_text() if destination.exists() else ""
-            if new == old:
-                continue
-            stale += 1
-            if args.check:
-                sys.stdout.writelines(difflib.unified_diff(
-                    old.splitlines(True), new.splitlines(True), target, "packaged", n=1))
-            else:
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                destination.write_text(new)
-                print(f"wrote cassettes/{target}")
-    if args.check and stale:
-        print(f"{stale} recorded cassette(s) out of date: run python scripts/package_recordings.py")
-    return 1 if args.check and stale else 0
+    return write_or_check((build(target) for target in RECORDED), args.check, "packaged",
+                          "python scripts/package_recordings.py")
 
 
 if __name__ == "__main__":

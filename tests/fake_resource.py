@@ -1,8 +1,10 @@
 """A local stand-in for an Azure OpenAI resource, for live and record runs in tests.
 
 It authenticates like the service (a wrong or missing key gets Azure's 401 body) and answers
-from a folder of cassettes: any interaction of a live check's cassette whose request matches
-(the output cap aside), as often as asked, with its usage clamped to the cap it was sent.
+from a folder of cassettes (and ``corpus/standin/``, the doc-sample answers for checks whose
+packaged cassette is a recording): any interaction of a live check's cassette whose request
+matches (the output cap aside), as often as asked, with its usage clamped to the cap it was
+sent.
 
 ``echo`` makes it a hostile upstream that repeats the credential it was sent (and its own
 host) wherever a careless harness might print or store it:
@@ -16,7 +18,8 @@ host) wherever a careless harness might print or store it:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,14 @@ from typing import Any
 from vcr import matchers
 from vcr.request import Request
 
-from conformance.wire import Cassette, RecordedRequest, Replay, Reply, iter_cassette_files
+from conformance.wire import (
+    Cassette,
+    RecordedRequest,
+    Replay,
+    Reply,
+    WireServer,
+    iter_cassette_files,
+)
 from conformance.wire.replay import MATCHERS
 
 UNAUTHORIZED = {"error": {"code": "401", "message": "Access denied due to invalid subscription "
@@ -36,6 +46,10 @@ MISSING_PARAMETER = {"error": {"message": "Missing required parameter: 'messages
                               "type": "invalid_request_error", "param": "messages",
                               "code": "missing_required_parameter"}}
 ECHOES = ("headers", "json", "error", "binary")
+# Answers to the doc's sample requests that live runs send where the packaged cassette is a
+# real recording of another request (the checks replay the recorded request, but a live run
+# sends the doc's sample): constructed like the other cassettes, served only by this stand-in.
+STANDIN = Path(__file__).parent / "corpus" / "standin"
 
 
 @dataclass
@@ -63,8 +77,8 @@ class FakeResource:
         load_suites()
         live = {c.cassette for c in REGISTRY.values() if c.live and c.cassette is not None}
         interactions = [
-            i for path in iter_cassette_files([self.cassettes])
-            if path.relative_to(self.cassettes).as_posix() in live
+            i for root in (self.cassettes, STANDIN) for path in iter_cassette_files([root])
+            if path.relative_to(root).as_posix() in live
             for i in Cassette.load(path).interactions
         ]
         self._interactions = sorted(interactions, key=lambda i: i.status != 200)
@@ -207,3 +221,13 @@ def _clamp(body: bytes, cap: int) -> bytes:
             "data: " + fix(line[6:]) if line.startswith("data: ") else line
             for line in text.split("\n")).encode()
     return fix(text).encode()
+
+
+@contextmanager
+def serving(fake: FakeResource) -> Iterator[FakeResource]:
+    """``fake`` answering on 127.0.0.1, its ``host`` and ``endpoint`` set, for a test's span."""
+    with WireServer() as server:
+        server.use(fake)
+        fake.host = f"127.0.0.1:{server.port}"
+        fake.endpoint = server.base_url
+        yield fake

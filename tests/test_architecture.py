@@ -32,6 +32,7 @@ LAYERS = {
     "conformance.secret_scan": 2,
     "conformance.recording": 2,
     "conformance.preflight": 2,
+    "conformance.drivers": 2,
     "conformance.suites": 3,
     "conformance.results": 4,
     "conformance.table": 4,

@@ -9,9 +9,8 @@ import pytest
 
 from conformance import cli, paths
 from conformance.deployments import DeploymentError, DeploymentMap
-from conformance.wire import WireServer
 
-from .fake_resource import FakeResource
+from .fake_resource import FakeResource, serving
 
 KEY = "live-secret-key-0123456789abcdef"
 THEIRS = {"prod-chat": "gpt-4o", "prod-embed": "text-embedding-3-small"}
@@ -19,10 +18,7 @@ THEIRS = {"prod-chat": "gpt-4o", "prod-embed": "text-embedding-3-small"}
 
 @pytest.fixture
 def resource():
-    fake = FakeResource(KEY, paths.cassette_root(), deployments=THEIRS)
-    with WireServer() as server:
-        server.use(fake)
-        fake.endpoint = server.base_url
+    with serving(FakeResource(KEY, paths.cassette_root(), deployments=THEIRS)) as fake:
         yield fake
 
 

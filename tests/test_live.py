@@ -7,19 +7,16 @@ import json
 import pytest
 
 from conformance import paths
-from conformance.wire import Cassette, WireServer
+from conformance.wire import Cassette
 
-from .fake_resource import FakeResource
+from .fake_resource import FakeResource, serving
 
 LIVE_KEY = "live-secret-key-0123456789"
 
 
 @pytest.fixture
 def resource():
-    fake = FakeResource(LIVE_KEY, paths.cassette_root())
-    with WireServer() as server:
-        server.use(fake)
-        fake.endpoint = server.base_url
+    with serving(FakeResource(LIVE_KEY, paths.cassette_root())) as fake:
         yield fake
 
 

@@ -13,7 +13,7 @@ import pytest
 from conformance import paths
 from conformance.wire import WireServer
 
-from .fake_resource import FakeResource
+from .fake_resource import FakeResource, serving
 
 KEY = "live-secret-key-0123456789abcdef"
 WRONG_KEY = "wrong-secret-key-9876543210fedcba"
@@ -24,11 +24,7 @@ CHECKS = ("--conformance-feature=auth", "--conformance-check=chat.response-contr
 
 @pytest.fixture
 def upstream():
-    fake = FakeResource(KEY, paths.cassette_root(), tokens={TOKEN})
-    with WireServer() as server:
-        server.use(fake)
-        fake.host = f"127.0.0.1:{server.port}"
-        fake.endpoint = server.base_url
+    with serving(FakeResource(KEY, paths.cassette_root(), tokens={TOKEN})) as fake:
         yield fake
 
 

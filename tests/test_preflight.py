@@ -17,9 +17,9 @@ from conformance.entra import CREDENTIALS
 from conformance.preflight import Preflight
 from conformance.secrets import Scrubber
 from conformance.target import Target
-from conformance.wire import Reply, WireServer
+from conformance.wire import Reply
 
-from .fake_resource import FakeResource
+from .fake_resource import FakeResource, serving
 
 KEY = "live-secret-key-0123456789abcdef"
 TOKEN = "eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJjb2duaXRpdmUifQ.az-cli-issued-signature"
@@ -28,11 +28,7 @@ SETUP = "ERROR: setup error, no check ran and nothing was spent: "
 
 @pytest.fixture
 def resource():
-    fake = FakeResource(KEY, paths.cassette_root(), tokens={TOKEN})
-    with WireServer() as server:
-        server.use(fake)
-        fake.host = f"127.0.0.1:{server.port}"
-        fake.endpoint = server.base_url
+    with serving(FakeResource(KEY, paths.cassette_root(), tokens={TOKEN})) as fake:
         yield fake
 
 

@@ -11,19 +11,16 @@ import pytest
 from conformance import paths
 from conformance.recording import RecordingRefused, stabilise
 from conformance.secrets import Scrubber
-from conformance.wire import Cassette, WireServer, make_interaction
+from conformance.wire import Cassette, make_interaction
 
-from .fake_resource import FakeResource
+from .fake_resource import FakeResource, serving
 
 KEY = "live-secret-key-0123456789abcdef"
 
 
 @pytest.fixture
 def resource():
-    fake = FakeResource(KEY, paths.cassette_root())
-    with WireServer() as server:
-        server.use(fake)
-        fake.endpoint = server.base_url
+    with serving(FakeResource(KEY, paths.cassette_root())) as fake:
         yield fake
 
 

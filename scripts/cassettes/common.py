@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+import sys
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +57,31 @@ def compact(value: Any) -> str:
 def constructed(request: str, *sources: dict[str, str], **extra: Any) -> dict[str, Any]:
     """Metadata for a cassette nobody recorded: what request it stands for, from what bodies."""
     return {"provenance": "constructed", "request": request, "sources": list(sources), **extra}
+
+
+def write_or_check(cassettes: Iterable[Any], check: bool, label: str, command: str) -> int:
+    """Save each built cassette over its committed file, or with ``check`` only compare and
+    print the difference; returns the exit status (1: ``check`` found a stale one)."""
+    root = Path(__file__).resolve().parents[2]
+    stale = 0
+    with tempfile.TemporaryDirectory() as scratch:
+        for cassette in cassettes:
+            target = cassette.path
+            cassette.path = Path(scratch) / target.name
+            cassette.save()
+            new = cassette.path.read_text()
+            old = target.read_text() if target.exists() else ""
+            if new == old:
+                continue
+            stale += 1
+            rel = target.relative_to(root)
+            if check:
+                sys.stdout.writelines(difflib.unified_diff(
+                    old.splitlines(True), new.splitlines(True), str(rel), label, n=1))
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(new)
+                print(f"wrote {rel}")
+    if check and stale:
+        print(f"{stale} cassette(s) out of date: run {command}")
+    return 1 if check and stale else 0

@@ -1,0 +1,33 @@
+"""SDK drivers outside Python: building them (:mod:`.build`, whose :func:`~.build.build` is
+reached as ``conformance.drivers.build.build``) and talking to them over driver protocol v1
+(:mod:`.process`, docs/driver-protocol.md)."""
+
+from .build import (
+    BuildFailed,
+    Built,
+    DriverUnavailable,
+    check_toolchain,
+    pinned_version,
+)
+from .process import (
+    PROTOCOL,
+    DriverError,
+    DriverProcess,
+    Hello,
+    ScenarioRejected,
+    outcome_problems,
+)
+
+__all__ = [
+    "PROTOCOL",
+    "BuildFailed",
+    "Built",
+    "DriverError",
+    "DriverProcess",
+    "DriverUnavailable",
+    "Hello",
+    "ScenarioRejected",
+    "check_toolchain",
+    "outcome_problems",
+    "pinned_version",
+]

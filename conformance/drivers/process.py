@@ -1,0 +1,368 @@
+"""A driver process: one long-lived SDK driver speaking protocol v1 (docs/driver-protocol.md).
+
+:class:`DriverProcess` starts the driver, reads its hello, sends one scenario at a time and
+reads the outcome under a hard per-scenario deadline. Whatever the driver does wrong, malformed
+output, a crash, silence, becomes a :class:`DriverError` that carries the tail of the driver's
+stderr; the run never hangs. After a crash or a hang the process is killed and the next
+scenario starts a fresh one.
+
+Stdout and stderr are drained by two reader threads into a queue and a bounded tail, so a
+driver that logs a lot never blocks on a full pipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+PROTOCOL = 1
+SDKS = ("python", "javascript", "go", "java", "dotnet")
+OPERATIONS = (
+    "chat.completions.create",
+    "chat.completions.stream",
+    "responses.create",
+    "responses.stream",
+    "embeddings.create",
+)
+ERROR_KINDS = ("status", "connection", "timeout", "stream", "other")
+OUTCOME_KEYS = ("result", "events", "error", "request_id", "token_calls", "sdk_retry_count",
+                "elapsed_ms")
+STDERR_TAIL_LINES = 40
+# What the runner adds to a scenario's own deadline_ms before it gives up on the driver: the
+# driver must answer a scenario it could not finish by itself ("driver deadline") first.
+GRACE_S = 5.0
+
+_EOF = object()  # the reader thread's last word: stdout closed
+
+
+class DriverError(Exception):
+    """The driver failed the protocol: it crashed, hung, or wrote something that is not a
+    well-formed answer. A harness problem (an ``error`` verdict), never an SDK ``fail``."""
+
+    def __init__(self, sdk: str, problem: str, stderr_tail: str = "") -> None:
+        self.sdk = sdk
+        self.problem = problem
+        self.stderr_tail = stderr_tail
+        text = f"{sdk} driver: {problem}"
+        if stderr_tail:
+            text += "\n--- driver stderr (tail) ---\n" + stderr_tail
+        super().__init__(text)
+
+
+class ScenarioRejected(Exception):
+    """The driver answered ``driver_error``: it could not perform the scenario at all (an
+    unknown operation, params that do not fit the SDK's types, an option the SDK lacks)."""
+
+    def __init__(self, sdk: str, message: str, *, unsupported: bool) -> None:
+        self.sdk = sdk
+        self.message = message
+        self.unsupported = unsupported
+        super().__init__(f"{sdk} driver could not perform the scenario: {message}")
+
+
+@dataclass(frozen=True)
+class Hello:
+    protocol: int
+    sdk: str
+    sdk_version: str
+    runtime: str
+
+
+@dataclass
+class DriverProcess:
+    """One driver process. Use it as a context manager, or call :meth:`close`.
+
+    ``command`` starts the driver; ``startup_timeout`` bounds the wait for its hello (a cold JVM
+    takes seconds on a busy machine)."""
+
+    sdk: str
+    command: Sequence[str]
+    cwd: Path | None = None
+    # The environment may hold real keys (AZURE_OPENAI_API_KEY...): never in a repr, which
+    # pytest prints for a failing test's fixtures.
+    env: Mapping[str, str] | None = field(default=None, repr=False)
+    startup_timeout: float = 60.0
+    hello: Hello | None = None
+    starts: int = 0
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _lines: queue.Queue[object] = field(default_factory=queue.Queue, repr=False)
+    _stderr: deque[str] = field(default_factory=lambda: deque(maxlen=STDERR_TAIL_LINES),
+                                repr=False)
+    _counter: int = field(default=0, repr=False)
+    _stderr_thread: threading.Thread | None = field(default=None, repr=False)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> Hello:
+        """Start the driver (if it is not running) and return its hello."""
+        if self._process is not None and self._process.poll() is None and self.hello:
+            return self.hello
+        self._kill()
+        self._lines = queue.Queue()
+        self._stderr = deque(maxlen=STDERR_TAIL_LINES)
+        try:
+            process = subprocess.Popen(
+                list(self.command), cwd=self.cwd,
+                env=dict(self.env) if self.env is not None else None,
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise DriverError(self.sdk, f"cannot start {self.command[0]!r}: {exc}") from exc
+        self._process = process
+        self.starts += 1
+        assert process.stdout is not None
+        assert process.stderr is not None
+        threading.Thread(target=_pump_lines, args=(process.stdout, self._lines), daemon=True,
+                         name=f"driver-stdout:{self.sdk}").start()
+        self._stderr_thread = threading.Thread(
+            target=_pump_tail, args=(process.stderr, self._stderr), daemon=True,
+            name=f"driver-stderr:{self.sdk}")
+        self._stderr_thread.start()
+        try:
+            message = self._read(time.monotonic() + self.startup_timeout, "its hello")
+        except DriverError:
+            self._kill()
+            raise
+        self.hello = self._parse_hello(message)
+        return self.hello
+
+    def close(self) -> None:
+        """Ask the driver to shut down; kill it if it does not exit promptly."""
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            try:
+                self._write({"type": "shutdown"})
+                process.wait(timeout=5)
+            except (DriverError, subprocess.TimeoutExpired):
+                pass
+        self._kill()
+
+    def __enter__(self) -> DriverProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    # -- scenarios -----------------------------------------------------------------------------
+
+    def run(
+        self, scenario: Mapping[str, Any], *, deadline_s: float | None = None
+    ) -> dict[str, Any]:
+        """Perform one scenario and return its outcome (a validated protocol-v1 outcome).
+
+        The hard deadline is ``deadline_s``, by default the scenario's ``deadline_ms`` plus
+        :data:`GRACE_S`. Raises :class:`ScenarioRejected` for a ``driver_error`` answer and
+        :class:`DriverError` for a crash, a hang or malformed output (the driver is then
+        killed; the next call starts a new one)."""
+        self.start()
+        if deadline_s is None:
+            deadline_s = float(scenario.get("deadline_ms", 30_000)) / 1000 + GRACE_S
+        self._counter += 1
+        run_id = f"{self.starts}-{self._counter}"
+        try:
+            self._write({"type": "run", "id": run_id, "scenario": dict(scenario)})
+            message = self._read(time.monotonic() + deadline_s, f"the outcome of run {run_id}")
+            return self._parse_answer(message, run_id)
+        except DriverError:
+            self._kill()
+            raise
+
+    # -- the pipe ------------------------------------------------------------------------------
+
+    def _write(self, message: Mapping[str, Any]) -> None:
+        process = self._process
+        if process is None or process.stdin is None:
+            raise DriverError(self.sdk, "the driver is not running", self._tail())
+        try:
+            process.stdin.write(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+            process.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise DriverError(self.sdk, f"the driver stopped reading its input ({exc})",
+                              self._tail_after_exit()) from exc
+
+    def _read(self, until: float, waiting_for: str) -> dict[str, Any]:
+        while True:
+            remaining = until - time.monotonic()
+            if remaining <= 0:
+                raise DriverError(self.sdk, f"no answer within the deadline while waiting for "
+                                  f"{waiting_for} (the driver hangs; it was killed)", self._tail())
+            try:
+                item = self._lines.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if item is _EOF:
+                raise DriverError(self.sdk, f"the driver exited ({self._exit_status()}) while "
+                                  f"waiting for {waiting_for}", self._tail_after_exit())
+            assert isinstance(item, bytes)
+            line = item.strip()
+            if not line:
+                continue
+            try:
+                message = json.loads(line)
+            except ValueError:
+                raise DriverError(self.sdk, f"malformed output (not a JSON line): "
+                                  f"{_clip(line)}", self._tail()) from None
+            if not isinstance(message, dict):
+                raise DriverError(self.sdk, f"malformed output (not a JSON object): "
+                                  f"{_clip(line)}", self._tail())
+            return message
+
+    def _parse_hello(self, message: dict[str, Any]) -> Hello:
+        problems = []
+        if message.get("type") != "hello":
+            problems.append(f"the first line must be a hello, got type {message.get('type')!r}")
+        elif message.get("protocol") != PROTOCOL:
+            problems.append(f"protocol {message.get('protocol')!r} (this runner speaks "
+                            f"{PROTOCOL})")
+        elif message.get("sdk") != self.sdk:
+            problems.append(f"it says it drives {message.get('sdk')!r}, not {self.sdk!r}")
+        for key in ("sdk_version", "runtime"):
+            if not isinstance(message.get(key), str):
+                problems.append(f"hello.{key} must be a string")
+        if problems:
+            self._kill()
+            raise DriverError(self.sdk, "bad hello: " + "; ".join(problems), self._tail())
+        return Hello(PROTOCOL, self.sdk, message["sdk_version"], message["runtime"])
+
+    def _parse_answer(self, message: dict[str, Any], run_id: str) -> dict[str, Any]:
+        kind = message.get("type")
+        if message.get("id") != run_id:
+            raise DriverError(self.sdk, f"answer for id {message.get('id')!r}, expected "
+                              f"{run_id!r}", self._tail())
+        if kind == "driver_error":
+            text = message.get("message")
+            raise ScenarioRejected(self.sdk, text if isinstance(text, str) else repr(text),
+                                   unsupported=message.get("unsupported") is True)
+        if kind != "outcome":
+            raise DriverError(self.sdk, f"unexpected message type {kind!r}", self._tail())
+        outcome = message.get("outcome")
+        problems = outcome_problems(outcome)
+        if problems:
+            raise DriverError(self.sdk, "malformed outcome: " + "; ".join(problems),
+                              self._tail())
+        assert isinstance(outcome, dict)
+        return outcome
+
+    # -- the process ---------------------------------------------------------------------------
+
+    def _kill(self) -> None:
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):  # one that ignores SIGKILL
+            process.wait(timeout=10)
+        for stream in (process.stdin, process.stdout, process.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        self._process = None
+        self.hello = None
+
+    def _exit_status(self) -> str:
+        process = self._process
+        if process is None:
+            return "not running"
+        try:
+            code = process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return "stdout closed, still running"
+        return f"exit status {code}"
+
+    def _tail(self) -> str:
+        return "\n".join(self._stderr)
+
+    def _tail_after_exit(self) -> str:
+        # The stderr thread may still be draining what the dying driver wrote last.
+        if self._stderr_thread is not None:
+            self._stderr_thread.join(timeout=1.0)
+        return self._tail()
+
+
+def outcome_problems(outcome: object) -> list[str]:
+    """Why ``outcome`` is not a protocol-v1 outcome, or an empty list."""
+    if not isinstance(outcome, dict):
+        return ["the outcome must be a JSON object"]
+    problems = [f"missing {key!r}" for key in OUTCOME_KEYS if key not in outcome]
+    if problems:
+        return problems
+    if not isinstance(outcome["events"], list):
+        problems.append("events must be a list")
+    if not isinstance(outcome["token_calls"], list) or not all(
+        isinstance(c, dict) and isinstance(c.get("scopes"), list) for c in outcome["token_calls"]
+    ):
+        problems.append("token_calls must be a list of {scopes: [...]}")
+    if not isinstance(outcome["elapsed_ms"], int):
+        problems.append("elapsed_ms must be an integer")
+    if outcome["sdk_retry_count"] is not None and not isinstance(outcome["sdk_retry_count"], int):
+        problems.append("sdk_retry_count must be an integer or null")
+    if outcome["request_id"] is not None and not isinstance(outcome["request_id"], str):
+        problems.append("request_id must be a string or null")
+    error = outcome["error"]
+    if error is not None:
+        if not isinstance(error, dict):
+            problems.append("error must be an object or null")
+        else:
+            if error.get("kind") not in ERROR_KINDS:
+                problems.append(f"error.kind must be one of {', '.join(ERROR_KINDS)}")
+            if not isinstance(error.get("class"), str):
+                problems.append("error.class must be a string")
+            if not isinstance(error.get("message"), str):
+                problems.append("error.message must be a string")
+            if error.get("code_type") not in ("string", "number", "null"):
+                problems.append("error.code_type must be string, number or null")
+    return problems
+
+
+def _pump_lines(stream: IO[bytes], lines: queue.Queue[object]) -> None:
+    try:
+        for line in iter(stream.readline, b""):
+            lines.put(line)
+    except (OSError, ValueError):
+        pass
+    finally:
+        lines.put(_EOF)
+
+
+def _pump_tail(stream: IO[bytes], tail: deque[str]) -> None:
+    try:
+        for line in iter(stream.readline, b""):
+            tail.append(line.decode("utf-8", "replace").rstrip("\n"))
+    except (OSError, ValueError):
+        pass
+
+
+def _clip(line: bytes, limit: int = 200) -> str:
+    text = line.decode("utf-8", "replace")
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+__all__ = [
+    "ERROR_KINDS",
+    "GRACE_S",
+    "OPERATIONS",
+    "PROTOCOL",
+    "SDKS",
+    "DriverError",
+    "DriverProcess",
+    "Hello",
+    "ScenarioRejected",
+    "outcome_problems",
+]

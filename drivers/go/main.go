@@ -1,0 +1,435 @@
+// Command driver is the aoai-conformance driver (protocol v1) for openai-go.
+//
+// It reads one JSON object per line on stdin ({"type":"run"|"shutdown"}), performs each
+// scenario with the SDK's public API as the doc's Go samples do, and writes one JSON object per
+// line on stdout (hello, outcome, driver_error). Logs go to stderr. See docs/driver-protocol.md.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"reflect"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/responses"
+)
+
+const protocol = 1
+const sdkModule = "github.com/openai/openai-go/v3"
+
+type auth struct {
+	Kind       string   `json:"kind"`
+	Key        string   `json:"key"`
+	Scope      string   `json:"scope"`
+	Tokens     []string `json:"tokens"`
+	ExpiresInS *int     `json:"expires_in_s"`
+}
+
+type clientOptions struct {
+	Auth       *auth `json:"auth"`
+	MaxRetries *int  `json:"max_retries"`
+	TimeoutMs  *int  `json:"timeout_ms"`
+}
+
+type requestOptions struct {
+	MaxRetries *int `json:"max_retries"`
+	TimeoutMs  *int `json:"timeout_ms"`
+}
+
+type operation struct {
+	Name           string          `json:"name"`
+	Params         json.RawMessage `json:"params"`
+	RequestOptions requestOptions  `json:"request_options"`
+}
+
+type scenario struct {
+	BaseURL    string        `json:"base_url"`
+	Client     clientOptions `json:"client"`
+	Operation  operation     `json:"operation"`
+	DeadlineMs int           `json:"deadline_ms"`
+}
+
+type message struct {
+	Type     string   `json:"type"`
+	ID       *string  `json:"id"`
+	Scenario scenario `json:"scenario"`
+}
+
+type tokenCall struct {
+	Scopes []string `json:"scopes"`
+}
+
+type errorInfo struct {
+	Kind      string   `json:"kind"`
+	Class     string   `json:"class"`
+	Bases     []string `json:"bases"`
+	Status    *int     `json:"status"`
+	Code      any      `json:"code"`
+	CodeType  string   `json:"code_type"`
+	Param     any      `json:"param"`
+	Type      any      `json:"type"`
+	Message   string   `json:"message"`
+	RequestID *string  `json:"request_id"`
+}
+
+type outcome struct {
+	Result        json.RawMessage   `json:"result"`
+	Events        []json.RawMessage `json:"events"`
+	Error         *errorInfo        `json:"error"`
+	RequestID     *string           `json:"request_id"`
+	TokenCalls    []tokenCall       `json:"token_calls"`
+	SdkRetryCount *int              `json:"sdk_retry_count"`
+	ElapsedMs     int64             `json:"elapsed_ms"`
+}
+
+var out = json.NewEncoder(os.Stdout)
+var outMu sync.Mutex
+
+func send(v any) {
+	outMu.Lock()
+	defer outMu.Unlock()
+	if err := out.Encode(v); err != nil {
+		fmt.Fprintf(os.Stderr, "[go-driver] cannot write: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// fakeCredential is an azcore.TokenCredential that never leaves the process: it hands out the
+// scenario's tokens in order, repeating the last, and records each call's scopes.
+type fakeCredential struct {
+	mu      sync.Mutex
+	tokens  []string
+	expires time.Duration
+	calls   []tokenCall
+}
+
+var _ azcore.TokenCredential = (*fakeCredential)(nil)
+
+func (c *fakeCredential) GetToken(_ context.Context, options policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tokens := c.tokens
+	if len(tokens) == 0 {
+		tokens = []string{"fake-token"}
+	}
+	n := len(c.calls)
+	if n >= len(tokens) {
+		n = len(tokens) - 1
+	}
+	c.calls = append(c.calls, tokenCall{Scopes: append([]string{}, options.Scopes...)})
+	return azcore.AccessToken{Token: tokens[n], ExpiresOn: time.Now().Add(c.expires)}, nil
+}
+
+func (c *fakeCredential) recorded() []tokenCall {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]tokenCall{}, c.calls...)
+}
+
+// bearer is the Entra path for /openai/v1/: azure.WithTokenCredential pairs with
+// azure.WithEndpoint (deployment paths), so the v1 route sets the header in a middleware that
+// asks the credential once per attempt.
+func bearer(credential azcore.TokenCredential, scope string) option.Middleware {
+	return func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
+		token, err := credential.GetToken(req.Context(), policy.TokenRequestOptions{Scopes: []string{scope}})
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token.Token)
+		return next(req)
+	}
+}
+
+func clientFor(s scenario, credential *fakeCredential) (openai.Client, error) {
+	opts := []option.RequestOption{option.WithBaseURL(s.BaseURL)}
+	a := s.Client.Auth
+	if a == nil {
+		a = &auth{Kind: "key", Key: "conformance-key"}
+	}
+	switch a.Kind {
+	case "key":
+		opts = append(opts, option.WithAPIKey(a.Key))
+	case "token_provider":
+		credential.tokens = a.Tokens
+		credential.expires = time.Hour
+		if a.ExpiresInS != nil {
+			credential.expires = time.Duration(*a.ExpiresInS) * time.Second
+		}
+		opts = append(opts, option.WithMiddleware(bearer(credential, a.Scope)))
+	default:
+		return openai.Client{}, fmt.Errorf("unknown auth kind %q", a.Kind)
+	}
+	if s.Client.MaxRetries != nil {
+		opts = append(opts, option.WithMaxRetries(*s.Client.MaxRetries))
+	}
+	if s.Client.TimeoutMs != nil {
+		opts = append(opts, option.WithRequestTimeout(time.Duration(*s.Client.TimeoutMs)*time.Millisecond))
+	}
+	return openai.NewClient(opts...), nil
+}
+
+func perRequest(o operation, response **http.Response) []option.RequestOption {
+	opts := []option.RequestOption{option.WithResponseInto(response)}
+	if o.RequestOptions.MaxRetries != nil {
+		opts = append(opts, option.WithMaxRetries(*o.RequestOptions.MaxRetries))
+	}
+	if o.RequestOptions.TimeoutMs != nil {
+		opts = append(opts, option.WithRequestTimeout(time.Duration(*o.RequestOptions.TimeoutMs)*time.Millisecond))
+	}
+	return opts
+}
+
+type performed struct {
+	result   json.RawMessage
+	events   []json.RawMessage
+	inStream bool
+}
+
+type unknownOperation struct{ name string }
+
+func (u unknownOperation) Error() string { return fmt.Sprintf("unknown operation %q", u.name) }
+
+type badParams struct{ err error }
+
+func (b badParams) Error() string { return fmt.Sprintf("params do not fit the SDK's type: %v", b.err) }
+
+func withOutputText(raw string, text string) json.RawMessage {
+	var object map[string]json.RawMessage
+	if json.Unmarshal([]byte(raw), &object) != nil {
+		return json.RawMessage(raw)
+	}
+	encoded, _ := json.Marshal(text)
+	object["output_text"] = encoded
+	merged, _ := json.Marshal(object)
+	return merged
+}
+
+func perform(ctx context.Context, client openai.Client, o operation, opts []option.RequestOption, p *performed) error {
+	params := o.Params
+	if len(params) == 0 {
+		params = json.RawMessage("{}")
+	}
+	switch o.Name {
+	case "chat.completions.create", "chat.completions.stream":
+		var body openai.ChatCompletionNewParams
+		if err := json.Unmarshal(params, &body); err != nil {
+			return badParams{err}
+		}
+		if o.Name == "chat.completions.create" {
+			completion, err := client.Chat.Completions.New(ctx, body, opts...)
+			if err != nil {
+				return err
+			}
+			p.result = json.RawMessage(completion.RawJSON())
+			return nil
+		}
+		stream := client.Chat.Completions.NewStreaming(ctx, body, opts...)
+		defer stream.Close()
+		for stream.Next() {
+			p.inStream = true
+			p.events = append(p.events, json.RawMessage(stream.Current().RawJSON()))
+		}
+		return stream.Err()
+	case "responses.create", "responses.stream":
+		var body responses.ResponseNewParams
+		if err := json.Unmarshal(params, &body); err != nil {
+			return badParams{err}
+		}
+		if o.Name == "responses.create" {
+			response, err := client.Responses.New(ctx, body, opts...)
+			if err != nil {
+				return err
+			}
+			p.result = withOutputText(response.RawJSON(), response.OutputText())
+			return nil
+		}
+		stream := client.Responses.NewStreaming(ctx, body, opts...)
+		defer stream.Close()
+		for stream.Next() {
+			p.inStream = true
+			p.events = append(p.events, json.RawMessage(stream.Current().RawJSON()))
+		}
+		return stream.Err()
+	case "embeddings.create":
+		var body openai.EmbeddingNewParams
+		if err := json.Unmarshal(params, &body); err != nil {
+			return badParams{err}
+		}
+		embeddings, err := client.Embeddings.New(ctx, body, opts...)
+		if err != nil {
+			return err
+		}
+		// The typed value, not the raw JSON: the vectors as user code sees them (decoded).
+		encoded, err := json.Marshal(embeddings)
+		if err != nil {
+			return err
+		}
+		p.result = encoded
+		return nil
+	}
+	return unknownOperation{o.Name}
+}
+
+func typeName(v any) string {
+	t := reflect.TypeOf(v)
+	prefix := ""
+	for t.Kind() == reflect.Pointer {
+		prefix += "*"
+		t = t.Elem()
+	}
+	pkg := t.PkgPath()
+	if i := strings.LastIndex(pkg, "/"); i >= 0 {
+		pkg = pkg[i+1:]
+	}
+	if pkg == "" {
+		return prefix + t.Name()
+	}
+	return prefix + pkg + "." + t.Name()
+}
+
+func describe(err error, inStream bool, driverDeadline bool) *errorInfo {
+	info := &errorInfo{Kind: "other", Class: typeName(err), Bases: []string{}, CodeType: "null",
+		Message: err.Error()}
+	// Go has no inheritance: "bases" lists the types of the errors it wraps, nearest first.
+	for inner := errors.Unwrap(err); inner != nil; inner = errors.Unwrap(inner) {
+		info.Bases = append(info.Bases, typeName(inner))
+	}
+	var apiErr *openai.Error
+	var urlErr *url.Error
+	var netErr net.Error
+	switch {
+	case driverDeadline:
+		info.Kind, info.Message = "other", "driver deadline"
+	case errors.As(err, &apiErr):
+		info.Class = "*openai.Error" // the public name of the alias (internal/apierror.Error)
+		info.Kind = "status"
+		if apiErr.StatusCode == 0 && inStream {
+			info.Kind = "stream"
+		}
+		if apiErr.StatusCode != 0 {
+			status := apiErr.StatusCode
+			info.Status = &status
+		}
+		if apiErr.JSON.Code.Valid() {
+			info.Code, info.CodeType = apiErr.Code, "string"
+		}
+		if apiErr.JSON.Param.Valid() {
+			info.Param = apiErr.Param
+		}
+		if apiErr.JSON.Type.Valid() {
+			info.Type = apiErr.Type
+		}
+		if apiErr.JSON.Message.Valid() {
+			info.Message = apiErr.Message
+		}
+		if apiErr.Response != nil {
+			if id := apiErr.Response.Header.Get("x-request-id"); id != "" {
+				info.RequestID = &id
+			}
+		}
+	case errors.Is(err, context.DeadlineExceeded):
+		info.Kind = "timeout"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		info.Kind = "timeout"
+	case errors.As(err, &urlErr), errors.As(err, &netErr):
+		info.Kind = "connection"
+	case inStream:
+		info.Kind = "stream"
+	}
+	return info
+}
+
+func run(id string, s scenario) {
+	started := time.Now()
+	credential := &fakeCredential{}
+	client, err := clientFor(s, credential)
+	if err != nil {
+		send(map[string]any{"type": "driver_error", "id": id, "message": "could not build the client: " + err.Error()})
+		return
+	}
+	deadline := s.DeadlineMs
+	if deadline <= 0 {
+		deadline = 30000
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(deadline)*time.Millisecond)
+	defer cancel()
+	var response *http.Response
+	p := &performed{}
+	err = perform(ctx, client, s.Operation, perRequest(s.Operation, &response), p)
+	var unknown unknownOperation
+	var bad badParams
+	if errors.As(err, &unknown) || errors.As(err, &bad) {
+		send(map[string]any{"type": "driver_error", "id": id, "message": err.Error()})
+		return
+	}
+	o := outcome{Result: p.result, Events: p.events, TokenCalls: credential.recorded()}
+	if o.Result == nil {
+		o.Result = json.RawMessage("null")
+	}
+	if o.Events == nil {
+		o.Events = []json.RawMessage{}
+	}
+	if err != nil {
+		o.Error = describe(err, p.inStream, ctx.Err() != nil)
+	}
+	if err == nil && response != nil {
+		if rid := response.Header.Get("x-request-id"); rid != "" {
+			o.RequestID = &rid
+		}
+	}
+	o.ElapsedMs = time.Since(started).Milliseconds()
+	send(map[string]any{"type": "outcome", "id": id, "outcome": o})
+}
+
+func sdkVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == sdkModule {
+				if dep.Replace != nil {
+					return dep.Replace.Version
+				}
+				return dep.Version
+			}
+		}
+	}
+	return "unknown"
+}
+
+func main() {
+	send(map[string]any{"type": "hello", "protocol": protocol, "sdk": "go",
+		"sdk_version": strings.TrimPrefix(sdkVersion(), "v"), "runtime": runtime.Version()})
+	reader := bufio.NewReaderSize(os.Stdin, 1<<20)
+	for {
+		line, readErr := reader.ReadBytes('\n')
+		if len(strings.TrimSpace(string(line))) > 0 {
+			var m message
+			if err := json.Unmarshal(line, &m); err != nil {
+				send(map[string]any{"type": "driver_error", "id": nil, "message": "not JSON: " + err.Error()})
+			} else if m.Type == "shutdown" {
+				os.Exit(0)
+			} else if m.Type != "run" || m.ID == nil {
+				send(map[string]any{"type": "driver_error", "id": m.ID, "message": fmt.Sprintf("unknown message type %q", m.Type)})
+			} else {
+				run(*m.ID, m.Scenario)
+			}
+		}
+		if readErr != nil {
+			os.Exit(0)
+		}
+	}
+}

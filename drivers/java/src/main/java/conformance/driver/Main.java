@@ -1,0 +1,503 @@
+package conformance.driver;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.ObjectMappers;
+import com.openai.core.RequestOptions;
+import com.openai.core.http.Headers;
+import com.openai.core.http.HttpResponseFor;
+import com.openai.core.http.StreamResponse;
+import com.openai.credential.BearerTokenCredential;
+import com.openai.errors.OpenAIIoException;
+import com.openai.errors.OpenAIServiceException;
+import com.openai.errors.SseException;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.embeddings.CreateEmbeddingResponse;
+import com.openai.models.embeddings.Embedding;
+import com.openai.models.embeddings.EmbeddingCreateParams;
+import com.openai.models.responses.Response;
+import com.openai.models.responses.ResponseCreateParams;
+import com.openai.models.responses.ResponseStreamEvent;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.InterruptedIOException;
+import java.io.PrintStream;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * The aoai-conformance driver (protocol v1) for openai-java.
+ *
+ * <p>Reads one JSON object per line on stdin ({"type":"run"|"shutdown"}), performs each scenario
+ * with the SDK's public API as the doc's Java samples do, and writes one JSON object per line on
+ * stdout (hello, outcome, driver_error). Logs go to stderr. See docs/driver-protocol.md.
+ */
+public final class Main {
+  private static final int PROTOCOL = 1;
+  private static final ObjectMapper MAPPER = ObjectMappers.jsonMapper();
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  private static final PrintStream OUT =
+      new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
+          StandardCharsets.UTF_8);
+  private static final ExecutorService WORKERS = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "scenario");
+    t.setDaemon(true);
+    return t;
+  });
+
+  private Main() {}
+
+  /** The SDK cannot do what the scenario asks (an option it does not have). */
+  static final class Unsupported extends RuntimeException {
+    Unsupported(String message) {
+      super(message);
+    }
+  }
+
+  /** The scenario itself is wrong for this driver (unknown operation, params that do not fit). */
+  static final class BadScenario extends RuntimeException {
+    BadScenario(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private static synchronized void send(ObjectNode message) {
+    try {
+      OUT.println(MAPPER.writeValueAsString(message));
+    } catch (Exception e) {
+      System.err.println("[java-driver] cannot write: " + e);
+      System.exit(1);
+    }
+  }
+
+  /**
+   * A bearer-token supplier that never leaves the process: it stands for the doc's
+   * getBearerTokenSupplier(credential, scope), hands out the scenario's tokens in order
+   * (repeating the last) and records each call with the scope it was made for.
+   */
+  static final class FakeTokenSupplier implements Supplier<String> {
+    private final List<String> tokens;
+    private final String scope;
+    final List<List<String>> calls = Collections.synchronizedList(new ArrayList<>());
+
+    FakeTokenSupplier(List<String> tokens, String scope) {
+      this.tokens = tokens.isEmpty() ? List.of("fake-token") : tokens;
+      this.scope = scope;
+    }
+
+    @Override
+    public String get() {
+      synchronized (calls) {
+        String token = tokens.get(Math.min(calls.size(), tokens.size() - 1));
+        calls.add(List.of(scope));
+        return token;
+      }
+    }
+  }
+
+  private static Integer optInt(JsonNode node, String field) {
+    JsonNode value = node == null ? null : node.get(field);
+    return value == null || value.isNull() ? null : value.asInt();
+  }
+
+  private static OpenAIClient clientFor(JsonNode scenario, FakeTokenSupplier[] supplier) {
+    OpenAIOkHttpClient.Builder builder =
+        OpenAIOkHttpClient.builder().baseUrl(scenario.path("base_url").asText());
+    JsonNode client = scenario.path("client");
+    JsonNode auth = client.path("auth");
+    String kind = auth.path("kind").asText("key");
+    if (kind.equals("key")) {
+      builder.apiKey(auth.path("key").asText("conformance-key"));
+    } else if (kind.equals("token_provider")) {
+      List<String> tokens = new ArrayList<>();
+      auth.path("tokens").forEach(t -> tokens.add(t.asText()));
+      supplier[0] = new FakeTokenSupplier(tokens, auth.path("scope").asText());
+      builder.credential(BearerTokenCredential.create(supplier[0]));
+    } else {
+      throw new BadScenario("unknown auth kind " + kind, null);
+    }
+    Integer retries = optInt(client, "max_retries");
+    if (retries != null) {
+      builder.maxRetries(retries);
+    }
+    Integer timeout = optInt(client, "timeout_ms");
+    if (timeout != null) {
+      builder.timeout(Duration.ofMillis(timeout));
+    }
+    return builder.build();
+  }
+
+  private static RequestOptions requestOptions(JsonNode operation) {
+    JsonNode given = operation.path("request_options");
+    if (optInt(given, "max_retries") != null) {
+      throw new Unsupported("openai-java has no per-request max retries (RequestOptions has "
+          + "timeout and responseValidation only)");
+    }
+    RequestOptions.Builder builder = RequestOptions.builder();
+    Integer timeout = optInt(given, "timeout_ms");
+    if (timeout != null) {
+      builder.timeout(Duration.ofMillis(timeout));
+    }
+    return builder.build();
+  }
+
+  private static <T> T params(JsonNode operation, Class<T> type) {
+    try {
+      return MAPPER.treeToValue(operation.path("params"), type);
+    } catch (Exception e) {
+      throw new BadScenario("params do not fit " + type.getName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String requestId(Headers headers) {
+    List<String> values = headers.values("x-request-id");
+    return values.isEmpty() ? null : values.get(0);
+  }
+
+  /** What an operation produced; filled as it goes, so a stream's events survive an error. */
+  static final class Performed {
+    JsonNode result = NullNode.getInstance();
+    final ArrayNode events = NODES.arrayNode();
+    String requestId;
+    volatile boolean inStream;
+  }
+
+  private static void perform(OpenAIClient client, JsonNode operation, Performed p)
+      throws Exception {
+    String name = operation.path("name").asText();
+    switch (name) {
+      case "chat.completions.create": {
+        ChatCompletionCreateParams body = ChatCompletionCreateParams.builder()
+            .body(params(operation, ChatCompletionCreateParams.Body.class)).build();
+        HttpResponseFor<ChatCompletion> raw =
+            client.chat().completions().withRawResponse().create(body, requestOptions(operation));
+        ChatCompletion completion = raw.parse();
+        p.requestId = requestId(raw.headers());
+        p.result = MAPPER.valueToTree(completion);
+        return;
+      }
+      case "chat.completions.stream": {
+        ChatCompletionCreateParams body = ChatCompletionCreateParams.builder()
+            .body(params(operation, ChatCompletionCreateParams.Body.class)).build();
+        HttpResponseFor<StreamResponse<ChatCompletionChunk>> raw = client.chat().completions()
+            .withRawResponse().createStreaming(body, requestOptions(operation));
+        p.requestId = requestId(raw.headers());
+        try (StreamResponse<ChatCompletionChunk> stream = raw.parse()) {
+          p.inStream = true;
+          stream.stream().forEach(chunk -> p.events.add(MAPPER.valueToTree(chunk)));
+        }
+        return;
+      }
+      case "responses.create": {
+        ResponseCreateParams body = ResponseCreateParams.builder()
+            .body(params(operation, ResponseCreateParams.Body.class)).build();
+        HttpResponseFor<Response> raw =
+            client.responses().withRawResponse().create(body, requestOptions(operation));
+        Response response = raw.parse();
+        p.requestId = requestId(raw.headers());
+        p.result = MAPPER.valueToTree(response);
+        return;
+      }
+      case "responses.stream": {
+        ResponseCreateParams body = ResponseCreateParams.builder()
+            .body(params(operation, ResponseCreateParams.Body.class)).build();
+        HttpResponseFor<StreamResponse<ResponseStreamEvent>> raw = client.responses()
+            .withRawResponse().createStreaming(body, requestOptions(operation));
+        p.requestId = requestId(raw.headers());
+        try (StreamResponse<ResponseStreamEvent> stream = raw.parse()) {
+          p.inStream = true;
+          stream.stream().forEach(event -> p.events.add(MAPPER.valueToTree(event)));
+        }
+        return;
+      }
+      case "embeddings.create": {
+        EmbeddingCreateParams body = EmbeddingCreateParams.builder()
+            .body(params(operation, EmbeddingCreateParams.Body.class)).build();
+        HttpResponseFor<CreateEmbeddingResponse> raw =
+            client.embeddings().withRawResponse().create(body, requestOptions(operation));
+        CreateEmbeddingResponse embeddings = raw.parse();
+        p.requestId = requestId(raw.headers());
+        ObjectNode result = MAPPER.valueToTree(embeddings);
+        // The vectors as user code reads them: Embedding.embedding() (decoded from base64).
+        ArrayNode data = NODES.arrayNode();
+        for (Embedding embedding : embeddings.data()) {
+          ObjectNode item = MAPPER.valueToTree(embedding);
+          ArrayNode vector = NODES.arrayNode();
+          for (Float value : embedding.embedding()) {
+            vector.add(value.doubleValue());
+          }
+          item.set("embedding", vector);
+          data.add(item);
+        }
+        result.set("data", data);
+        p.result = result;
+        return;
+      }
+      default:
+        throw new BadScenario("unknown operation \"" + name + "\"", null);
+    }
+  }
+
+  private static List<String> bases(Class<?> type) {
+    List<String> names = new ArrayList<>();
+    for (Class<?> c = type.getSuperclass(); c != null && c != Object.class; c = c.getSuperclass()) {
+      names.add(c.getSimpleName());
+    }
+    return names;
+  }
+
+  private static boolean causedByTimeout(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof SocketTimeoutException) {
+        return true;
+      }
+      if (t instanceof InterruptedIOException
+          && String.valueOf(t.getMessage()).toLowerCase().contains("timeout")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Read one of the exception's field accessors as user code would. An accessor that throws
+   * (openai-java throws OpenAIInvalidDataException for a field present as JSON null) reads as
+   * null, and what it threw is kept under "accessor_errors".
+   */
+  private static String accessor(ObjectNode info, String name, Supplier<String> read) {
+    try {
+      return read.get();
+    } catch (RuntimeException e) {
+      ObjectNode failures = info.has("accessor_errors")
+          ? (ObjectNode) info.get("accessor_errors") : info.putObject("accessor_errors");
+      failures.put(name, e.getClass().getSimpleName() + ": " + e.getMessage());
+      return null;
+    }
+  }
+
+  private static ObjectNode describe(Throwable error, boolean inStream) {
+    ObjectNode info = NODES.objectNode();
+    String kind = "other";
+    Integer status = null;
+    String code = null;
+    String param = null;
+    String type = null;
+    String requestId = null;
+    String message = String.valueOf(error.getMessage());
+    if (error instanceof OpenAIServiceException) {
+      OpenAIServiceException service = (OpenAIServiceException) error;
+      kind = error instanceof SseException || (inStream && service.statusCode() < 400)
+          ? "stream" : "status";
+      status = service.statusCode();
+      code = accessor(info, "code", () -> service.code().orElse(null));
+      param = accessor(info, "param", () -> service.param().orElse(null));
+      type = accessor(info, "type", () -> service.type().orElse(null));
+      requestId = requestId(service.headers());
+    } else if (causedByTimeout(error)) {
+      kind = "timeout";
+    } else if (error instanceof OpenAIIoException) {
+      kind = "connection";
+    } else if (inStream) {
+      kind = "stream";
+    }
+    info.put("kind", kind);
+    info.put("class", error.getClass().getSimpleName());
+    ArrayNode baseNames = info.putArray("bases");
+    bases(error.getClass()).forEach(baseNames::add);
+    if (status == null) {
+      info.putNull("status");
+    } else {
+      info.put("status", status);
+    }
+    info.put("code", code);
+    info.put("code_type", code == null ? "null" : "string");
+    info.put("param", param);
+    info.put("type", type);
+    info.put("message", message);
+    info.put("request_id", requestId);
+    return info;
+  }
+
+  private static ObjectNode driverError(String id, String message, boolean unsupported) {
+    ObjectNode reply = NODES.objectNode();
+    reply.put("type", "driver_error");
+    reply.put("id", id);
+    reply.put("message", message);
+    if (unsupported) {
+      reply.put("unsupported", true);
+    }
+    return reply;
+  }
+
+  private static void run(String id, JsonNode scenario) {
+    long started = System.nanoTime();
+    FakeTokenSupplier[] supplier = new FakeTokenSupplier[1];
+    OpenAIClient client;
+    try {
+      client = clientFor(scenario, supplier);
+    } catch (RuntimeException e) {
+      send(driverError(id, "could not build the client: " + e.getMessage(), false));
+      return;
+    }
+    Performed p = new Performed();
+    JsonNode operation = scenario.path("operation");
+    ObjectNode error = null;
+    long deadline = scenario.path("deadline_ms").asLong(30000);
+    Future<?> work = WORKERS.submit(() -> {
+      perform(client, operation, p);
+      return null;
+    });
+    try {
+      work.get(deadline, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      work.cancel(true);
+      error = describe(new RuntimeException("driver deadline"), false);
+      error.put("kind", "other");
+      error.put("message", "driver deadline");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof Unsupported) {
+        send(driverError(id, "unsupported: " + cause.getMessage(), true));
+        closeQuietly(client);
+        return;
+      }
+      if (cause instanceof BadScenario) {
+        send(driverError(id, cause.getMessage(), false));
+        closeQuietly(client);
+        return;
+      }
+      error = describe(cause, p.inStream);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      error = describe(e, false);
+    }
+    closeQuietly(client);
+    ObjectNode outcome = NODES.objectNode();
+    boolean streaming = operation.path("name").asText().endsWith(".stream");
+    outcome.set("result", error == null && !streaming ? p.result : NullNode.getInstance());
+    outcome.set("events", streaming ? p.events : NODES.arrayNode());
+    outcome.set("error", error == null ? NullNode.getInstance() : error);
+    outcome.put("request_id", error == null ? p.requestId : null);
+    ArrayNode calls = outcome.putArray("token_calls");
+    if (supplier[0] != null) {
+      synchronized (supplier[0].calls) {
+        for (List<String> scopes : supplier[0].calls) {
+          ArrayNode list = calls.addObject().putArray("scopes");
+          scopes.forEach(list::add);
+        }
+      }
+    }
+    outcome.putNull("sdk_retry_count");
+    outcome.put("elapsed_ms", (System.nanoTime() - started) / 1_000_000);
+    ObjectNode reply = NODES.objectNode();
+    reply.put("type", "outcome");
+    reply.put("id", id);
+    reply.set("outcome", outcome);
+    send(reply);
+  }
+
+  private static void closeQuietly(OpenAIClient client) {
+    WORKERS.submit(() -> {
+      try {
+        client.close();
+      } catch (RuntimeException e) {
+        System.err.println("[java-driver] close: " + e);
+      }
+    });
+  }
+
+  private static String sdkVersion() {
+    Properties properties = new Properties();
+    try (InputStream in = Main.class.getResourceAsStream("/driver.properties")) {
+      if (in != null) {
+        properties.load(in);
+      }
+    } catch (Exception e) {
+      System.err.println("[java-driver] no driver.properties: " + e);
+    }
+    return properties.getProperty("sdk.version", "unknown");
+  }
+
+  /**
+   * Load the SDK's classes before saying hello (a cold JVM takes seconds for the first client
+   * and the first params), so the first scenario's deadline measures the SDK, not class loading.
+   * Nothing is sent anywhere.
+   */
+  private static void warmUp() {
+    try {
+      JsonNode operation = MAPPER.readTree("{\"params\":{\"model\":\"m\",\"messages\":"
+          + "[{\"role\":\"user\",\"content\":\"hi\"}]}}");
+      ChatCompletionCreateParams.builder()
+          .body(params(operation, ChatCompletionCreateParams.Body.class)).build();
+      OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:9/openai/v1/")
+          .apiKey("warm-up").build();
+      client.chat().completions().withRawResponse();
+      client.close();
+    } catch (Exception e) {
+      System.err.println("[java-driver] warm-up: " + e);
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    warmUp();
+    ObjectNode hello = NODES.objectNode();
+    hello.put("type", "hello");
+    hello.put("protocol", PROTOCOL);
+    hello.put("sdk", "java");
+    hello.put("sdk_version", sdkVersion());
+    hello.put("runtime", "java " + System.getProperty("java.version"));
+    send(hello);
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    String line;
+    while ((line = in.readLine()) != null) {
+      if (line.isBlank()) {
+        continue;
+      }
+      JsonNode message;
+      try {
+        message = MAPPER.readTree(line);
+      } catch (Exception e) {
+        send(driverError(null, "not JSON: " + e.getMessage(), false));
+        continue;
+      }
+      String type = message.path("type").asText();
+      if (type.equals("shutdown")) {
+        break;
+      }
+      String id = message.path("id").isNull() ? null : message.path("id").asText(null);
+      if (!type.equals("run") || id == null) {
+        send(driverError(id, "unknown message type \"" + type + "\"", false));
+        continue;
+      }
+      try {
+        run(id, message.path("scenario"));
+      } catch (RuntimeException e) {
+        e.printStackTrace();
+        send(driverError(id, String.valueOf(e), false));
+      }
+    }
+    System.exit(0);
+  }
+}

@@ -1,0 +1,235 @@
+// aoai-conformance driver (protocol v1) for the openai JavaScript SDK.
+//
+// Reads one JSON object per line on stdin ({"type":"run"|"shutdown"}), performs each scenario
+// with the SDK's public API exactly as the doc's samples do, and writes one JSON object per
+// line on stdout (hello, outcome, driver_error). Logs go to stderr. See docs/driver-protocol.md.
+
+import { createInterface } from "node:readline";
+import OpenAI from "openai";
+import { VERSION } from "openai/version";
+import { getBearerTokenProvider } from "@azure/identity";
+
+const PROTOCOL = 1;
+
+function send(message) {
+  process.stdout.write(JSON.stringify(message) + "\n");
+}
+
+function log(...parts) {
+  process.stderr.write(`[js-driver] ${parts.join(" ")}\n`);
+}
+
+// A TokenCredential (the @azure/core-auth interface) that never leaves the process: it hands
+// out the scenario's tokens in order, repeating the last, and records each call's scopes.
+class FakeCredential {
+  constructor(tokens, calls, expiresInS) {
+    this.tokens = tokens.length ? tokens : ["fake-token"];
+    this.calls = calls;
+    this.expiresInS = expiresInS;
+  }
+
+  async getToken(scopes) {
+    const list = Array.isArray(scopes) ? [...scopes] : [scopes];
+    const token = this.tokens[Math.min(this.calls.length, this.tokens.length - 1)];
+    this.calls.push({ scopes: list });
+    return { token, expiresOnTimestamp: Date.now() + this.expiresInS * 1000, tokenType: "Bearer" };
+  }
+}
+
+function clientFor(scenario, tokenCalls) {
+  const options = { baseURL: scenario.base_url };
+  const client = scenario.client ?? {};
+  const auth = client.auth ?? { kind: "key", key: "conformance-key" };
+  if (auth.kind === "key") {
+    options.apiKey = auth.key;
+  } else if (auth.kind === "token_provider") {
+    // The doc's sample: getBearerTokenProvider(credential, scope) passed as apiKey.
+    options.apiKey = getBearerTokenProvider(
+      new FakeCredential(auth.tokens ?? [], tokenCalls, auth.expires_in_s ?? 3600),
+      auth.scope,
+    );
+  } else {
+    throw new DriverError(`unknown auth kind ${JSON.stringify(auth.kind)}`);
+  }
+  if (client.max_retries != null) options.maxRetries = client.max_retries;
+  if (client.timeout_ms != null) options.timeout = client.timeout_ms;
+  return new OpenAI(options);
+}
+
+function requestOptions(operation, signal) {
+  const given = operation.request_options ?? {};
+  const options = { signal };
+  if (given.max_retries != null) options.maxRetries = given.max_retries;
+  if (given.timeout_ms != null) options.timeout = given.timeout_ms;
+  return options;
+}
+
+class DriverError extends Error {}
+
+// Each operation: the SDK call as the doc's sample makes it. Returns {result, events, requestId}.
+const OPERATIONS = {
+  async "chat.completions.create"(client, params, options) {
+    const { data, request_id } = await client.chat.completions.create(params, options)
+      .withResponse();
+    return { result: data, requestId: data._request_id ?? request_id ?? null };
+  },
+  async "chat.completions.stream"(client, params, options, events, obtained) {
+    const { data: stream, request_id } = await client.chat.completions
+      .create({ ...params, stream: true }, options).withResponse();
+    obtained();
+    for await (const chunk of stream) events.push(chunk);
+    return { result: null, requestId: request_id ?? null };
+  },
+  async "responses.create"(client, params, options) {
+    const { data, request_id } = await client.responses.create(params, options).withResponse();
+    const result = { ...data };
+    if (typeof data.output_text === "string") result.output_text = data.output_text;
+    return { result, requestId: data._request_id ?? request_id ?? null };
+  },
+  async "responses.stream"(client, params, options, events, obtained) {
+    const { data: stream, request_id } = await client.responses
+      .create({ ...params, stream: true }, options).withResponse();
+    obtained();
+    for await (const event of stream) events.push(event);
+    return { result: null, requestId: request_id ?? null };
+  },
+  async "embeddings.create"(client, params, options) {
+    const { data, request_id } = await client.embeddings.create(params, options).withResponse();
+    return { result: data, requestId: data._request_id ?? request_id ?? null };
+  },
+};
+
+function classChain(error) {
+  const names = [];
+  let proto = Object.getPrototypeOf(error);
+  while (proto && proto !== Object.prototype) {
+    names.push(proto.constructor?.name ?? "?");
+    proto = Object.getPrototypeOf(proto);
+  }
+  return names; // nearest first, the class itself at [0]
+}
+
+function describeError(error, inStream) {
+  const chain = classChain(error);
+  let kind = "other";
+  if (error instanceof OpenAI.APIConnectionTimeoutError) kind = "timeout";
+  else if (error instanceof OpenAI.APIConnectionError) kind = "connection";
+  else if (error instanceof OpenAI.APIError && error.status != null) kind = "status";
+  else if (inStream) kind = "stream";
+  const code = error?.code ?? null;
+  return {
+    kind,
+    class: chain[0] ?? "Error",
+    bases: chain.slice(1),
+    status: typeof error?.status === "number" ? error.status : null,
+    code,
+    code_type: code === null ? "null" : typeof code === "number" ? "number" : "string",
+    param: error?.param ?? null,
+    type: error?.type ?? null,
+    message: String(error?.message ?? error),
+    request_id: error?.requestID ?? null,
+  };
+}
+
+async function run(id, scenario) {
+  const started = Date.now();
+  const tokenCalls = [];
+  const events = [];
+  const operation = scenario.operation ?? {};
+  const perform = OPERATIONS[operation.name];
+  if (!perform) {
+    send({ type: "driver_error", id, message: `unknown operation ${JSON.stringify(operation.name)}` });
+    return;
+  }
+  const streaming = operation.name.endsWith(".stream");
+  let client;
+  try {
+    client = clientFor(scenario, tokenCalls);
+  } catch (error) {
+    send({ type: "driver_error", id, message: `could not build the client: ${error.message}` });
+    return;
+  }
+  const abort = new AbortController();
+  let timer;
+  const deadline = new Promise((resolve) => {
+    timer = setTimeout(() => resolve("deadline"), scenario.deadline_ms ?? 30000);
+  });
+  let result = null;
+  let requestId = null;
+  let error = null;
+  let obtained = false; // the stream object was returned: later errors are stream errors
+  const work = (async () => {
+    const params = operation.params ?? {};
+    const value = await perform(client, params, requestOptions(operation, abort.signal), events,
+      () => { obtained = true; });
+    return value;
+  })();
+  try {
+    const winner = await Promise.race([work, deadline]);
+    if (winner === "deadline") {
+      abort.abort();
+      work.catch(() => {});
+      error = { ...describeError(new Error("driver deadline"), false), kind: "other",
+                message: "driver deadline" };
+    } else {
+      result = winner.result;
+      requestId = winner.requestId;
+    }
+  } catch (caught) {
+    error = describeError(caught, streaming && (obtained || events.length > 0));
+  } finally {
+    clearTimeout(timer);
+  }
+  send({
+    type: "outcome",
+    id,
+    outcome: {
+      result: result === null ? null : JSON.parse(JSON.stringify(result)),
+      events: streaming ? JSON.parse(JSON.stringify(events)) : [],
+      error,
+      request_id: requestId,
+      token_calls: tokenCalls,
+      sdk_retry_count: null,
+      elapsed_ms: Date.now() - started,
+    },
+  });
+}
+
+async function main() {
+  send({
+    type: "hello",
+    protocol: PROTOCOL,
+    sdk: "javascript",
+    sdk_version: VERSION,
+    runtime: `node ${process.version}`,
+  });
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    let message;
+    try {
+      message = JSON.parse(line);
+    } catch (error) {
+      send({ type: "driver_error", id: null, message: `not JSON: ${error.message}` });
+      continue;
+    }
+    if (message.type === "shutdown") break;
+    if (message.type !== "run") {
+      send({ type: "driver_error", id: message.id ?? null,
+             message: `unknown message type ${JSON.stringify(message.type)}` });
+      continue;
+    }
+    try {
+      await run(message.id, message.scenario ?? {});
+    } catch (error) {
+      log("scenario failed:", error?.stack ?? String(error));
+      send({ type: "driver_error", id: message.id, message: String(error?.message ?? error) });
+    }
+  }
+  process.exit(0);
+}
+
+main().catch((error) => {
+  log("fatal:", error?.stack ?? String(error));
+  process.exit(1);
+});
