@@ -41,17 +41,20 @@ BISECT_CHECK = "chat.response-contract"
 REPEATS = {"suite": 1, "gate": 2}  # minutes each; --repeat caps them too
 
 Sample = dict[str, Any]
+LAST_CPU_S = [0.0]
 
 
 def timed(command: Sequence[str], env: dict[str, str] | None = None,
           cwd: Path | None = None) -> tuple[float, int, subprocess.CompletedProcess[str]]:
-    """Wall seconds and peak RSS (KiB, the process itself) of one command."""
+    """Wall seconds and peak RSS (KiB, the process itself) of one command; its CPU seconds
+    (with the children it waited for) in ``LAST_CPU_S``."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(list(command), stdout=out, stderr=err, text=True,
                                    env=env, cwd=cwd)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
+        LAST_CPU_S[0] = usage.ru_utime + usage.ru_stime
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -236,12 +239,13 @@ def live(repeat: int) -> Sample:
 def suite(repeat: int) -> Sample:
     """``pytest`` as ``python3 dev.py test`` runs it: one xdist worker per core. Failing tests
     are counted, not hidden (the summary line is kept)."""
-    walls, counts, failing = [], "", []
+    walls, cpus, counts, failing = [], [], "", []
     for _ in range(repeat):
         wall, _, done = timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                                "-n", "auto", "--dist", "loadgroup"], cwd=ROOT)
         _ok(done, (0, 1))
         walls.append(wall)
+        cpus.append(LAST_CPU_S[0])
         counts = done.stdout.strip().splitlines()[-1]
         failing = sorted({line.split(" - ")[0].removeprefix("FAILED ").removeprefix("ERROR ")
                           for line in done.stdout.splitlines()
@@ -251,7 +255,7 @@ def suite(repeat: int) -> Sample:
     return {"tests": int(passed.group(1)) if passed else 0,
             "failed": int(failed.group(1)) if failed else 0, "failing": failing,
             "summary": counts.strip("= "),
-            "workers": os.cpu_count(), "wall_s": spread(walls)}
+            "workers": os.cpu_count(), "wall_s": spread(walls), "cpu_s": spread(cpus)}
 
 
 # -- the cross-SDK run (when it exists) -----------------------------------------------------

@@ -82,6 +82,10 @@ def rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         out.append((f"The project's tests ({s['tests']} passed{failed}, {s['workers']} cores)",
                     _spread(s["wall_s"], " s"), f"≤ {TARGETS['suite_s']:g} s",
                     _status(s["wall_s"]["median"], TARGETS["suite_s"])))
+        if "cpu_s" in s:
+            out.append(("… its CPU time (all workers), and that over the cores",
+                        f"{s['cpu_s']['median']:g} s; {s['cpu_s']['median'] / s['workers']:.0f} s",
+                        "", ""))
     if "cross_sdk" in m:
         c = m["cross_sdk"]
         if not c["available"]:
