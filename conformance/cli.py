@@ -256,7 +256,7 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     pytest_args = [
         "--pyargs", "conformance.suites",
         # The user's own pytest configuration (addopts, plugins) must not change the run.
-        "-c", os.devnull, "--rootdir", str(paths.suites_dir()),
+        "-c", os.devnull, "--rootdir", str(paths.suites_dir()), "--noconftest",
         "-p", "no:cacheprovider",
         # This process imported the package before pytest could mark it for assertion
         # rewriting; checks use expect(), not bare asserts, so nothing is lost.

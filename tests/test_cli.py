@@ -42,6 +42,10 @@ def cli(*args, cwd):
 
 @pytest.mark.slow
 def test_run_prints_the_table_writes_the_report_and_exits_zero(tmp_path):
+    # The user's own conftest files must not reach the run (nor break it).
+    for folder in (tmp_path, tmp_path / "tests"):
+        folder.mkdir(exist_ok=True)
+        (folder / "conftest.py").write_text("raise RuntimeError('a user conftest was loaded')\n")
     result = cli("run", "--feature", "chat", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"^chat +chat\.azure-filter-results +pass", result.stdout, re.M)
