@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="cassette root to replay (default: the packaged cassettes)")
     run.add_argument("--sse-chunking", default="event", metavar="POLICY",
                      help="event (default), whole, random:SEED or fixed:BYTES")
+    run.add_argument("--sdk", action="append", metavar="NAME[@VERSION]",
+                     help="the SDK to run the checks against (repeatable): python (default), "
+                     "javascript, go, java, or all; NAME@VERSION builds that driver with "
+                     "another SDK version")
     _live_options(run, required=False)
     run.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARG",
                      help="extra pytest arguments, after --")
@@ -269,6 +273,7 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
         *extra,
         *[f"--conformance-feature={f}" for f in args.feature or ()],
         *[f"--conformance-check={c}" for c in args.check or ()],
+        *[f"--conformance-sdk={n}" for n in getattr(args, "sdk", None) or ()],
         *getattr(args, "pytest_args", ()),
     ]
     code = pytest.main(pytest_args)

@@ -842,8 +842,98 @@ def _conforms_to_doc(policy: Policies, script: Sequence[Step], options: Options,
                for p in candidates)
 
 
+
+# -- every SDK the doc covers, for the cross-SDK checks (suites/cross_sdk.py) ---------------
+# One row per SDK, from sdk-behavior.md (§1 table, §2 Python, §3 JavaScript, §4 Go, §5 Java),
+# each the SDK's own policy at the version its driver pins; and what the doc says, per topic,
+# so a check can tell an SDK that departs from the doc (``doc_vs_sdk``, recorded) from an SDK
+# that breaks its own policy (``fail``).
+
+_SDK_STATUS_NAMES = {400: "BadRequestError", 401: "AuthenticationError",
+                     403: "PermissionDeniedError", 404: "NotFoundError", 409: "ConflictError",
+                     422: "UnprocessableEntityError", 429: "RateLimitError"}
+
+
+@dataclass(frozen=True)
+class SdkRules:
+    """What one SDK does, as its source says (not what the doc says)."""
+
+    sdk: str
+    default_max_retries: int
+    retry_statuses: frozenset[int]
+    retry_from: int | None  # every status >= this is retried
+    retry_after_cap_s: float | None  # a longer hint is not honoured as given; None: no cap
+    per_request_max_retries: bool  # a per-call max retries option exists
+    token_per_attempt: bool  # the documented Entra path asks the credential on every attempt
+    error_classes: Mapping[int, str]
+    error_class_from: tuple[int, str] | None
+    other_error_class: str
+    source: str
+
+    def retries(self, status: int) -> bool:
+        return status in self.retry_statuses or (
+            self.retry_from is not None and status >= self.retry_from)
+
+    def error_class(self, status: int) -> str:
+        if status in self.error_classes:
+            return self.error_classes[status]
+        if self.error_class_from is not None and status >= self.error_class_from[0]:
+            return self.error_class_from[1]
+        return self.other_error_class
+
+
+_RETRIED = frozenset({408, 409, 429})
+SDK_RULES: dict[str, SdkRules] = {
+    "python": SdkRules(
+        "python", 2, _RETRIED, 500, 120.0, True, True, _SDK_STATUS_NAMES,
+        (500, "InternalServerError"), "APIStatusError",
+        "sdk-behavior §1, §2.1 (retries), §2.5 (errors), §2.7 (token provider per attempt)"),
+    "javascript": SdkRules(
+        "javascript", 2, _RETRIED, 500, 60.0, True, False, _SDK_STATUS_NAMES,
+        (500, "InternalServerError"), "APIError",
+        "sdk-behavior §1, §3 (maxRetries per client and per call; Retry-After used when "
+        "0 <= d <= 60 s; the apiKey provider runs before every attempt, but "
+        "@azure/identity's getBearerTokenProvider hands back its cached token while it is "
+        "valid: a retry reuses it)"),
+    "go": SdkRules(
+        "go", 2, _RETRIED, 500, None, True, True, {}, None, "*openai.Error",
+        "sdk-behavior §1, §4 (option.WithMaxRetries per client and per call; Retry-After "
+        "without a cap; one *openai.Error with StatusCode for every status)"),
+    "java": SdkRules(
+        "java", 2, _RETRIED, 500, None, False, False,
+        {400: "BadRequestException", 401: "UnauthorizedException",
+         403: "PermissionDeniedException", 404: "NotFoundException",
+         422: "UnprocessableEntityException", 429: "RateLimitException"},
+        (500, "InternalServerException"), "UnexpectedStatusCodeException",
+        "sdk-behavior §1, §5 (no per-call max retries; BearerTokenCredential asks its "
+        "supplier once per API call; no ConflictException: 408/409 are "
+        "UnexpectedStatusCodeException)"),
+}
+
+# What the seed doc claims, per SDK section that makes the claim (None: the section is
+# silent, so only the SDK's own rules judge).
+DOC_RETRIES: dict[str, RetryPolicy | None] = {
+    "python": DOCUMENTED["python"], "javascript": DOCUMENTED["js"], "go": None, "java": None,
+}
+DOC_SCOPE = "https://cognitiveservices.azure.com/.default"
+DOC_TOKEN_CLAIM = ("seed doc, Microsoft Entra ID: the token provider supplies a token for "
+                   "each request, so a token that expires is refreshed")
+
+
+def doc_vs_sdk(sdk: str, topic: str, doc: object, actual: object) -> dict[str, object]:
+    """One recorded departure of ``sdk`` from the doc on ``topic``."""
+    return {"sdk": sdk, "topic": topic, "doc": doc, "sdk_does": actual,
+            "source": SDK_RULES[sdk].source}
+
+
 __all__ = [
     "DEVIATIONS",
+    "DOC_RETRIES",
+    "DOC_SCOPE",
+    "DOC_TOKEN_CLAIM",
+    "SDK_RULES",
+    "SdkRules",
+    "doc_vs_sdk",
     "DOCUMENTED",
     "ERROR_ATTRIBUTES",
     "OK",

@@ -23,11 +23,24 @@ from .deployments import (
     DeploymentError,
     DeploymentMap,
 )
+from .drivers.pool import Driver, DriverPool
+from .drivers.python import PythonDriver
 from .entra import CREDENTIALS
 from .harness import HarnessFault, ReplayMismatch, Wire, classify
 from .preflight import Preflight, SetupError
 from .recording import RecordingRefused, Recordings, stabilise
-from .registry import REGISTRY, Check, Observations, Unsupported, Verdict, check_of
+from .registry import (
+    ALL_SDKS,
+    FEATURES,
+    PYTHON_ONLY,
+    REGISTRY,
+    Check,
+    Observations,
+    Unsupported,
+    Verdict,
+    check_of,
+)
+from .sdk_selection import SdkSelection, SdkSelectionError
 from .reports import default_dir, write_run
 from .results import CheckResult, Results
 from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
@@ -50,6 +63,9 @@ _target_key = pytest.StashKey[Target]()
 _deadline_key = pytest.StashKey[float]()
 DEFAULT_RUN_TIMEOUT_S = 1800.0
 _recordings_key = pytest.StashKey[Recordings]()
+_sdk_key = pytest.StashKey[str]()
+_sdk_version_key = pytest.StashKey[str]()
+_selection_key = pytest.StashKey[SdkSelection]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -80,6 +96,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
         metavar="ID",
         help="run only this check (repeatable)",
+    )
+    group.addoption(
+        "--conformance-sdk",
+        action="append",
+        default=[],
+        metavar="NAME[@VERSION]",
+        help=f"run the checks against this SDK (repeatable): {', '.join(ALL_SDKS)} or all; "
+        "default python. Other SDKs run the cross-SDK checks through their driver, built "
+        "on first use (a version other than the driver's pin is built on demand)",
     )
     group.addoption(
         "--conformance-endpoint",
@@ -166,6 +191,14 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"--{name.replace('_', '-')} must be a positive number of "
                                     "seconds")
     config.stash[_deadline_key] = time.monotonic() + config.getoption("conformance_run_timeout")
+    unknown = sorted(set(config.getoption("conformance_feature")) - set(FEATURES))
+    if unknown:
+        raise pytest.UsageError(f"unknown feature(s): {', '.join(unknown)} (known: "
+                                f"{', '.join(FEATURES)})")
+    try:
+        config.stash[_selection_key] = SdkSelection.parse(config.getoption("conformance_sdk"))
+    except SdkSelectionError as exc:
+        raise pytest.UsageError(str(exc)) from None
     scrubber = Scrubber()
     scrubber.add(TEST_API_KEY, "api-key")
     config.stash[_scrubber_key] = scrubber
@@ -203,16 +236,24 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Mod
 @pytest.hookimpl(tryfirst=True)
 def pytest_pycollect_makeitem(
     collector: pytest.Module | pytest.Class, name: str, obj: object
-) -> pytest.Function | None:
+) -> list[pytest.Function] | None:
+    """A check is one item per selected SDK it covers: python-only checks keep their plain
+    name, cross-SDK checks are ``<function>[<sdk>]``."""
     check = check_of(obj)
     if check is None or not isinstance(collector, pytest.Module):
         return None
     if getattr(obj, "__module__", None) != collector.module.__name__:
         return None  # imported from elsewhere: collected where it is defined
-    item: pytest.Function = pytest.Function.from_parent(collector, name=name, callobj=obj)
-    item.stash[_check_key] = check
-    item.extra_keyword_matches.update({check.id, check.feature})
-    return item
+    selection = collector.config.stash[_selection_key]
+    items: list[pytest.Function] = []
+    for sdk_name in (s for s in check.sdks if s in selection.sdks):
+        item_name = name if check.sdks == PYTHON_ONLY else f"{name}[{sdk_name}]"
+        item = pytest.Function.from_parent(collector, name=item_name, callobj=obj)
+        item.stash[_check_key] = check
+        item.stash[_sdk_key] = sdk_name
+        item.extra_keyword_matches.update({check.id, check.feature, sdk_name})
+        items.append(item)
+    return items
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -379,6 +420,52 @@ def sdk(wire: Wire, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> Ite
         handle.close()
 
 
+@pytest.fixture(scope="session")
+def driver_pool(pytestconfig: pytest.Config) -> Iterator[DriverPool]:
+    """One long-lived driver process per SDK for the whole run, built on first use."""
+    pool = DriverPool(progress=lambda text: _say(pytestconfig, text),
+                      versions=pytestconfig.stash[_selection_key].versions)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+@pytest.fixture
+def driver(request: pytest.FixtureRequest, wire: Wire) -> Driver:
+    """The SDK this item runs against, as a driver: ``driver.run(scenario) -> outcome``
+    (docs/driver-protocol.md). Python runs in process (virtual clock on); the others in
+    their driver process. A missing toolchain skips the item with the install hint."""
+    from .drivers import BuildFailed, DriverUnavailable
+
+    sdk_name = request.node.stash.get(_sdk_key, "python")
+    found: Driver
+    if sdk_name == "python":
+        found = PythonDriver(request.getfixturevalue("sdk"), request.getfixturevalue("clock"))
+    else:
+        pool: DriverPool = request.getfixturevalue("driver_pool")
+        try:
+            found = pool.get(sdk_name)
+        except DriverUnavailable as exc:
+            pytest.skip(f"{exc.reason}: {exc.hint}")
+        except BuildFailed as exc:
+            raise HarnessFault(str(exc)) from None
+    request.node.stash[_sdk_version_key] = found.version
+    return found
+
+
+def _say(config: pytest.Config, text: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    if capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(text)
+    else:
+        reporter.write_line(text)
+
+
 @pytest.fixture
 def observe(request: pytest.FixtureRequest) -> Observations:
     """Record what the check saw: ``observe("key", value)``. Written to results.json."""
@@ -483,6 +570,10 @@ def pytest_runtest_makereport(
             _PROPERTY,
             {
                 "id": check.id,
+                "sdk": item.stash.get(_sdk_key, "python"),
+                "sdk_version": item.stash.get(_sdk_version_key, None)
+                or item.config.stash[_selection_key].version_of(
+                    item.stash.get(_sdk_key, "python")),
                 "phase": call.when,
                 "verdict": outcome_verdict.value,
                 "message": scrubber.text(message),
@@ -550,7 +641,8 @@ def _account_live_exchanges(
     target.tokens_used += spent.total
     refused = None
     cassette = wire.recorded(check, _cassette_root(item.config), str(installed()))
-    if target.mode == "record" and verdict is Verdict.PASS and cassette is not None:
+    if (target.mode == "record" and verdict is Verdict.PASS and cassette is not None
+            and item.stash.get(_sdk_key, "python") == "python"):
         try:
             stabilise(cassette, item.config.stash[_scrubber_key])
         except RecordingRefused as exc:
@@ -567,7 +659,7 @@ class ConformanceRun:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.started = time.time()
-        self.rows: dict[str, CheckResult] = {}
+        self.rows: dict[tuple[str, str], CheckResult] = {}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
@@ -575,15 +667,18 @@ class ConformanceRun:
                 continue
             data: dict[str, Any] = value
             check = REGISTRY.get(data["id"])
-            previous = self.rows.get(data["id"])
+            key = (data["id"], data.get("sdk", "python"))
+            previous = self.rows.get(key)
             verdict = Verdict(data["verdict"])
             # The first non-pass verdict of a check stands; a teardown error after a pass
             # turns the pass into an error.
             if previous is not None and previous.verdict is not Verdict.PASS:
                 previous.observations.update(data["observations"])
                 continue
-            self.rows[data["id"]] = CheckResult(
+            self.rows[key] = CheckResult(
                 id=data["id"],
+                sdk=key[1],
+                sdk_version=data.get("sdk_version") or "",
                 feature=check.feature if check else data["id"].split(".")[0],
                 verdict=verdict,
                 message=data["message"],
@@ -607,7 +702,7 @@ class ConformanceRun:
                 f"record: {relative}: " + (problem or "written (replayed by "
                                            + ", ".join(sorted(sharers[relative])) + ")"))
             for check_id in recordings.recorded_by[relative]:
-                row = self.rows.get(check_id)
+                row = self.rows.get((check_id, "python"))
                 if row is None:
                     continue
                 row.observations["recording"] = problem or "written"

@@ -33,6 +33,12 @@ FEATURES = (
     "request-ids",
 )
 
+# The SDKs a check can run against: openai-python in process, the others through a driver
+# (conformance/drivers/, docs/driver-protocol.md). A check runs on python only unless it says
+# ``sdks=ALL_SDKS`` (or a subset), and then receives a ``driver`` fixture instead of ``sdk``.
+ALL_SDKS = ("python", "javascript", "go", "java")
+PYTHON_ONLY = ("python",)
+
 
 class Verdict(str, Enum):
     PASS = "pass"
@@ -80,6 +86,7 @@ class Check:
     cassette: str | None = None
     refs: tuple[str, ...] = ()
     live: bool = True
+    sdks: tuple[str, ...] = PYTHON_ONLY
 
 
 REGISTRY: dict[str, Check] = {}
@@ -95,6 +102,7 @@ def check(
     cassette: str | None = DEFAULT_CASSETTE,
     refs: tuple[str, ...] = (),
     live: bool = True,
+    sdks: tuple[str, ...] = PYTHON_ONLY,
 ) -> Callable[[F], F]:
     """Register a check.
 
@@ -104,17 +112,23 @@ def check(
     ``None`` when the check scripts the wire server itself.
     ``live=False`` marks a check whose cassette forces answers a live resource will not give
     on demand (a 429, a filtered stream): live runs skip it. Scripted checks never go upstream.
+    ``sdks`` are the SDKs the check runs against (default: python only). A check with more than
+    python is written against the ``driver`` fixture (a scenario in, an outcome out) and is
+    collected once per SDK, as ``<function>[<sdk>]``.
     """
     feature, _, name = id.partition(".")
     if feature not in FEATURES or not name:
         raise ValueError(f"check id {id!r} must be <feature>.<name> with a feature in {FEATURES}")
     if cassette == DEFAULT_CASSETTE:
         cassette = f"{feature}/{name}.yaml"
+    unknown = [s for s in sdks if s not in ALL_SDKS]
+    if unknown or not sdks:
+        raise ValueError(f"check {id!r}: sdks must be some of {ALL_SDKS}, got {sdks!r}")
 
     def register(function: F) -> F:
         if id in REGISTRY and REGISTRY[id].function.__qualname__ != function.__qualname__:
             raise ValueError(f"duplicate check id {id!r}")
-        entry = Check(id, feature, doc, claim, function, cassette, refs, live)
+        entry = Check(id, feature, doc, claim, function, cassette, refs, live, tuple(sdks))
         REGISTRY[id] = entry
         function.__conformance_check__ = entry  # type: ignore[attr-defined]
         return function

@@ -31,6 +31,18 @@ class CheckResult:
     claim: str = ""
     cassette: str | None = None
     duration_s: float = 0.0
+    sdk: str = "python"  # the SDK this verdict is about (results before issue 9: python)
+    sdk_version: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What identifies a result within a run: the check and the SDK it ran against."""
+        return (self.id, self.sdk)
+
+    @property
+    def label(self) -> str:
+        """``id`` for python (as before SDKs were a dimension), ``id[sdk]`` for the others."""
+        return self.id if self.sdk == "python" else f"{self.id}[{self.sdk}]"
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -70,7 +82,8 @@ class Results:
     def by_feature(self) -> dict[str, list[CheckResult]]:
         order = {f: i for i, f in enumerate(FEATURES)}
         grouped: dict[str, list[CheckResult]] = {}
-        for result in sorted(self.checks, key=lambda c: (order.get(c.feature, 99), c.id)):
+        for result in sorted(self.checks, key=lambda c: (order.get(c.feature, 99), c.id,
+                                                         _sdk_order(c.sdk))):
             grouped.setdefault(result.feature, []).append(result)
         return grouped
 
@@ -83,7 +96,7 @@ class Results:
             "started_at": self.started_at,
             "duration_s": round(self.duration_s, 3),
             "summary": self.summary,
-            "checks": [c.as_dict() for c in sorted(self.checks, key=lambda c: c.id)],
+            "checks": [c.as_dict() for c in sorted(self.checks, key=lambda c: c.key)],
         }
 
     def write(self, directory: Path) -> Path:
@@ -120,6 +133,12 @@ class Results:
         )
 
 
+def _sdk_order(sdk: str) -> int:
+    from .registry import ALL_SDKS
+
+    return ALL_SDKS.index(sdk) if sdk in ALL_SDKS else len(ALL_SDKS)
+
+
 def _shape_problem(data: dict[str, Any]) -> str | None:
     """What makes ``data`` unreadable as a results file, or None: the fields a diff reads."""
     for key in ("sdk", "target"):
@@ -135,7 +154,8 @@ def _shape_problem(data: dict[str, Any]) -> str | None:
         if not isinstance(check.get("id"), str) or check.get("verdict") not in verdicts:
             return f"checks[{n}] needs a string id and a verdict ({', '.join(sorted(verdicts))})"
         for key, kind in (("message", str), ("observations", dict), ("feature", str),
-                          ("doc", str), ("claim", str), ("duration_s", (int, float))):
+                          ("doc", str), ("claim", str), ("duration_s", (int, float)),
+                          ("sdk", str), ("sdk_version", str)):
             if key in check and not isinstance(check[key], kind):
                 return f"checks[{n}].{key} has the wrong type"
     return None
@@ -299,11 +319,12 @@ def compare(baseline: Results, candidate: Results) -> list[Change]:
     behaviour change (``observations``). Every change between two runs of a check carries the
     observations that differ, old and new, after :func:`normalise`.
     """
-    before = {c.id: c for c in baseline.checks}
-    after = {c.id: c for c in candidate.checks}
+    before = {c.key: c for c in baseline.checks}
+    after = {c.key: c for c in candidate.checks}
     changes = []
-    for check_id in sorted(before.keys() | after.keys()):
-        old, new = before.get(check_id), after.get(check_id)
+    for key in sorted(before.keys() | after.keys()):
+        old, new = before.get(key), after.get(key)
+        check_id = key[0] if key[1] == "python" else f"{key[0]}[{key[1]}]"
         if old is None or new is None:
             if new is not None:
                 kind = "regression" if new.verdict.value in _BAD else "new"

@@ -17,6 +17,9 @@ def render(results: Results, report: str | None = None) -> str:
     lines = [f"Azure OpenAI v1 conformance: {results.sdk.get('name')} "
              f"{results.sdk.get('version')} ({results.sdk.get('http_library')} "
              f"{results.sdk.get('http_library_version')}), {target} {where}".rstrip()]
+    sdks = results_sdks(results)
+    if sdks != ["python"] and sdks:
+        return "\n".join([lines[0], *_matrix(results, sdks, report)])
     grouped = results.by_feature()
     id_width = max([len("check"), *(len(c.id) for c in results.checks)])
     feature_width = max([len("feature"), *(len(f) for f in grouped)])
@@ -43,3 +46,53 @@ def render(results: Results, report: str | None = None) -> str:
 def _one_line(message: str) -> str:
     first = message.strip().splitlines()[0] if message.strip() else ""
     return first if len(first) <= _MESSAGE_WIDTH else first[: _MESSAGE_WIDTH - 1] + "…"
+
+
+def results_sdks(results: Results) -> list[str]:
+    """The SDKs a run covered, in the registry's order."""
+    from .registry import ALL_SDKS
+
+    seen = {c.sdk for c in results.checks}
+    return [s for s in ALL_SDKS if s in seen] + sorted(seen - set(ALL_SDKS))
+
+
+def _matrix(results: Results, sdks: list[str], report: str | None) -> list[str]:
+    """Features x SDKs: one row per check, one verdict column per SDK (``-``: the check does
+    not cover that SDK), then the reason of every verdict that is not a pass."""
+    versions: dict[str, str] = {}
+    for result in results.checks:
+        versions.setdefault(result.sdk, result.sdk_version)
+    grouped = results.by_feature()
+    cells: dict[tuple[str, str], str] = {(c.id, c.sdk): c.verdict.value for c in results.checks}
+    ids = list(dict.fromkeys(c.id for checks in grouped.values() for c in checks))
+    id_width = max([len("check"), *(len(i) for i in ids)])
+    feature_width = max([len("feature"), *(len(f) for f in grouped)])
+    heads = [f"{s} {versions.get(s, '')}".strip() for s in sdks]
+    widths = [max(len(h), 11) for h in heads]
+    lines = ["  ".join([f"{'feature':<{feature_width}}", f"{'check':<{id_width}}",
+                        *(f"{h:<{w}}" for h, w in zip(heads, widths, strict=True))]).rstrip()]
+    for feature, checks in grouped.items():
+        for n, check_id in enumerate(dict.fromkeys(c.id for c in checks)):
+            row = [f"{feature if n == 0 else '':<{feature_width}}", f"{check_id:<{id_width}}"]
+            row += [f"{cells.get((check_id, s), '-'):<{w}}"
+                    for s, w in zip(sdks, widths, strict=True)]
+            lines.append("  ".join(row).rstrip())
+    notes = [c for checks in grouped.values() for c in checks
+             if c.verdict.value != "pass" and c.message]
+    if notes:
+        lines.append("")
+        lines.extend(f"{c.label}: {c.verdict.value}: {_one_line(c.message)}" for c in notes)
+    per_sdk = []
+    for sdk in sdks:
+        mine = [c for c in results.checks if c.sdk == sdk]
+        counts: dict[str, int] = {}
+        for c in mine:
+            counts[c.verdict.value] = counts.get(c.verdict.value, 0) + 1
+        per_sdk.append(f"{sdk} " + "/".join(f"{n} {v}" for v, n in counts.items()))
+    summary = results.summary
+    total = ", ".join(f"{n} {v}" for v, n in summary.items() if n)
+    tail = f"{len(results.checks)} verdicts ({'; '.join(per_sdk)}): {total or 'none ran'}"
+    if report:
+        tail += f"; report: {report}"
+    lines.append(tail)
+    return lines

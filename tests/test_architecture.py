@@ -33,6 +33,7 @@ LAYERS = {
     "conformance.recording": 2,
     "conformance.preflight": 2,
     "conformance.drivers": 2,
+    "conformance.sdk_selection": 2,
     "conformance.suites": 3,
     "conformance.results": 4,
     "conformance.table": 4,

@@ -96,6 +96,8 @@ def _select(name: str, label: str, values: Sequence[str]) -> str:
 
 
 def _check(run: str, check: CheckResult) -> str:
+    if check.sdk != "python":  # a driver SDK's verdict: name that SDK, not the run's python
+        run = f"{check.sdk} {check.sdk_version}".rstrip()
     message = scrub(check.message)
     observations = json.dumps(scrub(check.observations), indent=2, ensure_ascii=False)
     verdict = check.verdict.value
@@ -142,7 +144,9 @@ def render(runs: Sequence[Results]) -> str:
         '<div class="filters">',
         _select("feature", "feature", features),
         _select("verdict", "verdict", [v.value for v in Verdict]),
-        _select("sdk", "SDK", names),
+        _select("sdk", "SDK", [*names, *dict.fromkeys(
+            f"{c.sdk} {c.sdk_version}".rstrip() for r in runs for c in r.checks
+            if c.sdk != "python")]),
         '<label for="f-text">text</label> <input id="f-text" type="search" '
         'placeholder="id, message, observation">',
         '<span id="shown"></span></div>',

@@ -48,7 +48,10 @@ def render(runs: Sequence[Results]) -> str:
             ET.SubElement(properties, "property", name=name, value=_x(text))
         for checks in run.by_feature().values():
             for check in checks:
-                classname = f"{check.feature} [{sdk}]" if several else check.feature
+                if check.sdk != "python":  # a driver SDK: the SDK is part of the class
+                    classname = f"{check.feature} [{check.sdk} {check.sdk_version}]".rstrip()
+                else:
+                    classname = f"{check.feature} [{sdk}]" if several else check.feature
                 case = ET.SubElement(suite, "testcase", name=check.id, classname=classname,
                                      time=f"{check.duration_s:.3f}")
                 message = _x(check.message)

@@ -49,7 +49,7 @@ def render(results: Results) -> str:
             # An old SDK has many; one line each, the whole list folded.
             lines += [f"<details><summary>{len(picked)} check(s) this SDK version does not "
                       "support</summary>", ""]
-            lines += [f"- `{c.id}`: {cell(scrub(c.message))}" for c in picked]
+            lines += [f"- `{c.label}`: {cell(scrub(c.message))}" for c in picked]
             lines += ["", "</details>"]
             continue
         for check in picked:
@@ -63,14 +63,14 @@ def render(results: Results) -> str:
                      + " | ".join(str(n) if n else "" for n in counts) + " |")
     lines += ["", f"<details><summary>All {len(ordered)} checks</summary>", "",
               "| check | verdict | doc section |", "|---|---|---|"]
-    lines += [f"| `{c.id}` | {c.verdict.value} | {cell(c.doc)} |" for c in ordered]
+    lines += [f"| `{c.label}` | {c.verdict.value} | {cell(c.doc)} |" for c in ordered]
     lines += ["", "</details>", ""]
     return "\n".join(lines)
 
 
 def _problem(check: CheckResult) -> list[str]:
     message = scrub(check.message).rstrip() or "(no message)"
-    head = [f"#### `{check.id}`", "", f"{cell(check.claim)}  ", f"doc: {cell(check.doc)}", ""]
+    head = [f"#### `{check.label}`", "", f"{cell(check.claim)}  ", f"doc: {cell(check.doc)}", ""]
     if message.count("\n") < FOLD_LINES and len(message) <= FOLD_CHARS:
         return [*head, fence(message), ""]
     return [*head, f"<details><summary>{cell(first_line(message))[:160]}</summary>", "",

@@ -180,6 +180,14 @@ func clientFor(s scenario, credential *fakeCredential) (openai.Client, error) {
 	if s.Client.TimeoutMs != nil {
 		opts = append(opts, option.WithRequestTimeout(time.Duration(*s.Client.TimeoutMs)*time.Millisecond))
 	}
+	// A misbehaving SDK build for the suite's own tests (never set in a real run):
+	// AOAI_CONFORMANCE_DRIVER_MUTANT=max_retries:N makes every client retry N times.
+	var forced int
+	if mutant := os.Getenv("AOAI_CONFORMANCE_DRIVER_MUTANT"); mutant != "" {
+		if _, err := fmt.Sscanf(mutant, "max_retries:%d", &forced); err == nil && forced >= 0 {
+			opts = append(opts, option.WithMaxRetries(forced))
+		}
+	}
 	return openai.NewClient(opts...), nil
 }
 
@@ -230,6 +238,7 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 		if err := json.Unmarshal(params, &body); err != nil {
 			return badParams{err}
 		}
+		opts = append(opts, keepDropped(params, body)...)
 		if o.Name == "chat.completions.create" {
 			completion, err := client.Chat.Completions.New(ctx, body, opts...)
 			if err != nil {
@@ -250,6 +259,7 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 		if err := json.Unmarshal(params, &body); err != nil {
 			return badParams{err}
 		}
+		opts = append(opts, keepDropped(params, body)...)
 		if o.Name == "responses.create" {
 			response, err := client.Responses.New(ctx, body, opts...)
 			if err != nil {
@@ -270,6 +280,7 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 		if err := json.Unmarshal(params, &body); err != nil {
 			return badParams{err}
 		}
+		opts = append(opts, keepDropped(params, body)...)
 		embeddings, err := client.Embeddings.New(ctx, body, opts...)
 		if err != nil {
 			return err
@@ -283,6 +294,37 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 		return nil
 	}
 	return unknownOperation{o.Name}
+}
+
+// keepDropped sends, as they are, the top-level params the SDK's type dropped while
+// unmarshalling (openai-go's input-item unions need a "type" to pick a variant, so an
+// `input: [{role, content}]` list is lost): the wire then carries the scenario's request.
+func keepDropped(params json.RawMessage, body any) []option.RequestOption {
+	var given map[string]json.RawMessage
+	if json.Unmarshal(params, &given) != nil {
+		return nil
+	}
+	encoded, err := json.Marshal(body)
+	if err != nil {
+		return nil
+	}
+	var kept map[string]json.RawMessage
+	if json.Unmarshal(encoded, &kept) != nil {
+		return nil
+	}
+	var opts []option.RequestOption
+	for key, raw := range given {
+		if _, ok := kept[key]; ok {
+			continue
+		}
+		var value any
+		if json.Unmarshal(raw, &value) != nil {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "driver: params.%s not kept by the SDK type; sent as given\n", key)
+		opts = append(opts, option.WithJSONSet(key, value))
+	}
+	return opts
 }
 
 func typeName(v any) string {

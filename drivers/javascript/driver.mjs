@@ -53,6 +53,8 @@ function clientFor(scenario, tokenCalls) {
   }
   if (client.max_retries != null) options.maxRetries = client.max_retries;
   if (client.timeout_ms != null) options.timeout = client.timeout_ms;
+  const forced = mutantMaxRetries();
+  if (forced != null) options.maxRetries = forced;
   return new OpenAI(options);
 }
 
@@ -62,6 +64,13 @@ function requestOptions(operation, signal) {
   if (given.max_retries != null) options.maxRetries = given.max_retries;
   if (given.timeout_ms != null) options.timeout = given.timeout_ms;
   return options;
+}
+
+// A misbehaving SDK build for the suite's own tests (never set in a real run):
+// AOAI_CONFORMANCE_DRIVER_MUTANT=max_retries:N makes every client retry N times.
+function mutantMaxRetries() {
+  const found = /^max_retries:(\d+)$/.exec(process.env.AOAI_CONFORMANCE_DRIVER_MUTANT ?? "");
+  return found ? Number(found[1]) : null;
 }
 
 class DriverError extends Error {}

@@ -138,6 +138,12 @@ public final class Main {
       throw new BadScenario("unknown auth kind " + kind, null);
     }
     Integer retries = optInt(client, "max_retries");
+    // A misbehaving SDK build for the suite's own tests (never set in a real run):
+    // AOAI_CONFORMANCE_DRIVER_MUTANT=max_retries:N makes every client retry N times.
+    String mutant = System.getenv("AOAI_CONFORMANCE_DRIVER_MUTANT");
+    if (mutant != null && mutant.matches("max_retries:\\d+")) {
+      retries = Integer.valueOf(mutant.substring("max_retries:".length()));
+    }
     if (retries != null) {
       builder.maxRetries(retries);
     }

@@ -1,0 +1,69 @@
+"""Which SDKs a run covers: ``--sdk python --sdk javascript@6.48.0 ...`` or ``--sdk all``.
+
+Each entry is an SDK name of :data:`conformance.registry.ALL_SDKS`, optionally with a version
+for a driver SDK (npm, Go module or Maven version; the driver is built with it instead of its
+pin, see :func:`conformance.drivers.build.build`). Python's version is the installed wheel
+(``aoai-conformance gate`` and ``matrix`` change it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .drivers.build import pinned_version
+from .registry import ALL_SDKS, PYTHON_ONLY
+from .sdk import installed
+
+_ENTRY = re.compile(r"(?P<sdk>[a-z]+)(?:@(?P<version>[0-9A-Za-z.+\-]+))?")
+
+
+class SdkSelectionError(ValueError):
+    """An ``--sdk`` value that names no SDK, or pins Python's version."""
+
+
+@dataclass(frozen=True)
+class SdkSelection:
+    sdks: tuple[str, ...] = PYTHON_ONLY
+    versions: dict[str, str] = field(default_factory=dict)  # SDK -> version asked for
+
+    @classmethod
+    def parse(cls, values: Iterable[str]) -> SdkSelection:
+        chosen: list[str] = []
+        versions: dict[str, str] = {}
+        for value in values:
+            if value == "all":
+                chosen.extend(ALL_SDKS)
+                continue
+            found = _ENTRY.fullmatch(value)
+            if found is None or found["sdk"] not in ALL_SDKS:
+                raise SdkSelectionError(
+                    f"unknown SDK {value!r}: use one of {', '.join(ALL_SDKS)} or all, "
+                    "optionally NAME@VERSION for javascript, go or java")
+            if found["version"]:
+                if found["sdk"] == "python":
+                    raise SdkSelectionError(
+                        "python's version is the installed openai wheel; use "
+                        "`aoai-conformance gate` or `matrix` to run another")
+                versions[found["sdk"]] = found["version"]
+            chosen.append(found["sdk"])
+        if not chosen:
+            return cls()
+        ordered = tuple(s for s in ALL_SDKS if s in chosen)
+        return cls(ordered, versions)
+
+    def version_of(self, sdk: str) -> str:
+        """The version this run asks for (python: the installed one; others: the version
+        given, else the driver's pin)."""
+        if sdk == "python":
+            return installed().version
+        if sdk in self.versions:
+            return self.versions[sdk]
+        try:
+            return pinned_version(sdk)
+        except (OSError, ValueError):
+            return ""
+
+
+__all__ = ["SdkSelection", "SdkSelectionError"]
