@@ -40,10 +40,10 @@ from .registry import (
     Verdict,
     check_of,
 )
-from .sdk_selection import SdkSelection, SdkSelectionError
 from .reports import default_dir, write_run
 from .results import CheckResult, Results
 from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
+from .sdk_selection import SdkSelection, SdkSelectionError
 from .secrets import Scrubber
 from .table import render
 from .target import DEFAULT_BUDGET, KEY_VARIABLE, Target, TargetError

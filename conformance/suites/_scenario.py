@@ -8,6 +8,7 @@ cassette serve python, javascript, go and java.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import struct
 from collections.abc import Mapping
@@ -92,4 +93,4 @@ def floats_of(encoded: str) -> list[float]:
 def arrival_gaps(wire: Wire) -> list[float]:
     """Seconds between consecutive requests' arrival at the wire server."""
     times = [r.arrived for r in wire.requests]
-    return [round(b - a, 3) for a, b in zip(times, times[1:], strict=False)]
+    return [round(b - a, 3) for a, b in itertools.pairwise(times)]

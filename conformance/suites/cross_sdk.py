@@ -344,7 +344,7 @@ def sdks_status_classes(wire: Wire, driver: Driver, observe: Observations) -> No
         if documented is not None:  # the doc's table, where this SDK's section has one
             wanted = documented.status_outcome(status)
             doc_class = Outcome(wanted.name.replace(" ", ""), wanted.exact)
-            if not doc_class.matches([error.get("class"), *(error.get("bases") or [])]):
+            if not doc_class.matches([str(error.get("class")), *(error.get("bases") or [])]):
                 departures.append(doc_vs_sdk(driver.sdk, f"class for {status}", str(doc_class),
                                              error.get("class")))
     observe("errors", seen)
