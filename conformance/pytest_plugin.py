@@ -24,6 +24,7 @@ from .deployments import (
     DeploymentMap,
 )
 from .drivers.pool import Driver, DriverPool
+from .drivers.process import DriverError, ScenarioRejected
 from .drivers.python import PythonDriver
 from .entra import CREDENTIALS
 from .harness import HarnessFault, ReplayMismatch, Wire, classify
@@ -499,6 +500,8 @@ def _raise_mismatch(item: pytest.Function, cause: BaseException | None) -> None:
     _raise_faults(wire, cause)
     if wire is not None and isinstance(cause, Unsupported) and not wire.requests:
         return  # declared unsupported before sending anything: nothing could be replayed
+    if isinstance(cause, (DriverError, ScenarioRejected)):
+        return  # the driver broke (an error verdict), whatever it left unplayed
     problems = wire.problems() if wire is not None else []
     if not problems:
         return

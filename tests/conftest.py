@@ -61,17 +61,18 @@ class SuiteRun:
     results: Results
     outcome: pytest.RunResult
 
-    def result(self, check_id: str) -> CheckResult:
+    def result(self, check_id: str, sdk: str = "python") -> CheckResult:
         for check in self.results.checks:
-            if check.id == check_id:
+            if check.id == check_id and check.sdk == sdk:
                 return check
-        raise KeyError(f"{check_id} did not run; ran {[c.id for c in self.results.checks]}")
+        raise KeyError(f"{check_id} did not run for {sdk}; ran "
+                       f"{[c.label for c in self.results.checks]}")
 
-    def verdict(self, check_id: str) -> Verdict:
-        return self.result(check_id).verdict
+    def verdict(self, check_id: str, sdk: str = "python") -> Verdict:
+        return self.result(check_id, sdk).verdict
 
-    def message(self, check_id: str) -> str:
-        return self.result(check_id).message
+    def message(self, check_id: str, sdk: str = "python") -> str:
+        return self.result(check_id, sdk).message
 
 
 class Suite:

@@ -104,7 +104,7 @@ def sdks_api_key(wire: Wire, driver: Driver, observe: Observations) -> None:
     observe("path", request.path)
     bearer = request.header("authorization") == f"Bearer {KEY}"
     api_key = request.header("api-key") == KEY
-    sent_as = observe("key_sent_as", "authorization: Bearer" if bearer
+    sent_as = observe("key_sent_in", "authorization" if bearer
                       else "api-key" if api_key else None)
     expect(request.path == "/openai/v1/chat/completions",
            f"{driver.sdk} sent {request.path}, not /openai/v1/chat/completions")
@@ -268,14 +268,16 @@ VECTOR = [0.5, -0.25, 1.0, -2.0]  # exact in float32
 class _Embeddings:
     """Answers in the encoding the SDK asked for: base64 float32 when it says so, else floats."""
 
+    vector = VECTOR
+
     def __init__(self) -> None:
         self.asked: list[Any] = []
 
     def respond(self, request: RecordedRequest) -> Any:
         asked = request.json().get("encoding_format")
         self.asked.append(asked)
-        vector: Any = (base64.b64encode(struct.pack(f"<{len(VECTOR)}f", *VECTOR)).decode()
-                       if asked == "base64" else VECTOR)
+        vector: Any = (base64.b64encode(struct.pack(f"<{len(self.vector)}f", *self.vector))
+                       .decode() if asked == "base64" else list(self.vector))
         return actions.reply(200, {
             "object": "list", "model": EMBEDDING_SMALL,
             "data": [{"object": "embedding", "index": 0, "embedding": vector}],
@@ -306,7 +308,7 @@ def sdks_embeddings(wire: Wire, driver: Driver, observe: Observations) -> None:
 
 # -- errors and request ids ----------------------------------------------------------------------
 
-STATUSES = (400, 401, 403, 404, 409, 422, 429, 500, 503)
+STATUSES = (400, 401, 403, 404, 408, 409, 422, 429, 500, 503, 504)
 
 
 @check(
@@ -370,7 +372,9 @@ def sdks_request_id(wire: Wire, driver: Driver, observe: Observations) -> None:
     header = observe("x_request_id", wire.reply(0).header("x-request-id"))
     observe("apim_request_id", wire.reply(0).header("apim-request-id"))
     got = observe("sdk_request_id", outcome["request_id"])
-    expect(header is not None, "the cassette's reply has no x-request-id")
+    if header is None:  # the cassette, not the SDK: an error of the check
+        raise LookupError("the cassette's reply has no x-request-id to compare the SDK's "
+                          "accessor with")
     expect(got == header, f"{driver.sdk}'s request-id accessor gave {got!r}, the header is "
            f"{header!r}")
 

@@ -1,0 +1,199 @@
+"""The cross-SDK checks (conformance/suites/cross_sdk.py): each passes for every SDK on the
+packaged cassettes, fails against a misbehaving server (a broken cassette, or the scripted
+server monkeypatched to misbehave), and catches a misbehaving SDK build (the drivers'
+AOAI_CONFORMANCE_DRIVER_MUTANT=max_retries:N). The harness side: a driver that breaks the
+protocol is an ``error`` carrying its scrubbed stderr, a missing toolchain a ``skipped`` with
+the install hint.
+
+Tests that start a real driver (node, go, java) are marked ``drivers``; python runs in process.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.drivers import DriverProcess, DriverUnavailable
+from conformance.drivers import pool as driver_pool
+from conformance.registry import REGISTRY, Verdict
+from conformance.sdk import TEST_API_KEY
+from conformance.suites import cross_sdk
+from conformance.wire import Interaction
+
+from .conftest import Suite
+
+CROSS = sorted(c.id for c in REGISTRY.values() if len(c.sdks) > 1)
+SDKS = ("python", "javascript", "go", "java")
+FEATURES = ("auth", "chat", "streaming", "responses", "embeddings", "errors", "retries",
+            "request-ids")
+
+
+def _sdk_args(sdk: str) -> tuple[str, ...]:
+    return (f"--conformance-sdk={sdk}", "-k", "sdks")
+
+
+def _verdicts(run: Any, sdk: str) -> dict[str, Verdict]:
+    return {c.id: c.verdict for c in run.results.checks if c.sdk == sdk}
+
+
+def _skip_if_unavailable(run: Any, sdk: str) -> None:
+    skipped = [c for c in run.results.checks if c.sdk == sdk and c.verdict is Verdict.SKIPPED]
+    if skipped and all(c.verdict is Verdict.SKIPPED for c in run.results.checks
+                       if c.sdk == sdk):
+        pytest.skip(f"{sdk} driver unavailable: {skipped[0].message}")
+
+
+def test_the_cross_sdk_checks_cover_every_feature_the_issue_names():
+    assert {c.split(".")[0] for c in CROSS} >= set(FEATURES)
+    for check_id in CROSS:
+        assert REGISTRY[check_id].sdks == SDKS
+
+
+def _misbehave(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One misbehaving server per feature: cassettes broken, the scripted server changed."""
+
+    def status(code: int) -> Any:
+        def apply(interactions: list[Interaction]) -> None:
+            interactions[0].response["status"] = {"code": code, "message": "Broken"}
+        return apply
+
+    def malformed_stream(interactions: list[Interaction]) -> None:
+        body = interactions[0].body
+        interactions[0].body = body.replace(b"data: {", b"data: {{", 1)
+
+    suite.edit("chat/completion.yaml", status(401))  # auth.sdks-api-key, chat
+    suite.edit("auth/entra-token-per-attempt.yaml", status(403))  # no retry, no completion
+    suite.edit("request-ids/chat-completion.yaml", status(500))
+    suite.edit("request-ids/chat-stream.yaml", malformed_stream)
+    suite.edit("streaming/responses-events.yaml", malformed_stream)
+    suite.edit("responses/create.yaml", status(500))
+    # The scripted server: embeddings answer another vector, errors lose their code,
+    # retryable errors say x-should-retry: false.
+    monkeypatch.setattr(cross_sdk._Embeddings, "vector", [0.5, -0.25, 1.0, -4.0])
+    original_envelope = cross_sdk._envelope
+    monkeypatch.setattr(cross_sdk, "_envelope",
+                        lambda code: {"error": {**original_envelope(code)["error"],
+                                                "code": None}})
+    original_error = cross_sdk._error
+
+    def no_retry(code: int, request_id: str = "", hint_ms: str | None = "10") -> Any:
+        reply = original_error(code, request_id, hint_ms)
+        return type(reply)(reply.status, (*reply.headers, ("x-should-retry", "false")),
+                           reply.body)
+
+    monkeypatch.setattr(cross_sdk, "_error", no_retry)
+
+
+EXPECTED_FAILURES = {
+    "auth.sdks-api-key", "auth.sdks-token-provider", "chat.sdks-completion",
+    "streaming.sdks-chat-stream", "streaming.sdks-responses-stream", "responses.sdks-create",
+    "embeddings.sdks-default-encoding", "errors.sdks-status-classes",
+    "request-ids.sdks-accessor", "retries.sdks-default-attempts",
+}
+
+
+def test_python_passes_every_cross_sdk_check(suite: Suite):
+    run = suite.run(args=_sdk_args("python"))
+    assert _verdicts(run, "python") == dict.fromkeys(CROSS, Verdict.PASS), run.outcome.stdout.str()
+    [result] = [c for c in run.results.checks if c.id == "auth.sdks-api-key"]
+    assert result.sdk == "python" and result.sdk_version
+
+
+def test_python_fails_against_a_misbehaving_server(suite: Suite, monkeypatch):
+    _misbehave(suite, monkeypatch)
+    run = suite.run(args=_sdk_args("python"))
+    verdicts = _verdicts(run, "python")
+    assert {c for c, v in verdicts.items() if v is Verdict.FAIL} >= EXPECTED_FAILURES, verdicts
+
+
+@pytest.mark.drivers
+@pytest.mark.parametrize("sdk", SDKS[1:])
+def test_each_driver_passes_every_cross_sdk_check(suite: Suite, sdk: str):
+    run = suite.run(args=_sdk_args(sdk))
+    _skip_if_unavailable(run, sdk)
+    verdicts = _verdicts(run, sdk)
+    expected = dict.fromkeys(CROSS, Verdict.PASS)
+    if sdk == "java":  # openai-java's RequestOptions has no max retries
+        expected["retries.sdks-max-retries-request"] = Verdict.UNSUPPORTED
+    assert verdicts == expected, run.outcome.stdout.str()
+    assert {c.sdk_version for c in run.results.checks if c.sdk == sdk} == {
+        {"javascript": "6.49.0", "go": "3.100.0", "java": "4.105.0"}[sdk]}
+
+
+@pytest.mark.drivers
+@pytest.mark.parametrize("sdk", SDKS[1:])
+def test_each_driver_fails_against_a_misbehaving_server(suite: Suite, monkeypatch, sdk: str):
+    _misbehave(suite, monkeypatch)
+    run = suite.run(args=_sdk_args(sdk))
+    _skip_if_unavailable(run, sdk)
+    verdicts = _verdicts(run, sdk)
+    assert {c for c, v in verdicts.items() if v is Verdict.FAIL} >= EXPECTED_FAILURES, verdicts
+    assert Verdict.ERROR not in verdicts.values(), verdicts
+
+
+@pytest.mark.drivers
+@pytest.mark.parametrize("sdk", SDKS[1:])
+def test_a_driver_build_that_retries_more_is_caught(suite: Suite, monkeypatch, sdk: str):
+    monkeypatch.setenv("AOAI_CONFORMANCE_DRIVER_MUTANT", "max_retries:5")
+    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_default or sdks_max"))
+    _skip_if_unavailable(run, sdk)
+    assert run.verdict("retries.sdks-default-attempts", sdk) is Verdict.FAIL
+    assert "made 6 attempt(s)" in run.message("retries.sdks-default-attempts", sdk)
+    assert run.verdict("retries.sdks-max-retries-client", sdk) is Verdict.FAIL
+
+
+# -- the harness side, with stand-ins for the driver (no toolchain needed) -------------------------
+
+
+def test_a_cassette_without_a_request_id_is_an_error_not_a_fail(suite: Suite):
+    suite.edit("request-ids/chat-completion.yaml",
+               lambda i: i[0].response["headers"].pop("x-request-id", None))
+    run = suite.run(args=("-k", "sdks_request_id"))
+    assert run.verdict("request-ids.sdks-accessor") is Verdict.ERROR
+
+
+def test_a_missing_toolchain_skips_that_sdks_checks_with_the_hint(suite: Suite, monkeypatch):
+    def unavailable(sdk: str, **kwargs: Any) -> Any:
+        raise DriverUnavailable(sdk, "node not found on PATH", "Install Node.js 20 or newer.")
+
+    monkeypatch.setattr(driver_pool, "build", unavailable)
+    run = suite.run(args=("--conformance-sdk=javascript", "-k", "sdks_api or sdks_chat_completion"))
+    for check_id in ("auth.sdks-api-key", "chat.sdks-completion"):
+        assert run.verdict(check_id, "javascript") is Verdict.SKIPPED
+        assert "Install Node.js 20" in run.message(check_id, "javascript")
+    assert run.results.ok
+
+
+class _Junk:
+    """A 'built driver' that says hello, then answers a run with junk and logs a key."""
+
+    def __init__(self, directory: Path) -> None:
+        self.script = directory / "junk_driver.py"
+        self.script.write_text(
+            "import json, sys\n"
+            "print(json.dumps({'type': 'hello', 'protocol': 1, 'sdk': 'go', "
+            "'sdk_version': '9.9.9', 'runtime': 'stand-in'}), flush=True)\n"
+            "sys.stdin.readline()\n"
+            f"print('request failed with key {TEST_API_KEY}', file=sys.stderr, flush=True)\n"
+            "print('this is not JSON', flush=True)\n"
+            "sys.stdin.readline()\n")
+
+    def process(self, **kwargs: Any) -> DriverProcess:
+        return DriverProcess("go", [sys.executable, str(self.script)])
+
+
+def test_a_driver_that_breaks_the_protocol_is_an_error_with_its_scrubbed_stderr(
+        suite: Suite, monkeypatch, tmp_path: Path):
+    junk = _Junk(tmp_path)
+    monkeypatch.setattr(driver_pool, "build", lambda sdk, **kwargs: junk)
+    run = suite.run(args=("--conformance-sdk=go", "-k", "sdks_api_key"))
+    result = run.result("auth.sdks-api-key", "go")
+    assert result.verdict is Verdict.ERROR
+    assert result.sdk_version == "9.9.9"
+    assert "malformed output" in result.message
+    assert "request failed with key" in result.message  # the stderr tail
+    assert TEST_API_KEY not in result.message
+    assert TEST_API_KEY not in run.outcome.stdout.str()
