@@ -32,6 +32,7 @@ with contextlib.suppress(ImportError):
     import httpcore2  # noqa: F401
 
 from conformance import paths
+from conformance.drivers.build import cache_root
 from conformance.registry import Verdict
 from conformance.results import CheckResult, Results
 from conformance.wire import Cassette, Interaction
@@ -119,8 +120,14 @@ class Suite:
         return SuiteRun(Results.load(results_file), outcome)
 
 
+# pytester points HOME at a scratch directory; the drivers' build cache stays the real one, so
+# a suite run that drives javascript, go or java reuses the builds instead of building cold.
+_DRIVER_CACHE = cache_root().parent
+
+
 @pytest.fixture
-def suite(pytester: pytest.Pytester) -> Suite:
+def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Suite:
+    monkeypatch.setenv("AOAI_CONFORMANCE_CACHE", str(_DRIVER_CACHE))
     return Suite(pytester)
 
 
