@@ -3,6 +3,7 @@
     python3 dev.py run     # the offline conformance run (nox -s conformance)
     python3 dev.py test    # the suite's own tests (nox -s tests)
     python3 dev.py SESSION [ARGS...]   # any nox session; ARGS go after --
+    python3 dev.py -R test             # nox options first: reuse the environment, no installs
 
 The first call makes ``.venv-dev/`` with nox and uv in it (pinned below); nox then builds
 each session's own environment under ``.nox/``.
@@ -42,10 +43,15 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0 if argv else 2
+    # nox's own options come first: `dev.py --install-only test`, `dev.py -R test` (reuse the
+    # session's environment, install nothing: works without a network).
+    options = []
+    while len(argv) > 1 and argv[0].startswith("-"):
+        options.append(argv.pop(0))
     session, args = ALIASES.get(argv[0], argv[0]), argv[1:]
     _bootstrap()
     env = dict(os.environ, PATH=f"{_bin('python').parent}{os.pathsep}{os.environ['PATH']}")
-    command = [str(_bin("nox")), "-f", str(ROOT / "noxfile.py"), "-s", session]
+    command = [str(_bin("nox")), "-f", str(ROOT / "noxfile.py"), *options, "-s", session]
     if args:
         command += ["--", *args]
     return subprocess.run(command, cwd=ROOT, env=env).returncode

@@ -43,9 +43,9 @@ def render(results: Results, report: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def _one_line(message: str) -> str:
+def _one_line(message: str, width: int = _MESSAGE_WIDTH) -> str:
     first = message.strip().splitlines()[0] if message.strip() else ""
-    return first if len(first) <= _MESSAGE_WIDTH else first[: _MESSAGE_WIDTH - 1] + "…"
+    return first if len(first) <= width else first[: width - 1] + "…"
 
 
 def results_sdks(results: Results) -> list[str]:
@@ -63,7 +63,10 @@ def _matrix(results: Results, sdks: list[str], report: str | None) -> list[str]:
     for result in results.checks:
         versions.setdefault(result.sdk, result.sdk_version)
     grouped = results.by_feature()
-    cells: dict[tuple[str, str], str] = {(c.id, c.sdk): c.verdict.value for c in results.checks}
+    # A verdict marked * comes with a recorded departure from the doc (doc_vs_sdk).
+    cells: dict[tuple[str, str], str] = {
+        (c.id, c.sdk): c.verdict.value + ("*" if c.observations.get("doc_vs_sdk") else "")
+        for c in results.checks}
     ids = list(dict.fromkeys(c.id for checks in grouped.values() for c in checks))
     id_width = max([len("check"), *(len(i) for i in ids)])
     feature_width = max([len("feature"), *(len(f) for f in grouped)])
@@ -79,9 +82,14 @@ def _matrix(results: Results, sdks: list[str], report: str | None) -> list[str]:
             lines.append("  ".join(row).rstrip())
     notes = [c for checks in grouped.values() for c in checks
              if c.verdict.value != "pass" and c.message]
-    if notes:
+    departures = [(c, d) for checks in grouped.values() for c in checks
+                  for d in c.observations.get("doc_vs_sdk") or [] if isinstance(d, dict)]
+    if notes or departures:
         lines.append("")
         lines.extend(f"{c.label}: {c.verdict.value}: {_one_line(c.message)}" for c in notes)
+        lines.extend(_one_line(f"{c.label}: * {d.get('id')}: doc: {d.get('doc')}; "
+                               f"{c.sdk}: {d.get('sdk')}", 2 * _MESSAGE_WIDTH)
+                     for c, d in departures)
     per_sdk = []
     for sdk in sdks:
         mine = [c for c in results.checks if c.sdk == sdk]

@@ -57,7 +57,8 @@ class ProcessDriver:
             return self.process.run(scenario)
         except ScenarioRejected as exc:
             if exc.unsupported:
-                raise Unsupported(f"{exc.sdk}: {exc.message}") from None
+                reason = exc.message.removeprefix("unsupported: ")
+                raise Unsupported(f"{exc.sdk}: {reason}") from None
             raise
 
 
