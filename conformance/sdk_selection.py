@@ -27,6 +27,15 @@ class SdkSelectionError(ValueError):
 class SdkSelection:
     sdks: tuple[str, ...] = PYTHON_ONLY
     versions: dict[str, str] = field(default_factory=dict)  # SDK -> version asked for
+    # False when no --sdk was given: the run is the python run it always was, without the
+    # cross-SDK checks (``--sdk python`` adds them for python).
+    explicit: bool = False
+
+    def covers(self, check_sdks: tuple[str, ...]) -> tuple[str, ...]:
+        """The SDKs a check with ``check_sdks`` runs against in this run."""
+        if not self.explicit and check_sdks != PYTHON_ONLY:
+            return ()
+        return tuple(s for s in check_sdks if s in self.sdks)
 
     @classmethod
     def parse(cls, values: Iterable[str]) -> SdkSelection:
@@ -51,7 +60,7 @@ class SdkSelection:
         if not chosen:
             return cls()
         ordered = tuple(s for s in ALL_SDKS if s in chosen)
-        return cls(ordered, versions)
+        return cls(ordered, versions, explicit=True)
 
     def version_of(self, sdk: str) -> str:
         """The version this run asks for (python: the installed one; others: the version

@@ -95,6 +95,11 @@ EXPECTED_FAILURES = {
 }
 
 
+def test_a_run_without_sdk_options_is_the_python_run_it_always_was(suite: Suite):
+    run = suite.run(args=("-k", "sdks or parsed_object"))
+    assert [c.label for c in run.results.checks] == ["request-ids.parsed-object"]
+
+
 def test_python_passes_every_cross_sdk_check(suite: Suite):
     run = suite.run(args=_sdk_args("python"))
     assert _verdicts(run, "python") == dict.fromkeys(CROSS, Verdict.PASS), run.outcome.stdout.str()
@@ -151,7 +156,7 @@ def test_a_driver_build_that_retries_more_is_caught(suite: Suite, monkeypatch, s
 def test_a_cassette_without_a_request_id_is_an_error_not_a_fail(suite: Suite):
     suite.edit("request-ids/chat-completion.yaml",
                lambda i: i[0].response["headers"].pop("x-request-id", None))
-    run = suite.run(args=("-k", "sdks_request_id"))
+    run = suite.run(args=("--conformance-sdk=python", "-k", "sdks_request_id"))
     assert run.verdict("request-ids.sdks-accessor") is Verdict.ERROR
 
 
@@ -197,3 +202,33 @@ def test_a_driver_that_breaks_the_protocol_is_an_error_with_its_scrubbed_stderr(
     assert "request failed with key" in result.message  # the stderr tail
     assert TEST_API_KEY not in result.message
     assert TEST_API_KEY not in run.outcome.stdout.str()
+
+
+def test_sdk_and_feature_options_are_checked_before_anything_runs(pytester: pytest.Pytester):
+    for args, said in ((("--conformance-sdk=rust",), "unknown SDK 'rust'"),
+                       (("--conformance-sdk=python@3.0.0",), "installed openai wheel"),
+                       (("--conformance-feature=chats",), "unknown feature(s): chats")):
+        outcome = pytester.runpytest_inprocess("--pyargs", "conformance.suites",
+                                               "-p", "no:cacheprovider", *args)
+        assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+        assert said in outcome.stderr.str()
+
+
+def test_results_from_before_the_sdk_dimension_read_as_python(tmp_path: Path):
+    import json
+
+    from conformance.results import Results, compare
+
+    old = {"schema": 1, "tool": {"name": "azure-openai-conformance", "version": "0.1.0"},
+           "sdk": {"name": "openai-python", "version": "3.57.0"}, "target": {"mode": "replay"},
+           "summary": {}, "checks": [{"id": "chat.completion", "feature": "chat",
+                                      "verdict": "pass", "message": "", "observations": {}}]}
+    (tmp_path / "results.json").write_text(json.dumps(old))
+    loaded = Results.load(tmp_path / "results.json")
+    assert [(c.id, c.sdk) for c in loaded.checks] == [("chat.completion", "python")]
+    # A javascript verdict of the same check is another result, not a change of python's.
+    both = Results.load(tmp_path / "results.json")
+    both.checks.append(type(both.checks[0])(id="chat.completion", feature="chat",
+                                            verdict=Verdict.FAIL, sdk="javascript"))
+    [change] = compare(loaded, both)
+    assert (change.id, change.kind) == ("chat.completion[javascript]", "regression")
