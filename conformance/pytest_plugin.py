@@ -247,7 +247,8 @@ def pytest_pycollect_makeitem(
         return None  # imported from elsewhere: collected where it is defined
     selection = collector.config.stash[_selection_key]
     items: list[pytest.Function] = []
-    for sdk_name in selection.covers(check.sdks):
+    named = check.id in collector.config.getoption("conformance_check")
+    for sdk_name in selection.covers(check.sdks, named=named):
         item_name = name if check.sdks == PYTHON_ONLY else f"{name}[{sdk_name}]"
         item = pytest.Function.from_parent(collector, name=item_name, callobj=obj)
         item.stash[_check_key] = check

@@ -31,9 +31,10 @@ class SdkSelection:
     # cross-SDK checks (``--sdk python`` adds them for python).
     explicit: bool = False
 
-    def covers(self, check_sdks: tuple[str, ...]) -> tuple[str, ...]:
-        """The SDKs a check with ``check_sdks`` runs against in this run."""
-        if not self.explicit and check_sdks != PYTHON_ONLY:
+    def covers(self, check_sdks: tuple[str, ...], *, named: bool = False) -> tuple[str, ...]:
+        """The SDKs a check with ``check_sdks`` runs against in this run (a cross-SDK check
+        ``named`` by id runs for python even without --sdk)."""
+        if not self.explicit and check_sdks != PYTHON_ONLY and not named:
             return ()
         return tuple(s for s in check_sdks if s in self.sdks)
 

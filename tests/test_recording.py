@@ -68,10 +68,12 @@ def test_a_recording_every_sharer_replays_is_written(pytester, resource, monkeyp
     outcome, checks = record(pytester, resource, monkeypatch, root, "chat.request-shape")
     assert checks["chat.request-shape"]["verdict"] == "pass"
     assert checks["chat.request-shape"]["observations"]["recording"] == "written"
+    # The cross-SDK checks on the cassette replay it too (for python).
     outcome.stdout.fnmatch_lines(["record: chat/completion.yaml: written (replayed by "
                                   "auth.api-key-bearer, auth.entra-token-provider, "
-                                  "chat.azure-filter-results, chat.request-shape, "
-                                  "chat.response-contract)"])
+                                  "auth.sdks-api-key, chat.azure-filter-results, "
+                                  "chat.request-shape, chat.response-contract, "
+                                  "chat.sdks-completion)"])
     assert Cassette.load(root / "chat" / "completion.yaml").provenance == "recorded"
 
 
