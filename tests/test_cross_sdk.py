@@ -23,6 +23,7 @@ from conformance.sdk import TEST_API_KEY
 from conformance.suites import cross_sdk
 from conformance.wire import Interaction
 
+from . import fault_mutants
 from .conftest import Suite
 
 CROSS = sorted(c.id for c in REGISTRY.values() if len(c.sdks) > 1)
@@ -148,6 +149,22 @@ def test_a_driver_build_that_retries_more_is_caught(suite: Suite, monkeypatch, s
     assert run.verdict("retries.sdks-default-attempts", sdk) is Verdict.FAIL
     assert "made 6 attempt(s)" in run.message("retries.sdks-default-attempts", sdk)
     assert run.verdict("retries.sdks-max-retries-client", sdk) is Verdict.FAIL
+
+
+@pytest.mark.parametrize(("mutant", "failing"), [
+    (fault_mutants.retries_by_default(5), ["retries.sdks-default-attempts"]),
+    (fault_mutants.with_options_ignores_max_retries, ["retries.sdks-max-retries-request"]),
+    (fault_mutants.token_once_per_call, ["auth.sdks-token-provider"]),
+    (fault_mutants.ignores_retry_after,
+     ["retries.sdks-retry-after-ms", "retries.sdks-retry-after-seconds"]),
+    (fault_mutants.conflict_not_retried, ["retries.sdks-retryable-statuses"]),
+    (fault_mutants.drops_request_id, ["errors.sdks-status-classes"]),
+])
+def test_a_misbehaving_openai_python_is_caught(suite: Suite, monkeypatch, mutant, failing):
+    mutant(monkeypatch)
+    run = suite.run(args=_sdk_args("python"))
+    verdicts = _verdicts(run, "python")
+    assert {c: verdicts[c] for c in failing} == dict.fromkeys(failing, Verdict.FAIL), verdicts
 
 
 # -- the harness side, with stand-ins for the driver (no toolchain needed) -------------------------
