@@ -58,6 +58,7 @@ def test_a_code_execution_tag_runs_nothing_even_under_an_unsafe_vcrpy(
 
 
 @pytest.mark.slow
+@pytest.mark.network
 def test_the_lowest_allowed_vcrpy_runs_no_cassette_tag(tmp_path):
     """Installs the lowest vcrpy pyproject.toml allows (with uv) and loads the cassette in a
     subprocess that imports that vcrpy: with ``vcrpy>=7.0`` this created the marker."""

@@ -199,6 +199,7 @@ def test_the_environment_cache_key_follows_the_pin(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.network
 def test_a_real_environment_runs_the_checks_and_is_reused(tmp_path):
     """The one end-to-end run: builds an environment for the installed SDK's version (so
     nothing new is downloaded when the package cache is warm) and runs the auth checks."""
