@@ -217,10 +217,10 @@ class DriverProcess:
                 message = json.loads(line)
             except ValueError:
                 raise DriverError(self.sdk, f"malformed output (not a JSON line): "
-                                  f"{_clip(line)}", self._tail()) from None
+                                  f"{_clip(line)}", self._tail_after_kill()) from None
             if not isinstance(message, dict):
                 raise DriverError(self.sdk, f"malformed output (not a JSON object): "
-                                  f"{_clip(line)}", self._tail())
+                                  f"{_clip(line)}", self._tail_after_kill())
             return message
 
     def _parse_hello(self, message: dict[str, Any]) -> Hello:
@@ -288,6 +288,16 @@ class DriverProcess:
 
     def _tail(self) -> str:
         return "\n".join(self._stderr)
+
+    def _tail_after_kill(self) -> str:
+        # A driver that wrote garbage is killed anyway; killed first, all it wrote on stderr
+        # before the garbage (maybe not yet read) is in the tail.
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
+        return self._tail_after_exit()
 
     def _tail_after_exit(self) -> str:
         # The stderr thread may still be draining what the dying driver wrote last.
