@@ -20,7 +20,7 @@ from conformance.drivers import DriverProcess, DriverUnavailable
 from conformance.drivers import pool as driver_pool
 from conformance.registry import REGISTRY, Verdict
 from conformance.sdk import TEST_API_KEY
-from conformance.suites import cross_sdk
+from conformance.suites import cross_sdk, cross_sdk_inputs  # noqa: F401 (registers checks)
 from conformance.wire import Interaction
 
 from . import fault_mutants
@@ -28,8 +28,8 @@ from .conftest import Suite
 
 CROSS = sorted(c.id for c in REGISTRY.values() if len(c.sdks) > 1)
 SDKS = ("python", "javascript", "go", "java")
-FEATURES = ("auth", "chat", "streaming", "responses", "embeddings", "errors", "retries",
-            "request-ids")
+FEATURES = ("auth", "chat", "streaming", "responses", "mcp", "embeddings", "image-input",
+            "errors", "retries", "request-ids")
 
 
 def _sdk_args(sdk: str) -> tuple[str, ...]:
@@ -65,12 +65,28 @@ def _misbehave(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
         body = interactions[0].body
         interactions[0].body = body.replace(b"data: {", b"data: {{", 1)
 
+    def mcp_call_elsewhere(interactions: list[Interaction]) -> None:
+        # The service answers with an mcp_call on a server the request did not configure.
+        body = interactions[0].response_json()
+        [call] = [item for item in body["output"] if item["type"] == "mcp_call"]
+        call["server_label"] = "elsewhere"
+        interactions[0].set_response_json(body)
+
+    def another_data_url(interactions: list[Interaction]) -> None:
+        # The recording holds another data URL than the one given (a space after "base64,"):
+        # an SDK that sends the URL as given misses the replay.
+        request = interactions[0].request
+        request.body = request.body.replace(b"base64,iVBOR", b"base64, iVBOR", 1)
+
     suite.edit("chat/completion.yaml", status(401))  # auth.sdks-api-key, chat
     suite.edit("auth/entra-token-per-attempt.yaml", status(403))  # no retry, no completion
     suite.edit("request-ids/chat-completion.yaml", status(500))
     suite.edit("request-ids/chat-stream.yaml", malformed_stream)
     suite.edit("streaming/responses-events.yaml", malformed_stream)
     suite.edit("responses/create.yaml", status(500))
+    suite.edit("mcp/tool-config.yaml", mcp_call_elsewhere)
+    suite.edit("image-input/chat-doc-sample.yaml", status(400))
+    suite.edit("image-input/chat-url-and-data-url.yaml", another_data_url)
     # The scripted server: embeddings answer another vector, errors lose their code,
     # retryable errors say x-should-retry: false.
     monkeypatch.setattr(cross_sdk._Embeddings, "vector", [0.5, -0.25, 1.0, -4.0])
@@ -93,6 +109,7 @@ EXPECTED_FAILURES = {
     "streaming.sdks-chat-stream", "streaming.sdks-responses-stream", "responses.sdks-create",
     "embeddings.sdks-default-encoding", "errors.sdks-status-classes",
     "request-ids.sdks-accessor", "retries.sdks-default-attempts",
+    "mcp.sdks-tool-config", "image-input.sdks-doc-sample", "image-input.sdks-url-and-data-url",
 }
 
 
@@ -165,6 +182,31 @@ def test_a_misbehaving_openai_python_is_caught(suite: Suite, monkeypatch, mutant
     run = suite.run(args=_sdk_args("python"))
     verdicts = _verdicts(run, "python")
     assert {c: verdicts[c] for c in failing} == dict.fromkeys(failing, Verdict.FAIL), verdicts
+
+
+def test_an_sdk_that_hands_user_code_other_mcp_items_is_caught(suite: Suite, monkeypatch):
+    # The wire is right; what openai-python hands user code is not: mcp_call arguments parsed
+    # into an object (not the wire's JSON string), the listed tools without their schemas.
+    import json
+
+    from conformance.drivers import python as python_driver
+
+    original = python_driver._json
+
+    def parsed(model: Any) -> dict[str, Any]:
+        data = original(model)
+        for item in data.get("output") or []:
+            if item.get("type") == "mcp_call":
+                item["arguments"] = json.loads(item["arguments"])
+            for tool in item.get("tools") or []:
+                tool.pop("input_schema", None)
+        return data
+
+    monkeypatch.setattr(python_driver, "_json", parsed)
+    run = suite.run(args=("--conformance-sdk=python", "-k", "sdks_mcp"))
+    assert run.verdict("mcp.sdks-tool-config", "python") is Verdict.FAIL
+    message = run.message("mcp.sdks-tool-config", "python")
+    assert ".arguments:" in message and ".tools:" in message, message
 
 
 # -- the harness side, with stand-ins for the driver (no toolchain needed) -------------------------
