@@ -203,6 +203,13 @@ def _build_driver(sdk: str, version: str) -> object:
                             f"{_tail(str(exc))}") from exc
 
 
+def _plugin_registered() -> bool:
+    """True when this Python loads the pytest plugin by itself (the installed package's
+    ``pytest11`` entry point)."""
+    return any(e.value == "conformance.pytest_plugin"
+               for e in importlib.metadata.entry_points(group="pytest11"))
+
+
 def _tail(text: str, lines: int = 12) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
@@ -230,8 +237,11 @@ class Runner:
             python = self.environments.python(pin)
             selection = []
         report_dir.mkdir(parents=True, exist_ok=True)
+        # The environments do not install this package, so its pytest plugin is named; this
+        # Python may have it registered already (its entry point), and twice is an error.
+        plugin = [] if pin.driver and _plugin_registered() else ["-p", "conformance.pytest_plugin"]
         command = [str(python), "-m", "conformance", "run", f"--report-dir={report_dir}",
-                   *selection, "--", "-p", "conformance.pytest_plugin", *pytest_args]
+                   *selection, "--", *plugin, *pytest_args]
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
         env["PYTHONPATH"] = str(self.environments.shim())
         done = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -252,5 +262,7 @@ class Runner:
 def about(pin: Pin, results: Results) -> Results:
     """A driver pin's results, headed by that SDK (a run's ``sdk`` is the installed Python
     SDK's), so diffs and reports say ``openai-node 6.48.0 -> openai-node 6.49.0``."""
-    return replace(results, sdk={"name": DRIVER_SDKS[pin.distribution],
-                                 "version": pin.version})
+    return replace(results, sdk={"name": DRIVER_SDKS[pin.distribution], "version": pin.version,
+                                 # what reports show as the transport: the SDK's own, in
+                                 # its driver process
+                                 "http_library": "driver", "http_library_version": str(pin)})
