@@ -365,3 +365,53 @@ def test_a_delay_timed_at_the_wire_is_compared_by_its_hint_window_not_to_the_mil
     virtual = [cross_sdk("python", "2.54.0", **{"retries.sdks-retry-after-ms": ("pass", {
         "delay_s": d, "timed_by": "virtual clock", "hint_s": 0.05})}) for d in (0.05, 0.06)]
     assert len(compare(*virtual)) == 1
+
+
+JS_VERSIONS = ["6.44.0", "6.45.0", "6.46.0", "6.47.0", "6.48.0", "6.49.0", "7.0.0-beta.1"]
+RETRY = "retries.sdks-default-attempts"
+
+
+def test_bisect_a_driver_sdk_names_its_release(tmp_path, capsys):
+    def behaviour(version):
+        attempts = 3 if Pin("javascript", version).key < (6, 47, 0) else 2
+        return cross_sdk("javascript", version, **{RETRY: ("pass", {"attempts": attempts})})
+
+    fake = FakeRunner(behaviour)
+    assert bisection.run(args("bisect", RETRY, "--good", "javascript@6.44.0", "--bad",
+                              "javascript@6.49.0", "--report-dir", str(tmp_path)), fake,
+                         versions=JS_VERSIONS) == 0
+    out = capsys.readouterr().out
+    assert f"{RETRY} changes in javascript 6.47.0 (the release after 6.46.0)" in out
+    assert "attempts: 3 -> 2" in out
+    assert bisection.run(args("bisect", RETRY, "--good", "javascript@6.44.0", "--bad",
+                              "go@v3.100.0"), fake, versions=JS_VERSIONS) == 2
+
+
+def test_a_driver_sdks_releases_are_read_from_its_index_answer():
+    from conformance.drivers import releases
+
+    assert releases.npm_versions('["6.48.0", "6.49.0"]') == ["6.48.0", "6.49.0"]
+    assert releases.npm_versions('"1.0.0"') == ["1.0.0"]
+    assert releases.go_versions("github.com/openai/openai-go/v3 v3.99.0 v3.100.0\n") == [
+        "3.99.0", "3.100.0"]
+    assert releases.maven_versions(
+        "<metadata><versioning><versions><version>4.104.0</version>"
+        "<version>4.105.0</version></versions></versioning></metadata>") == ["4.104.0",
+                                                                           "4.105.0"]
+    for parse, answer in ((releases.npm_versions, "npm ERR! 404"),
+                          (releases.npm_versions, '{"error": "E404"}'),
+                          (releases.go_versions, "go: module not found"),
+                          (releases.maven_versions, "<html>")):
+        with pytest.raises(releases.ListingFailed):
+            parse(answer)
+
+
+def test_a_listing_that_fails_is_a_setup_problem(monkeypatch):
+    from conformance.drivers import releases
+
+    def offline(command, **kwargs):
+        raise OSError("npm: not found")
+
+    monkeypatch.setattr(releases.subprocess, "run", offline)
+    with pytest.raises(SetupError, match="cannot list the released versions of javascript"):
+        bisection.released_versions("javascript")
