@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .environments import Pin, SetupError, Uninstallable
+from .environments import DRIVER_SDKS, Pin, SetupError, Uninstallable
 from .gate import RunVersion, add_common, runner
 from .reports import ROOT
 from .reports import diff as rendering
@@ -48,7 +48,17 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def released_versions(distribution: str) -> list[str]:
     """The versions the package index offers (pre-releases and yanked ones left out), from
-    ``pip index versions``."""
+    ``pip index versions``; a driver SDK's from its own index
+    (:mod:`conformance.drivers.releases`)."""
+    if distribution in DRIVER_SDKS:
+        from .drivers.releases import ListingFailed
+        from .drivers.releases import released_versions as driver_versions
+
+        try:
+            return driver_versions(distribution)
+        except ListingFailed as exc:
+            raise SetupError(f"cannot list the released versions of {distribution}: {exc}") \
+                from exc
     commands = []
     if _has_pip():
         commands.append([sys.executable, "-m", "pip"])
@@ -140,7 +150,7 @@ def run(args: argparse.Namespace, run_version: RunVersion | None = None,
         print(f"aoai-conformance: {exc}", file=sys.stderr)
         return EXIT_SETUP
     if good.distribution != bad.distribution:
-        print("aoai-conformance: --good and --bad must pin the same distribution",
+        print("aoai-conformance: --good and --bad must pin the same SDK",
               file=sys.stderr)
         return EXIT_SETUP
     low, high = sorted((good, bad), key=lambda p: p.key)
@@ -195,4 +205,5 @@ def run(args: argparse.Namespace, run_version: RunVersion | None = None,
 
 
 def _change(check: str, before: Results, after: Results) -> Change | None:
-    return next((c for c in compare(before, after) if c.id == check), None)
+    # a driver SDK's check is paired per (check, SDK): its change is named ``check[sdk]``
+    return next((c for c in compare(before, after) if c.id.split("[")[0] == check), None)

@@ -7,6 +7,10 @@ runs from where it is, through a one-entry ``PYTHONPATH``, so a change to the ch
 invalidates an environment. Environments are cached by pin, Python and constraints; a warm
 gate only runs the checks. ``uv`` builds them when it is on ``PATH``, ``venv`` + ``pip``
 otherwise.
+
+A pin of a driver SDK (``javascript@6.49.0``, ``go@v3.100.0``, ``java@4.105.0``) needs no
+environment: its run is this Python's ``run --sdk NAME@VERSION``, the cross-SDK checks with
+that SDK's driver built at that version (:func:`conformance.drivers.build.build`, cached).
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .reports import write_run
 from .results import FILENAME, Results
 from .sdk import DISTRIBUTION, parse_version
 
@@ -43,8 +48,18 @@ class Uninstallable(SetupError):
     """This pin cannot be installed (yanked, no wheel for this Python, conflicts)."""
 
 
+# The SDKs pinned as ``NAME@VERSION`` (a driver's SDK version), and what their results call
+# the SDK.
+DRIVER_SDKS = {"javascript": "openai-node", "go": "openai-go", "java": "openai-java"}
+PIN_FORMS = (f"{DISTRIBUTION}==3.57.0, javascript@6.49.0, go@v3.100.0 or java@4.105.0")
+
+
 @dataclass(frozen=True, order=True)
 class Pin:
+    """An SDK at one version: a Python distribution (``openai==3.57.0``) or a driver SDK
+    (``javascript@6.49.0``; ``distribution`` is then the SDK's name, and a Go version is kept
+    without its ``v``)."""
+
     distribution: str
     version: str
 
@@ -52,15 +67,29 @@ class Pin:
     def parse(cls, text: str) -> Pin:
         match = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([0-9][0-9A-Za-z.+-]*)\s*",
                              text)
-        if match is None:
-            raise ValueError(f"{text!r} is not a pin such as {DISTRIBUTION}==3.57.0")
-        return cls(match.group(1).lower(), match.group(2))
+        if match is not None:
+            if match.group(1).lower() in DRIVER_SDKS:
+                raise ValueError(f"{text!r}: pin a {match.group(1)} version as "
+                                 f"{match.group(1).lower()}@{match.group(2)}")
+            return cls(match.group(1).lower(), match.group(2))
+        driver = re.fullmatch(r"\s*([a-z]+)@(v?)([0-9][0-9A-Za-z.+-]*)\s*", text)
+        if driver is not None and driver.group(1) in DRIVER_SDKS and (
+                driver.group(2) == "" or driver.group(1) == "go"):
+            return cls(driver.group(1), driver.group(3))
+        raise ValueError(f"{text!r} is not a pin such as {PIN_FORMS}")
+
+    @property
+    def driver(self) -> bool:
+        """True for a driver SDK's pin (run through ``--sdk NAME@VERSION``)."""
+        return self.distribution in DRIVER_SDKS
 
     @property
     def key(self) -> tuple[int, ...]:
         return parse_version(self.version)
 
     def __str__(self) -> str:
+        if self.driver:
+            return f"{self.distribution}@{'v' if self.distribution == 'go' else ''}{self.version}"
         return f"{self.distribution}=={self.version}"
 
     @property
@@ -161,6 +190,30 @@ def _builder() -> str:
     return "uv" if shutil.which("uv") else "venv"
 
 
+def _build_driver(sdk: str, version: str) -> object:
+    """Build (or find cached) ``sdk``'s driver at ``version``; failures are setup problems."""
+    from .drivers.build import BuildFailed, DriverUnavailable, build
+
+    try:
+        return build(sdk, version=version)
+    except DriverUnavailable as exc:
+        raise SetupError(str(exc)) from exc
+    except (BuildFailed, ValueError) as exc:
+        raise Uninstallable(f"cannot build the {sdk} driver with {sdk} {version}: "
+                            f"{_tail(str(exc))}") from exc
+
+
+def _plugin_registered() -> bool:
+    """True when this Python loads the pytest plugin by itself (the installed package's
+    ``pytest11`` entry point)."""
+    return any(e.value == "conformance.pytest_plugin"
+               for e in importlib.metadata.entry_points(group="pytest11"))
+
+
+def _tail(text: str, lines: int = 12) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
 @dataclass
 class Runner:
     """Runs the checks under one pin in its environment and returns the results; the run
@@ -168,17 +221,29 @@ class Runner:
 
     environments: Environments
     echo: bool = True
+    build: Callable[[str, str], object] = field(default=_build_driver, repr=False)
 
     def __call__(self, pin: Pin, report_dir: Path, pytest_args: Sequence[str] = ()) -> Results:
-        python = self.environments.python(pin)
-        report_dir.mkdir(parents=True, exist_ok=True)
-        command = [str(python), "-m", "conformance", "run", f"--report-dir={report_dir}",
-                   "--", "-p", "conformance.pytest_plugin", *pytest_args]
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        env["PYTHONPATH"] = str(self.environments.shim())
         if self.echo:
             print(f"aoai-conformance: running the checks under {pin}", file=sys.stderr,
                   flush=True)
+        if pin.driver:
+            # Built here, before the run, so a version that cannot be built is a setup
+            # problem (bisect steps over it) rather than a run of `error` verdicts.
+            self.build(pin.distribution, pin.version)
+            python = Path(sys.executable)
+            selection = [f"--sdk={pin.distribution}@{pin.version}"]
+        else:
+            python = self.environments.python(pin)
+            selection = []
+        report_dir.mkdir(parents=True, exist_ok=True)
+        # The environments do not install this package, so its pytest plugin is named; this
+        # Python may have it registered already (its entry point), and twice is an error.
+        plugin = [] if pin.driver and _plugin_registered() else ["-p", "conformance.pytest_plugin"]
+        command = [str(python), "-m", "conformance", "run", f"--report-dir={report_dir}",
+                   *selection, "--", *plugin, *pytest_args]
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env["PYTHONPATH"] = str(self.environments.shim())
         done = subprocess.run(command, env=env, capture_output=True, text=True)
         (report_dir / "run.log").write_text(done.stdout + done.stderr)
         results = report_dir / FILENAME
@@ -186,4 +251,18 @@ class Runner:
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
             raise SetupError(f"the run under {pin} did not complete (exit {done.returncode}):"
                              f"\n{tail}")
-        return Results.load(results)
+        loaded = Results.load(results)
+        if not pin.driver:
+            return loaded
+        headed = about(pin, loaded)
+        write_run(headed, report_dir)  # this side's reports headed by the SDK it is about
+        return headed
+
+
+def about(pin: Pin, results: Results) -> Results:
+    """A driver pin's results, headed by that SDK (a run's ``sdk`` is the installed Python
+    SDK's), so diffs and reports say ``openai-node 6.48.0 -> openai-node 6.49.0``."""
+    return replace(results, sdk={"name": DRIVER_SDKS[pin.distribution], "version": pin.version,
+                                 # what reports show as the transport: the SDK's own, in
+                                 # its driver process
+                                 "http_library": "driver", "http_library_version": str(pin)})

@@ -33,10 +33,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "and the diff, and exit 1 when a change blocks. By default regressions and behaviour "
         "changes (same verdict, different observations: a changed retry count, exception or "
         "request) block; --strict blocks on any change; --block regressions only on "
-        "regressions.",
+        "regressions. A PIN is openai==VERSION (the Python checks in an environment of "
+        "their own) or javascript@VERSION, go@vVERSION, java@VERSION (the cross-SDK checks "
+        "with that SDK's driver built at VERSION: an npm, Go module or Maven version); both "
+        "pins name the same SDK.",
     )
-    gate.add_argument("--baseline", required=True, metavar="PIN", help="e.g. openai==1.105.0")
-    gate.add_argument("--candidate", required=True, metavar="PIN", help="e.g. openai==1.106.0")
+    gate.add_argument("--baseline", required=True, metavar="PIN",
+                      help="e.g. openai==1.105.0, javascript@6.48.0, go@v3.99.0, java@4.104.0")
+    gate.add_argument("--candidate", required=True, metavar="PIN",
+                      help="e.g. openai==1.106.0, javascript@6.49.0, go@v3.100.0, java@4.105.0")
     add_common(gate)
     gate.add_argument("--strict", action="store_true",
                       help="any change blocks, improvements and added checks included")
@@ -61,9 +66,17 @@ def pins(*given: str) -> list[Pin]:
     return [Pin.parse(p) for p in given]
 
 
+def same_sdk(baseline: Pin, candidate: Pin) -> None:
+    """A gate compares one SDK at two versions; two SDKs' checks would share no key."""
+    if baseline.distribution != candidate.distribution:
+        raise ValueError(f"the baseline {baseline} and the candidate {candidate} pin different "
+                         "SDKs; gate one SDK's upgrade at a time")
+
+
 def run(args: argparse.Namespace, run_version: RunVersion | None = None) -> int:
     try:
         baseline, candidate = pins(args.baseline, args.candidate)
+        same_sdk(baseline, candidate)
     except ValueError as exc:
         print(f"aoai-conformance: {exc}", file=sys.stderr)
         return EXIT_SETUP

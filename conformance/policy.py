@@ -115,6 +115,16 @@ class Bound:
 
 
 ANY_DELAY = Bound(0.0, math.inf)
+# How far a retry delay timed at the wire (arrival times: drivers have no virtual clock) may
+# lie before and after a server's hint and still be "waited for the hint": the cross-SDK
+# checks judge by it, and the diff normaliser compares such delays by it.
+WIRE_HINT_SLACK_S = (0.02, 0.25)
+
+
+def wire_hint_window(hint: float) -> Bound:
+    """The delays timed at the wire that count as waiting for ``hint`` seconds."""
+    early, late = WIRE_HINT_SLACK_S
+    return Bound(hint - early, hint + late)
 
 
 @dataclass(frozen=True)

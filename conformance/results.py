@@ -218,6 +218,9 @@ def normalise(value: Any) -> Any:
       clock-relative) window becomes that window, ``backoff [0.375, 0.5] s``; a delay taken
       from a server's hint (``hint 1.5 s``) and any delay the model did not explain (the
       scenario ``matched`` ``neither``) are kept.
+    - ``delay_s`` timed at the wire (``timed_by``: ``wire arrival times``, no virtual clock):
+      a delay within the slack of its ``hint_s`` becomes that window, ``hint [0.03, 0.3] s``;
+      one outside it is kept.
     - ``fraction_of_base``: the jitter factor of each backoff delay becomes the policy's
       ``[1 - jitter, 1]`` when it lies in it.
     """
@@ -231,6 +234,8 @@ def normalise(value: Any) -> Any:
         elif isinstance(delays, list) and allowed is None and value.get("matched") != "neither":
             # written before allowed_delays was: the Python backoff's own bounds
             out["delays_s"] = [_backoff_window(n, d) for n, d in enumerate(delays)]
+        if value.get("timed_by") == "wire arrival times":
+            out["delay_s"] = _wire_hint_window(value.get("hint_s"), value.get("delay_s"))
         fractions = value.get("fraction_of_base")
         if isinstance(fractions, list):
             out["fraction_of_base"] = [_jitter_window(f) for f in fractions]
@@ -248,6 +253,15 @@ def _backoff_window(n: int, delay: Any) -> Any:
         return delay
     bound = backoff.bound(n)
     return f"backoff {bound}" if bound.contains(delay) else delay
+
+
+def _wire_hint_window(hint: Any, delay: Any) -> Any:
+    from .policy import wire_hint_window
+
+    if not isinstance(hint, (int, float)) or not isinstance(delay, (int, float)):
+        return delay
+    window = wire_hint_window(hint)
+    return f"hint {window}" if window.contains(delay) else delay
 
 
 def _jitter_window(fraction: Any) -> Any:

@@ -56,7 +56,10 @@ class SdkSelection:
                     raise SdkSelectionError(
                         "python's version is the installed openai wheel; use "
                         "`aoai-conformance gate` or `matrix` to run another")
-                versions[found["sdk"]] = found["version"]
+                version = found["version"]
+                if found["sdk"] == "go" and re.fullmatch(r"v\d.*", version):
+                    version = version[1:]  # a Go module version: go@v3.100.0 as go@3.100.0
+                versions[found["sdk"]] = version
             chosen.append(found["sdk"])
         if not chosen:
             return cls()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import math
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import openai
@@ -24,7 +26,7 @@ from conformance.environments import (
 )
 from conformance.registry import Verdict
 from conformance.reports import write_run
-from conformance.results import CheckResult, Results
+from conformance.results import CheckResult, Results, compare
 
 TOKEN = "auth.entra-token-provider"
 
@@ -215,3 +217,201 @@ def test_a_real_environment_runs_the_checks_and_is_reused(tmp_path):
     assert python.exists()
     with pytest.raises(SetupError):
         runner(pin, tmp_path / "run2", ["--conformance-check=nope.nope"])
+
+
+# -- driver SDK pins: javascript@X, go@vX, java@X -----------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "pin", "shown"), [
+    ("javascript@6.48.0", Pin("javascript", "6.48.0"), "javascript@6.48.0"),
+    ("go@v3.100.0", Pin("go", "3.100.0"), "go@v3.100.0"),
+    ("go@3.99.0", Pin("go", "3.99.0"), "go@v3.99.0"),
+    ("java@4.105.0", Pin("java", "4.105.0"), "java@4.105.0"),
+    ("openai==2.54.0", Pin("openai", "2.54.0"), "openai==2.54.0"),
+])
+def test_a_pin_names_a_python_distribution_or_a_driver_sdk(text, pin, shown):
+    assert Pin.parse(text) == pin
+    assert str(pin) == shown
+    assert pin.driver == (pin.distribution != "openai")
+
+
+@pytest.mark.parametrize("text", ["javascript==6.48.0", "javascript@v6.48.0", "ruby@1.0.0",
+                                  "python@2.54.0", "java@", "openai@2.54.0"])
+def test_a_malformed_pin_is_refused_with_the_forms_it_takes(text):
+    with pytest.raises(ValueError, match=r"javascript@6\.4[89]\.0"):
+        Pin.parse(text)
+
+
+def cross_sdk(sdk: str, version: str, **checks: tuple[str, dict]) -> Results:
+    """A cross-SDK run as ``run --sdk SDK@VERSION`` writes it: each check carries its SDK."""
+    return Results(
+        sdk={"name": "openai-node", "version": version}, target={"mode": "replay"},
+        checks=[CheckResult(id=i, feature=i.split(".")[0], verdict=Verdict(v), observations=o,
+                            sdk=sdk, sdk_version=version)
+                for i, (v, o) in checks.items()])
+
+
+@pytest.mark.parametrize(("baseline", "candidate", "sdk", "old", "new"), [
+    ("javascript@6.48.0", "javascript@6.49.0", "javascript", "6.48.0", "6.49.0"),
+    ("go@v3.99.0", "go@v3.100.0", "go", "3.99.0", "3.100.0"),
+    ("java@4.104.0", "java@4.105.0", "java", "4.104.0", "4.105.0"),
+])
+def test_gate_a_driver_sdk_diffs_per_check_and_sdk_and_blocks_on_a_retry_change(
+        baseline, candidate, sdk, old, new, tmp_path, capsys):
+    def behaviour(version):
+        attempts = 3 if version == old else 2
+        return cross_sdk(sdk, version, **{"retries.default-attempts": ("pass", {
+            "attempts": attempts}), "chat.basic": ("pass", {"n": 1})})
+
+    fake = FakeRunner(behaviour)
+    code = gate.run(args("gate", "--baseline", baseline, "--candidate", candidate,
+                         "--report-dir", str(tmp_path), "--", "-k", "x"), fake)
+    assert code == 1
+    assert sorted(fake.ran) == sorted([(old, ("-k", "x")), (new, ("-k", "x"))])
+    out = capsys.readouterr().out
+    assert f"retries.default-attempts[{sdk}]" in out
+    assert "attempts: 3 -> 2" in out
+    assert "1 blocking" in out
+    for name in (f"baseline-{sdk}-{old}/report.md", f"candidate-{sdk}-{new}/junit.xml",
+                 "diff.md", "diff.txt", "report.md", "report.html"):
+        assert (tmp_path / name).is_file(), name
+    assert f"- baseline {baseline}:" in (tmp_path / "report.md").read_text()
+
+
+def test_gate_a_driver_sdk_with_nothing_changed_passes(tmp_path, capsys):
+    fake = FakeRunner(lambda v: cross_sdk("javascript", v, **{"chat.basic": ("pass", {})}))
+    assert gate.run(args("gate", "--baseline", "javascript@6.48.0", "--candidate",
+                         "javascript@6.49.0", "--strict", "--report-dir", str(tmp_path)),
+                    fake) == 0
+    assert "0 change(s), 0 blocking" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("baseline", "candidate"), [
+    ("javascript@6.48.0", "go@v3.100.0"), ("openai==2.54.0", "javascript@6.49.0")])
+def test_gate_refuses_pins_of_two_sdks(baseline, candidate, tmp_path, capsys):
+    fake = FakeRunner(token_behaviour)
+    assert gate.run(args("gate", "--baseline", baseline, "--candidate", candidate,
+                         "--report-dir", str(tmp_path)), fake) == 2
+    assert "pin different SDKs" in capsys.readouterr().err
+    assert fake.ran == []
+
+
+class FakeProcess:
+    """What ``subprocess.run`` returns; writes the results the child run would have."""
+
+    def __init__(self, results: Results, report_dir: Path) -> None:
+        self.results, self.report_dir = results, report_dir
+
+    def __call__(self, command, **kwargs):
+        self.command, self.env = command, kwargs["env"]
+        write_run(self.results, self.report_dir)
+        return subprocess.CompletedProcess(command, 1, "", "")
+
+
+def test_the_runner_builds_the_driver_then_runs_this_python_with_sdk_at_the_version(
+        tmp_path, monkeypatch):
+    built: list[tuple[str, str]] = []
+    python_run = results("2.54.0", **{"chat.a": ("pass", {})})
+    python_run.checks[0].sdk, python_run.checks[0].sdk_version = "go", "3.99.0"
+    child = FakeProcess(python_run, tmp_path / "run")
+    monkeypatch.setattr(subprocess, "run", child)
+    runner = Runner(Environments(tmp_path / "envs"), echo=False,
+                    build=lambda sdk, version: built.append((sdk, version)))
+    got = runner(Pin.parse("go@v3.99.0"), tmp_path / "run", ["-k", "x"])
+    assert built == [("go", "3.99.0")]
+    assert child.command[:3] == [sys.executable, "-m", "conformance"]
+    assert "--sdk=go@3.99.0" in child.command
+    assert child.command[-2:] == ["-k", "x"]
+    assert not list((tmp_path / "envs").glob("go-*"))  # no Python environment was built
+    # the results (and this side's reports) are headed by the SDK the run was about
+    assert got.sdk["name"] == "openai-go" and got.sdk["version"] == "3.99.0"
+    assert Results.load(tmp_path / "run" / "results.json").sdk["name"] == "openai-go"
+    assert "openai-go 3.99.0" in (tmp_path / "run" / "report.md").read_text()
+
+
+def test_a_driver_that_cannot_be_built_is_a_setup_problem_not_a_verdict(tmp_path, monkeypatch):
+    from conformance import environments
+    from conformance.drivers import BuildFailed, DriverUnavailable
+
+    def no_npm(sdk, version):
+        raise DriverUnavailable(sdk, "node, npm not found on PATH", "Install Node.js 20")
+
+    def bad_version(sdk, version):
+        raise BuildFailed(sdk, ["npm", "install", f"openai@{version}"], "E404 No matching version")
+
+    monkeypatch.setattr("conformance.drivers.build.build",
+                        lambda sdk, version=None: no_npm(sdk, version))
+    with pytest.raises(SetupError, match=r"Install Node\.js 20") as caught:
+        environments._build_driver("javascript", "6.49.0")
+    assert not isinstance(caught.value, Uninstallable)
+    monkeypatch.setattr("conformance.drivers.build.build",
+                        lambda sdk, version=None: bad_version(sdk, version))
+    with pytest.raises(Uninstallable, match="E404"):
+        environments._build_driver("javascript", "0.0.1")
+
+
+def test_a_delay_timed_at_the_wire_is_compared_by_its_hint_window_not_to_the_millisecond():
+    """Drivers have no virtual clock: two runs of one SDK version wait 53 and 56 ms for a
+    50 ms hint. That is no behaviour change; waiting a backoff instead of the hint is."""
+    def hinted(delay: float) -> Results:
+        return cross_sdk("javascript", "6.49.0", **{"retries.sdks-retry-after-ms": ("pass", {
+            "delay_s": delay, "timed_by": "wire arrival times", "hint_s": 0.05})})
+
+    assert compare(hinted(0.053), hinted(0.056)) == []
+    changed = compare(hinted(0.053), hinted(0.45))
+    assert [(v.path, v.before, v.after) for c in changed for v in c.values] == [
+        ("delay_s", "hint [0.03, 0.3] s", 0.45)]
+    # a delay the virtual clock computed (python) is kept exactly
+    virtual = [cross_sdk("python", "2.54.0", **{"retries.sdks-retry-after-ms": ("pass", {
+        "delay_s": d, "timed_by": "virtual clock", "hint_s": 0.05})}) for d in (0.05, 0.06)]
+    assert len(compare(*virtual)) == 1
+
+
+JS_VERSIONS = ["6.44.0", "6.45.0", "6.46.0", "6.47.0", "6.48.0", "6.49.0", "7.0.0-beta.1"]
+RETRY = "retries.sdks-default-attempts"
+
+
+def test_bisect_a_driver_sdk_names_its_release(tmp_path, capsys):
+    def behaviour(version):
+        attempts = 3 if Pin("javascript", version).key < (6, 47, 0) else 2
+        return cross_sdk("javascript", version, **{RETRY: ("pass", {"attempts": attempts})})
+
+    fake = FakeRunner(behaviour)
+    assert bisection.run(args("bisect", RETRY, "--good", "javascript@6.44.0", "--bad",
+                              "javascript@6.49.0", "--report-dir", str(tmp_path)), fake,
+                         versions=JS_VERSIONS) == 0
+    out = capsys.readouterr().out
+    assert f"{RETRY} changes in javascript 6.47.0 (the release after 6.46.0)" in out
+    assert "attempts: 3 -> 2" in out
+    assert bisection.run(args("bisect", RETRY, "--good", "javascript@6.44.0", "--bad",
+                              "go@v3.100.0"), fake, versions=JS_VERSIONS) == 2
+
+
+def test_a_driver_sdks_releases_are_read_from_its_index_answer():
+    from conformance.drivers import releases
+
+    assert releases.npm_versions('["6.48.0", "6.49.0"]') == ["6.48.0", "6.49.0"]
+    assert releases.npm_versions('"1.0.0"') == ["1.0.0"]
+    assert releases.go_versions("github.com/openai/openai-go/v3 v3.99.0 v3.100.0\n") == [
+        "3.99.0", "3.100.0"]
+    assert releases.maven_versions(
+        "<metadata><versioning><versions><version>4.104.0</version>"
+        "<version>4.105.0</version></versions></versioning></metadata>") == ["4.104.0",
+                                                                           "4.105.0"]
+    for parse, answer in ((releases.npm_versions, "npm ERR! 404"),
+                          (releases.npm_versions, '{"error": "E404"}'),
+                          (releases.go_versions, "go: module not found"),
+                          (releases.maven_versions, "<html>")):
+        with pytest.raises(releases.ListingFailed):
+            parse(answer)
+
+
+def test_a_listing_that_fails_is_a_setup_problem(monkeypatch):
+    from conformance.drivers import releases
+
+    def offline(command, **kwargs):
+        raise OSError("npm: not found")
+
+    monkeypatch.setattr(releases.subprocess, "run", offline)
+    with pytest.raises(SetupError, match="cannot list the released versions of javascript"):
+        bisection.released_versions("javascript")

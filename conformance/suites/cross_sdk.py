@@ -27,6 +27,7 @@ from conformance.policy import (
     SDK_RULES,
     Outcome,
     doc_vs_sdk,
+    wire_hint_window,
 )
 from conformance.registry import ALL_SDKS, Observations, check, expect, fail
 from conformance.wire import RecordedRequest, Script
@@ -489,7 +490,7 @@ def _hinted(wire: Wire, driver: Driver, observe: Observations, header: tuple[str
     observe("hint_s", seconds)
     # A hint within every SDK's window is waited for: at least the hint, at most the hint plus
     # scheduling slack (no SDK adds backoff to a hint; a first backoff is 0.375-0.5 s).
-    expect(seconds - 0.02 <= delay <= seconds + 0.25,
+    expect(wire_hint_window(seconds).contains(delay),
            f"{driver.sdk} waited {delay} s after {header[0]}: {header[1]}, not about {seconds} s")
 
 
