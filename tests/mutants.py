@@ -26,6 +26,26 @@ def rewrite_requests(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any], No
     monkeypatch.setattr(SyncAPIClient, "_build_request", build)
 
 
+def rewrite_json_bodies(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any], None]) -> None:
+    """Let ``change`` edit the decoded JSON body of every request the sync client builds; the
+    request is rebuilt around the new body, so it is sent (and its length is right)."""
+    import json
+
+    from openai._base_client import SyncAPIClient
+
+    original = SyncAPIClient._build_request
+
+    def build(self: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
+        request = original(self, options, *args, **kwargs)
+        body = json.loads(request.content)
+        change(body)
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
+        return type(request)(request.method, request.url, headers=headers,
+                             content=json.dumps(body).encode(), extensions=request.extensions)
+
+    monkeypatch.setattr(SyncAPIClient, "_build_request", build)
+
+
 def wrap_client_init(monkeypatch: pytest.MonkeyPatch, change: Callable[[dict[str, Any]], None]
                      ) -> None:
     """Let ``change`` edit the keyword arguments of every ``openai.OpenAI(...)``."""
