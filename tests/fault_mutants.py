@@ -97,6 +97,19 @@ def whole_body(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(openai.OpenAI, "_make_status_error", make)
 
 
+def drops_text_bodies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A body that is not JSON (an HTML page, plain text) is dropped: err.body is None."""
+    import openai
+
+    original = openai.OpenAI._make_status_error
+
+    def make(self: Any, err_msg: str, *, body: object, response: Any) -> Any:
+        kept = None if isinstance(body, str) else body
+        return original(self, err_msg, body=kept, response=response)
+
+    monkeypatch.setattr(openai.OpenAI, "_make_status_error", make)
+
+
 def drops_request_id(monkeypatch: pytest.MonkeyPatch) -> None:
     """APIStatusError.request_id is always None."""
     import openai
