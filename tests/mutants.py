@@ -26,22 +26,19 @@ def rewrite_requests(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any], No
     monkeypatch.setattr(SyncAPIClient, "_build_request", build)
 
 
-def rewrite_json_bodies(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any], None]) -> None:
-    """Let ``change`` edit the decoded JSON body of every request the sync client builds; the
-    request is rebuilt around the new body, so it is sent (and its length is right)."""
-    import json
-
+def rewrite_bodies(monkeypatch: pytest.MonkeyPatch, change: Callable[[dict[str, Any]], None]
+                   ) -> None:
+    """Let ``change`` edit the JSON body of every request the sync client builds (before it is
+    built, so the request sent carries the edited body)."""
     from openai._base_client import SyncAPIClient
 
     original = SyncAPIClient._build_request
 
     def build(self: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
-        request = original(self, options, *args, **kwargs)
-        body = json.loads(request.content)
-        change(body)
-        headers = {k: v for k, v in request.headers.items() if k.lower() != "content-length"}
-        return type(request)(request.method, request.url, headers=headers,
-                             content=json.dumps(body).encode(), extensions=request.extensions)
+        if isinstance(options.json_data, dict):
+            options = options.model_copy(update={"json_data": dict(options.json_data)})
+            change(options.json_data)
+        return original(self, options, *args, **kwargs)
 
     monkeypatch.setattr(SyncAPIClient, "_build_request", build)
 

@@ -7,7 +7,6 @@ import array
 import base64
 import struct
 import types
-from typing import Any
 
 # The SDK imports these lazily. Imported here, before any in-process suite run, they stay the
 # modules the SDK uses: pytester drops modules first imported during a run, and a mutant
@@ -16,6 +15,8 @@ import openai.resources.embeddings
 import pytest
 
 from conformance.registry import Verdict
+
+from .mutants import rewrite_bodies
 
 try:
     from openai.lib._parsing import _embeddings as PARSING  # 3.x
@@ -142,21 +143,6 @@ def test_usage_missing_fails(suite):
 
 
 # -- a misbehaving SDK -------------------------------------------------------------------------
-
-
-def rewrite_bodies(monkeypatch, change):
-    """Let ``change`` edit the JSON body of every request the sync client builds."""
-    from openai._base_client import SyncAPIClient
-
-    original = SyncAPIClient._build_request
-
-    def build(self: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(options.json_data, dict):
-            options = options.model_copy(update={"json_data": dict(options.json_data)})
-            change(options.json_data)
-        return original(self, options, *args, **kwargs)
-
-    monkeypatch.setattr(SyncAPIClient, "_build_request", build)
 
 
 def test_sdk_that_keeps_the_wire_default_fails(suite, monkeypatch):
