@@ -376,7 +376,7 @@ class Deviation:
     ``kind`` is ``differs`` (the doc says otherwise or leaves it out) or ``refines`` (the doc
     is vague and the reference gives the numbers; refinements are part of the baseline: they
     are what the release itself promises, so a release is held to them).
-    ``feature`` and ``until`` gate it by SDK version (names in ``conformance.sdk.FEATURES``):
+    ``feature`` and ``until`` gate it by SDK version (names in ``conformance.sdk.CAPABILITIES``):
     it applies from the release that has ``feature`` up to, not including, the release that
     has ``until``; so one claim can be declared per release range.
     ``apply`` changes a policy accordingly (None: the check observes it directly, the retry
@@ -692,7 +692,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
 @dataclass(frozen=True)
 class ErrorAttribute:
     """An attribute the SDK's status errors carry, from the release that has ``feature``
-    (a name in ``conformance.sdk.FEATURES``; None: every release)."""
+    (a name in ``conformance.sdk.CAPABILITIES``; None: every release)."""
 
     name: str
     carries: str

@@ -59,7 +59,7 @@ def wrap_client_init(monkeypatch: pytest.MonkeyPatch, change: Callable[[dict[str
 
 def pretend_release(monkeypatch: pytest.MonkeyPatch, version: str) -> None:
     """Report the installed SDK as release ``version``: checks then gate features and judge
-    against the policy that release declares (conformance.sdk.FEATURES, conformance.policy),
+    against the policy that release declares (conformance.sdk.CAPABILITIES, conformance.policy),
     while the installed code does the work. Combined with a mutant that makes the code behave
     as that release did, it stands in for running the old release itself."""
     from conformance import sdk

@@ -26,10 +26,9 @@ import pytest
 from hypothesis import example, find, given, reject, settings
 from hypothesis import strategies as st
 
-from conformance import sdk as sdk_versions
 from conformance.clock import virtual_clock
 from conformance.policy import OK, Ambiguous, Answer, Fault, Observed, Options, judge, policies
-from conformance.sdk import ENVIRONMENT, TEST_API_KEY, installed
+from conformance.sdk import ENVIRONMENT, TEST_API_KEY, has, installed
 from conformance.suites._faults import COMPLETION, classes_of, envelope
 from conformance.wire import Action, Script, WireServer
 from conformance.wire import script as actions
@@ -40,7 +39,7 @@ from . import fault_mutants as mutants
 pytestmark = pytest.mark.fuzz
 
 HTTP = importlib.import_module(installed().http_library)
-POLICY = policies("python", sdk_versions.has)
+POLICY = policies("python", has)
 BASE_URL = "http://wire.invalid/openai/v1/"
 MESSAGES = [{"role": "user", "content": "When was Microsoft founded?"}]
 

@@ -16,13 +16,12 @@ from typing import Any
 
 import pytest
 
-from conformance import sdk as sdk_versions
 from conformance.clock import VirtualClock
 from conformance.contract.errors import CONTENT_FILTER_CODE, family, validate_error
 from conformance.harness import Wire
 from conformance.policy import Answer, Observed, Options, Step
 from conformance.registry import Observations, check, expect, fail, unsupported
-from conformance.sdk import Sdk
+from conformance.sdk import CAPABILITIES, Sdk, has
 from conformance.wire import Reply, Script
 from conformance.wire import script as actions
 
@@ -217,7 +216,7 @@ def _compare(ledger: Ledger, name: str, reply: Reply, body: Any, err: Any) -> No
                                 "request_id": reply.header("x-request-id")}
     fields: dict[str, Any] = error if wrapped else {}
     code = fields.get("code")
-    if code is not None and sdk_versions.has("error_code_str"):
+    if code is not None and has("error_code_str"):
         code = str(code)
     expected.update(code=code, param=fields.get("param"), type=fields.get("type"))
     for attribute, value in expected.items():
@@ -482,7 +481,7 @@ def stream_connection_reset(wire: Wire, sdk: Sdk, observe: Observations) -> None
     if not isinstance(error, openai.APIConnectionError):
         message = (f"a reset mid-stream raised {classes_of(error)[0]}, which the doc's `except "
                    "openai.APIConnectionError` does not catch")
-        if not sdk_versions.has("stream_connection_errors"):
+        if not has("stream_connection_errors"):
             unsupported(f"{message}; mid-stream transport errors are wrapped from openai "
-                        f"{sdk_versions.FEATURES['stream_connection_errors'].minimum}")
+                        f"{CAPABILITIES['stream_connection_errors'].minimum}")
         fail(message)
