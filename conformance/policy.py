@@ -32,7 +32,7 @@ from functools import reduce
 from typing import Literal
 
 Has = Callable[[str], bool]
-Verdict = Literal["tolerated", "fail"]
+DeviationVerdict = Literal["tolerated", "fail"]
 FaultKind = Literal["connection", "timeout"]
 
 
@@ -388,7 +388,7 @@ class Deviation:
     actual: str
     source: str
     kind: Literal["differs", "refines"] = "differs"
-    verdict: Verdict = "tolerated"
+    verdict: DeviationVerdict = "tolerated"
     feature: str | None = None
     apply: Callable[[RetryPolicy, Has], RetryPolicy] | None = field(
         default=None, compare=False, repr=False
