@@ -26,17 +26,19 @@ def rewrite_requests(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any], No
     monkeypatch.setattr(SyncAPIClient, "_build_request", build)
 
 
-def rewrite_bodies(monkeypatch: pytest.MonkeyPatch, change: Callable[[dict[str, Any]], None]
-                   ) -> None:
-    """Let ``change`` edit the JSON body of every request the sync client builds (before it is
-    built, so the request sent carries the edited body)."""
+def rewrite_json(monkeypatch: pytest.MonkeyPatch, change: Callable[[dict[str, Any]], None]
+                 ) -> None:
+    """An SDK that edits the JSON body of every request before it is built (so the request
+    sent carries the edited body); ``change`` gets a deep copy of the caller's arguments."""
+    import copy
+
     from openai._base_client import SyncAPIClient
 
     original = SyncAPIClient._build_request
 
     def build(self: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(options.json_data, dict):
-            options = options.model_copy(update={"json_data": dict(options.json_data)})
+            options = options.model_copy(update={"json_data": copy.deepcopy(options.json_data)})
             change(options.json_data)
         return original(self, options, *args, **kwargs)
 

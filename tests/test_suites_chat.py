@@ -6,7 +6,7 @@ import json
 
 from conformance.registry import Verdict
 
-from .mutants import rewrite_bodies, rewrite_requests
+from .mutants import rewrite_json, rewrite_requests
 
 CASSETTE = "chat/completion.yaml"
 ALL = ("chat.request-shape", "chat.response-contract", "chat.azure-filter-results")
@@ -101,7 +101,7 @@ def test_an_sdk_that_adds_body_fields_fails(suite, monkeypatch):
         request.body = json.dumps({**json.loads(request.body), "n": 1}).encode()
 
     suite.edit(CASSETTE, recorded_with_n)
-    rewrite_bodies(monkeypatch, lambda body: body.update(n=1))
+    rewrite_json(monkeypatch, lambda body: body.update(n=1))
     run = suite.run("chat.request-shape")
     assert run.verdict("chat.request-shape") is Verdict.FAIL
     assert "the SDK added fields the caller did not pass: ['n']" in run.message(

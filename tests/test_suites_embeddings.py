@@ -16,7 +16,7 @@ import pytest
 
 from conformance.registry import Verdict
 
-from .mutants import rewrite_bodies
+from .mutants import rewrite_json
 
 try:
     from openai.lib._parsing import _embeddings as PARSING  # 3.x
@@ -152,7 +152,7 @@ def test_sdk_that_keeps_the_wire_default_fails(suite, monkeypatch):
         if body.get("encoding_format") == "base64" and body.get("input") == ["Hello, world!"]:
             body.pop("encoding_format")
 
-    rewrite_bodies(monkeypatch, drop_default)
+    rewrite_json(monkeypatch, drop_default)
     run = suite.run("embeddings.sdk-default-base64")
     assert run.verdict("embeddings.sdk-default-base64") is Verdict.FAIL
 
@@ -180,7 +180,7 @@ def test_sdk_that_decodes_an_explicit_base64_fails(suite, monkeypatch):
 
 
 def test_sdk_that_drops_dimensions_fails(suite, monkeypatch):
-    rewrite_bodies(monkeypatch, lambda body: body.pop("dimensions", None))
+    rewrite_json(monkeypatch, lambda body: body.pop("dimensions", None))
     run = suite.run("embeddings.dimensions")
     assert run.verdict("embeddings.dimensions") is Verdict.FAIL
 

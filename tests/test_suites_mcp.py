@@ -6,7 +6,8 @@ import pytest
 
 from conformance.registry import Verdict
 
-from .responses_support import edit_request, edit_stream, find, rewrite_json
+from .mutants import rewrite_json
+from .responses_support import edit_request, edit_stream, find
 
 CONFIG = "mcp/tool-config.yaml"
 FAILED = "mcp/failed-call.yaml"

@@ -6,7 +6,8 @@ import pytest
 
 from conformance.registry import Verdict
 
-from .responses_support import edit_request, rewrite_json
+from .mutants import rewrite_json
+from .responses_support import edit_request
 
 CHAT = "reasoning/chat.yaml"
 CHAT_USAGE = "reasoning/chat-usage.yaml"  # a real recording

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from conformance.registry import Verdict
 
-from .responses_support import edit_request, rewrite_json
+from .mutants import rewrite_json
+from .responses_support import edit_request
 
 CREATE = "responses/create.yaml"
 IDS = ("responses.request-shape", "responses.response-contract",
