@@ -170,6 +170,16 @@ def test_sdk_that_decodes_big_endian_fails(suite, monkeypatch):
     assert run.verdict("embeddings.multiple-inputs") is Verdict.FAIL
 
 
+def test_sdk_that_truncates_vectors_fails(suite, monkeypatch):
+    def truncated(typecode, data):
+        return array.array(typecode, data)[:256]
+
+    monkeypatch.setattr(PARSING, "array", types.SimpleNamespace(array=truncated))
+    run = suite.run("embeddings.vector-lengths")
+    assert run.verdict("embeddings.vector-lengths") is Verdict.FAIL
+    assert "the SDK returned 256 values" in run.message("embeddings.vector-lengths")
+
+
 def test_sdk_that_decodes_an_explicit_base64_fails(suite, monkeypatch):
     original = PARSING.parse_embedding_response
     monkeypatch.setattr(PARSING, "parse_embedding_response",
