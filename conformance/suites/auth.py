@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import conformance.sdk
 from conformance.credentials import COGNITIVE_SERVICES_SCOPE, FakeCredential
 from conformance.harness import Wire
 from conformance.registry import Observations, check, expect, fail, unsupported
-from conformance.sdk import TEST_API_KEY, Sdk, has
+from conformance.sdk import TEST_API_KEY, Sdk
 from conformance.secrets import Scrubber
 from conformance.wire import RecordedRequest
 
@@ -37,7 +38,7 @@ def _reject_stringified_provider(request: RecordedRequest, observe: Observations
             "the SDK put the token provider's repr on the wire instead of calling it "
             "(Authorization: Bearer <function ...>)"
         )
-        if not has("callable_api_key"):
+        if not conformance.sdk.has("callable_api_key"):
             unsupported(f"{message}; callable api_key needs openai>=1.106.0")
         fail(message)
 
