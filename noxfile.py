@@ -20,7 +20,7 @@ ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 
 SDK_DEFAULT = "openai==3.57.0"
-# The on-demand matrix: versions where a checked feature appears (sdk.FEATURES: Responses
+# The on-demand matrix: versions where a checked feature appears (sdk.CAPABILITIES: Responses
 # streaming 1.66.5, MCP 1.80.0, the chat stream helper 1.92.0, typed error events 1.98.0,
 # callable api_key 1.106.0, the >120 s retry-after refusal 2.52.0, httpx2 3.0.0, str error
 # codes and wrapped stream errors 3.14.0), one version before all of them, the last of each

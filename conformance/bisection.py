@@ -31,7 +31,7 @@ from .sdk import parse_version
 
 EXIT_FOUND, EXIT_NONE, EXIT_SETUP = 0, 1, 2
 
-Outcome = tuple[str, Any]  # (verdict, normalised observations)
+Behaviour = tuple[str, Any]  # (verdict, normalised observations) at one release
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -93,10 +93,10 @@ class Search:
     check (raising :class:`Uninstallable` for a version that cannot be installed)."""
 
     versions: list[str]
-    outcome: Callable[[str], Outcome]
-    seen: dict[str, Outcome | None] = field(default_factory=dict)  # None: uninstallable
+    outcome: Callable[[str], Behaviour]
+    seen: dict[str, Behaviour | None] = field(default_factory=dict)  # None: uninstallable
 
-    def at(self, version: str) -> Outcome | None:
+    def at(self, version: str) -> Behaviour | None:
         if version not in self.seen:
             try:
                 self.seen[version] = self.outcome(version)
@@ -159,7 +159,7 @@ def run(args: argparse.Namespace, run_version: RunVersion | None = None,
     results: dict[str, CheckResult] = {}
     runs: dict[str, Results] = {}
 
-    def outcome(version: str) -> Outcome:
+    def outcome(version: str) -> Behaviour:
         pin = Pin(low.distribution, version)
         done = run_version(pin, out / pin.name,
                            [f"--conformance-check={args.check}", *args.pytest_args])

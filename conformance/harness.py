@@ -166,29 +166,29 @@ def origin(exc: BaseException) -> str:
 
 
 @dataclass
-class Outcome:
+class Classification:
     verdict: Verdict
     message: str = ""
     detail: list[str] = field(default_factory=list)
 
 
-def classify(exc: BaseException | None, phase: str = "call") -> Outcome:
+def classify(exc: BaseException | None, phase: str = "call") -> Classification:
     """The verdict a check earns from the exception that ended a phase (None: it passed)."""
     if exc is None:
-        return Outcome(Verdict.PASS)
+        return Classification(Verdict.PASS)
     text = str(exc).strip()
     name = type(exc).__name__
     if phase != "call":
-        return Outcome(Verdict.ERROR, f"harness error during {phase}: {name}: {text}")
+        return Classification(Verdict.ERROR, f"harness error during {phase}: {name}: {text}")
     if isinstance(exc, HarnessFault):
-        return Outcome(Verdict.ERROR, text)
+        return Classification(Verdict.ERROR, text)
     if isinstance(exc, Unsupported):
-        return Outcome(Verdict.UNSUPPORTED, text)
+        return Classification(Verdict.UNSUPPORTED, text)
     if isinstance(exc, AssertionError):
-        return Outcome(Verdict.FAIL, text or name)
+        return Classification(Verdict.FAIL, text or name)
     if isinstance(exc, Exception) and origin(exc) == "sdk":
-        return Outcome(Verdict.FAIL, f"the SDK raised {_qualified(exc)}: {text}")
-    return Outcome(Verdict.ERROR, f"check error: {name}: {text}")
+        return Classification(Verdict.FAIL, f"the SDK raised {_qualified(exc)}: {text}")
+    return Classification(Verdict.ERROR, f"check error: {name}: {text}")
 
 
 def _qualified(exc: BaseException) -> str:

@@ -32,7 +32,7 @@ from functools import reduce
 from typing import Literal
 
 Has = Callable[[str], bool]
-Verdict = Literal["tolerated", "fail"]
+DeviationVerdict = Literal["tolerated", "fail"]
 FaultKind = Literal["connection", "timeout"]
 
 
@@ -386,7 +386,7 @@ class Deviation:
     ``kind`` is ``differs`` (the doc says otherwise or leaves it out) or ``refines`` (the doc
     is vague and the reference gives the numbers; refinements are part of the baseline: they
     are what the release itself promises, so a release is held to them).
-    ``feature`` and ``until`` gate it by SDK version (names in ``conformance.sdk.FEATURES``):
+    ``feature`` and ``until`` gate it by SDK version (names in ``conformance.sdk.CAPABILITIES``):
     it applies from the release that has ``feature`` up to, not including, the release that
     has ``until``; so one claim can be declared per release range.
     ``apply`` changes a policy accordingly (None: the check observes it directly, the retry
@@ -398,7 +398,7 @@ class Deviation:
     actual: str
     source: str
     kind: Literal["differs", "refines"] = "differs"
-    verdict: Verdict = "tolerated"
+    verdict: DeviationVerdict = "tolerated"
     feature: str | None = None
     apply: Callable[[RetryPolicy, Has], RetryPolicy] | None = field(
         default=None, compare=False, repr=False
@@ -702,7 +702,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
 @dataclass(frozen=True)
 class ErrorAttribute:
     """An attribute the SDK's status errors carry, from the release that has ``feature``
-    (a name in ``conformance.sdk.FEATURES``; None: every release)."""
+    (a name in ``conformance.sdk.CAPABILITIES``; None: every release)."""
 
     name: str
     carries: str

@@ -42,128 +42,128 @@ ENVIRONMENT = (
 
 
 @dataclass(frozen=True)
-class Feature:
+class Capability:
     minimum: str
     source: str  # where the minimum comes from
 
 
-FEATURES: dict[str, Feature] = {
-    "callable_api_key": Feature(
+CAPABILITIES: dict[str, Capability] = {
+    "callable_api_key": Capability(
         "1.106.0", "sdk-behavior.md §2.7; openai/openai-python#2584 (maintainer reply)"
     ),
-    "request_id": Feature("1.46.0", "sdk-behavior.md §2.6 (_request_id on parsed models)"),
+    "request_id": Capability("1.46.0", "sdk-behavior.md §2.6 (_request_id on parsed models)"),
     # errors and retries (conformance.policy names these to gate its deviations)
-    "retry_after_refusal": Feature(
+    "retry_after_refusal": Capability(
         "2.52.0",
         "sdk-behavior.md §2.1 (a Retry-After over 120 s stops the retries); released wheels: "
         "2.51.0 honours hints up to 60 s and retries longer ones with backoff, 2.52.0 adds "
         "MAX_RETRY_AFTER_DELAY = 120 and the refusal",
     ),
-    "retry_after_overflow_refusal": Feature(
+    "retry_after_overflow_refusal": Capability(
         "3.9.0", "sdk-behavior.md §2.1 (a numeric overflow such as 1e400 counts as too long)"
     ),
-    "httpx2": Feature("3.0.0", "sdk-behavior.md §7 (httpx2 is a hard dependency from 3.0.0)"),
-    "error_code_str": Feature("3.14.0", "sdk-behavior.md §2.5 (APIError.code coerced to str)"),
-    "stream_connection_errors": Feature(
+    "httpx2": Capability("3.0.0", "sdk-behavior.md §7 (httpx2 is a hard dependency from 3.0.0)"),
+    "error_code_str": Capability("3.14.0", "sdk-behavior.md §2.5 (APIError.code coerced to str)"),
+    "stream_connection_errors": Capability(
         "3.14.0",
         "sdk-behavior.md §2.8 (transport errors in the middle of a stream become "
         "APIConnectionError/APITimeoutError)",
     ),
-    "responses": Feature(
+    "responses": Capability(
         "1.66.0",
         "client.responses and Response.output_text first ship in the 1.66.0 wheel "
         "(types/responses/response.py)",
     ),
-    "responses_streaming": Feature(
+    "responses_streaming": Capability(
         "1.66.5",
         "up to 1.66.3 the stream event union has no discriminator entry for response.created, "
         ".in_progress, .completed, .failed and .incomplete: a completed event comes back as a "
         "ResponseAudioDeltaEvent holding the response as a plain dict (run against the 1.66.0, "
         "1.66.3 and 1.66.5 wheels; there is no 1.66.4)",
     ),
-    "responses_reasoning_summary": Feature(
+    "responses_reasoning_summary": Capability(
         "1.66.2",
         "reasoning output items are typed with summary: [summary_text] from 1.66.2; 1.66.0 and "
         "1.66.1 model them with content: [reasoning_summary] (types/responses in the wheels)",
     ),
-    "responses_error_event": Feature(
+    "responses_error_event": Capability(
         "1.98.0",
         "_streaming.py: up to 1.97.0 an SSE named `event: error` is wrapped as {data, event} "
         "instead of parsed as a ResponseErrorEvent (read in the 1.97.0 and 1.98.0 wheels, run "
         "against both)",
     ),
-    "mcp": Feature(
+    "mcp": Capability(
         "1.80.0",
         "the mcp tool type and the mcp_list_tools / mcp_call / mcp_approval_request output "
         "items first ship in the 1.80.0 wheel (types/responses/tool.py, response_output_item.py)",
     ),
-    "reasoning_effort": Feature(
+    "reasoning_effort": Capability(
         "1.58.0",
         "chat.completions.create(reasoning_effort=...) and the developer message type first "
         "ship in the 1.58.0 wheel (absent from 1.57.4)",
     ),
-    "chat_stream_helper": Feature(
+    "chat_stream_helper": Capability(
         "1.92.0",
         "client.chat.completions.stream(): under client.beta until 1.91.0, on client.chat from "
         "1.92.0 (resources/chat/completions/completions.py in the released wheels); it drops "
         "Azure's object \"\" filter chunks from 1.74.0 (sdk-behavior.md §2.8)",
     ),
-    "embeddings_base64_default": Feature(
+    "embeddings_base64_default": Capability(
         "1.62.0",
         "sdk-behavior.md §7; released wheels: up to 1.61.1 only when numpy is installed",
     ),
     # Request parameters the checks send (create() raises TypeError before the release that
     # adds them; first release read in openai-python's history and run against the wheels).
-    "chat_tools": Feature(
+    "chat_tools": Capability(
         "1.1.0", "chat.completions.create(tools=...) first ships in the 1.1.0 wheel (DevDay "
         "release; 1.0.0 has only functions=)",
     ),
-    "embeddings_dimensions": Feature(
+    "embeddings_dimensions": Capability(
         "1.10.0", "embeddings.create(dimensions=...) first ships in the 1.10.0 wheel "
         "(openai-python #1103)",
     ),
-    "chat_stream_options": Feature(
+    "chat_stream_options": Capability(
         "1.26.0", "chat.completions.create(stream_options=...) first ships in the 1.26.0 wheel "
         "(openai-python #1395)",
     ),
     # What status errors carry (conformance.policy.ERROR_ATTRIBUTES names these).
-    "error_fields": Feature(
+    "error_fields": Capability(
         "1.2.2", "APIError.code/param/type are read from the error object from the 1.2.2 wheel; "
         "1.0.0-1.2.1 read them from the whole body (openai-python #759)",
     ),
-    "error_body": Feature(
+    "error_body": Capability(
         "1.3.8", "APIError.body is assigned from the 1.3.8 wheel; before it is declared but never "
         "set, so reading it raises AttributeError (openai-python #949)",
     ),
-    "error_request_id": Feature(
+    "error_request_id": Capability(
         "1.19.0", "APIStatusError.request_id (the x-request-id header) first ships in the 1.19.0 "
         "wheel (openai-python #1317)",
     ),
     # The retry loop (conformance.policy names these to gate its per-release refinements).
-    "retry_after_float": Feature(
+    "retry_after_float": Capability(
         "1.3.7", "retry-after is read with float() from the 1.3.7 wheel; 1.0.0-1.3.6 use int(), "
         "so '0.25' is ignored (openai-python #902)",
     ),
-    "retry_after_ms": Feature(
+    "retry_after_ms": Capability(
         "1.9.0", "retry-after-ms is read (first) from the 1.9.0 wheel (_parse_retry_after_header, "
         "openai-python #1086)",
     ),
-    "retry_count_header": Feature(
+    "retry_count_header": Capability(
         "1.47.0", "x-stainless-retry-count on retries from the 1.47.0 wheel (sdk-behavior.md §2.2; "
         "absent from 1.46.1, run against 1.45.1, 1.46.0 and 1.47.0)",
     ),
-    "retry_count_header_first_attempt": Feature(
+    "retry_count_header_first_attempt": Capability(
         "1.48.0", "x-stainless-retry-count: 0 on the first attempt too from the 1.48.0 wheel "
         "(1.47.x sends it on retries only; openai-python #1745; run against 1.47.0 and 1.48.0)",
     ),
-    "backoff_from_half_second": Feature(
+    "backoff_from_half_second": Capability(
         "1.47.0", "the first retry's backoff base is 0.5 s from the 1.47.0 wheel; up to 1.46.1 "
         "_retry_request counts the retry in progress as taken, so bases run 1, 2, 4, 8 s (run "
         "against 1.45.1, 1.46.0 and 1.47.0)",
     ),
     # What the harness uses: openai.DefaultHttpxClient (1.17.0) carries the SDK's defaults;
     # before it a plain client of the HTTP library is passed as http_client= (public API).
-    "default_http_client": Feature(
+    "default_http_client": Capability(
         "1.17.0", "openai.DefaultHttpxClient first ships in the 1.17.0 wheel (openai-python #1302)",
     ),
 }
@@ -215,26 +215,26 @@ def _installed(imported_version: str | None, version_of: Callable[[str], str],
 
 
 def has(feature: str) -> bool:
-    return installed().at_least(FEATURES[feature].minimum)
+    return installed().at_least(CAPABILITIES[feature].minimum)
 
 
 def since(feature: str) -> str:
     """``"openai>=1.47.0"``: the releases that have ``feature``."""
-    return f"{DISTRIBUTION}>={FEATURES[feature].minimum}"
+    return f"{DISTRIBUTION}>={CAPABILITIES[feature].minimum}"
 
 
 def release_range(feature: str | None, until: str | None) -> str:
     """``"openai>=1.47.0,<1.48.0"``: from the release that has ``feature`` up to the one that
     has ``until``."""
-    bounds = ([f">={FEATURES[feature].minimum}"] if feature else []) + (
-        [f"<{FEATURES[until].minimum}"] if until else [])
+    bounds = ([f">={CAPABILITIES[feature].minimum}"] if feature else []) + (
+        [f"<{CAPABILITIES[until].minimum}"] if until else [])
     return DISTRIBUTION + ",".join(bounds) if bounds else f"every {DISTRIBUTION} release"
 
 
-def require(feature: str) -> None:
+def require_capability(feature: str) -> None:
     """Declare that the check exercises ``feature``: ``unsupported`` below its minimum."""
     info = installed()
-    needed = FEATURES[feature]
+    needed = CAPABILITIES[feature]
     if not info.at_least(needed.minimum):
         unsupported(
             f"{feature} needs openai>={needed.minimum} ({needed.source}); "

@@ -97,6 +97,32 @@ def whole_body(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(openai.OpenAI, "_make_status_error", make)
 
 
+def drops_text_bodies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A body that is not JSON (an HTML page, plain text) is dropped: err.body is None."""
+    import openai
+
+    original = openai.OpenAI._make_status_error
+
+    def make(self: Any, err_msg: str, *, body: object, response: Any) -> Any:
+        kept = None if isinstance(body, str) else body
+        return original(self, err_msg, body=kept, response=response)
+
+    monkeypatch.setattr(openai.OpenAI, "_make_status_error", make)
+
+
+def timeouts_outside_connection_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A timeout raises an APIError that is no APIConnectionError (so the doc's ``except
+    openai.APIConnectionError`` misses it)."""
+    import openai
+    import openai._base_client
+
+    class APITimeoutError(openai.APIError):
+        def __init__(self, request: Any) -> None:
+            super().__init__("Request timed out.", request, body=None)
+
+    monkeypatch.setattr(openai._base_client, "APITimeoutError", APITimeoutError)
+
+
 def drops_request_id(monkeypatch: pytest.MonkeyPatch) -> None:
     """APIStatusError.request_id is always None."""
     import openai

@@ -26,6 +26,25 @@ def rewrite_requests(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any], No
     monkeypatch.setattr(SyncAPIClient, "_build_request", build)
 
 
+def rewrite_json(monkeypatch: pytest.MonkeyPatch, change: Callable[[dict[str, Any]], None]
+                 ) -> None:
+    """An SDK that edits the JSON body of every request before it is built (so the request
+    sent carries the edited body); ``change`` gets a deep copy of the caller's arguments."""
+    import copy
+
+    from openai._base_client import SyncAPIClient
+
+    original = SyncAPIClient._build_request
+
+    def build(self: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(options.json_data, dict):
+            options = options.model_copy(update={"json_data": copy.deepcopy(options.json_data)})
+            change(options.json_data)
+        return original(self, options, *args, **kwargs)
+
+    monkeypatch.setattr(SyncAPIClient, "_build_request", build)
+
+
 def wrap_client_init(monkeypatch: pytest.MonkeyPatch, change: Callable[[dict[str, Any]], None]
                      ) -> None:
     """Let ``change`` edit the keyword arguments of every ``openai.OpenAI(...)``."""
@@ -42,7 +61,7 @@ def wrap_client_init(monkeypatch: pytest.MonkeyPatch, change: Callable[[dict[str
 
 def pretend_release(monkeypatch: pytest.MonkeyPatch, version: str) -> None:
     """Report the installed SDK as release ``version``: checks then gate features and judge
-    against the policy that release declares (conformance.sdk.FEATURES, conformance.policy),
+    against the policy that release declares (conformance.sdk.CAPABILITIES, conformance.policy),
     while the installed code does the work. Combined with a mutant that makes the code behave
     as that release did, it stands in for running the old release itself."""
     from conformance import sdk

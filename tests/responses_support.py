@@ -2,8 +2,8 @@
 mcp and reasoning checks.
 
 Server side: edit a cassette's event stream or request body. SDK side: mutants in the style of
-``tests/mutants.py``, reaching into openai internals on purpose (``_build_request``,
-``Stream.__iter__`` and ``ServerSentEvent.json`` exist in openai 1.x, 2.x and 3.x).
+``tests/mutants.py`` (which has ``rewrite_json``), reaching into openai internals on purpose
+(``Stream.__iter__`` and ``ServerSentEvent.json`` exist in openai 1.x, 2.x and 3.x).
 """
 
 from __future__ import annotations
@@ -62,22 +62,6 @@ def edit_request(suite: Any, name: str, change: Callable[[dict[str, Any]], None]
 def find(payloads: Events, kind: str, nth: int = 0) -> int:
     """The position of the ``nth`` event of type ``kind``."""
     return [n for n, p in enumerate(payloads) if p.get("type") == kind][nth]
-
-
-def rewrite_json(monkeypatch: pytest.MonkeyPatch, change: Callable[[dict[str, Any]], None]
-                 ) -> None:
-    """An SDK that edits the JSON body of every request before it is sent."""
-    from openai._base_client import SyncAPIClient
-
-    original = SyncAPIClient._build_request
-
-    def build(self: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(options.json_data, dict):
-            options.json_data = json.loads(json.dumps(options.json_data))
-            change(options.json_data)
-        return original(self, options, *args, **kwargs)
-
-    monkeypatch.setattr(SyncAPIClient, "_build_request", build)
 
 
 def filter_stream(monkeypatch: pytest.MonkeyPatch, keep: Callable[[Any], bool]) -> None:

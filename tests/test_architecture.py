@@ -57,6 +57,10 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
+NAMES = {module_name(p) for p in MODULES}
+
+
 def layer_of(name: str) -> tuple[str, int]:
     # The package root counts only for itself, not as a prefix of everything.
     matches = [p for p in LAYERS if name == p or (p != "conformance" and name.startswith(p + "."))]
@@ -67,6 +71,9 @@ def layer_of(name: str) -> tuple[str, int]:
 
 
 def project_imports(path: Path) -> set[str]:
+    """The project modules ``path`` imports; ``from package import module`` counts as importing
+    the module (so ``from conformance import pytest_plugin`` is seen), ``from module import
+    name`` as importing the module."""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
@@ -78,16 +85,16 @@ def project_imports(path: Path) -> set[str]:
                 base = package.split(".")
                 base = base[: len(base) - node.level + 1]
                 target = ".".join(base + ([node.module] if node.module else []))
-                if node.module is None:
-                    found.update(f"{target}.{a.name}" for a in node.names)
-                else:
-                    found.add(target)
             elif node.module and node.module.startswith("conformance"):
-                found.add(node.module)
+                target = node.module
+            else:
+                continue
+            for alias in node.names:
+                submodule = f"{target}.{alias.name}"
+                found.add(submodule if submodule in NAMES else target)
     return found
 
 
-MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: module_name(p))
@@ -95,10 +102,7 @@ def test_imports_respect_the_layers(path):
     name = module_name(path)
     _own_prefix, own_layer = layer_of(name)
     for target in project_imports(path):
-        try:
-            _prefix, layer = layer_of(target)
-        except KeyError:
-            continue  # a submodule imported as `from package import name` of a function
+        _prefix, layer = layer_of(target)
         assert layer <= own_layer, f"{name} (layer {own_layer}) imports {target} (layer {layer})"
         for core in SELF_CONTAINED:
             if name.startswith(core):

@@ -80,6 +80,17 @@ def test_each_rule_fires_on_its_violation(completion, rule, path, value):
     assert fired == {rule}
 
 
+def fired_by_table(reference):
+    """The rules this module's table fires: a case counts only when its rule fires."""
+    completion = json.loads((reference / "chat-completion.azure.json").read_text())
+    fired = set()
+    for rule, path, value in VIOLATIONS:
+        broken = copy.deepcopy(completion)
+        set_path(broken, path, value)
+        fired |= {rule} & {v.rule for v in validate_completion(broken)}
+    return fired
+
+
 def test_every_chat_rule_has_a_violation():
     mine = {r for r in RULES if r.startswith(("chat.", "usage.", "content-filter."))}
     assert mine == {v[0] for v in VIOLATIONS}

@@ -226,6 +226,15 @@ def test_each_rule_fires_alone(rule, name, include_usage, mutation):
     assert rules(contract.validate_chat_stream(stream, include_usage=include_usage)) == {rule}
 
 
+def fired_by_table(reference):
+    """The rules this module's table fires: a case counts only when its rule fires."""
+    fired = set()
+    for rule, name, include_usage, mutation in CASES:
+        found = contract.validate_chat_stream(mutation(events(name)), include_usage=include_usage)
+        fired |= {rule} & rules(found)
+    return fired
+
+
 def test_every_chat_stream_rule_has_a_violating_stream():
     declared = {r for r in RULES if r.startswith("chat-stream.")}
     assert {case[0] for case in CASES} == declared

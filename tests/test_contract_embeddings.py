@@ -171,6 +171,17 @@ def test_each_violation_is_caught(rule, change, request_body):
     assert rule in rules(found), found
 
 
+def fired_by_table(reference):
+    """The rules this module's table fires: a case counts only when its rule fires."""
+    fired = set()
+    for rule, change, request_body in VIOLATIONS:
+        body = small([list(ONE), list(ONE)])
+        replaced = change(body)
+        body = body if replaced is None else replaced
+        fired |= {rule} & rules(contract.validate_embeddings(body, request_body))
+    return fired
+
+
 def test_every_embeddings_rule_has_a_violation():
     declared = {r for r in RULES if r.startswith("embeddings.")}
     assert declared == {rule for rule, _, _ in VIOLATIONS}

@@ -108,6 +108,17 @@ def test_each_rule_fires_on_its_violation(rule, status, base, path, value):
     assert rules(status, body) == {rule}
 
 
+def fired_by_table(reference):
+    """The rules this module's table fires: a case counts only when its rule fires."""
+    fired = set()
+    for rule, status, base, path, value in VIOLATIONS:
+        body = copy.deepcopy(base)
+        if path is not None:
+            _set(body, path, value)
+        fired |= {rule} & rules(status, body)
+    return fired
+
+
 def test_every_error_rule_has_a_violation():
     assert {r for r in RULES if r.startswith("error.")} == {v[0] for v in VIOLATIONS}
 

@@ -96,6 +96,16 @@ def test_each_rule_fires_alone(rule, mutation):
     assert rules(contract.validate_chat_image_request(request)) == {rule}
 
 
+def fired_by_table(reference):
+    """The rules this module's table fires: a case counts only when its rule fires."""
+    fired = set()
+    for rule, mutation in CASES:
+        request = body(IMAGE_BOTH_MESSAGES)
+        mutation(request)
+        fired |= {rule} & rules(contract.validate_chat_image_request(request))
+    return fired
+
+
 def test_every_image_input_rule_has_a_violating_request():
     assert {case[0] for case in CASES} == {r for r in RULES if r.startswith("image-input.")}
 

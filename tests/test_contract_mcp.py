@@ -19,16 +19,28 @@ from .responses_support import sse_body, sse_payloads
 
 @pytest.fixture
 def recorded(reference):
+    return _recorded(reference)
+
+
+def _recorded(reference):
     return json.loads((reference / "responses-mcp.openai.json").read_text())
 
 
 @pytest.fixture
 def approval(reference):
+    return _approval(reference)
+
+
+def _approval(reference):
     return json.loads((reference / "responses-mcp-approval.json").read_text())
 
 
 @pytest.fixture
 def stream(reference):
+    return _stream(reference)
+
+
+def _stream(reference):
     return sse_payloads((reference / "responses-mcp-stream.sse").read_bytes())
 
 
@@ -95,9 +107,13 @@ def test_the_approval_response_item(approval):
     item = approval["step2_request"]["body"]["input"][0]
     assert validate_approval_response(item) == []
     assert validate_approval_response({**item, "reason": "ok by policy"}) == []
-    for broken in ({**item, "approve": "yes"}, {**item, "type": "mcp_approval"},
-                   {k: v for k, v in item.items() if k != "approval_request_id"}):
+    for broken in _broken_approval_responses(item):
         assert [v.rule for v in validate_approval_response(broken)] == ["mcp.approval-response"]
+
+
+def _broken_approval_responses(item):
+    return ({**item, "approve": "yes"}, {**item, "type": "mcp_approval"},
+            {k: v for k, v in item.items() if k != "approval_request_id"})
 
 
 def _item(body, kind):
@@ -135,10 +151,14 @@ def test_each_item_rule_fires(recorded, rule, kind, change):
     assert rule in {v.rule for v in validate_response(recorded)}
 
 
-@pytest.mark.parametrize(("rule", "change"), [
+APPROVAL_REQUEST_CASES = [
     ("mcp.approval-request", lambda i: i.pop("server_label")),
     ("mcp.arguments", lambda i: i.update(arguments={"query": "x"})),
-], ids=["no-server-label", "arguments-object"])
+]
+
+
+@pytest.mark.parametrize(("rule", "change"), APPROVAL_REQUEST_CASES,
+                         ids=["no-server-label", "arguments-object"])
 def test_the_approval_request_rules_fire(approval, rule, change):
     body = copy.deepcopy(approval["step1_response"])
     change(_item(body, "mcp_approval_request"))
@@ -155,14 +175,18 @@ def test_the_reference_stream_passes_under_both_argument_spellings(stream):
     assert validate_responses_stream(as_events(stream)) == []
 
 
-def test_argument_events_without_item_id_fire(stream):
+def _drop_argument_item_ids(stream):
     for payload in stream:
         if payload["type"] == "response.mcp_call_arguments.delta":
             del payload["item_id"]
+
+
+def test_argument_events_without_item_id_fire(stream):
+    _drop_argument_item_ids(stream)
     assert "mcp.stream.arguments" in {v.rule for v in validate_responses_stream(as_events(stream))}
 
 
-def test_an_mcp_call_added_before_the_tool_list_is_done_fires(stream):
+def _call_before_list_done(stream):
     # Move the list-tools item's .done (and its completed event) after the call's .added.
     done = next(n for n, p in enumerate(stream) if p["type"] == "response.output_item.done")
     moved = stream[done - 1: done + 1]
@@ -170,6 +194,14 @@ def test_an_mcp_call_added_before_the_tool_list_is_done_fires(stream):
     added = next(n for n, p in enumerate(stream)
                  if p["type"] == "response.output_item.added" and p["item"]["type"] == "mcp_call")
     stream[added + 1: added + 1] = moved
+
+
+STREAM_CASES = [("mcp.stream.arguments", _drop_argument_item_ids),
+                ("mcp.stream.list-before-call", _call_before_list_done)]
+
+
+def test_an_mcp_call_added_before_the_tool_list_is_done_fires(stream):
+    _call_before_list_done(stream)
     assert "mcp.stream.list-before-call" in {
         v.rule for v in validate_responses_stream(as_events(stream))
     }
@@ -188,6 +220,27 @@ def test_a_follow_up_stream_may_call_a_tool_listed_earlier(stream):
     assert "mcp.stream.list-before-call" not in {
         v.rule for v in validate_responses_stream(as_events(kept))
     }
+
+
+def fired_by_table(reference):
+    """The rules this module's table fires: a case counts only when its rule fires."""
+    fired = {rule for rule, change in TOOL_CASES if rule in tool_rules({**MCP_TOOL, **change})}
+    for rule, kind, change in ITEM_CASES:
+        body = _recorded(reference)
+        change(_item(body, kind))
+        fired |= {rule} & {v.rule for v in validate_response(body)}
+    approval = _approval(reference)
+    for rule, change in APPROVAL_REQUEST_CASES:
+        body = copy.deepcopy(approval["step1_response"])
+        change(_item(body, "mcp_approval_request"))
+        fired |= {rule} & {v.rule for v in validate_response(body)}
+    for broken in _broken_approval_responses(approval["step2_request"]["body"]["input"][0]):
+        fired |= {"mcp.approval-response"} & {v.rule for v in validate_approval_response(broken)}
+    for rule, change in STREAM_CASES:
+        stream = _stream(reference)
+        change(stream)
+        fired |= {rule} & {v.rule for v in validate_responses_stream(as_events(stream))}
+    return fired
 
 
 def test_every_mcp_rule_has_a_case():

@@ -18,6 +18,10 @@ STREAMS = ["responses-stream.azure.sse", "responses-mcp-stream.sse"]
 
 @pytest.fixture
 def stream(reference):
+    return _stream(reference)
+
+
+def _stream(reference):
     return sse_payloads((reference / "responses-stream.azure.sse").read_bytes())
 
 
@@ -134,14 +138,25 @@ def test_each_rule_fires(stream, rule, change):
     assert rule in rules(stream)
 
 
-def test_event_name_must_match_the_type(stream):
+def _misnamed(stream):
     events = as_events(stream)
     events[5] = ("response.output_text.delta", events[5][1])
-    assert "responses-stream.event-name" in {v.rule for v in validate_responses_stream(events)}
+    return events
 
 
-@pytest.mark.parametrize("change", ["gap", "repeat", "from-one", "missing", "none"])
-def test_sequence_numbers_run_from_zero_by_one(stream, change):
+def test_event_name_must_match_the_type(stream):
+    assert "responses-stream.event-name" in {
+        v.rule for v in validate_responses_stream(_misnamed(stream))}
+
+
+# A stream that starts past 0 (resumed) or carries no numbers (recorded before the field
+# existed) is only a warning: real recordings do both (tests/corpus/real-manifest.yaml).
+SEQUENCE = {"gap": "responses-stream.sequence", "repeat": "responses-stream.sequence",
+            "from-one": "responses-stream.sequence-start",
+            "missing": "responses-stream.sequence", "none": "responses-stream.sequence-start"}
+
+
+def _break_sequence(stream, change):
     if change == "gap":
         for payload in stream[7:]:
             payload["sequence_number"] += 1
@@ -155,12 +170,14 @@ def test_sequence_numbers_run_from_zero_by_one(stream, change):
     else:
         for payload in stream:
             del payload["sequence_number"]
-    found = validate_responses_stream(as_events(stream, renumber=False))
-    # A stream that starts past 0 (resumed) or carries no numbers (recorded before the field
-    # existed) is only a warning: real recordings do both (tests/corpus/real-manifest.yaml).
-    start = change in ("from-one", "none")
-    assert [v.rule for v in found] == [
-        "responses-stream.sequence-start" if start else "responses-stream.sequence"]
+    return as_events(stream, renumber=False)
+
+
+@pytest.mark.parametrize("change", SEQUENCE)
+def test_sequence_numbers_run_from_zero_by_one(stream, change):
+    found = validate_responses_stream(_break_sequence(stream, change))
+    start = SEQUENCE[change] == "responses-stream.sequence-start"
+    assert [v.rule for v in found] == [SEQUENCE[change]]
     assert {v.severity for v in found} == {"warning" if start else "violation"}
 
 
@@ -185,6 +202,20 @@ def test_a_difference_is_shown_at_its_leaf(stream):
 
 def test_an_empty_stream_fails():
     assert {v.rule for v in validate_responses_stream([])} == {"responses-stream.first"}
+
+
+def fired_by_table(reference):
+    """The rules this module's table fires: a case counts only when its rule fires."""
+    fired = set()
+    for rule, change in CASES:
+        stream = _stream(reference)
+        change(stream)
+        fired |= {rule} & rules(stream)
+    for change, rule in SEQUENCE.items():
+        found = validate_responses_stream(_break_sequence(_stream(reference), change))
+        fired |= {rule} & {v.rule for v in found}
+    found = validate_responses_stream(_misnamed(_stream(reference)))
+    return fired | {"responses-stream.event-name"} & {v.rule for v in found}
 
 
 def test_every_stream_rule_has_a_case():

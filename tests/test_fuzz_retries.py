@@ -26,10 +26,9 @@ import pytest
 from hypothesis import example, find, given, reject, settings
 from hypothesis import strategies as st
 
-from conformance import sdk as sdk_versions
 from conformance.clock import virtual_clock
 from conformance.policy import OK, Ambiguous, Answer, Fault, Observed, Options, judge, policies
-from conformance.sdk import ENVIRONMENT, TEST_API_KEY, installed
+from conformance.sdk import ENVIRONMENT, TEST_API_KEY, has, installed
 from conformance.suites._faults import COMPLETION, classes_of, envelope
 from conformance.wire import Action, Script, WireServer
 from conformance.wire import script as actions
@@ -40,7 +39,7 @@ from . import fault_mutants as mutants
 pytestmark = pytest.mark.fuzz
 
 HTTP = importlib.import_module(installed().http_library)
-POLICY = policies("python", sdk_versions.has)
+POLICY = policies("python", has)
 BASE_URL = "http://wire.invalid/openai/v1/"
 MESSAGES = [{"role": "user", "content": "When was Microsoft founded?"}]
 
@@ -245,19 +244,49 @@ def test_the_same_over_the_socket(loopback: tuple[WireServer, Any], case: Case) 
     assert not found, found
 
 
-@pytest.mark.parametrize("mutant", [
-    mutants.retries_by_default(3),
-    mutants.never_retries(429),
-    mutants.ignores_retry_after,
-    mutants.raises_for(429, "APIStatusError"),
-    mutants.long_retry_after_cap,
-    mutants.flat_backoff,
-    mutants.retries_everything,
-], ids=["3-retries-by-default", "429-not-retried", "retry-after-ignored",
-        "429-as-APIStatusError", "retry-after-cap-600s", "flat-backoff", "400-retried"])
-def test_the_fuzzer_finds_a_broken_sdk(monkeypatch: pytest.MonkeyPatch, mutant: Any) -> None:
+def _statuses(script: tuple[Spec, ...]) -> list[Status]:
+    return [spec for spec in script if isinstance(spec, Status)]
+
+
+def _retryable(spec: Status) -> bool:
+    """The documented retry rule: 408, 409, 429, 5xx, or the server says x-should-retry: true
+    (the last attempt of a script repeats, so one such answer is retried again and again)."""
+    if any(name == "x-should-retry" for name, _ in spec.headers):
+        return dict(spec.headers)["x-should-retry"] == "true"
+    return spec.status in (408, 409, 429) or spec.status >= 500
+
+
+def _retried(script: tuple[Spec, ...]) -> bool:
+    return any(isinstance(spec, Failure) or (isinstance(spec, Status) and _retryable(spec))
+               for spec in script)
+
+
+def _hinted(script: tuple[Spec, ...]) -> bool:
+    return any(name in ("retry-after", "retry-after-ms")
+               for spec in _statuses(script) for name, _ in spec.headers)
+
+
+# Each mutant, and what a script must hold to expose it: the shrunk example the fuzzer returns
+# names the broken behaviour, not just any disagreement.
+BROKEN = {
+    "3-retries-by-default": (mutants.retries_by_default(3), _retried),
+    "429-not-retried": (mutants.never_retries(429),
+                        lambda s: any(spec.status == 429 for spec in _statuses(s))),
+    "retry-after-ignored": (mutants.ignores_retry_after, _hinted),
+    "429-as-APIStatusError": (mutants.raises_for(429, "APIStatusError"),
+                              lambda s: any(spec.status == 429 for spec in _statuses(s))),
+    "retry-after-cap-600s": (mutants.long_retry_after_cap, _hinted),
+    "flat-backoff": (mutants.flat_backoff, _retried),
+    "400-retried": (mutants.retries_everything,
+                    lambda s: any(not _retryable(spec) for spec in _statuses(s))),
+}
+
+
+@pytest.mark.parametrize("name", BROKEN)
+def test_the_fuzzer_finds_a_broken_sdk(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    mutant, exposes = BROKEN[name]
     mutant(monkeypatch)
     found = find(cases(), lambda case: bool(in_process(case)),
                  settings=settings(max_examples=500, derandomize=True, database=None,
                                    deadline=None))
-    assert found.script
+    assert exposes(found.script), found

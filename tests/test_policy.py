@@ -27,7 +27,7 @@ from conformance.policy import (
     policies,
     predict,
 )
-from conformance.sdk import FEATURES
+from conformance.sdk import CAPABILITIES
 
 CONNECTION, TIMEOUT = Fault("connection"), Fault("timeout")
 NOW = 1_800_000_000.0
@@ -80,7 +80,7 @@ def test_every_deviation_is_sourced_and_gated_by_a_known_feature():
         assert deviation.id.startswith(deviation.sdk + ".")
         assert re.search(r"(sdk-behavior|wire) §\d", deviation.source), deviation.id
         assert deviation.verdict in ("tolerated", "fail")
-        assert deviation.feature is None or deviation.feature in FEATURES, deviation.id
+        assert deviation.feature is None or deviation.feature in CAPABILITIES, deviation.id
 
 
 def test_the_deviations_the_brief_names_are_declared():
@@ -224,14 +224,14 @@ def test_error_attributes_per_release():
     old = policies("python", only("error_fields"))  # 1.2.2 .. 1.3.7
     assert old.exposes("status_code") and old.exposes("code")
     assert not old.exposes("body") and not old.exposes("request_id")
-    assert {a.feature for a in PY.attributes} <= set(FEATURES) | {None}
+    assert {a.feature for a in PY.attributes} <= set(CAPABILITIES) | {None}
 
 
 def test_every_refinement_range_is_a_known_feature():
     for deviation in DEVIATIONS:
-        assert deviation.until is None or deviation.until in FEATURES, deviation.id
+        assert deviation.until is None or deviation.until in CAPABILITIES, deviation.id
     # each Python refinement is declared for disjoint ranges: one of each kind applies
-    for features in [(), ("retry_after_float",), BEFORE_REFUSAL, tuple(FEATURES)]:
+    for features in [(), ("retry_after_float",), BEFORE_REFUSAL, tuple(CAPABILITIES)]:
         ids = [d.id for d in policies("python", only(*features)).refinements]
         assert sum(i.startswith("python.backoff") for i in ids) == 1, ids
         assert sum(i.startswith("python.retry-after") for i in ids) == 1, ids

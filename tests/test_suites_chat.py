@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 from conformance.registry import Verdict
 
-from .mutants import rewrite_requests
+from .mutants import rewrite_json, rewrite_requests
 
 CASSETTE = "chat/completion.yaml"
 ALL = ("chat.request-shape", "chat.response-contract", "chat.azure-filter-results")
@@ -91,18 +93,19 @@ def test_an_sdk_that_adds_an_api_version_query_fails(suite, monkeypatch):
 
 
 def test_an_sdk_that_adds_body_fields_fails(suite, monkeypatch):
-    import json
+    # The broken SDK sends n=1 the caller never passed; the cassette is what recording that SDK
+    # would have captured (its request carries n, its sdk_calls do not), so the replay matches
+    # and the check judges the body on the wire.
+    def recorded_with_n(interactions):
+        request = interactions[0].request
+        request.body = json.dumps({**json.loads(request.body), "n": 1}).encode()
 
-    def add_field(request):
-        body = json.loads(request.content)
-        body["n"] = 1
-        request.stream = None
-        request._content = json.dumps(body).encode()
-        request.headers["content-length"] = str(len(request._content))
-
-    rewrite_requests(monkeypatch, add_field)
+    suite.edit(CASSETTE, recorded_with_n)
+    rewrite_json(monkeypatch, lambda body: body.update(n=1))
     run = suite.run("chat.request-shape")
     assert run.verdict("chat.request-shape") is Verdict.FAIL
+    assert "the SDK added fields the caller did not pass: ['n']" in run.message(
+        "chat.request-shape")
 
 
 def test_a_deployment_segment_in_the_path_fails(suite, monkeypatch):

@@ -7,7 +7,6 @@ import array
 import base64
 import struct
 import types
-from typing import Any
 
 # The SDK imports these lazily. Imported here, before any in-process suite run, they stay the
 # modules the SDK uses: pytester drops modules first imported during a run, and a mutant
@@ -16,6 +15,8 @@ import openai.resources.embeddings
 import pytest
 
 from conformance.registry import Verdict
+
+from .mutants import rewrite_json
 
 try:
     from openai.lib._parsing import _embeddings as PARSING  # 3.x
@@ -144,21 +145,6 @@ def test_usage_missing_fails(suite):
 # -- a misbehaving SDK -------------------------------------------------------------------------
 
 
-def rewrite_bodies(monkeypatch, change):
-    """Let ``change`` edit the JSON body of every request the sync client builds."""
-    from openai._base_client import SyncAPIClient
-
-    original = SyncAPIClient._build_request
-
-    def build(self: Any, options: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(options.json_data, dict):
-            options = options.model_copy(update={"json_data": dict(options.json_data)})
-            change(options.json_data)
-        return original(self, options, *args, **kwargs)
-
-    monkeypatch.setattr(SyncAPIClient, "_build_request", build)
-
-
 def test_sdk_that_keeps_the_wire_default_fails(suite, monkeypatch):
     """openai < 1.62 without numpy: no encoding_format, so the wire default (float)."""
 
@@ -166,7 +152,7 @@ def test_sdk_that_keeps_the_wire_default_fails(suite, monkeypatch):
         if body.get("encoding_format") == "base64" and body.get("input") == ["Hello, world!"]:
             body.pop("encoding_format")
 
-    rewrite_bodies(monkeypatch, drop_default)
+    rewrite_json(monkeypatch, drop_default)
     run = suite.run("embeddings.sdk-default-base64")
     assert run.verdict("embeddings.sdk-default-base64") is Verdict.FAIL
 
@@ -184,6 +170,16 @@ def test_sdk_that_decodes_big_endian_fails(suite, monkeypatch):
     assert run.verdict("embeddings.multiple-inputs") is Verdict.FAIL
 
 
+def test_sdk_that_truncates_vectors_fails(suite, monkeypatch):
+    def truncated(typecode, data):
+        return array.array(typecode, data)[:256]
+
+    monkeypatch.setattr(PARSING, "array", types.SimpleNamespace(array=truncated))
+    run = suite.run("embeddings.vector-lengths")
+    assert run.verdict("embeddings.vector-lengths") is Verdict.FAIL
+    assert "the SDK returned 256 values" in run.message("embeddings.vector-lengths")
+
+
 def test_sdk_that_decodes_an_explicit_base64_fails(suite, monkeypatch):
     original = PARSING.parse_embedding_response
     monkeypatch.setattr(PARSING, "parse_embedding_response",
@@ -194,7 +190,7 @@ def test_sdk_that_decodes_an_explicit_base64_fails(suite, monkeypatch):
 
 
 def test_sdk_that_drops_dimensions_fails(suite, monkeypatch):
-    rewrite_bodies(monkeypatch, lambda body: body.pop("dimensions", None))
+    rewrite_json(monkeypatch, lambda body: body.pop("dimensions", None))
     run = suite.run("embeddings.dimensions")
     assert run.verdict("embeddings.dimensions") is Verdict.FAIL
 

@@ -55,10 +55,17 @@ CAUGHT = [
     (mutants.unwrapped_transport_errors, ["errors.connection-error", "errors.fine-tuning-example",
                                           "errors.stream-connection-reset"],
      "outcome ReadError, expected APIConnectionError"),
+    (mutants.raises_for(502, "APIStatusError"), ["errors.non-json-body"],
+     "502 html: raised APIStatusError"),
+    (mutants.timeouts_outside_connection_errors, ["errors.timeout"],
+     "does not catch"),
+    (mutants.drops_text_bodies, ["errors.non-json-body"],
+     "502 html: err.body is None, not the body text"),
 ]
 CAUGHT_IDS = ["429-as-InternalServerError", "404-as-BadRequestError", "500-as-APIStatusError",
               "400-as-APIError", "body-not-unwrapped", "request-id-dropped",
-              "transport-errors-unwrapped"]
+              "transport-errors-unwrapped", "502-html-as-APIStatusError",
+              "timeout-not-a-connection-error", "text-body-dropped"]
 
 
 @pytest.mark.parametrize(("mutant", "failing", "phrase"), CAUGHT, ids=CAUGHT_IDS)

@@ -6,7 +6,8 @@ import pytest
 
 from conformance.registry import Verdict
 
-from .responses_support import edit_request, edit_stream, find, rewrite_json
+from .mutants import rewrite_json
+from .responses_support import edit_request, edit_stream, filter_stream, find
 
 CONFIG = "mcp/tool-config.yaml"
 FAILED = "mcp/failed-call.yaml"
@@ -178,3 +179,29 @@ def test_mcp_below_1_80_is_unsupported(suite, monkeypatch):
                         lambda name: "1.79.0" if name == "openai" else real(name))
     run = suite.run(*IDS)
     assert {c.verdict for c in run.results.checks} == {Verdict.UNSUPPORTED}
+
+
+def test_an_sdk_that_reports_a_failed_call_as_completed_fails(suite, monkeypatch):
+    import openai
+
+    responses = type(openai.OpenAI(api_key="unused").responses)
+    create = responses.create
+
+    def completed(self, *args, **kwargs):
+        result = create(self, *args, **kwargs)
+        for item in result.output:
+            if item.type == "mcp_call":
+                item.status = "completed"
+        return result
+
+    monkeypatch.setattr(responses, "create", completed)
+    run = suite.run("mcp.failed-call")
+    assert run.verdict("mcp.failed-call") is Verdict.FAIL
+    assert "the SDK gives status 'completed'" in run.message("mcp.failed-call")
+
+
+def test_an_sdk_that_drops_argument_deltas_fails(suite, monkeypatch):
+    filter_stream(monkeypatch, lambda event: "arguments" not in str(getattr(event, "type", "")))
+    run = suite.run("mcp.streaming-events")
+    assert run.verdict("mcp.streaming-events") is Verdict.FAIL
+    assert "the SDK's event types differ from the wire's" in run.message("mcp.streaming-events")

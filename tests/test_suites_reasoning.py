@@ -6,7 +6,9 @@ import pytest
 
 from conformance.registry import Verdict
 
-from .responses_support import edit_request, rewrite_json
+from . import fault_mutants
+from .mutants import rewrite_json
+from .responses_support import edit_request
 
 CHAT = "reasoning/chat.yaml"
 CHAT_USAGE = "reasoning/chat-usage.yaml"  # a real recording
@@ -147,3 +149,46 @@ def test_reasoning_effort_below_1_58_is_unsupported(suite, monkeypatch):
     verdicts = {c.id: c.verdict for c in run.results.checks}
     assert verdicts.pop("reasoning.max-tokens-rejected") is Verdict.PASS
     assert set(verdicts.values()) == {Verdict.UNSUPPORTED}
+
+
+def _tamper(monkeypatch, resource, change):
+    """An SDK whose ``resource(client).create`` hands its result to ``change`` first."""
+    import openai
+
+    cls = type(resource(openai.OpenAI(api_key="unused")))
+    create = cls.create
+
+    def tampered(self, *args, **kwargs):
+        result = create(self, *args, **kwargs)
+        change(result)
+        return result
+
+    monkeypatch.setattr(cls, "create", tampered)
+
+
+def test_an_sdk_that_loses_reasoning_tokens_fails(suite, monkeypatch):
+    _tamper(monkeypatch, lambda client: client.chat.completions,
+            lambda result: setattr(result.usage.completion_tokens_details, "reasoning_tokens", 0))
+    run = suite.run("reasoning.chat-usage")
+    assert run.verdict("reasoning.chat-usage") is Verdict.FAIL
+    assert "the SDK's reasoning_tokens differ from the wire" in run.message("reasoning.chat-usage")
+
+
+def test_an_sdk_that_loses_the_error_code_fails(suite, monkeypatch):
+    fault_mutants.whole_body(monkeypatch)
+    run = suite.run("reasoning.max-tokens-rejected")
+    assert run.verdict("reasoning.max-tokens-rejected") is Verdict.FAIL
+    assert "BadRequestError.code is None" in run.message("reasoning.max-tokens-rejected")
+
+
+def test_an_sdk_that_garbles_the_summary_fails(suite, monkeypatch):
+    def garble(response):
+        for item in response.output:
+            if item.type == "reasoning":
+                for part in item.summary:
+                    part.text = part.text.upper()
+
+    _tamper(monkeypatch, lambda client: client.responses, garble)
+    run = suite.run("reasoning.responses-items")
+    assert run.verdict("reasoning.responses-items") is Verdict.FAIL
+    assert "the SDK's summary of" in run.message("reasoning.responses-items")

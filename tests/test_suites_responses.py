@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from conformance.registry import Verdict
 
-from .responses_support import edit_request, rewrite_json
+from .mutants import rewrite_json
+from .responses_support import edit_request
 
 CREATE = "responses/create.yaml"
 IDS = ("responses.request-shape", "responses.response-contract",
@@ -101,6 +102,39 @@ def test_an_sdk_that_counts_refusals_as_output_text_fails(suite, monkeypatch):
 
     monkeypatch.setattr(Response, "output_text", property(everything))
     assert suite.run("responses.output-text").verdict("responses.output-text") is Verdict.FAIL
+
+
+def test_an_sdk_that_misparses_the_status_fails(suite, monkeypatch):
+    import openai
+
+    responses = type(openai.OpenAI(api_key="unused").responses)
+    create = responses.create
+
+    def stale_status(self, *args, **kwargs):
+        result = create(self, *args, **kwargs)
+        result.status = "in_progress"
+        return result
+
+    monkeypatch.setattr(responses, "create", stale_status)
+    run = suite.run("responses.response-contract")
+    assert run.verdict("responses.response-contract") is Verdict.FAIL
+    assert "SDK status differs from the wire" in run.message("responses.response-contract")
+
+
+def test_an_sdk_that_drops_content_filters_fails(suite, monkeypatch):
+    from openai.types.responses import Response
+
+    original = Response.model_dump
+
+    def without_filters(self, **kwargs):
+        dumped = original(self, **kwargs)
+        dumped.pop("content_filters", None)
+        return dumped
+
+    monkeypatch.setattr(Response, "model_dump", without_filters)
+    run = suite.run("responses.azure-content-filters")
+    assert run.verdict("responses.azure-content-filters") is Verdict.FAIL
+    assert "did not survive SDK parsing" in run.message("responses.azure-content-filters")
 
 
 def test_an_old_sdk_is_unsupported(suite, monkeypatch):

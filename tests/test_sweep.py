@@ -8,7 +8,7 @@ from pathlib import Path
 from conformance import sweep
 from conformance.registry import Verdict
 from conformance.results import CheckResult, Results
-from conformance.sdk import FEATURES, parse_version
+from conformance.sdk import CAPABILITIES, parse_version
 
 NOXFILE = Path(__file__).resolve().parent.parent / "noxfile.py"
 
@@ -27,7 +27,7 @@ def test_every_release_that_changed_what_checks_see_is_in_its_minor_series():
     """For each declared feature, the sweep runs a release of the minor series that added it,
     at or after the release that added it."""
     versions = [parse_version(v) for v, _ in sweep.RELEASES]
-    for name, feature in FEATURES.items():
+    for name, feature in CAPABILITIES.items():
         first = parse_version(feature.minimum)
         assert any(v[:2] == first[:2] and v >= first for v in versions), name
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance import sdk as sdk_versions
+import conformance.sdk
 from conformance.clock import VirtualClock
 from conformance.harness import Wire
 from conformance.policy import (
@@ -77,12 +77,12 @@ def action(step: Step) -> Action:
 
 def python_policies() -> Policies:
     """The Python SDK's policies, for the version installed."""
-    return policies("python", sdk_versions.has)
+    return policies("python", conformance.sdk.has)
 
 
 def http_library() -> Any:
     """The HTTP library module of the installed SDK (``httpx2`` from openai 3.0, else ``httpx``)."""
-    return importlib.import_module(sdk_versions.installed().http_library)
+    return importlib.import_module(conformance.sdk.installed().http_library)
 
 
 def in_process_client(sdk: Sdk, wire: Wire, **options: Any) -> Any:
@@ -91,7 +91,7 @@ def in_process_client(sdk: Sdk, wire: Wire, **options: Any) -> Any:
     import openai
 
     wire_transport = transport(wire.server.dispatch, http_library())
-    if sdk_versions.has("default_http_client"):
+    if conformance.sdk.has("default_http_client"):
         http_client = openai.DefaultHttpxClient(transport=wire_transport)
     else:  # before openai.DefaultHttpxClient: the HTTP library's client (http_client= is public)
         http_client = http_library().Client(transport=wire_transport)
@@ -181,7 +181,7 @@ def build_client(sdk: Sdk, wire: Wire, options: Options, *, in_process: bool) ->
 def release_policy(policy: Policies) -> list[dict[str, str]]:
     """What the installed release promises beyond the doc, as the report shows it: each
     refinement in force with the releases it covers."""
-    return [{"id": r.id, "releases": sdk_versions.release_range(r.feature, r.until),
+    return [{"id": r.id, "releases": conformance.sdk.release_range(r.feature, r.until),
              "sdk": r.actual} for r in policy.refinements]
 
 
@@ -243,7 +243,7 @@ class Ledger:
             if verdict.conforms_to_doc:
                 self.release_problems.append(line)
                 for r in verdict.broken:
-                    releases = sdk_versions.release_range(r.feature, r.until)
+                    releases = conformance.sdk.release_range(r.feature, r.until)
                     self.broken.setdefault(r.id, f"{r.id} ({releases}): {r.actual} [{r.source}]")
             else:
                 self.problems.append(line)
@@ -279,7 +279,7 @@ class Ledger:
             self.problems.append(message)
             return
         self.release_problems.append(message)
-        releases = sdk_versions.release_range(declared.feature, None)
+        releases = conformance.sdk.release_range(declared.feature, None)
         self.broken.setdefault(f"err.{attribute}", f"err.{attribute} carries {declared.carries} "
                                f"({releases}) [{declared.source}]")
 
@@ -295,7 +295,7 @@ class Ledger:
 
     def need(self, feature: str, needed_by: str) -> bool:
         """Whether the installed release has ``feature``; if not, as :meth:`exposes`."""
-        if sdk_versions.has(feature):
+        if conformance.sdk.has(feature):
             return True
         self.missing.setdefault(feature, needed_by)
         return False
@@ -323,10 +323,10 @@ class Ledger:
                  + "; ".join(f"{d.id}: {d.actual} ({d.source})" for d in failing))
         if self.missing:
             unsupported("; ".join(
-                f"{what} needs {sdk_versions.since(feature)} "
-                f"({sdk_versions.FEATURES[feature].source})"
+                f"{what} needs {conformance.sdk.since(feature)} "
+                f"({conformance.sdk.CAPABILITIES[feature].source})"
                 for feature, what in self.missing.items())
-                + f"; installed {sdk_versions.installed().version}")
+                + f"; installed {conformance.sdk.installed().version}")
 
 
 def allowance(policy: RetryPolicy, n: int, bound: Bound) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conformance import sdk as sdk_versions
+import conformance.sdk
 from conformance.credentials import COGNITIVE_SERVICES_SCOPE, FakeCredential
 from conformance.harness import Wire
 from conformance.registry import Observations, check, expect, fail, unsupported
@@ -38,7 +38,7 @@ def _reject_stringified_provider(request: RecordedRequest, observe: Observations
             "the SDK put the token provider's repr on the wire instead of calling it "
             "(Authorization: Bearer <function ...>)"
         )
-        if not sdk_versions.has("callable_api_key"):
+        if not conformance.sdk.has("callable_api_key"):
             unsupported(f"{message}; callable api_key needs openai>=1.106.0")
         fail(message)
 

@@ -11,7 +11,7 @@ from typing import Any
 from conformance.contract import embeddings as contract
 from conformance.harness import Wire
 from conformance.registry import Observations, check, expect, fail
-from conformance.sdk import Sdk, require
+from conformance.sdk import Sdk, require_capability
 
 from ._recorded import call_sdk, request_params
 from ._requests import (
@@ -111,7 +111,7 @@ def _norm(packed: bytes) -> float:
     refs=("wire §14.1, §14.3", "sdk-behavior §7"),
 )
 def sdk_default_base64(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    require("embeddings_base64_default")
+    require_capability("embeddings_base64_default")
     client = sdk.client()
     # Both calls first: a check that stops half way also leaves its cassette half played.
     default = client.embeddings.create(model=EMBEDDING_SMALL, input=EMBEDDING_INPUT)
@@ -174,7 +174,7 @@ def explicit_format_untouched(wire: Wire, sdk: Sdk, observe: Observations) -> No
     refs=("wire §14.1, §14.4",),
 )
 def dimensions(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    require("embeddings_dimensions")
+    require_capability("embeddings_dimensions")
     response = sdk.client().embeddings.create(
         model=EMBEDDING_LARGE, input=EMBEDDING_TEXT, dimensions=EMBEDDING_DIMENSIONS,
         encoding_format="float",
@@ -198,7 +198,7 @@ def dimensions(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §14.4", "sdk-behavior §7"),
 )
 def vector_lengths(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    require("embeddings_base64_default")
+    require_capability("embeddings_base64_default")
     client = sdk.client()
     calls = ((EMBEDDING_SMALL, EMBEDDING_INPUT), (EMBEDDING_LARGE, EMBEDDING_DOTNET_INPUT),
              (EMBEDDING_ADA, EMBEDDING_TOKENS))
@@ -224,7 +224,7 @@ def vector_lengths(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §14.1, §14.2", "sdk-behavior §7"),
 )
 def multiple_inputs(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    require("embeddings_base64_default")
+    require_capability("embeddings_base64_default")
     request = _default_request(wire)
     response = call_sdk(sdk.client().embeddings.create, request)
     body = _conforms(wire, 0, observe)
@@ -248,7 +248,7 @@ def multiple_inputs(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §14.2",),
 )
 def usage(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    require("embeddings_base64_default")
+    require_capability("embeddings_base64_default")
     response = call_sdk(sdk.client().embeddings.create, _default_request(wire))
     body = _conforms(wire, 0, observe)
     wire_usage = body["usage"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conformance import sdk as sdk_versions
+import conformance.sdk
 from conformance.clock import VirtualClock
 from conformance.contract.errors import CONTENT_FILTER_CODE, family, validate_error
 from conformance.harness import Wire
@@ -217,7 +217,7 @@ def _compare(ledger: Ledger, name: str, reply: Reply, body: Any, err: Any) -> No
                                 "request_id": reply.header("x-request-id")}
     fields: dict[str, Any] = error if wrapped else {}
     code = fields.get("code")
-    if code is not None and sdk_versions.has("error_code_str"):
+    if code is not None and conformance.sdk.has("error_code_str"):
         code = str(code)
     expected.update(code=code, param=fields.get("param"), type=fields.get("type"))
     for attribute, value in expected.items():
@@ -482,7 +482,7 @@ def stream_connection_reset(wire: Wire, sdk: Sdk, observe: Observations) -> None
     if not isinstance(error, openai.APIConnectionError):
         message = (f"a reset mid-stream raised {classes_of(error)[0]}, which the doc's `except "
                    "openai.APIConnectionError` does not catch")
-        if not sdk_versions.has("stream_connection_errors"):
+        if not conformance.sdk.has("stream_connection_errors"):
             unsupported(f"{message}; mid-stream transport errors are wrapped from openai "
-                        f"{sdk_versions.FEATURES['stream_connection_errors'].minimum}")
+                        f"{conformance.sdk.CAPABILITIES['stream_connection_errors'].minimum}")
         fail(message)

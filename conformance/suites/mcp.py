@@ -11,7 +11,7 @@ from conformance.contract import responses as response_contract
 from conformance.contract.responses_stream import payloads, validate_responses_stream
 from conformance.harness import Wire
 from conformance.registry import Observations, check, expect
-from conformance.sdk import Sdk, require
+from conformance.sdk import Sdk, require_capability
 
 from ._recorded import call_sdk, request_params
 from ._requests import (
@@ -29,8 +29,8 @@ MCP_ITEMS = ("mcp_list_tools", "mcp_call", "mcp_approval_request")
 
 
 def _client(sdk: Sdk) -> Any:
-    require("responses")
-    require("mcp")
+    require_capability("responses")
+    require_capability("mcp")
     return sdk.client()
 
 
@@ -233,7 +233,7 @@ def approval_flow(wire: Wire, sdk: Sdk, observe: Observations) -> None:
 )
 def streaming_events(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     client = _client(sdk)
-    require("responses_streaming")
+    require_capability("responses_streaming")
     spellings: list[list[str]] = []
     for n in range(2):  # the cassette streams the SDK's spelling, then the Azure spec's
         events = list(client.responses.create(

@@ -8,7 +8,7 @@ from conformance.contract import chat as chat_contract
 from conformance.contract import responses as response_contract
 from conformance.harness import Wire
 from conformance.registry import Observations, check, expect, fail
-from conformance.sdk import Sdk, require
+from conformance.sdk import Sdk, require_capability
 
 from ._judge import conforms
 from ._recorded import call_sdk, request_params
@@ -35,7 +35,7 @@ REJECTED = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "lo
 
 def _chat(sdk: Sdk, deployment: str = REASONING_DEPLOYMENT, effort: str = REASONING_EFFORT
           ) -> Any:
-    require("reasoning_effort")
+    require_capability("reasoning_effort")
     return sdk.client().chat.completions.create(
         model=deployment, messages=REASONING_MESSAGES, reasoning_effort=effort,
         max_completion_tokens=REASONING_MAX_COMPLETION_TOKENS)
@@ -49,7 +49,7 @@ RESPONSES_SAMPLE = {"model": REASONING_DEPLOYMENT, "input": REASONING_RESPONSES_
 def _responses(sdk: Sdk, request: dict[str, Any]) -> Any:
     """responses.create with ``request``: the doc's .NET sample live, the recorded request
     when reasoning/responses.yaml (a real recording) is replayed."""
-    require("responses")
+    require_capability("responses")
     return call_sdk(sdk.client().responses.create, request)
 
 
@@ -112,7 +112,7 @@ def chat_request(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §10.1, §6.4",),
 )
 def chat_usage(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    require("reasoning_effort")
+    require_capability("reasoning_effort")
     sample = {"model": REASONING_DEPLOYMENT, "messages": REASONING_MESSAGES,
               "reasoning_effort": REASONING_EFFORT,
               "max_completion_tokens": REASONING_MAX_COMPLETION_TOKENS}
@@ -176,7 +176,8 @@ def max_tokens_rejected(wire: Wire, sdk: Sdk, observe: Observations) -> None:
         expect(exc.status_code == 400, f"status {exc.status_code}")
         expect(len(wire.requests) == 1, f"the SDK retried the 400: {len(wire.requests)} "
                "attempts")
-        require("error_fields")  # code, param and type (conformance.policy.ERROR_ATTRIBUTES)
+        # code, param and type (conformance.policy.ERROR_ATTRIBUTES)
+        require_capability("error_fields")
         expect(exc.code == error["code"] == "unsupported_parameter",
                f"BadRequestError.code is {exc.code!r}, the wire says {error['code']!r}")
         expect(exc.param == "max_tokens", f"BadRequestError.param is {exc.param!r}")
@@ -224,8 +225,8 @@ def responses_request(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("wire §10.2, §11.3, §11.4",),
 )
 def responses_items(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    require("responses")
-    require("responses_reasoning_summary")
+    require_capability("responses")
+    require_capability("responses_reasoning_summary")
     given = request_params(wire, RESPONSES_SAMPLE)
     response = _responses(sdk, given)
     body = wire.response_json()

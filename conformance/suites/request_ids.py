@@ -14,7 +14,7 @@ import pytest
 
 from conformance.harness import Wire
 from conformance.registry import Observations, check, expect
-from conformance.sdk import Sdk, require
+from conformance.sdk import Sdk, require_capability
 
 from ._observe import observe_result
 from ._recorded import call_sdk, request_params
@@ -52,7 +52,7 @@ def _observe_headers(wire: Wire, observe: Observations) -> tuple[str | None, str
 )
 def parsed_object(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     completion = _create(sdk, wire)
-    require("request_id")
+    require_capability("request_id")
     observe_result(observe, completion, ("_request_id", "id", "model"))
     x_request_id, apim_request_id = _observe_headers(wire, observe)
     sdk_request_id = observe("sdk_request_id", getattr(completion, "_request_id", None))
@@ -76,7 +76,7 @@ def parsed_object(wire: Wire, sdk: Sdk, observe: Observations) -> None:
 def stream_response_header(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     params = request_params(wire, STREAM_SAMPLE)
     if "stream_options" in params:
-        require("chat_stream_options")
+        require_capability("chat_stream_options")
     stream = call_sdk(sdk.client().chat.completions.create, params)
     chunks = list(stream)
     observe_result(observe, stream, ("response.status_code", "response.headers.x-request-id"))
@@ -105,7 +105,7 @@ def stream_response_header(wire: Wire, sdk: Sdk, observe: Observations) -> None:
 )
 def not_from_apim(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     completion = _create(sdk, wire)
-    require("request_id")
+    require_capability("request_id")
     observe_result(observe, completion, ("_request_id", "id", "model"))
     x_request_id, apim_request_id = _observe_headers(wire, observe)
     sdk_request_id = observe("sdk_request_id", getattr(completion, "_request_id", None))

@@ -10,7 +10,7 @@ import pytest
 from conformance.contract import responses as contract
 from conformance.harness import Wire
 from conformance.registry import Observations, check, expect
-from conformance.sdk import Sdk, require
+from conformance.sdk import Sdk, require_capability
 
 from ._judge import conforms, sent_as_given, sole_json_post
 from ._observe import observe_result
@@ -29,7 +29,7 @@ SAMPLE = {"model": RESPONSES_DEPLOYMENT, "instructions": RESPONSES_INSTRUCTIONS,
 
 
 def _create(sdk: Sdk, request: dict[str, Any]) -> Any:
-    require("responses")
+    require_capability("responses")
     return call_sdk(sdk.client().responses.create, request)
 
 

@@ -32,7 +32,7 @@ from conformance.contract.chat_stream import (
 )
 from conformance.harness import Wire
 from conformance.registry import Observations, check, expect
-from conformance.sdk import Sdk, require
+from conformance.sdk import Sdk, require_capability
 from conformance.wire import is_event_stream, parse_events
 
 from ._judge import conforms
@@ -62,8 +62,8 @@ REQUESTS: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
     TOOL_CALLS: (TOOL_MESSAGES, {"tools": TOOLS}),
     HELPER_TOOL_CALLS: (TOOL_MESSAGES, {"tools": TOOLS}),
 }
-# The SDK feature each extra argument needs (conformance.sdk.FEATURES).
-ARGUMENT_FEATURES = {"stream_options": "chat_stream_options", "tools": "chat_tools"}
+# The SDK feature each extra argument needs (conformance.sdk.CAPABILITIES).
+ARGUMENT_CAPABILITIES = {"stream_options": "chat_stream_options", "tools": "chat_tools"}
 
 
 # -- reading the stream ----------------------------------------------------------------------
@@ -76,8 +76,8 @@ def _params(wire: Wire, cassette: str) -> dict[str, Any]:
     sample = {"model": DEPLOYMENT, "messages": messages, "stream": True, **extra}
     params = request_params(wire, sample)
     for argument in params:
-        if argument in ARGUMENT_FEATURES:
-            require(ARGUMENT_FEATURES[argument])
+        if argument in ARGUMENT_CAPABILITIES:
+            require_capability(ARGUMENT_CAPABILITIES[argument])
     return params
 
 
@@ -122,7 +122,7 @@ class HelperRun:
     """What the stream helper handed out: its events, and the final completion."""
 
     def __init__(self, sdk: Sdk, wire: Wire, cassette: str) -> None:
-        require("chat_stream_helper")
+        require_capability("chat_stream_helper")
         params = {k: v for k, v in _params(wire, cassette).items() if k != "stream"}
         self.deltas: list[str] = []
         self.done: list[str] = []

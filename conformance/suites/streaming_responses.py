@@ -14,7 +14,7 @@ from conformance.contract import responses as response_contract
 from conformance.contract.responses_stream import payloads, validate_responses_stream
 from conformance.harness import Wire
 from conformance.registry import Observations, check, expect, fail
-from conformance.sdk import Sdk, require
+from conformance.sdk import Sdk, require_capability
 
 from ._judge import conforms
 from ._recorded import call_sdk, request_params
@@ -27,7 +27,7 @@ SCALARS = (str, int, float, bool, type(None))
 def _stream(sdk: Sdk, wire: Wire) -> Any:
     """responses.create(stream=True): the recorded request for a real recording
     (responses-events), else the doc's sample."""
-    require("responses_streaming")
+    require_capability("responses_streaming")
     request = request_params(wire, {**RESPONSES_STREAM_REQUEST, "stream": True})
     return call_sdk(sdk.client().responses.create, request)
 
@@ -150,8 +150,8 @@ def unknown_events(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def error_event(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    require("responses_streaming")
-    require("responses_error_event")
+    require_capability("responses_streaming")
+    require_capability("responses_error_event")
     events = list(_stream(sdk, wire))
     wire_payloads = _valid_stream(wire, observe)
     _same_events(events, wire_payloads)
