@@ -93,7 +93,7 @@ def rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                         "n/a"))
         else:
             for sdk, figures in c["sdks"].items():
-                out.append((f"Offline run --sdk {sdk}: warm (cold)",
+                out.append((f"Offline run --sdk {sdk}: warm (first run, builds an uncached driver)",
                             _spread(figures["warm_s"], " s") + f" ({figures['cold_s']:g} s)",
                             "≤ 60 s" if sdk == "all" else "",
                             _status(figures["warm_s"]["median"], 60.0) if sdk == "all"
