@@ -341,3 +341,16 @@ def test_the_model_clock_defaults_to_now():
 
 def test_model_exports():
     assert set(model.__all__) <= set(dir(model))
+
+
+@pytest.mark.parametrize(("model", "sdk"), [("python", "python"), ("js", "javascript")])
+def test_the_cross_sdk_rules_agree_with_the_retry_model(model, sdk):
+    """SDK_RULES (the cross-SDK checks) restates, per SDK, retry facts the detailed retry model
+    (the Python retry checks) also holds: where both describe one SDK they must agree."""
+    from conformance.policy import SDK_RULES
+
+    actual, rules = policies(model).actual, SDK_RULES[sdk]
+    assert actual.retry_after is not None
+    assert (rules.default_max_retries, rules.retry_statuses, rules.retry_from,
+            rules.retry_after_cap_s) == (actual.default_max_retries, actual.retry_statuses,
+                                         actual.retry_from, actual.retry_after.maximum)
