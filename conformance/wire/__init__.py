@@ -25,7 +25,19 @@ from .server import (
     WireFault,
     WireServer,
 )
-from .sse import Chunking, Event, is_event_stream, parse_events, split_events
+from .sse import (
+    DONE,
+    Chunking,
+    Decoder,
+    Event,
+    InvalidUtf8,
+    encode_event,
+    encode_json,
+    is_event_stream,
+    json_payloads,
+    parse_events,
+    split_events,
+)
 
 __all__ = [
     "Action",
@@ -34,10 +46,13 @@ __all__ = [
     "CassetteError",
     "CassetteNotFound",
     "Chunking",
+    "DONE",
+    "Decoder",
     "Event",
     "Exchange",
     "Fault",
     "Interaction",
+    "InvalidUtf8",
     "Miss",
     "RecordedRequest",
     "Replay",
@@ -48,8 +63,11 @@ __all__ = [
     "Stall",
     "WireFault",
     "WireServer",
+    "encode_event",
+    "encode_json",
     "is_event_stream",
     "iter_cassette_files",
+    "json_payloads",
     "make_interaction",
     "parse_events",
     "safe_yaml",

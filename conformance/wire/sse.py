@@ -1,4 +1,9 @@
-"""Server-sent events: splitting a recorded stream into the chunks the wire server sends.
+"""Server-sent events: the one parser and encoder of the project, and the cutting of a recorded
+stream into the chunks the wire server sends.
+
+Everything that reads an event stream (the checks, the usage counter, the cassette validator)
+reads it with :func:`parse_events` (:class:`Decoder`), so the harness sees exactly the events a
+standard client sees; everything that writes one builds it with :func:`encode_event`.
 
 vcrpy stores a whole event stream as one body string and replays it as one chunk, so a parser
 that mishandles an event split across reads is never exercised. The wire server instead sends
@@ -7,6 +12,7 @@ the recorded bytes unchanged, but cut into chunks by a :class:`Chunking` policy.
 
 from __future__ import annotations
 
+import codecs
 import json
 import random
 import re
@@ -39,33 +45,213 @@ def split_events(body: bytes) -> list[bytes]:
 
 @dataclass(frozen=True)
 class Event:
-    """One parsed event: its ``event:`` name (if any) and its joined ``data:`` lines."""
+    """One dispatched event: its type (``event:``; None when the field was absent or empty, which
+    a browser calls ``message``), its data (the ``data:`` lines joined by LF) and the last event
+    ID in force when it was dispatched (``""`` when none was set)."""
 
     name: str | None
     data: str
+    id: str = ""
 
     def json(self) -> Any:
         return json.loads(self.data)
 
 
-def parse_events(body: bytes) -> list[Event]:
-    """Parse an event stream the way the WHATWG algorithm does (comments and ids ignored)."""
-    events: list[Event] = []
-    for raw in split_events(body):
-        name: str | None = None
-        data: list[str] = []
-        for line in re.split(r"\r\n|\r|\n", raw.decode("utf-8")):
-            if not line or line.startswith(":"):
-                continue
-            field, _, value = line.partition(":")
+class InvalidUtf8(ValueError):
+    """A stream that is not UTF-8 (only from ``strict`` parsing): ``event`` is the position the
+    event holding the bad bytes would have (how many events were dispatched before them),
+    ``offset`` the index of the first bad byte in the body."""
+
+    def __init__(self, event: int, offset: int, reason: str) -> None:
+        super().__init__(f"event {event} is not UTF-8 (byte {offset:,}: {reason})")
+        self.event = event
+        self.offset = offset
+
+
+# The only line terminators of an event stream. Not str.splitlines, which also ends lines at
+# U+2028, U+2029, U+0085, VT, FF and the C1/FS..RS controls, all of which are data.
+_EOL = re.compile(r"\r\n|\r|\n")
+_DIGITS = re.compile(r"[0-9]+")
+DONE = "[DONE]"  # the data of the event that ends a chat completion stream (not JSON)
+
+
+class Decoder:
+    """The WHATWG HTML event stream interpretation (section "Server-sent events", "Parsing an
+    event stream" and "Interpreting an event stream"), fed bytes in pieces of any size.
+
+    Hand-rolled because no well-kept library does exactly this on recorded bytes: httpx-sse
+    (0.4.3) parses lines from an ``httpx.Response`` only (its decoder class is private), and
+    departs from the standard where a conformance harness must not: it dispatches an event
+    whose data buffer is empty (``event: x`` then a blank line), keeps a leading BOM (so the
+    first field is ``\ufeffdata`` and the first event is lost) and reads ``retry:`` with
+    ``int()`` (so ``+5`` and non-ASCII digits count). sseclient splits on a regular expression
+    over the whole text and is unmaintained. tests/test_wire_sse.py holds the standard's own
+    examples and property tests of every rule below.
+
+    - bytes are decoded as UTF-8 (``errors="replace"``: U+FFFD, as the standard says; with
+      ``strict=True`` a bad byte raises :class:`InvalidUtf8` instead, for validators); one
+      leading U+FEFF (BOM) is dropped;
+    - lines end at CRLF, LF or CR, and at nothing else (a CRLF split across pieces is one
+      terminator);
+    - a line starting with ``:`` is a comment; otherwise the field name is what precedes the
+      first ``:`` (the whole line when there is none) and one leading space of the value is
+      dropped;
+    - ``data`` appends the value and LF to the data buffer, ``event`` sets the event type,
+      ``id`` sets the last event ID unless the value holds NUL, ``retry`` sets the
+      reconnection time (:attr:`retry`) when the value is ASCII digits only; other fields are
+      ignored;
+    - a blank line dispatches the event, unless the data buffer is empty (then the data and
+      type buffers are only reset); the data's final LF is removed; the last event ID is kept
+      for later events;
+    - at the end of the stream an unfinished event (no blank line after it) is discarded.
+    """
+
+    def __init__(self, *, strict: bool = False) -> None:
+        self._strict = strict
+        self._text = codecs.getincrementaldecoder("utf-8")("strict" if strict else "replace")
+        self._consumed = 0  # bytes fed before the current piece (for InvalidUtf8.offset)
+        self._dispatched = 0
+        self._started = False  # the first character (a BOM or not) has been seen
+        self._skip_lf = False  # the last piece ended in CR: a LF starting the next is its pair
+        self._line: list[str] = []  # the unfinished line
+        self._data: list[str] = []
+        self._type = ""
+        self._last_id = ""
+        self.retry: int | None = None  # the reconnection time the stream set, in milliseconds
+
+    def feed(self, piece: bytes) -> list[Event]:
+        """The events that ``piece`` completes."""
+        return self._lines(self._decode(piece, final=False))
+
+    def end(self) -> list[Event]:
+        """The end of the stream: events completed by the last bytes; an unfinished event is
+        discarded."""
+        events = self._lines(self._decode(b"", final=True))
+        self._line, self._data, self._type = [], [], ""
+        return events
+
+    @property
+    def pending(self) -> bool:
+        """Whether an unfinished event (or line) is buffered: what :meth:`end` would drop."""
+        return bool(self._line or self._data or self._type)
+
+    def _decode(self, piece: bytes, *, final: bool) -> str:
+        try:
+            text = self._text.decode(piece, final)
+        except UnicodeDecodeError as exc:  # exc.start counts from the bytes held back before
+            held = self._text.getstate()[0]
+            good = (held + piece)[: exc.start]
+            raise InvalidUtf8(self._dispatched + self._completed(good),
+                              self._consumed - len(held) + exc.start, exc.reason) from None
+        self._consumed += len(piece)
+        if not self._started and text:
+            self._started = True
+            text = text.removeprefix("\ufeff")
+        return text
+
+    def _completed(self, good: bytes) -> int:
+        """How many events the valid bytes ``good`` (from where the last piece left off)
+        complete."""
+        probe = Decoder()
+        probe._started, probe._skip_lf = self._started, self._skip_lf
+        probe._line, probe._data = list(self._line), list(self._data)
+        probe._type = self._type
+        return len(probe.feed(good))
+
+    def _lines(self, text: str) -> list[Event]:
+        events: list[Event] = []
+        if self._skip_lf and text:
+            self._skip_lf = False
+            text = text.removeprefix("\n")
+        start = 0
+        for match in _EOL.finditer(text):
+            self._line.append(text[start : match.start()])
+            line = "".join(self._line)
+            self._line = []
+            start = match.end()
+            if match.group() == "\r" and start == len(text):
+                self._skip_lf = True
+            event = self._interpret(line)
+            if event is not None:
+                events.append(event)
+        if start < len(text):
+            self._line.append(text[start:])
+        return events
+
+    def _interpret(self, line: str) -> Event | None:
+        if not line:
+            return self._dispatch()
+        if line.startswith(":"):
+            return None
+        field, colon, value = line.partition(":")
+        if colon:
             value = value.removeprefix(" ")
-            if field == "event":
-                name = value
-            elif field == "data":
-                data.append(value)
-        if data or name is not None:
-            events.append(Event(name, "\n".join(data)))
-    return events
+        if field == "data":
+            self._data.append(value)
+        elif field == "event":
+            self._type = value
+        elif field == "id":
+            if "\0" not in value:
+                self._last_id = value
+        elif field == "retry" and _DIGITS.fullmatch(value):
+            self.retry = int(value)
+        return None
+
+    def _dispatch(self) -> Event | None:
+        data, name = self._data, self._type
+        self._data, self._type = [], ""
+        if not data:
+            return None
+        self._dispatched += 1
+        return Event(name or None, "\n".join(data), self._last_id)
+
+
+def parse_events(body: bytes, *, strict: bool = False) -> list[Event]:
+    """The events of a whole stream, as :class:`Decoder` reads them: an unfinished last event
+    is dropped, invalid UTF-8 becomes U+FFFD (``strict``: raises :class:`InvalidUtf8`)."""
+    decoder = Decoder(strict=strict)
+    return decoder.feed(body) + decoder.end()
+
+
+def json_payloads(body: bytes) -> list[Any]:
+    """The JSON ``data`` of each event, in order (``[DONE]`` left out)."""
+    return [event.json() for event in parse_events(body) if event.data != DONE]
+
+
+def encode_event(data: str, *, name: str | None = None, id: str | None = None,
+                 retry: int | None = None, newline: str = "\n") -> bytes:
+    """One event as UTF-8 bytes: ``event:``, ``id:``, ``retry:`` when given, one ``data:``
+    line per line of ``data``, then a blank line; every line ended by ``newline`` (LF, CRLF or
+    CR). Raises ValueError for what no event stream can carry (a CR in ``data``; CR or LF in
+    ``name`` or ``id``; NUL in ``id``)."""
+    if newline not in ("\n", "\r\n", "\r"):
+        raise ValueError(f"an event stream ends lines with LF, CRLF or CR, not {newline!r}")
+    if "\r" in data:
+        raise ValueError("event data cannot hold CR: it would end the line")
+    lines = []
+    for field, value in (("event", name), ("id", id)):
+        if value is not None:
+            if "\r" in value or "\n" in value or (field == "id" and "\0" in value):
+                raise ValueError(f"an event's {field} cannot hold CR, LF or NUL: {value!r}")
+            lines.append(f"{field}: {value}")
+    if retry is not None:
+        if retry < 0:
+            raise ValueError(f"retry is a number of milliseconds, not {retry}")
+        lines.append(f"retry: {retry}")
+    lines.extend(f"data: {line}" for line in data.split("\n"))
+    return (newline.join(lines) + newline + newline).encode("utf-8")
+
+
+def encode_json(value: Any, *, name: str | None = None, ensure_ascii: bool = True,
+                sort_keys: bool = False) -> bytes:
+    """One event whose data is ``value`` as compact JSON (``data: {...}``, a blank line),
+    named ``name`` when given."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=ensure_ascii,
+                      sort_keys=sort_keys)
+    return encode_event(text, name=name)
+
+
+DONE_EVENT = encode_event(DONE)  # how a chat completion stream ends
 
 
 @dataclass(frozen=True)
