@@ -60,11 +60,7 @@ def of_body(body: bytes, content_type: str | None) -> Usage:
     """The usage an answer reports (zero when it reports none)."""
     if is_event_stream(content_type) or body.lstrip().startswith((b"data:", b"event:")):
         found: Usage | None = None
-        try:
-            events = parse_events(body)
-        except UnicodeDecodeError:
-            return Usage()
-        for event in events:
+        for event in parse_events(body):
             try:
                 data = event.json()
             except ValueError:

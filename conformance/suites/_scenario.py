@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import itertools
-import json
 import struct
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +17,7 @@ from conformance.harness import Wire
 from conformance.policy import DOC_SCOPE
 from conformance.registry import CheckFailed
 from conformance.sdk import TEST_API_KEY
+from conformance.wire import json_payloads
 
 from ._recorded import request_params
 
@@ -74,14 +74,9 @@ def no_error(outcome: Mapping[str, Any], sdk: str) -> None:
 
 
 def sse_data(body: bytes) -> list[Any]:
-    """The JSON ``data:`` payloads of an event stream, in order (``[DONE]`` left out)."""
-    found = []
-    for block in body.decode("utf-8").split("\n\n"):
-        data = "\n".join(line[5:].lstrip() for line in block.splitlines()
-                         if line.startswith("data:"))
-        if data and data != "[DONE]":
-            found.append(json.loads(data))
-    return found
+    """The JSON ``data:`` payloads of an event stream, in order (``[DONE]`` left out), as a
+    standard client reads them (an unfinished last event is not one)."""
+    return json_payloads(body)
 
 
 def floats_of(encoded: str) -> list[float]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .server import Action, RecordedRequest, Reply, Reset, Stall
+from .sse import encode_json
 
 JSON = "application/json"
 EVENT_STREAM = "text/event-stream"
@@ -140,7 +141,7 @@ def _event(event: bytes | str | Any) -> bytes:
         return event
     if isinstance(event, str):
         return event.encode("utf-8")
-    return b"data: " + json.dumps(event, separators=(",", ":")).encode("utf-8") + b"\n\n"
+    return encode_json(event)
 
 
 def _split(body: bytes, size: int) -> list[bytes]:
