@@ -37,6 +37,7 @@ from .wire import (
     Cassette,
     CassetteError,
     Interaction,
+    InvalidUtf8,
     is_event_stream,
     iter_cassette_files,
     parse_events,
@@ -76,6 +77,11 @@ RULES: dict[str, Rule] = {
              "the wire)", "RFC 9110 §5.1, §5.5; RFC 9112 §4"),
         Rule(validation.STATUS, "the response status is an integer from 100 to 599",
              "RFC 9110 §15"),
+        Rule(validation.EVENT_DATA,
+             "each event of a 2xx event stream answering chat completions or responses has "
+             "JSON data, or [DONE] (the SDKs parse every other event as JSON: replay refuses "
+             "the cassette rather than blame the SDK)",
+             "wire §8.1, §12.1; WHATWG HTML server-sent events"),
         Rule(validation.SIZE,
              f"bodies hold at most {validation.MAX_BODY_BYTES:,} bytes (decoded too) and a "
              f"response's headers {validation.MAX_HEADER_BYTES:,}; a cassette at most "
@@ -289,8 +295,8 @@ def _validate_error(status: int, raw: bytes) -> list[Violation]:
 
 def _validate_stream(kind: str, request: Any, raw: bytes) -> list[Violation]:
     try:
-        events = [(e.name, e.data) for e in parse_events(raw)]
-    except UnicodeDecodeError as exc:
+        events = [(e.name, e.data) for e in parse_events(raw, strict=True)]
+    except InvalidUtf8 as exc:
         raise Undecodable(f"the event stream is not UTF-8: {exc}") from None
     if not events:
         return [Violation(STREAM_FRAMING, "", "the event stream has no events")]

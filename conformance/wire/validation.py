@@ -7,6 +7,11 @@ instead of a ``KeyError`` later. A response may only carry what can go on the wi
 a status from 100 to 599, a reason phrase and header values without CR, LF or other control
 characters, header names that are HTTP tokens, latin-1 header text, and a body that decodes
 as its ``content-encoding`` says (the same decoding replay serves). Sizes are bounded.
+
+An event stream is read with the one SSE parser (:mod:`.sse`), as the SDKs read it: it must be
+UTF-8, and on the routes whose SDKs parse every event as JSON (chat completions, responses) each
+event's data must be JSON, or ``[DONE]``. Replaying anything else would blame the SDK for the
+cassette.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+
+from .sse import DONE, InvalidUtf8, is_event_stream, parse_events
 
 MAX_INTERACTIONS = 10_000
 MAX_BODY_BYTES = 16 * 1024 * 1024  # a body, recorded or decoded
@@ -29,12 +37,16 @@ HEADER = "cassette.header"
 STATUS = "cassette.status"
 SIZE = "cassette.size"
 UNDECODABLE = "cassette.undecodable-body"
+EVENT_DATA = "cassette.event-data"
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # Field values and reason phrases: visible characters, space, tab and obs-text; never CR, LF,
 # NUL or another control character.
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _REQUEST_KEYS = frozenset({"method", "uri", "body", "headers"})
+# Paths whose 2xx event streams the SDKs read as JSON events: POST .../chat/completions,
+# POST .../responses, GET .../responses/{id} (a resumed background stream).
+_JSON_EVENTS = re.compile(r"/(?:chat/completions|responses(?:/[^/]+)?)/?$")
 
 
 class Undecodable(ValueError):
@@ -77,7 +89,7 @@ def _defects(raw: Any) -> Iterator[tuple[str, str]]:
     if not isinstance(response, Mapping):
         yield STRUCTURE, f"response is {_type(response)}, not a mapping"
         return
-    yield from _response_defects(response)
+    yield from _response_defects(response, _json_events(request, response))
 
 
 def _request_defects(request: Mapping[Any, Any]) -> Iterator[tuple[str, str]]:
@@ -110,7 +122,24 @@ def _request_defects(request: Mapping[Any, Any]) -> Iterator[tuple[str, str]]:
             yield STRUCTURE, f"request header {_show(str(name))} is not a name with string values"
 
 
-def _response_defects(response: Mapping[Any, Any]) -> Iterator[tuple[str, str]]:
+def _json_events(request: Any, response: Mapping[Any, Any]) -> bool:
+    """Whether the SDKs read each event of this answer as JSON (a 2xx stream of a route that
+    streams JSON events)."""
+    status = response.get("status")
+    code = status.get("code") if isinstance(status, Mapping) else None
+    uri = request.get("uri") if isinstance(request, Mapping) else None
+    if not (isinstance(code, int) and 200 <= code < 300 and isinstance(uri, str)):
+        return False
+    try:
+        path = urlsplit(uri).path
+    except ValueError:
+        return False
+    return _JSON_EVENTS.search(path) is not None and not path.endswith("/input_items")
+
+
+def _response_defects(
+    response: Mapping[Any, Any], json_events: bool = False
+) -> Iterator[tuple[str, str]]:
     status = response.get("status")
     if not isinstance(status, Mapping):
         yield STRUCTURE, f"response.status is {_type(status)}, not a mapping with code, message"
@@ -129,7 +158,7 @@ def _response_defects(response: Mapping[Any, Any]) -> Iterator[tuple[str, str]]:
         elif reason and not _latin1(reason):
             yield HEADER, f"the reason phrase {_show(reason)} is not latin-1 text"
     yield from _response_header_defects(response.get("headers", {}))
-    yield from _body_defects(response)
+    yield from _body_defects(response, json_events)
 
 
 def _response_header_defects(headers: Any) -> Iterator[tuple[str, str]]:
@@ -161,7 +190,7 @@ def _response_header_defects(headers: Any) -> Iterator[tuple[str, str]]:
         yield SIZE, f"the response headers hold {total:,} bytes, more than {MAX_HEADER_BYTES:,}"
 
 
-def _body_defects(response: Mapping[Any, Any]) -> Iterator[tuple[str, str]]:
+def _body_defects(response: Mapping[Any, Any], json_events: bool) -> Iterator[tuple[str, str]]:
     body = response.get("body", {})
     if body is None:
         return
@@ -182,9 +211,36 @@ def _body_defects(response: Mapping[Any, Any]) -> Iterator[tuple[str, str]]:
     headers = response.get("headers")
     encoding = header_value(headers if isinstance(headers, Mapping) else {}, "content-encoding")
     try:
-        decode_body(data, encoding)
+        decoded = decode_body(data, encoding)
     except Undecodable as exc:
         yield UNDECODABLE, str(exc)
+        return
+    content_type = header_value(headers if isinstance(headers, Mapping) else {}, "content-type")
+    if is_event_stream(content_type) or (
+        content_type is None and decoded.lstrip().startswith((b"data:", b"event:"))
+    ):
+        yield from _stream_defects(decoded, json_events)
+
+
+def _stream_defects(body: bytes, json_events: bool) -> Iterator[tuple[str, str]]:
+    """An event stream the SDKs cannot read as recorded: not UTF-8, or (``json_events``) an
+    event whose data is neither JSON nor ``[DONE]``."""
+    try:
+        events = parse_events(body, strict=True)
+    except InvalidUtf8 as exc:
+        yield UNDECODABLE, f"the event stream is not UTF-8: {exc}"
+        return
+    if not json_events:
+        return
+    for n, event in enumerate(events):
+        if event.data == DONE:
+            continue
+        try:
+            json.loads(event.data)
+        except ValueError as exc:
+            yield EVENT_DATA, (f"event {n}'s data {_show(event.data)} is not JSON ({exc}): the "
+                               "SDKs read each event of this answer as JSON ([DONE] aside)")
+            return
 
 
 def _values(values: Any) -> list[str] | None:
