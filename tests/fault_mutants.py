@@ -218,3 +218,15 @@ def backoff_one_retry_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
     import openai._base_client
 
     monkeypatch.setattr(openai._base_client, "INITIAL_RETRY_DELAY", 1.0)
+
+
+def loses_a_stream_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stream's loop never yields its second event (``Stream.__iter__``)."""
+    from openai import Stream
+
+    original = Stream.__iter__
+
+    def iterate(self: Any) -> Any:
+        return (event for n, event in enumerate(original(self)) if n != 1)
+
+    monkeypatch.setattr(Stream, "__iter__", iterate)
