@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from conformance.wire import parse_events
+from conformance.wire import encode_json, parse_events
 
 Events = list[dict[str, Any]]
 
@@ -29,9 +29,8 @@ def sse_body(payloads: Events, *, renumber: bool = True) -> bytes:
     for n, payload in enumerate(payloads):
         if renumber and "sequence_number" in payload:
             payload = {**payload, "sequence_number": n}
-        head = f"event: {payload['type']}\n" if "type" in payload else ""
-        out.append(f"{head}data: {json.dumps(payload, separators=(',', ':'))}\n\n")
-    return "".join(out).encode()
+        out.append(encode_json(payload, name=str(payload["type"]) if "type" in payload else None))
+    return b"".join(out)
 
 
 def edit_stream(suite: Any, name: str, change: Callable[[Events], Events | None], *,

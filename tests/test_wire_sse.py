@@ -218,5 +218,5 @@ def test_strict_parsing_finds_the_event_of_a_bad_byte(events, newline, data):
 def test_the_encoder_refuses_what_a_stream_cannot_carry():
     for kwargs in ({"data": "a\rb"}, {"data": "a", "name": "x\ny"}, {"data": "a", "id": "1\x00"},
                    {"data": "a", "newline": "\u2028"}, {"data": "a", "retry": -1}):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match=r"cannot hold|ends lines|milliseconds"):
             encode_event(**kwargs)

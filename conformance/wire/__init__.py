@@ -40,13 +40,13 @@ from .sse import (
 )
 
 __all__ = [
+    "DONE",
     "Action",
     "Cassette",
     "CassetteDefect",
     "CassetteError",
     "CassetteNotFound",
     "Chunking",
-    "DONE",
     "Decoder",
     "Event",
     "Exchange",

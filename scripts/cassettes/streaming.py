@@ -7,7 +7,6 @@ the rest follows the delta schema of wire §8.1 and the accumulation rules of §
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from conformance.suites._requests import (
@@ -17,7 +16,8 @@ from conformance.suites._requests import (
     TOOL_MESSAGES,
     TOOLS,
 )
-from conformance.wire import Cassette, Interaction, make_interaction, split_events
+from conformance.wire import Cassette, Interaction, encode_json, make_interaction, split_events
+from conformance.wire.sse import DONE_EVENT
 
 from .common import BASE, CASSETTES, REQUEST_HEADERS, constructed, example_bytes, source
 
@@ -114,13 +114,8 @@ def tool_call_stream() -> bytes:
         _chunk({}, "tool_calls"),
     ]
     events = [first]
-    events.extend(
-        b"data: "
-        + json.dumps(c, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-        + b"\n\n"
-        for c in chunks
-    )
-    events.append(b"data: [DONE]\n\n")
+    events.extend(encode_json(c, sort_keys=True, ensure_ascii=False) for c in chunks)
+    events.append(DONE_EVENT)
     return b"".join(events)
 
 

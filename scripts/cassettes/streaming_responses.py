@@ -7,18 +7,23 @@ renumbered, with the added events written here. The SSE helpers are shared with 
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from conformance.suites._requests import RESPONSES_STREAM_REQUEST
-from conformance.wire import Cassette, Interaction, make_interaction, split_events
+from conformance.wire import (
+    Cassette,
+    Interaction,
+    encode_json,
+    make_interaction,
+    parse_events,
+    split_events,
+)
 
 from .common import (
     BASE,
     CASSETTES,
     REQUEST_HEADERS,
-    compact,
     constructed,
     example,
     example_bytes,
@@ -42,8 +47,7 @@ def events(name: str) -> list[bytes]:
 
 def event(payload: dict[str, Any], named: bool = True) -> bytes:
     """One SSE event in the reference framing (``event:`` line, compact JSON, blank line)."""
-    head = f"event: {payload['type']}\n" if named and "type" in payload else ""
-    return f"{head}data: {compact(payload)}\n\n".encode()
+    return encode_json(payload, name=payload["type"] if named and "type" in payload else None)
 
 
 def renumber(stream: list[bytes]) -> bytes:
@@ -55,8 +59,8 @@ def renumber(stream: list[bytes]) -> bytes:
 
 
 def payload_of(raw: bytes) -> dict[str, Any]:
-    data = next(line for line in raw.decode().splitlines() if line.startswith("data: "))
-    value: dict[str, Any] = json.loads(data.removeprefix("data: "))
+    [parsed] = parse_events(raw)
+    value: dict[str, Any] = parsed.json()
     return value
 
 
