@@ -83,10 +83,11 @@ class Decoder:
     (0.4.3) parses lines from an ``httpx.Response`` only (its decoder class is private), and
     departs from the standard where a conformance harness must not: it dispatches an event
     whose data buffer is empty (``event: x`` then a blank line), keeps a leading BOM (so the
-    first field is ``\ufeffdata`` and the first event is lost) and reads ``retry:`` with
-    ``int()`` (so ``+5`` and non-ASCII digits count). sseclient splits on a regular expression
-    over the whole text and is unmaintained. tests/test_wire_sse.py holds the standard's own
-    examples and property tests of every rule below.
+    first field name is U+FEFF followed by ``data`` and the first event is lost) and reads
+    ``retry:`` with ``int()`` (so ``+5`` and non-ASCII digits count). This project also needs
+    what no client exposes: strict UTF-8 that names the event holding a bad byte.
+    tests/test_wire_sse.py holds the standard's own examples and property tests of every rule
+    below.
 
     - bytes are decoded as UTF-8 (``errors="replace"``: U+FFFD, as the standard says; with
       ``strict=True`` a bad byte raises :class:`InvalidUtf8` instead, for validators); one
@@ -107,7 +108,6 @@ class Decoder:
     """
 
     def __init__(self, *, strict: bool = False) -> None:
-        self._strict = strict
         self._text = codecs.getincrementaldecoder("utf-8")("strict" if strict else "replace")
         self._consumed = 0  # bytes fed before the current piece (for InvalidUtf8.offset)
         self._dispatched = 0
@@ -129,11 +129,6 @@ class Decoder:
         events = self._lines(self._decode(b"", final=True))
         self._line, self._data, self._type = [], [], ""
         return events
-
-    @property
-    def pending(self) -> bool:
-        """Whether an unfinished event (or line) is buffered: what :meth:`end` would drop."""
-        return bool(self._line or self._data or self._type)
 
     def _decode(self, piece: bytes, *, final: bool) -> str:
         try:
