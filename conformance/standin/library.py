@@ -16,8 +16,9 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ DEFAULTS: dict[Route, tuple[str, int]] = {
     "responses-stream": ("streaming/responses-events.yaml", 0),  # recorded on Azure
     "embeddings": ("embeddings/multiple-inputs.yaml", 0),  # recorded on Azure
 }
+# Deployment names that name a reasoning model family (o1, o3-mini, o4-mini, gpt-5, ...).
+REASONING = re.compile(r"(?:^|[-_/.])(?:o[1-9]|gpt-5)(?:$|[-_/.])", re.IGNORECASE)
 CAP_FIELDS = ("max_tokens", "max_completion_tokens", "max_output_tokens")
 # Default vector lengths by model family (wire contract §14.4), found in the deployment name.
 VECTOR_LENGTHS = (("3-large", 3072), ("3-small", 1536), ("ada-002", 1536))
@@ -101,14 +104,39 @@ class Library:
             Entry, Reply]:
         """The answer to a request that passed authentication and routing."""
         same = self.same_request(method, uri, body)
-        if same is not None:
-            return same, self.reply(same)
-        entry = self.entry(*DEFAULTS[route])
+        entry = same or self.entry(*self.fitting(route, body))
         reply = self.reply(entry)
-        if route == "embeddings":
+        if same is None and route == "embeddings":
             reply = _fit_embeddings(reply, body)
+        if reply.status == 200 and route.startswith("responses"):
+            reply = _fit_json(reply, _fit_responses(body), self.chunking)
+        cap = _cap(body)
+        if reply.status == 200 and cap is not None:
+            reply = _fit_json(reply, _clamp_usage(cap), self.chunking)
         return entry, reply
 
+    def fitting(self, route: Route, body: dict[str, Any]) -> tuple[str, int]:
+        """The recording that answers a request of this kind, when none is the same request."""
+        model = str(body.get("model", ""))
+        if route == "chat" and "max_tokens" in body and REASONING.search(model):
+            # wire §10.1: reasoning models refuse max_tokens (400 unsupported_parameter).
+            return "reasoning/max-tokens-rejected.yaml", 0
+        tools = body.get("tools")
+        mcp = [t for t in tools if isinstance(t, dict) and t.get("type") == "mcp"] if (
+            isinstance(tools, list)) else []
+        if route == "responses-stream" and mcp:
+            return "mcp/streaming-events.yaml", 0
+        if route == "responses" and mcp:
+            items = body.get("input") if isinstance(body.get("input"), list) else []
+            if any(isinstance(i, dict) and i.get("type") == "mcp_approval_response"
+                   for i in items):
+                return "mcp/approval-flow.yaml", 1
+            if any(t.get("require_approval", "always") != "never" for t in mcp):
+                return "mcp/approval-flow.yaml", 0  # wire §13.3: approval is the default
+            return "mcp/tool-config.yaml", 0
+        if route == "responses" and isinstance(body.get("reasoning"), dict):
+            return "reasoning/responses.yaml", 0
+        return DEFAULTS[route]
 
 def _comparable(request: VcrRequest) -> VcrRequest:
     """The request without what any deployment answers the same way: its model and caps."""
@@ -155,3 +183,96 @@ def _fit_embeddings(reply: Reply, body: dict[str, Any]) -> Reply:
     headers = [(k, v) for k, v in reply.headers if k.lower() != "content-type"]
     return Reply(reply.status, [*headers, ("content-type", "application/json")],
                  json.dumps(data).encode(), reason=reply.reason)
+
+
+def _fit_json(reply: Reply, edit: Callable[[Any], bool], chunking: Chunking) -> Reply:
+    """``reply`` with ``edit`` applied to its JSON body, or to each JSON event of a stream
+    (before the stream is cut into chunks); ``edit`` says whether it changed anything."""
+    if reply.chunks is None:
+        try:
+            data = json.loads(reply.body)
+        except ValueError:
+            return reply
+        if not edit(data):
+            return reply
+        return Reply(reply.status, reply.headers, json.dumps(data).encode(), reason=reply.reason)
+    lines = b"".join(reply.chunks).split(b"\n")
+    for n, line in enumerate(lines):
+        if line.startswith(b"data: {"):
+            try:
+                data = json.loads(line[6:])
+            except ValueError:
+                continue
+            if edit(data):
+                lines[n] = b"data: " + json.dumps(data, separators=(",", ":")).encode()
+    return Reply(reply.status, reply.headers, chunks=chunking.split(b"\n".join(lines)),
+                 reason=reply.reason)
+
+
+def _fit_responses(body: dict[str, Any]) -> Callable[[Any], bool]:
+    """wire §11.3: a Responses body (and each stream event's response) names the deployment
+    that was asked, not the model behind it; MCP items name the request's server label."""
+    deployment = body.get("model")
+    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    labels = [t.get("server_label") for t in tools
+              if isinstance(t, dict) and t.get("type") == "mcp"]
+    label = labels[0] if len(labels) == 1 and isinstance(labels[0], str) else None
+
+    def edit(data: Any) -> bool:
+        changed = False
+        if not isinstance(data, dict):
+            return False
+        response = data.get("response")
+        for holder in (data, response):
+            if isinstance(holder, dict) and isinstance(holder.get("model"), str) and (
+                    isinstance(deployment, str)):
+                holder["model"] = deployment
+                changed = True
+        if label is not None:
+            outputs = [data.get("item")]
+            for holder in (data, response):
+                if isinstance(holder, dict) and isinstance(holder.get("output"), list):
+                    outputs += holder["output"]
+            for item in outputs:
+                if isinstance(item, dict) and isinstance(item.get("server_label"), str):
+                    item["server_label"] = label
+                    changed = True
+        return changed
+
+    return edit
+
+
+def _clamp_usage(cap: int) -> Callable[[Any], bool]:
+    """A service honours the output cap it was sent: usage never reports more output."""
+
+    def clamp(usage: Any) -> bool:
+        if not isinstance(usage, dict):
+            return False
+        changed = False
+        for out, given in (("completion_tokens", "prompt_tokens"),
+                           ("output_tokens", "input_tokens")):
+            if isinstance(usage.get(out), int) and usage[out] > cap:
+                usage[out] = cap
+                usage["total_tokens"] = (usage.get(given) or 0) + cap
+                changed = True
+                for details in ("completion_tokens_details", "output_tokens_details"):
+                    detail = usage.get(details)
+                    if isinstance(detail, dict) and isinstance(
+                            detail.get("reasoning_tokens"), int):
+                        detail["reasoning_tokens"] = min(detail["reasoning_tokens"], cap)
+        return changed
+
+    def edit(data: Any) -> bool:
+        if not isinstance(data, dict):
+            return False
+        response = data.get("response")
+        return clamp(data.get("usage")) | (
+            isinstance(response, dict) and clamp(response.get("usage")))
+
+    return edit
+
+
+def _cap(body: dict[str, Any]) -> int | None:
+    caps = [body[k] for k in CAP_FIELDS
+            if isinstance(body.get(k), int) and not isinstance(body[k], bool) and body[k] >= 0]
+    return min(caps) if caps else None
