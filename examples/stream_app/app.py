@@ -21,10 +21,11 @@ def make_client() -> OpenAI:
 
 
 def collect_text_naive(stream: Iterable[Any]) -> str:
-    """What most stream consumers do: the first choice's delta of every chunk. Azure breaks it
-    twice: the first chunk has no choices (only prompt_filter_results), and in Asynchronous
-    Filter mode annotation chunks carry a choice without a delta."""
-    return "".join(chunk.choices[0].delta.content or "" for chunk in stream)
+    """What many stream consumers do: the first choice's delta of every chunk, skipping the
+    chunk with no choices that Azure sends first (prompt_filter_results only). A deployment
+    in Asynchronous Filter mode still breaks it: its annotation chunks carry a choice without
+    a delta."""
+    return "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
 
 
 def collect_text(stream: Iterable[Any]) -> str:

@@ -25,11 +25,6 @@ def test_the_async_filter_stream(client):
     assert text == "Rain forms when water vapor condenses."
 
 
-def test_a_throttled_request_is_retried(client, aoai_standin):
-    assert app.ask(client, "scenario-throttled--my-gpt-4o", "Say hello").strip()
-    assert [r.status for r in aoai_standin.requests] == [429, 200]
-
-
 def test_the_log_shows_what_the_app_sent_without_the_key(client, aoai_standin):
     app.ask(client, "my-gpt-4o", "Say hello")
     (sent,) = aoai_standin.requests

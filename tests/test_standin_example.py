@@ -1,0 +1,50 @@
+"""examples/stream_app: its tests pass against the stand-in through the ``aoai_standin``
+fixture, and fail once the app uses the naive stream consumer (the async-filter chunks break
+it). The example is run as a user would: its own directory, its own pytest configuration."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "stream_app"
+FIXED = "consume: Callable[[Iterable[Any]], str] = collect_text)"
+NAIVE = "consume: Callable[[Iterable[Any]], str] = collect_text_naive)"
+
+
+@pytest.fixture
+def example(pytester):
+    for item in ("app.py", "pyproject.toml", "tests"):
+        source = EXAMPLE / item
+        if source.is_dir():
+            shutil.copytree(source, pytester.path / item)
+        else:
+            shutil.copy(source, pytester.path / item)
+    return pytester
+
+
+def run(pytester):
+    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "recording",
+                                        "-W", "ignore::pytest.PytestAssertRewriteWarning")
+
+
+def test_the_example_passes_with_the_fixed_consumer(example):
+    outcome = run(example)
+    outcome.assert_outcomes(passed=3)
+
+
+def test_the_naive_consumer_crashes_on_the_async_filter_chunk(example):
+    app = example.path / "app.py"
+    text = app.read_text()
+    assert FIXED in text
+    app.write_text(text.replace(FIXED, NAIVE))
+    outcome = run(example)
+    outcome.assert_outcomes(passed=2, failed=1)
+    # An annotation chunk's choice has no delta.
+    outcome.stdout.fnmatch_lines([
+        "FAILED tests/test_app.py::test_the_async_filter_stream - AttributeError*",
+        "*1 failed, 2 passed*"])
+    outcome.stdout.fnmatch_lines(["E*AttributeError: 'NoneType' object has no attribute "
+                                  "'content'"])
