@@ -5,6 +5,8 @@ it). The example is run as a user would: its own directory, its own pytest confi
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,3 +50,11 @@ def test_the_naive_consumer_crashes_on_the_async_filter_chunk(example):
         "*1 failed, 2 passed*"])
     outcome.stdout.fnmatch_lines(["E*AttributeError: 'NoneType' object has no attribute "
                                   "'content'"])
+
+
+def test_the_plugin_imports_the_standin_only_when_the_fixture_is_used():
+    code = ("import sys, conformance.pytest_plugin\n"
+            "assert 'conformance.standin' not in sys.modules, 'imported at plugin load'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
