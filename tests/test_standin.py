@@ -129,8 +129,9 @@ def test_embeddings_fit_the_request(standin, body, count, length):
     result = client(standin).embeddings.create(**body)
     assert [d.index for d in result.data] == list(range(count))
     assert {len(d.embedding) for d in result.data} == {length}
-    floats = json.loads(call(standin, "POST", "embeddings", {**body, "encoding_format": "float"})[2])
-    packed = json.loads(call(standin, "POST", "embeddings", {**body, "encoding_format": "base64"})[2])
+    floats, packed = (json.loads(call(standin, "POST", "embeddings",
+                                      {**body, "encoding_format": form})[2])
+                      for form in ("float", "base64"))
     assert len(floats["data"][0]["embedding"]) == length
     assert len(base64.b64decode(packed["data"][0]["embedding"])) == 4 * length
 

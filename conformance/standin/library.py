@@ -127,7 +127,8 @@ class Library:
         if route == "responses-stream" and mcp:
             return "mcp/streaming-events.yaml", 0
         if route == "responses" and mcp:
-            items = body.get("input") if isinstance(body.get("input"), list) else []
+            given = body.get("input")
+            items: list[Any] = given if isinstance(given, list) else []
             if any(isinstance(i, dict) and i.get("type") == "mcp_approval_response"
                    for i in items):
                 return "mcp/approval-flow.yaml", 1
@@ -168,7 +169,7 @@ def _fit_embeddings(reply: Reply, body: dict[str, Any]) -> Reply:
     model = str(body.get("model", ""))
     length = next((n for family, n in VECTOR_LENGTHS if family in model), len(vector))
     dimensions = body.get("dimensions")
-    if isinstance(dimensions, int) and not isinstance(dimensions, bool) and 0 < dimensions:
+    if isinstance(dimensions, int) and not isinstance(dimensions, bool) and dimensions > 0:
         length = min(dimensions, 3072)
     as_base64 = body.get("encoding_format") == "base64"
     items = []
@@ -213,7 +214,8 @@ def _fit_responses(body: dict[str, Any]) -> Callable[[Any], bool]:
     """wire §11.3: a Responses body (and each stream event's response) names the deployment
     that was asked, not the model behind it; MCP items name the request's server label."""
     deployment = body.get("model")
-    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    given = body.get("tools")
+    tools: list[Any] = given if isinstance(given, list) else []
     labels = [t.get("server_label") for t in tools
               if isinstance(t, dict) and t.get("type") == "mcp"]
     label = labels[0] if len(labels) == 1 and isinstance(labels[0], str) else None

@@ -190,7 +190,7 @@ class Standin:
             route = f"{route}-stream"
         named, how = self._scenario_name(request, query, deployment)
         if named is None:
-            entry, reply = self.library.answer(route, request.method, request.target, body)
+            _, reply = self.library.answer(route, request.method, request.target, body)
             return self._stamp(reply, deployment, None)
         scenario = SCENARIOS.get(named)
         state["scenario"] = named

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any
 
 from .. import paths
 from ..wire import Chunking, WireServer
-from ..wire.server import _Handler, _HTTPServer
+from ..wire.server import MAX_REQUEST_BODY, _Handler, _HTTPServer
 from .library import Library
 from .responder import LoggedRequest, Standin
 
@@ -109,10 +110,9 @@ def serving(*, host: str = "127.0.0.1", port: int = 0, key: str | None = None,
             max_request_body: int | None = None) -> Iterator[Running]:
     """The stand-in on ``host:port`` (port 0: any free port) for the span of the block."""
     library = Library(cassettes or paths.cassette_root(), chunking)
-    standin = Standin(library, key or new_key(), **({"clock": clock} if clock else {}))
+    standin = Standin(library, key or new_key(), clock or time.time)
     server = StandinServer(host=loopback(host), listen_port=port,
-                           **({"max_request_body": max_request_body} if max_request_body
-                              else {}))
+                           max_request_body=max_request_body or MAX_REQUEST_BODY)
     with server:
         server.use(standin)
         yield Running(server, standin)

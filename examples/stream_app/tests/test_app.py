@@ -3,10 +3,9 @@ consumers. ``aoai_standin`` comes from the aoai-conformance pytest plugin."""
 
 from __future__ import annotations
 
+import app
 import pytest
 from openai import OpenAI
-
-import app
 
 
 @pytest.fixture
