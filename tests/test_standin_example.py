@@ -58,3 +58,25 @@ def test_the_plugin_imports_the_standin_only_when_the_fixture_is_used():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr[-500:]
+
+
+NODE_EXAMPLE = EXAMPLE.parent / "node"
+
+
+@pytest.mark.drivers
+def test_the_node_example_passes_against_the_standin(tmp_path):
+    """README's Node example, as written (`aoai-conformance standin -- npm test`), with the
+    openai package the JavaScript driver's build installed (no registry needed)."""
+    from conformance.drivers.build import cache_root
+
+    builds = sorted(cache_root().glob("javascript-6.49.0-*/node_modules/openai"))
+    if shutil.which("npm") is None or not builds:
+        pytest.skip("needs npm and a built javascript driver (aoai-conformance run --sdk "
+                    "javascript builds it)")
+    shutil.copytree(NODE_EXAMPLE, tmp_path / "node")
+    (tmp_path / "node" / "node_modules").mkdir()
+    (tmp_path / "node" / "node_modules" / "openai").symlink_to(builds[0])
+    done = subprocess.run([sys.executable, "-m", "conformance", "standin", "--", "npm", "test"],
+                          cwd=tmp_path / "node", capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-1000:]
+    assert "# pass 3" in done.stdout and "# fail 0" in done.stdout
