@@ -133,10 +133,11 @@ def _parser() -> argparse.ArgumentParser:
 def _add_report_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
-    """report, gate, matrix, bisect: each in its own module."""
+    """report, gate, matrix, bisect, standin: each in its own module."""
     from . import bisection, gate, matrix, report_command
+    from .standin import command as standin
 
-    for module in (report_command, gate, matrix, bisection):
+    for module in (report_command, gate, matrix, bisection, standin):
         module.add_parser(commands)
 
 
@@ -429,9 +430,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _report_command(args: argparse.Namespace) -> int:
     from . import bisection, gate, matrix, report_command
+    from .standin import command as standin
 
     handlers = {"report": report_command.run, "gate": gate.run, "matrix": matrix.run,
-                "bisect": bisection.run}
+                "bisect": bisection.run, "standin": standin.run}
     return int(handlers[args.command](args))
 
 

@@ -760,3 +760,18 @@ def _display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+# -- the stand-in, for users' own test suites -----------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def aoai_standin() -> Iterator[Any]:
+    """A stand-in Azure OpenAI v1 resource on 127.0.0.1 for testing your own application:
+    ``.base_url``, ``.key``, ``.requests`` (what was sent, scrubbed), ``.clear()``. A request
+    selects a quirk with a deployment name ``scenario-NAME--DEPLOYMENT``; ``aoai-conformance
+    standin --list`` names them. (The stand-in is imported here, not at plugin load.)"""
+    from .standin import serving
+
+    with serving() as running:
+        yield running
