@@ -6,7 +6,7 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__, paths
@@ -134,9 +134,9 @@ def _add_report_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
     """report, gate, matrix, bisect: each in its own module."""
-    from . import bisection, gate, matrix, report_command
+    from . import bisection, doctor, gate, matrix, report_command
 
-    for module in (report_command, gate, matrix, bisection):
+    for module in (report_command, gate, matrix, bisection, doctor):
         module.add_parser(commands)
 
 
@@ -428,10 +428,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report_command(args: argparse.Namespace) -> int:
-    from . import bisection, gate, matrix, report_command
+    from . import bisection, doctor, gate, matrix, report_command
 
-    handlers = {"report": report_command.run, "gate": gate.run, "matrix": matrix.run,
-                "bisect": bisection.run}
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "report": report_command.run, "gate": gate.run, "matrix": matrix.run,
+        "bisect": bisection.run, "doctor": doctor.run}
     return int(handlers[args.command](args))
 
 
