@@ -76,6 +76,9 @@ def run(options: argparse.Namespace, out: TextIO | None = None) -> int:
     refused = False
     for operation in options.operation or ("chat", "responses", "embeddings"):
         outcome = run(construction, operation)
+        if outcome.absent:
+            print(f"  {operation:<10} this SDK release has no {operation} API", file=out)
+            continue
         if outcome.sent is None:
             refused = True
             print(f"  {operation:<10} no request sent: the SDK raised {outcome.error}", file=out)

@@ -36,3 +36,16 @@ def test_an_sdk_that_adds_a_dated_api_version_fails(suite, monkeypatch):
     rewrite_requests(monkeypatch, dated)
     run = suite.run(CHECK)
     assert run.verdict(CHECK) is Verdict.FAIL
+
+
+def test_an_sdk_that_ignores_openai_base_url_is_observed_not_failed(suite, monkeypatch):
+    """openai 1.0.0 does not read OPENAI_BASE_URL: probed, recorded, not judged."""
+    from .mutants import wrap_client_init
+
+    def ignore_variable(kwargs):
+        kwargs.setdefault("base_url", "https://api.openai.com/v1")
+
+    wrap_client_init(monkeypatch, ignore_variable)
+    run = suite.run(CHECK)
+    assert run.verdict(CHECK) is Verdict.PASS
+    assert run.result(CHECK).observations["reads_openai_base_url"] is False

@@ -105,12 +105,11 @@ class Outcome:
 
     operation: str
     sent: Sent | None
-    error: str | None
+    error: str | None  # None with no request: the SDK release has no such API
 
-    def summary(self) -> str:
-        if self.sent is None:
-            return f"no request: {self.error}"
-        return f"{self.sent.route.status} {self.sent.route.api}"
+    @property
+    def absent(self) -> bool:
+        return self.sent is None and self.error is None
 
 
 def host_kind(host: str) -> str:
@@ -131,11 +130,11 @@ def run(construction: Construction, operation: str) -> Outcome:
                  body: bytes) -> Reply:
         pairs = list(headers)
         host = next((v for k, v in pairs if k.lower() == "host"), "")
-        credentials = tuple(sorted(
-            {k.lower() for k, v in pairs if k.lower() == "api-key"
-             or (k.lower() == "authorization" and v.startswith("Bearer ") and v[7:].strip())}))
+        credentials = tuple(sorted(_credential(k.lower(), v) for k, v in pairs
+                                   if k.lower() in ("api-key", "authorization")))
         parts = urlsplit(target)
-        route = judge(method, parts.path, parts.query, set(credentials))
+        route = judge(method, parts.path, parts.query,
+                      {c for c in credentials if c in ("api-key", "authorization")})
         seen.append(Sent(method, parts.path, parts.query, credentials,
                          host_kind(host.split(":")[0]), route))
         return _answer(route, operation)
@@ -145,6 +144,9 @@ def run(construction: Construction, operation: str) -> Outcome:
             client = _client(construction, dispatch)
         except Exception as exc:  # the SDK refused the construction itself
             return Outcome(operation, None, f"{type(exc).__name__}: {exc}")
+        if not hasattr(client, _RESOURCES[operation]):  # probed: this release lacks the API
+            client.close()
+            return Outcome(operation, None, None)
         try:
             _call(client, operation)
         except Exception as exc:
@@ -153,6 +155,32 @@ def run(construction: Construction, operation: str) -> Outcome:
         finally:
             client.close()
     return Outcome(operation, seen[0], None)
+
+
+def reads_base_url_variable() -> bool:
+    """Probed: does this release's OpenAI() take its base URL from OPENAI_BASE_URL? (openai
+    1.0.0 does not.)"""
+    import openai
+
+    probe = "https://probe.invalid/openai/v1/"
+    with _environment({"OPENAI_BASE_URL": probe, "OPENAI_API_KEY": "set"}):
+        client = openai.OpenAI()
+        try:
+            return str(client.base_url) == probe
+        finally:
+            client.close()
+
+
+def _credential(name: str, value: str) -> str:
+    """The credential header's name; ``authorization (unusable)`` when its value is not the
+    made-up key or token the client was given (a provider formatted instead of called)."""
+    if name == "authorization" and value not in (f"Bearer {TEST_API_KEY}",
+                                                 f"Bearer {FAKE_TOKEN}"):
+        return "authorization (unusable)"
+    return name
+
+
+_RESOURCES = {"chat": "chat", "responses": "responses", "embeddings": "embeddings"}
 
 
 def _answer(route: Route, operation: str) -> Reply:
