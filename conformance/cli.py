@@ -6,7 +6,7 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__, paths
@@ -133,11 +133,11 @@ def _parser() -> argparse.ArgumentParser:
 def _add_report_commands(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
-    """report, gate, matrix, bisect, standin: each in its own module."""
-    from . import bisection, gate, matrix, report_command
+    """report, gate, matrix, bisect, standin, doctor: each in its own module."""
+    from . import bisection, doctor, gate, matrix, report_command
     from .standin import command as standin
 
-    for module in (report_command, gate, matrix, bisection, standin):
+    for module in (report_command, gate, matrix, bisection, standin, doctor):
         module.add_parser(commands)
 
 
@@ -429,11 +429,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _report_command(args: argparse.Namespace) -> int:
-    from . import bisection, gate, matrix, report_command
+    from . import bisection, doctor, gate, matrix, report_command
     from .standin import command as standin
 
-    handlers = {"report": report_command.run, "gate": gate.run, "matrix": matrix.run,
-                "bisect": bisection.run, "standin": standin.run}
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "report": report_command.run, "gate": gate.run, "matrix": matrix.run,
+        "bisect": bisection.run, "standin": standin.run, "doctor": doctor.run}
     return int(handlers[args.command](args))
 
 

@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any, NoReturn, TypeVar
 
 FEATURES = (
+    "construction",
     "auth",
     "chat",
     "reasoning",
