@@ -126,6 +126,13 @@ def _shown(name: str, known: Sequence[KnownSecret]) -> str:
     return name.lower() if hidden == name else hidden
 
 
+def _hidden(message: str, known: Sequence[KnownSecret]) -> str:
+    """A message about a cassette (which may quote a header name) with no secret in it."""
+    for secret in known:
+        message = secret.hide(message)
+    return _NAMES.text(message)
+
+
 def _text(data: bytes | str) -> str:
     if isinstance(data, str):
         return data
@@ -204,13 +211,13 @@ def scan_paths(paths: Iterable[str | Path],
                 continue
             cassette = Cassette.read(path)
         except (OSError, CassetteError) as exc:
-            yield ScanResult(path, error=f"cannot read {display}: {exc}")
+            yield ScanResult(path, error=_hidden(f"cannot read {display}: {exc}", known))
             continue
         result = scan_cassette(cassette, display, known)
         if cassette.defects and result.error is None:  # what was not read was not searched
             first = cassette.defects[0]
             result.error = (f"{display}:{'-' if first.index is None else first.index}: cannot "
-                            f"be searched: {first.message}"
+                            f"be searched: {_hidden(first.message, known)}"
                             + (f" (and {len(cassette.defects) - 1} more defect(s))"
                                if len(cassette.defects) > 1 else ""))
         yield result
