@@ -393,7 +393,7 @@ def diff(args: argparse.Namespace) -> int:
         path = path / FILENAME if path.is_dir() else path
         try:
             loaded.append(Results.load(path))
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # exit 1 means regressions
             print(f"aoai-conformance: cannot read {path}: {exc}", file=sys.stderr)
             return EXIT_USAGE
     baseline, candidate = loaded
