@@ -257,9 +257,17 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
             print(f"aoai-conformance: unknown check id(s): {', '.join(unknown)} "
                   "(see: aoai-conformance list)", file=sys.stderr)
             return EXIT_USAGE
+    from .outputs import unreadable_dir, unwritable_dir
     from .reports import default_dir
 
     report_dir = Path(args.report_dir) if args.report_dir else default_dir()
+    recording = "--conformance-record" in extra
+    problem = unwritable_dir(report_dir) or (
+        args.cassettes and (unwritable_dir(Path(args.cassettes), "--cassettes") if recording
+                            else unreadable_dir(Path(args.cassettes), "--cassettes")))
+    if problem:  # before any check runs, so a live run spends nothing
+        print(f"aoai-conformance: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     stale = report_dir / FILENAME
     if stale.exists():
         stale.unlink()  # a crashed run must not leave the previous verdicts looking current

@@ -83,6 +83,7 @@ def go_source(tmp_path: Path) -> Path:
     return root
 
 
+# The calls file is written into the script: a build's environment is an allow-list.
 FAKE_GO = """\
 case "$1" in
   env) if [ "$2" = GOVERSION ]; then echo go1.26.8
@@ -96,7 +97,7 @@ esac
 def test_a_build_runs_the_tool_once_then_comes_from_the_cache(bin_dir, go_source, tmp_path,
                                                                monkeypatch):
     calls = tmp_path / "calls.txt"
-    tool(bin_dir, "go", FAKE_GO.replace("$CALLS", str(str(calls))))  # builds get no CALLS
+    tool(bin_dir, "go", FAKE_GO.replace("$CALLS", str(calls)))
     said: list[str] = []
     first = builder.build("go", cache=tmp_path / "cache", root=go_source, progress=said.append)
     assert not first.cached
@@ -115,7 +116,7 @@ def test_a_build_runs_the_tool_once_then_comes_from_the_cache(bin_dir, go_source
 
 
 def test_editing_a_driver_source_rebuilds_it(bin_dir, go_source, tmp_path, monkeypatch):
-    tool(bin_dir, "go", FAKE_GO.replace("$CALLS", str(str(tmp_path / "calls.txt"))))  # builds get no CALLS
+    tool(bin_dir, "go", FAKE_GO.replace("$CALLS", str(tmp_path / "calls.txt")))
     before = builder.sources_hash("go", go_source)
     first = builder.build("go", cache=tmp_path / "cache", root=go_source)
     with (go_source / "go" / "main.go").open("a") as main:
@@ -128,7 +129,7 @@ def test_editing_a_driver_source_rebuilds_it(bin_dir, go_source, tmp_path, monke
 
 def test_another_version_is_data_the_build_applies(bin_dir, go_source, tmp_path, monkeypatch):
     calls = tmp_path / "calls.txt"
-    tool(bin_dir, "go", FAKE_GO.replace("$CALLS", str(str(calls))))  # builds get no CALLS
+    tool(bin_dir, "go", FAKE_GO.replace("$CALLS", str(calls)))
     built = builder.build("go", version="3.98.0", cache=tmp_path / "cache", root=go_source)
     assert built.sdk_version == "3.98.0"
     assert built.directory.name.startswith("go-3.98.0-")

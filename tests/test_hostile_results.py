@@ -14,8 +14,8 @@ import pytest
 
 from conformance import results as results_module
 from conformance.cli import main
-from conformance.reports import html, junit, markdown
 from conformance.reports import diff as diff_report
+from conformance.reports import html, junit, markdown
 from conformance.results import Results, compare
 
 HOSTILE = Path(__file__).parent / "corpus" / "hostile" / "results.json"

@@ -225,7 +225,8 @@ def build(
             shutil.rmtree(work, ignore_errors=True)
     seconds = time.monotonic() - started
     say(f"aoai-conformance: built the {sdk} driver in {seconds:.0f} s")
-    return Built(sdk, wanted, target, tuple(command), run_environment(), cached=False, seconds=seconds)
+    return Built(sdk, wanted, target, tuple(command), run_environment(), cached=False,
+                 seconds=seconds)
 
 
 # -- per-ecosystem builds -------------------------------------------------------------------------

@@ -70,7 +70,8 @@ def render(results: Results) -> str:
 
 def _problem(check: CheckResult) -> list[str]:
     message = scrub(check.message).rstrip() or "(no message)"
-    head = [f"#### {code(check.label)}", "", f"{cell(check.claim)}  ", f"doc: {cell(check.doc)}", ""]
+    head = [f"#### {code(check.label)}", "", f"{cell(check.claim)}  ",
+            f"doc: {cell(check.doc)}", ""]
     if message.count("\n") < FOLD_LINES and len(message) <= FOLD_CHARS:
         return [*head, fence(message), ""]
     return [*head, f"<details><summary>{cell(first_line(message))[:160]}</summary>", "",
