@@ -5,8 +5,8 @@
 
 The page's fragment sets its filters (feature=, verdict=, sdk=) and ``open=all`` expands every
 check. Needs Debian's ``chromium`` (or CHROMIUM=/path/to/chrome). Nothing leaves the machine:
-the report has no network assets, and Chromium runs with its background services off and every
-host name mapped to "not found" (:data:`NO_NETWORK`).
+the report has no network assets, and Chromium runs with its background services off, every
+host name mapped to "not found" and a closed loopback port as its proxy (:data:`NO_NETWORK`).
 """
 
 from __future__ import annotations
@@ -29,20 +29,23 @@ def find_chromium() -> str | None:
     return next((found for name in NAMES if (found := shutil.which(name))), None)
 
 
-# Chromium's own traffic, off: the report is a local file with no network assets, yet a
-# default browser resolves and reaches outside hosts (variations, safe browsing, domain
-# reliability, optimization hints, network time, media router discovery, DNS prefetch, the
-# IPv6 reachability probe of its resolver). Every host name resolves to "not found" inside
-# Chromium, before any system resolver is asked; no proxy is looked for (no WPAD lookup).
+# Chromium's own traffic, off: the report is a local file with no network assets, yet
+# Chromium 156 with only --disable-background-networking still asks the system's DNS server
+# for accounts.google.com and update.googleapis.com at startup (seen with strace). Here every
+# host name resolves to "not found" inside Chromium, and any connection that still wanted
+# out goes to a proxy on a closed loopback port, so nothing asks a resolver or leaves the
+# machine. What strace still shows is the UDP connect() of the resolver's IPv6 reachability
+# probe (to 2001:4860:4860::8888), which sends no packet.
 NO_NETWORK = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-domain-reliability", "--disable-client-side-phishing-detection",
     "--disable-default-apps", "--disable-breakpad", "--no-pings", "--dns-prefetch-disable",
-    "--metrics-recording-only", "--no-default-browser-check", "--no-proxy-server",
+    "--metrics-recording-only", "--no-default-browser-check",
     "--disable-features=MediaRouter,DialMediaRouteProvider,OptimizationHints,Translate,"
     "NetworkTimeServiceQuerying,AutofillServerCommunication,"
     "CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions",
     "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
 )
 
 
