@@ -132,12 +132,13 @@ class Scrubber:
 
     def add_host(self, host: str, label: str = "resource-host") -> None:
         """Replace the host name (or ``host:port``) ``host`` by ``<label>`` in any letter case,
-        wherever it stands as a whole name: not inside a longer name (``gw.io`` is replaced in
-        ``https://GW.io:443/`` but not in ``my-gw.io`` or ``gw.io.example``), so even a short
-        host can be registered without mangling ordinary text."""
+        wherever it ends a name: ``gw.io`` is replaced in ``https://GW.io:443/`` and in
+        ``eu.gw.io`` (a subdomain names the resource too), not in ``my-gw.io`` or
+        ``gw.io.example``, so even a short host can be registered without mangling ordinary
+        text."""
         if not host:
             return
-        pattern = re.compile(rf"(?<![{_HOST_CHAR}.]){re.escape(host)}"
+        pattern = re.compile(rf"(?<![{_HOST_CHAR}]){re.escape(host)}"
                              rf"(?![{_HOST_CHAR}]|\.[{_HOST_CHAR}])", re.IGNORECASE)
         self.hosts[host.lower()] = (pattern, f"<{label}>")
 
