@@ -23,6 +23,7 @@ from typing import Any
 
 from .environments import DRIVER_SDKS, Pin, SetupError, Uninstallable
 from .gate import RunVersion, add_common, runner
+from .outputs import unwritable_dir
 from .reports import ROOT
 from .reports import diff as rendering
 from .reports.text import first_line
@@ -155,6 +156,10 @@ def run(args: argparse.Namespace, run_version: RunVersion | None = None,
         return EXIT_SETUP
     low, high = sorted((good, bad), key=lambda p: p.key)
     out = Path(args.report_dir or Path(ROOT) / f"bisect-{args.check}")
+    problem = unwritable_dir(out)
+    if problem:  # before any SDK is installed or run
+        print(f"aoai-conformance: {problem}", file=sys.stderr)
+        return EXIT_SETUP
     run_version = run_version or runner(args)
     results: dict[str, CheckResult] = {}
     runs: dict[str, Results] = {}

@@ -104,6 +104,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     scanning.add_argument("paths", nargs="+", metavar="PATH",
                           help="a cassette file, or a folder searched for *.yaml and *.yml")
+    scanning.add_argument("--secret-env", action="append", default=[], metavar="NAME",
+                          help="also search for the value of environment variable NAME (raw, "
+                          "base64, base64url, URL-encoded) everywhere, header names and binary "
+                          "bodies included; repeatable. The value is never printed")
 
     naming = commands.add_parser(
         "deployments",
@@ -182,6 +186,8 @@ SCAN_SECRETS_HELP = """kinds:
   subscription-id  a subscription GUID (/subscriptions/GUID, "subscription_id": GUID)
   tenant-id        a tenant GUID (login URLs, "tenant_id"/"tid": GUID)
   cookie           a Cookie or Set-Cookie header
+  env:NAME         the value of the variable NAME given with --secret-env, as written,
+                   base64/base64url or URL-encoded, anywhere (header names, binary bodies)
   GUIDs and hex ids count only where their context names them: request ids, completion ids,
   fingerprints and encoded blobs are not secrets.
 
@@ -252,9 +258,17 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
             print(f"aoai-conformance: unknown check id(s): {', '.join(unknown)} "
                   "(see: aoai-conformance list)", file=sys.stderr)
             return EXIT_USAGE
+    from .outputs import unreadable_dir, unwritable_dir
     from .reports import default_dir
 
     report_dir = Path(args.report_dir) if args.report_dir else default_dir()
+    recording = "--conformance-record" in extra
+    problem = unwritable_dir(report_dir) or (
+        args.cassettes and (unwritable_dir(Path(args.cassettes), "--cassettes") if recording
+                            else unreadable_dir(Path(args.cassettes), "--cassettes")))
+    if problem:  # before any check runs, so a live run spends nothing
+        print(f"aoai-conformance: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     stale = report_dir / FILENAME
     if stale.exists():
         stale.unlink()  # a crashed run must not leave the previous verdicts looking current
@@ -319,11 +333,23 @@ def list_checks(args: argparse.Namespace) -> int:
 
 
 def scan_secrets(args: argparse.Namespace) -> int:
-    from .secret_scan import scan_paths
+    from .secret_scan import KnownSecret, scan_paths
 
+    known = []
+    for name in args.secret_env:
+        value = os.environ.get(name, "")
+        if not value:
+            print(f"aoai-conformance: --secret-env {name}: the variable is not set",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            known.append(KnownSecret.of(name, value))
+        except ValueError as exc:
+            print(f"aoai-conformance: --secret-env {name}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     files = interactions = findings = 0
     unreadable = False
-    for result in scan_paths(args.paths):
+    for result in scan_paths(args.paths, known):
         if result.note is not None:
             print(f"aoai-conformance: {result.note}", file=sys.stderr)
             continue
@@ -376,7 +402,7 @@ def diff(args: argparse.Namespace) -> int:
         path = path / FILENAME if path.is_dir() else path
         try:
             loaded.append(Results.load(path))
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # exit 1 means regressions
             print(f"aoai-conformance: cannot read {path}: {exc}", file=sys.stderr)
             return EXIT_USAGE
     baseline, candidate = loaded

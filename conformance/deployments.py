@@ -113,7 +113,12 @@ def _pyproject(path: Path) -> dict[str, str]:
         data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise DeploymentError(f"cannot read {path}: {exc}") from None
-    table = data.get("tool", {}).get("aoai-conformance", {}).get("deployments", {})
+    table: Any = data
+    for part in ("tool", "aoai-conformance", "deployments"):
+        if not isinstance(table, dict):
+            raise DeploymentError(f"{path}: [{PYPROJECT_TABLE}]: {part!r} is inside a "
+                                  f"{type(table).__name__}, not a table")
+        table = table.get(part, {})
     if not isinstance(table, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v for k, v in table.items()
     ):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .environments import Environments, Pin, Runner, SetupError, default_root
+from .outputs import unwritable_dir
 from .reports import ROOT, html
 from .reports import diff as rendering
 from .reports.markdown import totals
@@ -82,6 +83,10 @@ def run(args: argparse.Namespace, run_version: RunVersion | None = None) -> int:
         return EXIT_SETUP
     policy = "any" if args.strict else args.block
     out = Path(args.report_dir or Path(ROOT) / f"gate-{baseline.name}-{candidate.name}")
+    problem = unwritable_dir(out)
+    if problem:  # before any SDK is installed or run
+        print(f"aoai-conformance: {problem}", file=sys.stderr)
+        return EXIT_SETUP
     run_version = run_version or runner(args)
     try:
         before = run_version(baseline, out / f"baseline-{baseline.name}", args.pytest_args)

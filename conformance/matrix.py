@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .environments import Pin, SetupError
 from .gate import RunVersion, add_common, pins, runner
+from .outputs import unwritable_dir
 from .reports import ROOT
 from .reports import matrix as rendering
 
@@ -35,6 +36,10 @@ def run(args: argparse.Namespace, run_version: RunVersion | None = None) -> int:
         print(f"aoai-conformance: {exc}", file=sys.stderr)
         return EXIT_SETUP
     out = Path(args.report_dir or Path(ROOT) / "matrix")
+    problem = unwritable_dir(out)
+    if problem:  # before any SDK is installed or run
+        print(f"aoai-conformance: {problem}", file=sys.stderr)
+        return EXIT_SETUP
     run_version = run_version or runner(args)
     runs = []
     for pin in versions:

@@ -28,6 +28,7 @@ from .drivers.process import DriverError, ScenarioRejected
 from .drivers.python import PythonDriver
 from .entra import CREDENTIALS
 from .harness import HarnessFault, ReplayMismatch, Wire, classify
+from .outputs import unwritable_dir
 from .preflight import Preflight, SetupError
 from .recording import RecordingRefused, Recordings, stabilise
 from .registry import (
@@ -217,6 +218,13 @@ def pytest_configure(config: pytest.Config) -> None:
             config.getoption("conformance_deployment"), directory=config.invocation_params.dir)
     except (TargetError, DeploymentError) as exc:
         raise pytest.UsageError(scrubber.text(str(exc))) from None
+    written = [(config.getoption("conformance_report_dir"), "--conformance-report-dir")]
+    if config.stash[_target_key].mode == "record":
+        written.append((config.getoption("conformance_cassettes"), "--conformance-cassettes"))
+    for folder, flag in written:  # found before any check runs, not after the budget is spent
+        problem = unwritable_dir(Path(folder), flag) if folder else None
+        if problem:
+            raise pytest.UsageError(problem)
     if config.stash[_target_key].mode == "record":
         config.stash[_recordings_key] = Recordings(_cassette_root(config))
     config.pluginmanager.register(ConformanceRun(config), "conformance-run")

@@ -75,7 +75,7 @@ def _rewrite(interaction: Interaction, fakes: Mapping[str, str], scrubber: Scrub
     request.uri = scrubber.text(request.uri)
     headers = interaction.response.get("headers", {})
     interaction.response["headers"] = {
-        name: [_header(name, text(str(v)), scrubber)
+        scrubber.header_name(name): [_header(name, text(str(v)), scrubber)
                for v in (values if isinstance(values, list) else [values])]
         for name, values in headers.items()}
     status = interaction.response.get("status", {})

@@ -7,6 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .outputs import unwritable_dir
 from .reports import FILES, FORMATS, render
 from .results import FILENAME, Results
 
@@ -50,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     given = Path(args.results)
     out = Path(args.out) if args.out else (given if given.is_dir() else given.parent)
+    problem = unwritable_dir(out, "--out" if args.out else "the folder of")
+    if problem:
+        print(f"aoai-conformance: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     out.mkdir(parents=True, exist_ok=True)
     for fmt in formats:
         path = out / FILES[fmt]

@@ -7,6 +7,7 @@ module; a change that breaks readers bumps :data:`SCHEMA_VERSION`.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -18,6 +19,10 @@ from .registry import FEATURES, Verdict
 SCHEMA_VERSION = 1
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 FILENAME = "results.json"
+# What a results.json this tool reads may be: a full run of every SDK writes well under 2 MB,
+# with observations nested about 10 deep.
+MAX_BYTES = 32 * 1024 * 1024
+MAX_DEPTH = 64
 
 
 @dataclass
@@ -109,9 +114,18 @@ class Results:
     def load(cls, path: Path) -> Results:
         """Read a results.json; ``ValueError`` (with the path and what is wrong) for a file
         that is not JSON or not shaped like one this tool writes."""
+        with path.open("rb") as handle:  # OSError for what cannot be opened (a folder...)
+            raw = handle.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise ValueError(f"{path}: larger than {MAX_BYTES // (1024 * 1024)} MB, refused "
+                             "(a run writes a few MB at most)")
+        deepest = _nesting(raw)
+        if deepest > MAX_DEPTH:
+            raise ValueError(f"{path}: nested {deepest} deep or more, refused (a run writes "
+                             f"at most {MAX_DEPTH})")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+            data = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
             raise ValueError(f"{path}: not JSON: {exc}") from None
         if not isinstance(data, dict):
             raise ValueError(f"{path}: not a results file (a JSON {type(data).__name__}, not "
@@ -139,11 +153,44 @@ def _sdk_order(sdk: str) -> int:
     return ALL_SDKS.index(sdk) if sdk in ALL_SDKS else len(ALL_SDKS)
 
 
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+
+
+def _nesting(raw: bytes) -> int:
+    """How deep the arrays and objects of a JSON text nest, counted without parsing (so a
+    100,000-deep array costs a scan, not a RecursionError); brackets inside strings are
+    skipped. Stops counting just past :data:`MAX_DEPTH`."""
+    depth = deepest = 0
+    for byte in _NOT_BRACKET.sub(b"", _STRING.sub(b"", raw)):
+        if byte in b"[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
 def _shape_problem(data: dict[str, Any]) -> str | None:
-    """What makes ``data`` unreadable as a results file, or None: the fields a diff reads."""
+    """What makes ``data`` unreadable as a results file, or None: every field a diff or a
+    report reads has its type."""
     for key in ("sdk", "target"):
         if not isinstance(data.get(key), dict):
             return f"{key!r} is not an object"
+    if "tool" in data and not isinstance(data["tool"], dict):
+        return "'tool' is not an object"
+    if not isinstance(data.get("started_at", ""), str):
+        return "'started_at' is not a string"
+    duration = data.get("duration_s", 0.0)
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)):
+        return "'duration_s' is not a number"
+    for key in ("sdk", "tool"):
+        for name, value in (data.get(key) or {}).items():
+            if value is not None and not isinstance(value, (str, int, float)):
+                return f"{key}.{name} is not a string"
     checks = data.get("checks")
     if not isinstance(checks, list):
         return "'checks' is not a list"
@@ -155,8 +202,9 @@ def _shape_problem(data: dict[str, Any]) -> str | None:
             return f"checks[{n}] needs a string id and a verdict ({', '.join(sorted(verdicts))})"
         for key, kind in (("message", str), ("observations", dict), ("feature", str),
                           ("doc", str), ("claim", str), ("duration_s", (int, float)),
-                          ("sdk", str), ("sdk_version", str)):
-            if key in check and not isinstance(check[key], kind):
+                          ("sdk", str), ("sdk_version", str), ("cassette", (str, type(None)))):
+            if key in check and (not isinstance(check[key], kind)
+                                 or isinstance(check[key], bool)):
                 return f"checks[{n}].{key} has the wrong type"
     return None
 

@@ -114,15 +114,33 @@ DETECTORS: tuple[Detector, ...] = (
 SECRET_HEADERS = frozenset(
     {"authorization", "api-key", "cookie", "set-cookie", "ocp-apim-subscription-key"}
 )
+# The characters of an HTTP header name (RFC 9110 token): what a scrubbed name keeps.
+_NOT_TOKEN = re.compile(r"[^!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# A host name's characters: a registered host is found only where none of them is next to it.
+_HOST_CHAR = r"A-Za-z0-9-"
 
 
 @dataclass
 class Scrubber:
     # Never in the repr: pytest prints a failing check's fixture arguments, this one included.
     values: dict[str, str] = field(default_factory=dict, repr=False)
+    # Host names (any case, any length), found as whole names: value -> (pattern, label).
+    hosts: dict[str, tuple[re.Pattern[str], str]] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
-        return f"Scrubber(<{len(self.values)} secret(s)>)"
+        return f"Scrubber(<{len(self.values) + len(self.hosts)} secret(s)>)"
+
+    def add_host(self, host: str, label: str = "resource-host") -> None:
+        """Replace the host name (or ``host:port``) ``host`` by ``<label>`` in any letter case,
+        wherever it ends a name: ``gw.io`` is replaced in ``https://GW.io:443/`` and in
+        ``eu.gw.io`` (a subdomain names the resource too), not in ``my-gw.io`` or
+        ``gw.io.example``, so even a short host can be registered without mangling ordinary
+        text."""
+        if not host:
+            return
+        pattern = re.compile(rf"(?<![{_HOST_CHAR}]){re.escape(host)}"
+                             rf"(?![{_HOST_CHAR}]|\.[{_HOST_CHAR}])", re.IGNORECASE)
+        self.hosts[host.lower()] = (pattern, f"<{label}>")
 
     def add(self, secret: str, label: str) -> None:
         """Replace ``secret`` by ``<label>`` wherever it appears. Short values are refused:
@@ -134,6 +152,9 @@ class Scrubber:
     def text(self, text: str) -> str:
         for secret in sorted(self.values, key=len, reverse=True):
             text = text.replace(secret, self.values[secret])
+        for host in sorted(self.hosts, key=len, reverse=True):
+            pattern, label = self.hosts[host]
+            text = pattern.sub(label, text)
         for detector in DETECTORS:
             text = detector.scrub(text)
         return text
@@ -144,6 +165,9 @@ class Scrubber:
         which maps every byte, and written back the same way)."""
         for secret in sorted(self.values, key=len, reverse=True):
             data = data.replace(secret.encode(), self.values[secret].encode())
+        for host in sorted(self.hosts, key=len, reverse=True):
+            pattern, label = self.hosts[host]
+            data = re.sub(pattern.pattern.encode(), label.encode(), data, flags=re.IGNORECASE)
         try:
             return self.text(data.decode("utf-8")).encode("utf-8")
         except UnicodeDecodeError:
@@ -159,9 +183,18 @@ class Scrubber:
             return [self.obj(v) for v in value]
         return value
 
+    def header_name(self, name: str) -> str:
+        """A header name with any secret in it replaced, still a valid header name: an
+        upstream may echo a key in a name (``x-k-KEY: 1``). What a placeholder adds that a
+        name cannot hold (``<``, ``>``) is dropped: ``x-k-<api-key>`` becomes ``x-k-api-key``."""
+        scrubbed = self.text(name)
+        if scrubbed == name:
+            return name
+        return _NOT_TOKEN.sub("", scrubbed) or "x-redacted"
+
     def headers(self, headers: Mapping[str, Any]) -> dict[str, Any]:
-        """Drop the values of credential headers, scrub the rest."""
+        """Drop the values of credential headers, scrub the rest (names too)."""
         return {
-            k: ("<redacted>" if k.lower() in SECRET_HEADERS else self.obj(v))
+            self.header_name(k): ("<redacted>" if k.lower() in SECRET_HEADERS else self.obj(v))
             for k, v in headers.items()
         }

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from .deployments import DeploymentMap
 from .entra import CREDENTIALS, EntraToken
@@ -65,16 +65,16 @@ class Target:
                 raise TargetError("recording needs --conformance-endpoint (the resource's "
                                   "https://RESOURCE.openai.azure.com/openai/v1/ URL)")
             return cls()
+        _register_endpoint(endpoint, scrubber)
         try:
             parse_endpoint(endpoint)
         except ValueError as exc:
-            raise TargetError(str(exc)) from None
+            raise TargetError(scrubber.text(str(exc))) from None
         if budget < 1:
             raise TargetError("the request budget must be at least 1")
         if max_tokens < 1:
             raise TargetError("the token budget must be at least 1")
         mode: Mode = "record" if record else "live"
-        _register_host(endpoint, scrubber)
         if auth == "key":
             key = environ.get(KEY_VARIABLE, "")
             if not key:
@@ -135,14 +135,34 @@ class Target:
                 "deployments": dict(self.deployments.names)}
 
 
-def _register_host(endpoint: str, scrubber: Scrubber) -> None:
-    """The resource's host is a secret too. Azure hostnames are scrubbed by pattern; any other
-    host (a custom domain, a gateway, a local stand-in) is registered by value, with its port
-    when the URL names one (a loopback host alone would also match the wire server)."""
-    parts = urlsplit(endpoint)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    if host in LOOPBACK and not parts.port:
-        return
-    if netloc and scrubber.text(netloc) == netloc and len(netloc) >= 8:
-        scrubber.add(netloc, "resource-host")
+def _register_endpoint(endpoint: str, scrubber: Scrubber) -> None:
+    """Everything secret in the endpoint as the user wrote it, registered before anything can
+    print it (a refusal included).
+
+    The host is a secret: Azure hostnames are scrubbed by pattern; any other host (a custom
+    domain, a gateway, a local stand-in) is registered as a whole name in any letter case,
+    whatever its length, alone and with the port the URL names (``:443`` included, so a TLS
+    error naming the bare host is scrubbed too). A loopback host alone is not registered (it
+    would also match the wire server); with its port it is. The values of the query (an Azure
+    Functions ``code``, an API Management ``subscription-key``), as written and decoded, are
+    registered too (:func:`~conformance.wire.proxy.parse_endpoint` refuses a value too short
+    to hide), and so is a user name or password (refused too)."""
+    parts = urlsplit(endpoint.strip())
+    try:
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:  # a port that is not a number: the netloc as written is the host
+        host, port = parts.netloc.rpartition("@")[2], None
+    for name in ([f"{host}:{port}"] if port else []) if host in LOOPBACK else (
+            [host, *([f"{host}:{port}"] if port else [])] if host else []):
+        if scrubber.text(name) == name:  # not an Azure host the patterns already hide
+            scrubber.add_host(name)
+    secrets = [parts.username or "", parts.password or "", *_query_values(parts.query)]
+    for value in secrets:
+        for form in {value, unquote_plus(value)}:
+            if len(form) >= 8:
+                scrubber.add(form, "endpoint-secret")
+
+
+def _query_values(query: str) -> list[str]:
+    return [pair.partition("=")[2] for pair in query.split("&") if pair.partition("=")[2]]

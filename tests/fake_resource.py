@@ -12,7 +12,8 @@ host) wherever a careless harness might print or store it:
 - ``json``: in every JSON body (an extra top-level field) and in the 401 message;
 - ``error``: every authenticated request (but preflight's) is answered 500 with the credential
   and host in the error message;
-- ``binary``: the same with a body that is not UTF-8.
+- ``binary``: the same with a body that is not UTF-8;
+- ``header-name``: in the *name* of a response header of every answer (``x-k-KEY: 1``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from vcr import matchers
 from vcr.request import Request
@@ -45,7 +47,7 @@ DEPLOYMENT_NOT_FOUND = {"error": {"code": "DeploymentNotFound", "message": "The 
 MISSING_PARAMETER = {"error": {"message": "Missing required parameter: 'messages'.",
                               "type": "invalid_request_error", "param": "messages",
                               "code": "missing_required_parameter"}}
-ECHOES = ("headers", "json", "error", "binary")
+ECHOES = ("headers", "json", "error", "binary", "header-name")
 # Answers to the doc's sample requests that live runs send where the packaged cassette is a
 # real recording of another request (the checks replay the recorded request, but a live run
 # sends the doc's sample): constructed like the other cassettes, served only by this stand-in.
@@ -67,6 +69,9 @@ class FakeResource:
     refuse: Reply | None = None  # the answer to every request (a resource that says no)
     # Applied to each JSON answer (a resource that answers differently from the cassettes).
     edit: Callable[[dict[str, Any]], None] | None = None
+    # A gateway's key in the query (an Azure Functions front's ``code``): when set, a request
+    # without it is refused, and it is taken off before the request is matched.
+    code: str | None = None
 
     def __post_init__(self) -> None:
         # What a resource answers on demand: the cassettes of the checks that run live (the
@@ -91,10 +96,20 @@ class FakeResource:
         self.seen.append(request)
         if self.refuse is not None:
             return self.refuse
+        if self.code is not None:
+            pairs = parse_qsl(request.query, keep_blank_values=True)
+            if ("code", self.code) not in pairs:
+                return Reply(401, [("content-type", "text/plain")], b"missing function key")
+            rest = urlencode([p for p in pairs if p[0] != "code"])
+            request = RecordedRequest(request.index, request.method,
+                                      request.path + (f"?{rest}" if rest else ""),
+                                      request.headers, request.body, request.arrived)
         sent = request.header("api-key") or (request.header("authorization") or "").removeprefix(
             "Bearer ")
         echoed = [("x-echo-credential", sent), ("x-echo-host", self.host)] if (
             "headers" in self.echo) else []
+        if "header-name" in self.echo:
+            echoed.append((f"x-k-{sent}", "1"))
         if sent != self.key and sent not in self.tokens:
             body = json.loads(json.dumps(UNAUTHORIZED))
             if "json" in self.echo:

@@ -83,6 +83,7 @@ def go_source(tmp_path: Path) -> Path:
     return root
 
 
+# The calls file is written into the script: a build's environment is an allow-list.
 FAKE_GO = """\
 case "$1" in
   env) if [ "$2" = GOVERSION ]; then echo go1.26.8
@@ -96,8 +97,7 @@ esac
 def test_a_build_runs_the_tool_once_then_comes_from_the_cache(bin_dir, go_source, tmp_path,
                                                                monkeypatch):
     calls = tmp_path / "calls.txt"
-    monkeypatch.setenv("CALLS", str(calls))
-    tool(bin_dir, "go", FAKE_GO)
+    tool(bin_dir, "go", FAKE_GO.replace("$CALLS", str(calls)))
     said: list[str] = []
     first = builder.build("go", cache=tmp_path / "cache", root=go_source, progress=said.append)
     assert not first.cached
@@ -116,8 +116,7 @@ def test_a_build_runs_the_tool_once_then_comes_from_the_cache(bin_dir, go_source
 
 
 def test_editing_a_driver_source_rebuilds_it(bin_dir, go_source, tmp_path, monkeypatch):
-    monkeypatch.setenv("CALLS", str(tmp_path / "calls.txt"))
-    tool(bin_dir, "go", FAKE_GO)
+    tool(bin_dir, "go", FAKE_GO.replace("$CALLS", str(tmp_path / "calls.txt")))
     before = builder.sources_hash("go", go_source)
     first = builder.build("go", cache=tmp_path / "cache", root=go_source)
     with (go_source / "go" / "main.go").open("a") as main:
@@ -130,8 +129,7 @@ def test_editing_a_driver_source_rebuilds_it(bin_dir, go_source, tmp_path, monke
 
 def test_another_version_is_data_the_build_applies(bin_dir, go_source, tmp_path, monkeypatch):
     calls = tmp_path / "calls.txt"
-    monkeypatch.setenv("CALLS", str(calls))
-    tool(bin_dir, "go", FAKE_GO)
+    tool(bin_dir, "go", FAKE_GO.replace("$CALLS", str(calls)))
     built = builder.build("go", version="3.98.0", cache=tmp_path / "cache", root=go_source)
     assert built.sdk_version == "3.98.0"
     assert built.directory.name.startswith("go-3.98.0-")
@@ -152,3 +150,48 @@ def test_a_failing_build_says_why_and_leaves_no_half_built_driver(bin_dir, go_so
         builder.build("go", cache=tmp_path / "cache", root=go_source)
     assert caught.value.command[:2] == ["go", "build"]
     assert list((tmp_path / "cache").iterdir()) == []
+
+
+USER_SECRETS = {"AZURE_OPENAI_API_KEY": "sk-very-secret", "OPENAI_API_KEY": "sk-other-secret",
+                "AZURE_CLIENT_SECRET": "client-secret", "GITHUB_TOKEN": "ghp_secret"}
+
+
+@pytest.mark.parametrize("sdk", ["javascript", "go", "java"])
+def test_builds_and_drivers_get_an_allow_list_not_the_users_secrets(sdk, monkeypatch):
+    from conformance.drivers.environment import build_environment, run_environment
+
+    environ = {**USER_SECRETS, "PATH": "/bin", "HOME": "/home/u", "LC_ALL": "C.UTF-8",
+               "HTTPS_PROXY": "http://proxy:3128", "npm_config_registry": "https://npm.corp/",
+               "GOPROXY": "https://proxy.corp", "MAVEN_OPTS": "-Xmx1g",
+               "AOAI_CONFORMANCE_DRIVER_MUTANT": "max_retries:5"}
+    run = run_environment(environ)
+    assert run == {"PATH": "/bin", "HOME": "/home/u", "LC_ALL": "C.UTF-8",
+                   "AOAI_CONFORMANCE_DRIVER_MUTANT": "max_retries:5"}
+    built = build_environment(sdk, environ)
+    assert not set(built) & set(USER_SECRETS)
+    assert built["HTTPS_PROXY"] == "http://proxy:3128" and built["PATH"] == "/bin"
+    own = {"javascript": "npm_config_registry", "go": "GOPROXY", "java": "MAVEN_OPTS"}[sdk]
+    assert own in built
+    for name, value in USER_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    assert not set(builder._env(sdk)) & set(USER_SECRETS)
+
+
+def test_a_driver_process_started_without_an_environment_gets_the_allow_list(tmp_path,
+                                                                            monkeypatch):
+    """DriverProcess's default is not this process's environment."""
+    import sys
+
+    from conformance.drivers import DriverProcess
+
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "sk-very-secret")
+    script = tmp_path / "driver.py"
+    script.write_text(
+        "import json, os, sys\n"
+        "print(json.dumps({'type': 'hello', 'protocol': 1, 'sdk': 'go', 'runtime': 'x',\n"
+        "                  'sdk_version': ','.join(sorted(os.environ))}), flush=True)\n"
+        "sys.stdin.readline()\n")
+    with DriverProcess("go", [sys.executable, str(script)]) as driver:
+        assert driver.hello is not None
+        names = driver.hello.sdk_version.split(",")
+    assert "PATH" in names and "AZURE_OPENAI_API_KEY" not in names

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import struct
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -379,3 +380,29 @@ def test_a_reset_mid_stream_keeps_the_events_already_yielded(driver, server):
     # JavaScript lets undici's TypeError("terminated") through unwrapped; Go and Java report
     # their connection/IO error.
     assert outcome["error"]["kind"] == {"javascript": "stream"}.get(driver.sdk, "connection")
+
+
+USER_SECRETS = {"AZURE_OPENAI_API_KEY": "users-real-azure-key-0123456789",
+                "OPENAI_API_KEY": "sk-users-real-openai-key-0123456789",
+                "AZURE_CLIENT_SECRET": "users-client-secret-0123456789",
+                "NPM_TOKEN": "users-npm-token-0123456789"}
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads /proc/PID/environ")
+@pytest.mark.parametrize("sdk", SDKS)
+def test_a_driver_process_inherits_none_of_the_users_secrets(sdk, monkeypatch):
+    """The SDK under test only ever sees the made-up key of its scenario."""
+    for name, value in USER_SECRETS.items():
+        monkeypatch.setenv(name, value)
+    try:
+        built = build(sdk)
+    except DriverUnavailable as exc:
+        pytest.skip(f"{exc.reason}: {exc.hint}")
+    with built.process(startup_timeout=120) as process:
+        assert process._process is not None
+        environ = Path(f"/proc/{process._process.pid}/environ").read_bytes()
+    names = {entry.partition(b"=")[0].decode() for entry in environ.split(b"\0") if entry}
+    assert "PATH" in names
+    assert not names & set(USER_SECRETS)
+    for value in USER_SECRETS.values():
+        assert value.encode() not in environ

@@ -94,7 +94,7 @@ def test_the_budget_bounds_what_a_live_run_sends(pytester, resource, monkeypatch
     ("args", "env", "message"),
     [
         (["--conformance-endpoint=http://example.com/openai/v1/"], LIVE_KEY,
-         "refusing plain http to example.com"),
+         "refusing plain http to the resource"),
         (["--conformance-endpoint=https://x.openai.azure.com/"], LIVE_KEY,
          "must end with /openai/v1/"),
         (["--conformance-endpoint=https://x.openai.azure.com/openai/v1/"], None,

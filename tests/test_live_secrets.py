@@ -8,6 +8,9 @@ report section (``-rA``), captured output.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qs, quote, urlsplit
+
 import pytest
 
 from conformance import paths
@@ -62,6 +65,10 @@ SHAPES = {
     "json-echo-recorded": (KEY, ("headers", "json"), "key", True),
     "entra-error-echo": (KEY, ("headers", "error"), "entra", False),
     "entra-json-echo-recorded": (KEY, ("headers", "json"), "entra", True),
+    # The key echoed in a response header's *name* (x-k-KEY: 1), live and recorded.
+    "header-name-echo": (KEY, ("header-name", "error"), "key", False),
+    "header-name-recorded": (KEY, ("header-name", "json"), "key", True),
+    "entra-header-name-recorded": (KEY, ("header-name", "json"), "entra", True),
 }
 
 
@@ -116,3 +123,138 @@ def test_the_target_repr_names_no_resource():
                                  record=False, auth="key", budget=5, scrubber=Scrubber(),
                                  environ={"AZURE_OPENAI_API_KEY": KEY})
     assert "contoso" not in repr(target) and KEY not in repr(target)
+
+
+FUNCTION_KEY = "fn-key/0123+456789=secret"  # an Azure Functions key, as URL-encoded below
+ENDPOINT_FORMS = {
+    # name: (endpoint from the upstream's port, record, secrets that must not show)
+    "mixed-case-host": (lambda port: f"http://LocalHost:{port}/openai/v1/", False,
+                        lambda port: [f"localhost:{port}"]),
+    "query-code": (lambda port: f"http://127.0.0.1:{port}/openai/v1/?code="
+                   + quote(FUNCTION_KEY, safe=""), False,
+                   lambda port: [f"127.0.0.1:{port}", FUNCTION_KEY,
+                                 quote(FUNCTION_KEY, safe="")]),
+    "query-code-recorded": (lambda port: f"http://LOCALHOST:{port}/openai/v1?code="
+                            + quote(FUNCTION_KEY, safe=""), True,
+                            lambda port: [f"localhost:{port}", FUNCTION_KEY,
+                                          quote(FUNCTION_KEY, safe="")]),
+}
+
+
+@pytest.mark.parametrize("form", ENDPOINT_FORMS)
+def test_no_form_of_the_endpoint_reaches_any_output(pytester, upstream, monkeypatch, form):
+    """The endpoint as a user may write it: its host in any case (registered lower-cased, the
+    raw form must go too), a gateway key in its query (forwarded with every request, never
+    shown), recorded or not, with the upstream echoing credential and host everywhere."""
+    make, record, secrets = ENDPOINT_FORMS[form]
+    port = upstream.host.rpartition(":")[2]
+    upstream.hostile(("headers", "json", "header-name"))
+    upstream.code = FUNCTION_KEY if form.startswith("query") else None
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    outcome = pytester.runpytest_inprocess(
+        "--pyargs", "conformance.suites", "-p", "no:cacheprovider", "-l", "--tb=long", "-rA",
+        f"--conformance-report-dir={pytester.path / 'report'}",
+        f"--conformance-endpoint={make(port)}",
+        *(["--conformance-record", f"--conformance-cassettes={pytester.path / 'rec'}"]
+          if record else []),
+        *CHECKS,
+    )
+    assert upstream.work, outcome.stdout.str()[-3000:]
+    if form.startswith("query"):  # the gateway's key went with every request, preflight's too
+        assert all(parse_qs(r.query).get("code") == [FUNCTION_KEY] for r in upstream.seen)
+    if record:
+        assert list((pytester.path / "rec").rglob("*.yaml"))
+    emitted = _emitted(pytester, outcome).lower()
+    assert b"results.json" in emitted or (pytester.path / "report" / "results.json").exists()
+    for secret in (KEY, *secrets(port)):
+        assert secret.lower().encode() not in emitted, f"{secret!r} leaked ({form})"
+
+
+def test_userinfo_in_the_endpoint_is_refused_unsent_and_unshown(pytester, upstream,
+                                                                monkeypatch):
+    port = upstream.host.rpartition(":")[2]
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    outcome = pytester.runpytest_inprocess(
+        "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
+        f"--conformance-report-dir={pytester.path / 'report'}",
+        f"--conformance-endpoint=http://alice-user:pa55-w0rd-secret@127.0.0.1:{port}/openai/v1/",
+        *CHECKS,
+    )
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    assert "user name or password" in outcome.stderr.str()
+    assert not upstream.seen
+    emitted = _emitted(pytester, outcome)
+    for secret in (b"alice-user", b"pa55-w0rd-secret", f"127.0.0.1:{port}".encode()):
+        assert secret not in emitted
+
+
+@pytest.mark.parametrize(("endpoint", "printed"), [
+    # Registered lower-cased, written in mixed case.
+    ("https://Contoso-Prod.Example.NET/openai/v1/", "ssl: hostname 'contoso-prod.example.net'"),
+    # An explicit default port: the TLS error names the bare host.
+    ("https://gw.contoso.net:443/openai/v1/", "certificate is not valid for 'gw.contoso.net'"),
+    ("https://GW.contoso.NET:443/openai/v1/", "connect to gw.contoso.net:443 failed"),
+    # Hosts shorter than the 8 characters a value must have.
+    ("https://gw.io/openai/v1/", "gaierror: gw.io: Name does not resolve"),
+    ("https://ai/openai/v1/", "cannot reach AI (https://ai/)"),
+])
+def test_every_written_form_of_the_host_is_scrubbed(endpoint, printed):
+    from conformance.secrets import Scrubber
+    from conformance.target import Target
+
+    scrubber = Scrubber()
+    target = Target.from_options(endpoint=endpoint, record=False, auth="key", budget=5,
+                                 scrubber=scrubber, environ={"AZURE_OPENAI_API_KEY": KEY})
+    host = urlsplit(endpoint).hostname
+    alone = re.compile(rf"(?<![a-z0-9.-]){re.escape(host)}(?![a-z0-9-])")
+    for text in (printed, target.describe(scrubber)["endpoint"], endpoint):
+        assert not alone.search(scrubber.text(text).lower()), scrubber.text(text)
+    # ... without mangling ordinary text that merely contains the short name
+    assert scrubber.text("said: gw.iota, main/ai-tools, x.gw.io.example") == (
+        "said: gw.iota, main/ai-tools, x.gw.io.example")
+
+
+@pytest.mark.parametrize(("endpoint", "error"), [
+    ("https://gw.contoso.net/openai/v1/?code=short", "shorter than 8"),
+    ("https://u:p@gw.contoso.net/openai/v1/", "user name or password"),
+    ("ftp://gw.contoso.net/openai/v1/", "http(s) URL"),
+    ("https://gw.contoso.net:44x3/openai/v1/", "port is not a number"),
+    ("http://gw.contoso.net/openai/v1/", "plain http"),
+])
+def test_unusable_endpoints_are_refused_without_quoting_them(endpoint, error):
+    from conformance.secrets import Scrubber
+    from conformance.target import Target, TargetError
+
+    with pytest.raises(TargetError, match=re.escape(error)) as caught:
+        Target.from_options(endpoint=endpoint, record=False, auth="key", budget=5,
+                            scrubber=Scrubber(), environ={"AZURE_OPENAI_API_KEY": KEY})
+    assert "contoso" not in str(caught.value) and "=short" not in str(caught.value)
+    assert "p@" not in str(caught.value)
+
+
+def test_api_version_in_the_endpoint_is_public_and_forwarded():
+    from conformance.wire.proxy import endpoint_query, parse_endpoint
+
+    endpoint = "https://gw.contoso.net/openai/v1/?api-version=preview"
+    assert parse_endpoint(endpoint)[1] == "gw.contoso.net"
+    assert endpoint_query(endpoint) == "api-version=preview"
+
+
+def test_a_key_in_a_header_name_never_reaches_the_sdk_nor_the_cassette():
+    """The forwarder's own answer to the SDK and the interaction it stores."""
+    from conformance.secrets import Scrubber
+    from conformance.wire import RecordedRequest, Reply
+    from conformance.wire.proxy import Forward
+
+    scrubber = Scrubber()
+    scrubber.add(KEY, "api-key")
+    fake = FakeResource(KEY, paths.cassette_root()).hostile(("header-name",))
+    with serving(fake):
+        forward = Forward(fake.endpoint, lambda: {"Authorization": f"Bearer {KEY}"},
+                          scrub=scrubber.text, scrub_body=scrubber.binary)
+        reply = forward.respond(RecordedRequest(0, "GET", "/openai/v1/models", (), b"", 0.0))
+    assert isinstance(reply, Reply)
+    names = [k for k, _ in reply.headers]
+    assert "x-k-api-key" in names and not any(KEY in k for k in names)
+    stored = forward.interactions[0].response["headers"]
+    assert "x-k-api-key" in stored and not any(KEY in k for k in stored)

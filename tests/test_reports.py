@@ -173,6 +173,16 @@ def test_html_filters_and_expands_in_headless_chromium(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_chromium_is_kept_on_loopback():
+    """Without these, Chromium asks the system resolver for Google hosts at startup (strace):
+    every name is 'not found' inside it, and what would still go out meets a closed loopback
+    proxy."""
+    flags = _screenshot_module().command("chromium", "/tmp/profile")
+    assert "--host-resolver-rules=MAP * ~NOTFOUND" in flags
+    assert "--proxy-server=http://127.0.0.1:9" in flags
+    assert "--disable-background-networking" in flags
+
+
 def test_the_results_in_a_report_are_scrubbed_again():
     run = sample()
     run.checks[0].message = "sent Authorization: Bearer sk-abcdefghijklmnop1234"

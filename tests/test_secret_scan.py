@@ -10,6 +10,7 @@ import gzip
 import json
 import shutil
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 from hypothesis import given
@@ -249,3 +250,83 @@ def test_cassettes_in_folders_are_found(tmp_path):
     (tmp_path / "notes.yaml").write_text("just: notes\n")
     assert [r.note is not None for r in scan_paths([tmp_path])] == [True]
     assert list(iter_cassette_files([tmp_path])) == [tmp_path / "notes.yaml"]
+
+
+# -- --secret-env: the value the user names, in every form -----------------------------------
+
+GATEWAY_KEY = "gw-Key.0123~456789+abcdef!zz"  # no shape a detector knows; a valid name
+
+
+def _encoded_inside(secret: bytes, shift: int, urlsafe: bool) -> str:
+    """``secret`` base64-encoded inside a longer text, ``shift`` bytes in."""
+    data = b"x" * shift + secret + b"tail"
+    encoded = base64.urlsafe_b64encode(data) if urlsafe else base64.b64encode(data)
+    return encoded.decode()
+
+
+KNOWN_PLANTS = {
+    "raw in a header value": (set_header("response", "x-echo", GATEWAY_KEY),
+                              "response.headers.x-echo"),
+    "raw in a header name": (set_header("response", f"x-k-{GATEWAY_KEY}", "1"),
+                             "response.headers.x-k-<AZURE_OPENAI_API_KEY>"),
+    "url-encoded in the query": (set_uri("https://RESOURCE.openai.azure.com/openai/v1/chat/"
+                                         "completions?code=" + quote(GATEWAY_KEY, safe="")),
+                                 "request.uri"),
+    "url-encoded, lower-case hex": (set_uri("https://RESOURCE.openai.azure.com/openai/v1/x?c="
+                                            + quote(GATEWAY_KEY, safe="").lower()
+                                            .replace("gw-key", "gw-Key")), "request.uri"),
+    "form-encoded in a body": (add_json("q", quote_plus(GATEWAY_KEY, safe="")),
+                               "response.body"),
+    "in a !!binary body": (binary_body(GATEWAY_KEY), "response.body"),
+    **{f"base64{'url' if urlsafe else ''} at offset {shift}": (
+        add_json("blob", _encoded_inside(GATEWAY_KEY.encode(), shift, urlsafe)),
+        "response.body") for shift in range(3) for urlsafe in (False, True)},
+    "in the metadata": (metadata(lambda m: m.update(note=GATEWAY_KEY)), "metadata"),
+}
+
+
+@pytest.mark.parametrize("plant", KNOWN_PLANTS)
+def test_a_named_secret_is_found_in_every_form_and_never_printed(tmp_path, capsys,
+                                                                monkeypatch, plant):
+    change, location = KNOWN_PLANTS[plant]
+    path = planted(tmp_path, CHAT, change)
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", GATEWAY_KEY)
+    monkeypatch.setenv("OTHER_SECRET", "another-secret-value")
+    assert main(["scan-secrets", str(path)]) == 0  # no shape: only the value finds it
+    assert main(["scan-secrets", "--secret-env", "AZURE_OPENAI_API_KEY",
+                 "--secret-env", "OTHER_SECRET", str(path)]) == 1
+    captured = capsys.readouterr()
+    index = "-" if location == "metadata" else "0"
+    assert captured.out == f"{path}:{index} {location} env:AZURE_OPENAI_API_KEY\n"
+    printed = captured.out + captured.err
+    for form in (GATEWAY_KEY, quote(GATEWAY_KEY, safe=""), "0123~456789"):
+        assert form not in printed
+
+
+def test_a_named_secret_that_is_missing_or_short_is_a_usage_error(tmp_path, capsys,
+                                                                 monkeypatch):
+    path = planted(tmp_path, CHAT, lambda i, c: None)
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    monkeypatch.setenv("SHORT_ONE", "abc")
+    assert main(["scan-secrets", "--secret-env", "NOT_SET_ANYWHERE", str(path)]) == 2
+    assert main(["scan-secrets", "--secret-env", "SHORT_ONE", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "NOT_SET_ANYWHERE: the variable is not set" in err and "shorter than 8" in err
+    assert "abc" not in err.replace("aoai", "")
+
+
+def test_a_header_name_holding_a_shaped_secret_is_found_and_not_printed(tmp_path, capsys):
+    path = planted(tmp_path, CHAT, set_header("response", f"x-k-{JWT}", "1"))
+    assert main(["scan-secrets", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert out == f"{path}:0 response.headers.x-k-<jwt> jwt\n"
+
+
+def test_an_unreadable_header_name_is_reported_without_the_secret_in_it(tmp_path, capsys,
+                                                                      monkeypatch):
+    secret = "gw/key=0123456789"  # not a valid header name: the cassette cannot be read
+    path = planted(tmp_path, CHAT, set_header("response", f"x-k-{secret}", "1"))
+    monkeypatch.setenv("GW_KEY", secret)
+    assert main(["scan-secrets", "--secret-env", "GW_KEY", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "not an HTTP token" in captured.err and secret not in captured.out + captured.err

@@ -55,3 +55,25 @@ def test_binary_bodies_are_scrubbed_byte_for_byte():
     scrubbed = scrubber.binary(body)
     assert b"live-secret-key" not in scrubbed and b"myres" not in scrubbed
     assert scrubbed.startswith(b"\xff\xfe <api-key> at RESOURCE.openai.azure.com")
+
+
+def test_a_secret_in_a_header_name_is_replaced_and_the_name_stays_a_name():
+    scrubber = Scrubber()
+    scrubber.add("live-secret-key-0123", "api-key")
+    assert scrubber.header_name("x-k-live-secret-key-0123") == "x-k-api-key"
+    assert scrubber.header_name("x-request-id") == "x-request-id"
+    assert scrubber.headers({"x-k-live-secret-key-0123": "1"}) == {"x-k-api-key": "1"}
+
+
+@pytest.mark.parametrize("host", ["gw.io", "Contoso-Prod.Example.NET", "127.0.0.1:8443", "ai"])
+def test_hosts_are_replaced_in_any_case_as_whole_names(host):
+    scrubber = Scrubber()
+    scrubber.add_host(host.lower())
+    for written in (host, host.upper(), host.lower()):
+        assert scrubber.text(f"https://{written}/openai/v1/ failed") == (
+            "https://<resource-host>/openai/v1/ failed")
+        assert scrubber.binary(f"\xff at {written}.".encode("latin-1")) == (
+            b"\xff at <resource-host>.")
+    longer = f"x{host}y, {host}-prod.example, sub.{host}.example"
+    assert scrubber.text(longer) == longer
+    assert scrubber.text(f"eu.{host}") == "eu.<resource-host>"  # a subdomain names it too

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .environment import build_environment, run_environment
 from .process import DriverProcess
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -65,7 +66,7 @@ class Built:
     sdk_version: str
     directory: Path
     command: tuple[str, ...]
-    env: Mapping[str, str] = field(repr=False)  # may hold real keys: never in a repr
+    env: Mapping[str, str] = field(repr=False)  # an allow-list (environment.py); no repr
     cached: bool  # True when an earlier build was reused
     seconds: float  # how long this call took (the build, or finding it in the cache)
 
@@ -198,7 +199,7 @@ def build(
     target = (cache or cache_root()) / f"{sdk}-{wanted}-{sources_hash(sdk, root)}"
     if (target / STAMP).is_file():
         stamp = json.loads((target / STAMP).read_text(encoding="utf-8"))
-        return Built(sdk, wanted, target, tuple(stamp["command"]), _env(sdk), cached=True,
+        return Built(sdk, wanted, target, tuple(stamp["command"]), run_environment(), cached=True,
                      seconds=time.monotonic() - started)
     say(f"aoai-conformance: building the {sdk} driver ({spec.package} {wanted}) into "
         f"{target} - the first time takes minutes")
@@ -224,7 +225,8 @@ def build(
             shutil.rmtree(work, ignore_errors=True)
     seconds = time.monotonic() - started
     say(f"aoai-conformance: built the {sdk} driver in {seconds:.0f} s")
-    return Built(sdk, wanted, target, tuple(command), _env(sdk), cached=False, seconds=seconds)
+    return Built(sdk, wanted, target, tuple(command), run_environment(), cached=False,
+                 seconds=seconds)
 
 
 # -- per-ecosystem builds -------------------------------------------------------------------------
@@ -279,7 +281,8 @@ _BUILDERS: dict[str, Callable[[Path, Path, str, str | None], list[str]]] = {
 
 
 def _env(sdk: str) -> dict[str, str]:
-    env = dict(os.environ)
+    """The environment of a build: an allow-list, never the user's credentials."""
+    env = build_environment(sdk)
     if sdk == "go":
         # The module proxy alone: never fall back to fetching a module's VCS host directly.
         proxies = [p for p in re.split(r"[,|]", env.get("GOPROXY") or _go_env("GOPROXY"))

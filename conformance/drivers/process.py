@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from .environment import run_environment
+
 PROTOCOL = 1
 SDKS = ("python", "javascript", "go", "java", "dotnet")
 OPERATIONS = (
@@ -87,8 +89,9 @@ class DriverProcess:
     sdk: str
     command: Sequence[str]
     cwd: Path | None = None
-    # The environment may hold real keys (AZURE_OPENAI_API_KEY...): never in a repr, which
-    # pytest prints for a failing test's fixtures.
+    # None: :func:`~.environment.run_environment`, never the whole of this process's (it
+    # holds AZURE_OPENAI_API_KEY...). Never in a repr, which pytest prints for a failing
+    # test's fixtures.
     env: Mapping[str, str] | None = field(default=None, repr=False)
     startup_timeout: float = 60.0
     hello: Hello | None = None
@@ -112,7 +115,7 @@ class DriverProcess:
         try:
             process = subprocess.Popen(
                 list(self.command), cwd=self.cwd,
-                env=dict(self.env) if self.env is not None else None,
+                env=dict(self.env) if self.env is not None else run_environment(),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             )
         except OSError as exc:

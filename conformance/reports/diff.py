@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..results import MISSING, Change, Results, Value
-from .text import cell, compact, first_line, scrub
+from .text import cell, code, compact, first_line, scrub
 
 # Sections in reading order: (kind, heading).
 SECTIONS = (
@@ -26,7 +26,8 @@ MAX_VALUES_MD = 80  # per check in Markdown, folded
 
 
 def _sdk(results: Results) -> str:
-    return f"{results.sdk.get('name', '?')} {results.sdk.get('version', '?')}"
+    return " ".join(scrub(f"{results.sdk.get('name', '?')} {results.sdk.get('version', '?')}")
+                    .split())
 
 
 def _value(value: object) -> str:
@@ -50,13 +51,14 @@ def text(baseline: Results, candidate: Results, changes: Sequence[Change],
     width = max([44, *(len(c.id) for c in changes)])
     for change in changes:
         mark = "!" if change in blocked else " "
-        lines.append(f"{mark} {LABELS[change.kind]:<10} {change.id:<{width}} "
+        lines.append(f"{mark} {LABELS[change.kind]:<10} {scrub(change.id):<{width}} "
                      f"{change.before or '-':>11} -> {change.after or '-':<11} "
                      f"{first_line(scrub(change.detail)) if change.kind != 'observations' else ''}"
                      .rstrip())
         shown, more = _shown(change.values)
         for value in shown:
-            lines.append(f"      {value.path}: {_value(value.before)} -> {_value(value.after)}")
+            lines.append(f"      {scrub(value.path)}: {_value(value.before)} -> "
+                         f"{_value(value.after)}")
         if more:
             lines.append(f"      … and {more} more")
     lines.append(summary(changes, blocked, policy))
@@ -66,7 +68,7 @@ def text(baseline: Results, candidate: Results, changes: Sequence[Change],
 def markdown(baseline: Results, candidate: Results, changes: Sequence[Change],
              blocked: Sequence[Change], policy: str) -> str:
     verdict = "**blocked**" if blocked else "**passed**"
-    lines = [f"## Conformance diff: {_sdk(baseline)} → {_sdk(candidate)}", "",
+    lines = [f"## Conformance diff: {cell(_sdk(baseline))} → {cell(_sdk(candidate))}", "",
              f"{verdict}: {summary(changes, blocked, policy)}"]
     if not changes:
         lines += ["", "No check changed its verdict or observations."]
@@ -81,7 +83,7 @@ def markdown(baseline: Results, candidate: Results, changes: Sequence[Change],
 
 
 def _change(change: Change, blocks: bool) -> list[str]:
-    head = (f"- {'**blocking** ' if blocks else ''}`{change.id}`: {change.before or '-'} → "
+    head = (f"- {'**blocking** ' if blocks else ''}{code(change.id)}: {change.before or '-'} → "
             f"{change.after or '-'}")
     lines = [head]
     if change.detail and change.kind != "observations":
@@ -89,7 +91,7 @@ def _change(change: Change, blocks: bool) -> list[str]:
     if change.values:
         shown, more = _shown(change.values, MAX_VALUES_MD)
         table = ["", "  | observation | before | after |", "  |---|---|---|"]
-        table += [f"  | `{cell(v.path)}` | {cell(_value(v.before))} | {cell(_value(v.after))} |"
+        table += [f"  | {code(v.path)} | {cell(_value(v.before))} | {cell(_value(v.after))} |"
                   for v in shown]
         if more:
             table.append(f"  | … and {more} more | | |")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..registry import Verdict
 from ..results import CheckResult, Results
-from .text import cell, fence, first_line, scrub
+from .text import cell, code, fence, first_line, scrub
 
 # Messages longer than this fold into <details> under their first line.
 FOLD_LINES = 8
@@ -16,7 +16,7 @@ _COLUMNS = tuple(Verdict)
 
 
 def title(results: Results) -> str:
-    return f"{results.sdk.get('name', '?')} {results.sdk.get('version', '?')}"
+    return cell(f"{results.sdk.get('name', '?')} {results.sdk.get('version', '?')}")
 
 
 def totals(results: Results) -> str:
@@ -32,9 +32,9 @@ def render(results: Results) -> str:
     lines = [
         f"## Azure OpenAI v1 conformance: {title(results)}",
         "",
-        f"{sdk.get('http_library', '?')} {sdk.get('http_library_version', '?')} · "
-        f"{target.get('mode', '?')} {f'`{where}`' if where else ''} · "
-        f"started {results.started_at or '?'} · {results.duration_s:.1f} s",
+        f"{cell(sdk.get('http_library', '?'))} {cell(sdk.get('http_library_version', '?'))} · "
+        f"{cell(target.get('mode', '?'))} {code(where) if where else ''} · "
+        f"started {cell(results.started_at or '?')} · {results.duration_s:.1f} s",
         "",
         totals(results),
     ]
@@ -49,7 +49,7 @@ def render(results: Results) -> str:
             # An old SDK has many; one line each, the whole list folded.
             lines += [f"<details><summary>{len(picked)} check(s) this SDK version does not "
                       "support</summary>", ""]
-            lines += [f"- `{c.label}`: {cell(scrub(c.message))}" for c in picked]
+            lines += [f"- {code(c.label)}: {cell(scrub(c.message))}" for c in picked]
             lines += ["", "</details>"]
             continue
         for check in picked:
@@ -59,18 +59,19 @@ def render(results: Results) -> str:
               "|---|---:|" + "---:|" * len(_COLUMNS)]
     for feature, checks in grouped.items():
         counts = [sum(1 for c in checks if c.verdict is v) for v in _COLUMNS]
-        lines.append(f"| {feature} | {len(checks)} | "
+        lines.append(f"| {cell(feature)} | {len(checks)} | "
                      + " | ".join(str(n) if n else "" for n in counts) + " |")
     lines += ["", f"<details><summary>All {len(ordered)} checks</summary>", "",
               "| check | verdict | doc section |", "|---|---|---|"]
-    lines += [f"| `{c.label}` | {c.verdict.value} | {cell(c.doc)} |" for c in ordered]
+    lines += [f"| {code(c.label)} | {c.verdict.value} | {cell(c.doc)} |" for c in ordered]
     lines += ["", "</details>", ""]
     return "\n".join(lines)
 
 
 def _problem(check: CheckResult) -> list[str]:
     message = scrub(check.message).rstrip() or "(no message)"
-    head = [f"#### `{check.label}`", "", f"{cell(check.claim)}  ", f"doc: {cell(check.doc)}", ""]
+    head = [f"#### {code(check.label)}", "", f"{cell(check.claim)}  ",
+            f"doc: {cell(check.doc)}", ""]
     if message.count("\n") < FOLD_LINES and len(message) <= FOLD_CHARS:
         return [*head, fence(message), ""]
     return [*head, f"<details><summary>{cell(first_line(message))[:160]}</summary>", "",

@@ -46,8 +46,21 @@ def fence(text: str, info: str = "text") -> str:
     return f"{ticks}{info}\n{text.rstrip()}\n{ticks}"
 
 
-def cell(text: str) -> str:
-    """``text`` fit for one Markdown table cell or list item: one line, no pipes, and no
-    ``<...>`` that a Markdown renderer would take for HTML."""
-    flat = " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|")
-    return html.escape(flat, quote=False)
+def cell(text: object) -> str:
+    """``text`` fit for one Markdown table cell, list item or heading: one line, no pipes, no
+    ``<...>`` or ``&`` that a Markdown renderer would take for HTML, and no ``[...]`` that it
+    would take for a link or an image. Every field of a results.json may be hostile."""
+    flat = " ".join(scrub(str(text)).split()).replace("\\", "\\\\").replace("|", "\\|")
+    return html.escape(flat, quote=False).replace("[", "\\[").replace("]", "\\]")
+
+
+_UNSAFE_IN_CODE = re.compile(r"[`<>&|\\]")
+
+
+def code(text: object) -> str:
+    """``text`` as inline code when that is safe (no backtick to break out, nothing a reader
+    could mistake for HTML, no pipe to split a table), else as an escaped :func:`cell`."""
+    flat = " ".join(scrub(str(text)).split())
+    if flat and not _UNSAFE_IN_CODE.search(flat):
+        return f"`{flat}`"
+    return cell(flat)

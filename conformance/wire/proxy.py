@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import re
 import socket
 import ssl
 import threading
@@ -17,7 +18,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from vcr.request import Request
 
@@ -26,6 +27,8 @@ from .server import Action, RecordedRequest, Reply, WireFault
 from .sse import Chunking, is_event_stream
 from .validation import Undecodable, decode_body
 
+# What a header name may hold (RFC 9110 token).
+_NOT_TOKEN = re.compile(r"[^!#$%&'*+.^_`|~0-9A-Za-z-]+")
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 PLACEHOLDER_ORIGIN = "https://RESOURCE.openai.azure.com"
 BASE_PATH = "/openai/v1/"
@@ -63,22 +66,61 @@ DEFAULT_REQUEST_TIMEOUT_S = 120.0
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
+# Query parameters of an endpoint that are not secrets (forwarded, shown as they are).
+PUBLIC_QUERY = frozenset({"api-version"})
+# The shortest query value (an Azure Functions ``code``, an API Management
+# ``subscription-key``, a signature) the scrubber can hide: the floor of Scrubber.add.
+MIN_SECRET = 8
+
+
 def parse_endpoint(endpoint: str) -> tuple[str, str, int, str]:
     """``https://RES.openai.azure.com/openai/v1/`` -> (scheme, host, port, base path).
 
     Plain http is allowed only on loopback (a local fake resource): a key must never cross a
-    network in clear text.
+    network in clear text. A user name or password in the URL is refused (Azure OpenAI and
+    its gateways take a key or a token, which this tool sends itself; http.client would
+    silently drop them). A query is kept and sent with every request (see
+    :func:`endpoint_query`). Messages never quote the endpoint: its host and query are
+    secrets.
     """
-    parts = urlsplit(endpoint)
+    parts = urlsplit(endpoint.strip())
+    try:
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        raise EndpointError("the endpoint's port is not a number") from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise EndpointError(f"endpoint must be an http(s) URL, got {endpoint!r}")
+        raise EndpointError("the endpoint must be an http(s) URL such as "
+                            f"https://RESOURCE.openai.azure.com{BASE_PATH}, got "
+                            + (f"a {parts.scheme}: URL" if parts.scheme else "no scheme"))
+    if parts.username is not None or parts.password is not None:
+        raise EndpointError("the endpoint holds a user name or password (user:pass@host): "
+                            "remove them; the key is read from AZURE_OPENAI_API_KEY (or use "
+                            "--auth entra), and a gateway's key goes in its query or header")
     if parts.scheme == "http" and parts.hostname not in LOOPBACK:
-        raise EndpointError(f"refusing plain http to {parts.hostname}: use https")
+        raise EndpointError("refusing plain http to the resource: use https")
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
     if not path.endswith(BASE_PATH):
         raise EndpointError(f"endpoint must end with {BASE_PATH} (the v1 route), got {path!r}")
+    endpoint_query(endpoint)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return parts.scheme, parts.hostname, port, path
+
+
+def endpoint_query(endpoint: str) -> str:
+    """The query of the endpoint as written (``code=...`` for an Azure Functions front,
+    ``subscription-key=...`` for API Management), sent with every request upstream. Every
+    value but :data:`PUBLIC_QUERY`'s is a secret; one too short to hide is refused."""
+    query = urlsplit(endpoint.strip()).query
+    for pair in filter(None, query.split("&")):
+        name, _, value = pair.partition("=")
+        if unquote_plus(name).lower() in PUBLIC_QUERY:
+            continue
+        if len(unquote_plus(value)) < MIN_SECRET:
+            raise EndpointError(
+                f"the endpoint's query parameter {unquote_plus(name)[:40]!r} has a value shorter "
+                f"than {MIN_SECRET} characters: too short to keep out of reports and cassettes "
+                "(query values are treated as secrets); remove it from the URL")
+    return query
 
 
 @dataclass
@@ -104,6 +146,7 @@ class Forward:
     deadline: float | None = None  # time.monotonic() by which the run must be done
     sent: int = 0  # upstream sends, failed or not: what the budget counts
     _target: tuple[str, str, int, str] = field(init=False, repr=False)
+    _query: str = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _stored: list[tuple[int, Interaction]] = field(default_factory=list, init=False,
                                                    repr=False)
@@ -113,6 +156,7 @@ class Forward:
 
     def __post_init__(self) -> None:
         self._target = parse_endpoint(self.endpoint)
+        self._query = endpoint_query(self.endpoint)
 
     def __repr__(self) -> str:
         return f"Forward(<the resource>, {len(self.interactions)} exchange(s))"
@@ -131,6 +175,9 @@ class Forward:
         target = request.target
         if target.startswith(BASE_PATH):
             target = base + target[len(BASE_PATH):]
+        if self._query:  # the endpoint's own query first, then the SDK's
+            path, _, query = target.partition("?")
+            target = f"{path}?{self._query}" + (f"&{query}" if query else "")
         headers = {k: v for k, v in request.headers if k.lower() not in NOT_FORWARDED}
         headers.update(self.credential())
         sent_body = self.rewrite(request.path, request.body) if request.body else b""
@@ -152,7 +199,7 @@ class Forward:
             self._stored.append((request.index, interaction))
             self._stored.sort(key=lambda pair: pair[0])
             self.interactions[:] = [i for _, i in self._stored]
-        kept = [(k, self._scrub_header(k, v)) for k, v in response_headers
+        kept = [(self._scrub_name(k), self._scrub_header(k, v)) for k, v in response_headers
                 if k.lower() not in DROPPED_RESPONSE_HEADERS]
         reason = self.scrub(reason)
         body = self.scrub_body(body)
@@ -219,6 +266,15 @@ class Forward:
                                 "bytes: refused")
         return status, reason, response_headers, body
 
+    def _scrub_name(self, name: str) -> str:
+        """A header name with any secret in it replaced (an upstream may echo the key in a
+        name, ``x-k-KEY: 1``), still a valid name: what a placeholder adds that a name cannot
+        hold (``<``, ``>``) is dropped."""
+        scrubbed = self.scrub(name)
+        if scrubbed == name:
+            return name
+        return _NOT_TOKEN.sub("", scrubbed) or "x-redacted"
+
     def _scrub_header(self, name: str, value: str) -> str:
         """A header value, scrubbed with its name as context (``x-ms-tenant-id: GUID``)."""
         line = self.scrub(f"{name}: {value}")
@@ -235,7 +291,8 @@ class Forward:
         stored_headers: dict[str, list[str]] = {}
         for k, v in headers:
             if k.lower() not in DROPPED_RESPONSE_HEADERS:
-                stored_headers.setdefault(k.lower(), []).append(self._scrub_header(k, v))
+                stored_headers.setdefault(self._scrub_name(k).lower(), []).append(
+                    self._scrub_header(k, v))
         request_body = self.scrub_body(request.body) if request.body else None
         stored_body: Any = self.scrub_body(body)
         return Interaction(
