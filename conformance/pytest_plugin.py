@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from . import deployments, paths, usage
+from . import deployments, paths, sdks, usage
 from .clock import VirtualClock, virtual_clock
 from .deployments import (
     ENVIRONMENT_VARIABLE,
@@ -31,7 +31,6 @@ from .harness import HarnessFault, ReplayMismatch, Wire, classify
 from .preflight import Preflight, SetupError
 from .recording import RecordingRefused, Recordings, stabilise
 from .registry import (
-    ALL_SDKS,
     FEATURES,
     PYTHON_ONLY,
     REGISTRY,
@@ -103,7 +102,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="NAME[@VERSION]",
-        help=f"run the checks against this SDK (repeatable): {', '.join(ALL_SDKS)} or all; "
+        help=f"run the checks against this SDK (repeatable): {', '.join(sdks.names())} or all; "
         "default python. Other SDKs run the cross-SDK checks through their driver, built "
         "on first use (a version other than the driver's pin is built on demand)",
     )

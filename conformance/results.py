@@ -134,9 +134,10 @@ class Results:
 
 
 def _sdk_order(sdk: str) -> int:
-    from .registry import ALL_SDKS
+    from .sdks import names
 
-    return ALL_SDKS.index(sdk) if sdk in ALL_SDKS else len(ALL_SDKS)
+    known = names()
+    return known.index(sdk) if sdk in known else len(known)
 
 
 def _shape_problem(data: dict[str, Any]) -> str | None:
