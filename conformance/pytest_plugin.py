@@ -441,7 +441,7 @@ def driver(request: pytest.FixtureRequest, wire: Wire) -> Driver:
 
     sdk_name = request.node.stash.get(_sdk_key, "python")
     found: Driver
-    if sdk_name == "python":
+    if sdks.get(sdk_name).in_process:
         found = PythonDriver(request.getfixturevalue("sdk"), request.getfixturevalue("clock"))
     else:
         pool: DriverPool = request.getfixturevalue("driver_pool")

@@ -10,7 +10,10 @@ version it claims to be and how it misbehaves:
 - ``cap_s``, ``above``: the Retry-After cap and what a longer hint does (``no-retry``,
   ``clamp``);
 - ``no_backoff``: retries without waiting when there is no hint (a broken build);
-- ``give_up_at_s``: a hint of this many seconds or more ends the retries (a broken build).
+- ``give_up_at_s``: a hint of this many seconds or more ends the retries (a broken build);
+- ``token_provider``: when the Entra path asks the token provider: ``attempt`` (before every
+  attempt) or ``request`` (once per request: retries reuse the header); ``provider_calls``
+  reports the calls apart from the credential's (its ``token_calls``).
 
 Run as a script (``python fake_driver.py``); it imports nothing from the project.
 """
@@ -28,7 +31,7 @@ from typing import Any
 
 CONFIG: dict[str, Any] = {"sdk": "standin", "version": "1.0.0", "cap_s": 120.0,
                           "above": "no-retry", "no_backoff": False, "give_up_at_s": None,
-                          "default_max_retries": 2}
+                          "default_max_retries": 2, "token_provider": "attempt"}
 CONFIG.update(json.loads(os.environ.get("FAKE_DRIVER") or "{}"))
 
 
@@ -70,12 +73,26 @@ def perform(scenario: dict[str, Any]) -> dict[str, Any]:
     body = json.dumps(scenario["operation"].get("params") or {}).encode()
     outcome: dict[str, Any] = {"result": None, "events": [], "error": None, "request_id": None,
                                "token_calls": [], "sdk_retry_count": None, "elapsed_ms": 0}
+    tokens = list(auth.get("tokens") or ["stand-in-token"])
+    provider_calls = 0
+
+    def bearer() -> str:
+        nonlocal provider_calls
+        if auth.get("kind") != "token_provider":
+            return str(auth.get("key", "stand-in"))
+        provider_calls += 1
+        outcome["token_calls"].append({"scopes": [auth["scope"]]})
+        return tokens[min(provider_calls, len(tokens)) - 1]
+
+    header = bearer()
     attempt = 0
     while True:
+        if attempt and CONFIG["token_provider"] == "attempt":
+            header = bearer()
         connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
         connection.request("POST", url.path + "chat/completions", body=body, headers={
             "content-type": "application/json",
-            "authorization": f"Bearer {auth.get('key', 'stand-in')}",
+            "authorization": f"Bearer {header}",
             "x-stainless-retry-count": str(attempt)})
         response = connection.getresponse()
         data = response.read()
@@ -104,6 +121,8 @@ def perform(scenario: dict[str, Any]) -> dict[str, Any]:
                 min(0.5 * 2 ** attempt, 8.0) * (1 - 0.25 * random.random()))
         time.sleep(delay)
         attempt += 1
+    if auth.get("kind") == "token_provider":
+        outcome["provider_calls"] = provider_calls
     outcome["elapsed_ms"] = int((time.monotonic() - started) * 1000)
     return outcome
 

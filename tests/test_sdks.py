@@ -142,7 +142,7 @@ def test_a_stand_in_that_breaks_its_own_policy_fails_there(
 
 RELEASES = {"javascript": ("6.49.0", {"cap_s": 1e9}),
             "go": ("3.100.0", {"cap_s": 120.0, "above": "no-retry"}),
-            "java": ("4.105.0", {"cap_s": 8.0, "above": "clamp"})}
+            "java": ("4.105.0", {"cap_s": 8.0, "above": "clamp", "token_provider": "request"})}
 
 
 class _Misbehaving:
@@ -186,6 +186,30 @@ def test_a_build_without_backoff_or_that_gives_up_on_azure_hints_fails(
     run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_backoff"))
     assert run.verdict("retries.sdks-backoff-and-azure-hint", sdk) is Verdict.FAIL
     assert said in run.message("retries.sdks-backoff-and-azure-hint", sdk)
+
+
+@pytest.mark.parametrize("sdk", ["javascript", "go", "java"])
+def test_a_token_provider_called_per_attempt_or_per_request_as_its_release_does_passes(
+        suite: Suite, monkeypatch, sdk: str):
+    _with_driver(monkeypatch, lambda name: _Misbehaving(name))
+    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_token_provider"))
+    assert run.verdict("auth.sdks-token-provider", sdk) is Verdict.PASS, \
+        run.message("auth.sdks-token-provider", sdk)
+
+
+@pytest.mark.parametrize(("sdk", "broken", "said"), [
+    # a provider asked once per client (or request) where the release asks before each attempt
+    ("javascript", "request", "1 time(s) for one request of 2 attempt(s)"),
+    ("go", "request", "1 time(s) for one request of 2 attempt(s)"),
+    # asked before every attempt where the release asks once per API call
+    ("java", "attempt", "2 time(s) for one request of 2 attempt(s)"),
+])
+def test_a_token_provider_called_other_than_its_release_does_fails(
+        suite: Suite, monkeypatch, sdk: str, broken: str, said: str):
+    _with_driver(monkeypatch, lambda name: _Misbehaving(name, token_provider=broken))
+    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_token_provider"))
+    assert run.verdict("auth.sdks-token-provider", sdk) is Verdict.FAIL
+    assert said in run.message("auth.sdks-token-provider", sdk)
 
 
 # -- a real openai-node build, broken in its node_modules ----------------------------------------
