@@ -124,6 +124,12 @@ def test_a_stand_in_sdk_registered_by_one_class_runs_the_cross_sdk_checks(
     verdicts = {c.id: c.verdict for c in run.results.checks if c.sdk == "standin"}
     assert verdicts == dict.fromkeys(RETRY_CHECKS, Verdict.PASS), run.outcome.stdout.str()
     assert {c.sdk_version for c in run.results.checks} == {"1.0.0"}
+    import jsonschema
+
+    from conformance.results import SCHEMA_FILE
+
+    written = json.loads((suite.pytester.path / "report" / "results.json").read_text())
+    jsonschema.validate(written, json.loads(SCHEMA_FILE.read_text()))  # a registered SDK fits
     assert stand_in.driver is not None
     cache = Path(stand_in.driver.folder).parent.parent / "cache" / "drivers"
     assert [p.name.rsplit("-", 1)[0] for p in cache.iterdir()] == ["standin-1.0.0"]
