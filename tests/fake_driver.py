@@ -8,7 +8,7 @@ version it claims to be and how it misbehaves:
 
 - ``sdk``, ``version``: its hello;
 - ``cap_s``, ``above``: the Retry-After cap and what a longer hint does (``no-retry``,
-  ``clamp``);
+  ``clamp``, ``backoff``);
 - ``no_backoff``: retries without waiting when there is no hint (a broken build);
 - ``give_up_at_s``: a hint of this many seconds or more ends the retries (a broken build);
 - ``token_provider``: when the Entra path asks the token provider: ``attempt`` (before every
@@ -114,7 +114,7 @@ def perform(scenario: dict[str, Any]) -> dict[str, Any]:
                 "param": None, "type": None, "message": f"{status}",
                 "request_id": headers.get("x-request-id")}
             break
-        if hint is not None:
+        if hint is not None and not (hint > CONFIG["cap_s"] and CONFIG["above"] == "backoff"):
             delay = min(hint, CONFIG["cap_s"])
         else:
             delay = 0.0 if CONFIG["no_backoff"] else (

@@ -194,6 +194,24 @@ def test_a_build_without_backoff_or_that_gives_up_on_azure_hints_fails(
     assert said in run.message("retries.sdks-backoff-and-azure-hint", sdk)
 
 
+@pytest.mark.parametrize(("version", "verdict"), [("7.5.0", Verdict.PASS),
+                                                  ("6.49.0", Verdict.UNSUPPORTED)])
+def test_each_release_is_judged_by_its_own_policy(suite: Suite, monkeypatch, version: str,
+                                                  verdict: Verdict):
+    """One behaviour (a 61 s hint replaced by the backoff, as openai-node does from 7.5.0),
+    two claimed releases: what a gate between javascript@6.49.0 and javascript@7.5.0 sees."""
+    def make(name: str) -> _Misbehaving:
+        driver = _Misbehaving(name, cap_s=60.0, above="backoff")
+        driver.env["FAKE_DRIVER"] = json.dumps({**json.loads(driver.env["FAKE_DRIVER"]),
+                                                "version": version})
+        return driver
+
+    _with_driver(monkeypatch, make)
+    run = suite.run(args=("--conformance-sdk=javascript", "-k", "sdks_hint_past_cap"))
+    result = run.result("retries.sdks-hint-past-cap", "javascript")
+    assert (result.verdict, result.sdk_version) == (verdict, version), result.message
+
+
 @pytest.mark.parametrize("sdk", ["javascript", "go", "java"])
 def test_a_token_provider_called_per_attempt_or_per_request_as_its_release_does_passes(
         suite: Suite, monkeypatch, sdk: str):
