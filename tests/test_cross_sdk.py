@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from conformance import sdks
 from conformance.drivers import DriverProcess, DriverUnavailable
 from conformance.drivers import build as builder
 from conformance.drivers import pool as driver_pool
@@ -32,7 +33,6 @@ from . import fault_mutants
 from .conftest import Suite
 
 CROSS = sorted(c.id for c in REGISTRY.values() if c.sdks != PYTHON_ONLY)
-SDKS = ("python", "javascript", "go", "java")
 FEATURES = ("auth", "chat", "streaming", "responses", "mcp", "embeddings", "image-input",
             "errors", "retries", "request-ids")
 
@@ -138,7 +138,7 @@ def test_python_fails_against_a_misbehaving_server(suite: Suite, monkeypatch):
 
 
 @pytest.mark.drivers
-@pytest.mark.parametrize("sdk", SDKS[1:])
+@pytest.mark.parametrize("sdk", sdks.driver_names())
 def test_each_driver_passes_every_cross_sdk_check(suite: Suite, sdk: str):
     run = suite.run(args=_sdk_args(sdk))
     _skip_if_unavailable(run, sdk)
@@ -154,7 +154,7 @@ def test_each_driver_passes_every_cross_sdk_check(suite: Suite, sdk: str):
 
 
 @pytest.mark.drivers
-@pytest.mark.parametrize("sdk", SDKS[1:])
+@pytest.mark.parametrize("sdk", sdks.driver_names())
 def test_each_driver_fails_against_a_misbehaving_server(suite: Suite, monkeypatch, sdk: str):
     _misbehave(suite, monkeypatch)
     run = suite.run(args=_sdk_args(sdk))
@@ -165,7 +165,7 @@ def test_each_driver_fails_against_a_misbehaving_server(suite: Suite, monkeypatc
 
 
 @pytest.mark.drivers
-@pytest.mark.parametrize("sdk", SDKS[1:])
+@pytest.mark.parametrize("sdk", sdks.driver_names())
 def test_a_driver_build_that_retries_more_is_caught(suite: Suite, monkeypatch, sdk: str):
     monkeypatch.setenv("AOAI_CONFORMANCE_DRIVER_MUTANT", "max_retries:5")
     run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_default or sdks_max"))
