@@ -43,6 +43,16 @@ def test_each_sdk_is_one_registered_profile_and_a_taken_name_is_refused():
     assert "AnotherGo" not in {type(p).__name__ for p in sdks.PROFILES.values()}
 
 
+def test_each_profile_declares_the_releases_its_policy_ranges_name():
+    for profile in sdks.PROFILES.values():
+        for deviation in profile.deviations:
+            assert deviation.sdk == profile.name, deviation.id
+            for feature in (deviation.feature, deviation.until):
+                assert feature is None or feature in profile.capabilities, deviation.id
+        if profile.name not in ("python", "dotnet"):  # judged by their profile alone
+            assert profile.policy_source and profile.deviations, profile.name
+
+
 def test_what_lists_sdks_derives_from_the_registry(capsys):
     from conformance import cli
     from conformance.environments import DRIVER_SDKS, PIN_FORMS, Pin
