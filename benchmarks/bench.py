@@ -263,9 +263,9 @@ def suite(repeat: int) -> Sample:
 def cross_sdk(repeat: int) -> Sample:
     """``aoai-conformance run --sdk NAME`` per SDK and for all: the first sample builds the
     driver if its cache is empty (cold), the others are warm."""
-    from conformance.registry import ALL_SDKS
+    from conformance.sdks import names
 
-    sdks = list(ALL_SDKS)
+    sdks = list(names())
     out: Sample = {"available": True, "sdks": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for sdk in [*sdks, "all"]:

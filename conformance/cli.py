@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from . import __version__, paths
+from . import __version__, paths, sdks
 from .entra import CREDENTIALS
 from .registry import FEATURES, REGISTRY
 from .results import FILENAME, Results
@@ -46,9 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--sse-chunking", default="event", metavar="POLICY",
                      help="event (default), whole, random:SEED or fixed:BYTES")
     run.add_argument("--sdk", action="append", metavar="NAME[@VERSION]",
-                     help="the SDK to run the checks against (repeatable): python (default), "
-                     "javascript, go, java, or all; NAME@VERSION builds that driver with "
-                     "another SDK version")
+                     help="the SDK to run the checks against (repeatable): "
+                     f"{', '.join(sdks.names())} or all (default: python); NAME@VERSION "
+                     "builds that driver with another SDK version")
     _live_options(run, required=False)
     run.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARG",
                      help="extra pytest arguments, after --")

@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import sdks
 from .reports import write_run
 from .results import FILENAME, Results
 from .sdk import DISTRIBUTION, parse_version
@@ -49,9 +50,10 @@ class Uninstallable(SetupError):
 
 
 # The SDKs pinned as ``NAME@VERSION`` (a driver's SDK version), and what their results call
-# the SDK.
-DRIVER_SDKS = {"javascript": "openai-node", "go": "openai-go", "java": "openai-java"}
-PIN_FORMS = (f"{DISTRIBUTION}==3.57.0, javascript@6.49.0, go@v3.100.0 or java@4.105.0")
+# the SDK: from the SDK registry (conformance/sdks/).
+DRIVER_SDKS = {name: sdks.get(name).title for name in sdks.driver_names()}
+_PINS = [sdks.get("python").pin_example, *(sdks.get(name).pin_example for name in DRIVER_SDKS)]
+PIN_FORMS = f"{', '.join(_PINS[:-1])} or {_PINS[-1]}"
 
 
 @dataclass(frozen=True, order=True)
@@ -74,7 +76,7 @@ class Pin:
             return cls(match.group(1).lower(), match.group(2))
         driver = re.fullmatch(r"\s*([a-z]+)@(v?)([0-9][0-9A-Za-z.+-]*)\s*", text)
         if driver is not None and driver.group(1) in DRIVER_SDKS and (
-                driver.group(2) == "" or driver.group(1) == "go"):
+                driver.group(2) in ("", sdks.get(driver.group(1)).version_prefix)):
             return cls(driver.group(1), driver.group(3))
         raise ValueError(f"{text!r} is not a pin such as {PIN_FORMS}")
 
@@ -89,7 +91,7 @@ class Pin:
 
     def __str__(self) -> str:
         if self.driver:
-            return f"{self.distribution}@{'v' if self.distribution == 'go' else ''}{self.version}"
+            return sdks.get(self.distribution).pin(self.version)
         return f"{self.distribution}=={self.version}"
 
     @property

@@ -143,7 +143,10 @@ class Prediction:
     delays: tuple[Bound, ...]
     outcome: Outcome
 
-    def mismatches(self, observed: Observed) -> list[str]:
+    def mismatches(self, observed: Observed,
+                   slack: tuple[float, float] = (0.0, 0.0)) -> list[str]:
+        """How ``observed`` differs; ``slack`` (early, late) widens every delay bound, for
+        delays timed at the wire rather than by the virtual clock."""
         found: list[str] = []
         if observed.attempts != self.attempts:
             found.append(f"{observed.attempts} attempt(s), expected {self.attempts}")
@@ -153,7 +156,7 @@ class Prediction:
         if len(observed.delays) != len(self.delays):
             found.append(f"{len(observed.delays)} retry delay(s), expected {len(self.delays)}")
         for n, (delay, bound) in enumerate(zip(observed.delays, self.delays, strict=False)):
-            if not bound.contains(delay):
+            if not Bound(bound.low - slack[0], bound.high + slack[1]).contains(delay):
                 found.append(f"delay before retry {n + 1} was {delay:.4g} s, expected {bound}")
         return found
 
@@ -204,16 +207,20 @@ class RetryAfter:
     Older releases read less: no ``retry-after-ms`` (``ms_header=False``), and ``retry-after``
     only as an integer (``integer_seconds``: ``"0.25"`` is garbage) or an HTTP-date whose
     distance is truncated to whole seconds (a wider ``date_slack``).
+
+    Some releases clamp instead: ``above="clamp"`` waits ``maximum`` for any longer finite
+    hint; ``negative="zero"`` retries at once for a negative hint or a past date.
     """
 
     maximum: float
     low_inclusive: bool = False
-    above: Literal["backoff", "no-retry"] = "backoff"
+    above: Literal["backoff", "no-retry", "clamp"] = "backoff"
     overflow_is_too_long: bool = False
     combine: Literal["replace", "max"] = "replace"
     date_slack: float = 1.0  # seconds the SDK may read the clock after the model
     ms_header: bool = True  # retry-after-ms is read (first)
     integer_seconds: bool = False  # retry-after seconds must be an integer
+    negative: Literal["backoff", "zero"] = "backoff"  # a negative hint or a past date
 
 
 @dataclass(frozen=True)
@@ -234,6 +241,10 @@ class RetryPolicy:
     timeout_error: Outcome
     retry_count_header: str | None = None  # sent on each attempt as "0", "1", ...; None: not
     retry_count_on_first: bool = True  # False: only retries carry it ("1", "2", ...)
+    # How often the documented Entra path calls the token provider the caller gave it:
+    # before every attempt (retries included), or once per request (retries reuse it).
+    token_provider_called: Literal["attempt", "request"] = "attempt"
+    per_request_max_retries: bool = True  # a per-call max retries option exists
 
     def retry_counts(self, attempts: int) -> list[str | None]:
         """The retry-count header's value on each of ``attempts`` attempts (None: absent)."""
@@ -367,6 +378,11 @@ def _step(policy: RetryPolicy, step: Step, now: float) -> tuple[Outcome, bool, _
 def _delay(policy: RetryPolicy, n: int, hint: _Hint | None) -> Bound:
     backoff = policy.backoff.bound(n) if policy.backoff is not None else ANY_DELAY
     rule = policy.retry_after
+    if rule is not None and hint is not None:
+        if rule.above == "clamp" and _too_long(rule, hint.seconds):
+            return Bound(rule.maximum, rule.maximum)
+        if rule.negative == "zero" and math.isfinite(hint.seconds) and hint.seconds < 0:
+            return Bound(0.0, 0.0)
     if rule is None or hint is None or not _in_window(rule, hint.seconds):
         return backoff
     low = hint.seconds - (rule.date_slack if hint.from_date else 0.0)
@@ -415,11 +431,11 @@ class Deviation:
 
 
 PYTHON_DOC = "seed doc, Python: Error handling (error codes table, fine-tuning example); Retries"
-JS_DOC = "seed doc, JavaScript: Error handling; Retries"
-DOTNET_DOC = "seed doc, .NET: Error handling; Retries"
 
-# What the seed doc says, SDK by SDK (the numbers differ: 2 retries for Python and JS, "up to
-# three more times" for .NET; the status lists and error tables differ too).
+# What the seed doc says, SDK by SDK (the numbers differ: 2 retries for Python and JavaScript,
+# "up to three more times" for .NET; the status lists and error tables differ too). The Go and
+# Java sections say nothing about retries or error classes: those SDKs are judged by their own
+# policy alone (their profile's ``own``, conformance/sdks/).
 # The JavaScript and .NET sections print the same error table (seed: Error handling).
 _DOC_ERROR_TABLE = {400: "Bad Request Error", 401: "Authentication Error",
                     403: "Permission Denied Error", 404: "Not Found Error",
@@ -447,8 +463,8 @@ DOCUMENTED: dict[str, RetryPolicy] = {
         connection_error=Outcome("APIConnectionError"),  # "N/A | APIConnectionError"
         timeout_error=Outcome("APIConnectionError"),
     ),
-    "js": RetryPolicy(
-        sdk="js",
+    "javascript": RetryPolicy(
+        sdk="javascript",
         default_max_retries=2,  # "maxRetries: 0, // default is 2"
         retry_statuses=frozenset({408, 429}),
         retry_from=500,
@@ -521,6 +537,17 @@ def _set(**changes: object) -> Callable[[RetryPolicy, Has], RetryPolicy]:
         return replace(policy, **changes)  # type: ignore[arg-type]  # fields checked by replace
 
     return apply
+
+
+# Public names for the SDK profiles (conformance/sdks/) that declare their own deviations.
+def changes(**fields: object) -> Callable[[RetryPolicy, Has], RetryPolicy]:
+    """A deviation's ``apply`` that sets these fields of the policy."""
+    return _set(**fields)
+
+
+def retries_also(status: int) -> Callable[[RetryPolicy, Has], RetryPolicy]:
+    """A deviation's ``apply`` that adds ``status`` to the retried statuses."""
+    return _add_status(status)
 
 
 def _no_status_classes(name: str) -> Callable[[RetryPolicy, Has], RetryPolicy]:
@@ -640,42 +667,6 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "in openai 3.x the cause is an httpx2 exception", "sdk-behavior §7, §8 #9",
         feature="httpx2",
     ),
-    # -- JavaScript (openai-node); modelled, not run here -------------------------------------
-    Deviation(
-        "js.backoff", "js", "a brief exponential backoff (no numbers)",
-        "min(0.5 s * 2**n, 8 s) * (1 - 0.25 * U)", "sdk-behavior §1, §3", kind="refines",
-        apply=_set(backoff=Backoff(0.5, cap=8.0, jitter=0.25)),
-    ),
-    Deviation(
-        "js.retry-after", "js", "nothing about server wait hints",
-        "hints with 0 <= d <= 60 s replace the backoff (0: retry at once); longer ones fall "
-        "back to the backoff and are still retried", "sdk-behavior §3", kind="refines",
-        apply=_set(retry_after=RetryAfter(maximum=60.0, low_inclusive=True)),
-    ),
-    Deviation("js.409-retried", "js", "retried: connection errors, 408, 429, >=500",
-              "409 is retried too", "sdk-behavior §1, §3, §8 #3", apply=_add_status(409)),
-    Deviation("js.timeouts-retried", "js", "retried: connection errors, 408, 429, >=500",
-              "timeouts are retried too", "sdk-behavior §1, §3",
-              apply=_set(retry_timeouts=True)),
-    Deviation("js.x-should-retry", "js", "the retried statuses are fixed",
-              "x-should-retry true/false is obeyed", "sdk-behavior §1, §3",
-              apply=_set(x_should_retry=True)),
-    Deviation(
-        "js.error-classes", "js",
-        "400 Bad Request Error ... 500 Internal Server Error, 503 Service Unavailable, 504 "
-        "Gateway Timeout",
-        "classes BadRequestError ... RateLimitError, ConflictError for 409, "
-        "InternalServerError for every status >= 500, APIError for others",
-        "sdk-behavior §3 (Errors), §8 #6",
-        apply=_set(classes={400: "BadRequestError", 401: "AuthenticationError",
-                            403: "PermissionDeniedError", 404: "NotFoundError",
-                            409: "ConflictError", 422: "UnprocessableEntityError",
-                            429: "RateLimitError"},
-                   class_from=(500, "InternalServerError"), other_status=Outcome("APIError")),
-    ),
-    Deviation("js.timeout-error", "js", "(no timeout error listed)",
-              "timeouts raise APIConnectionTimeoutError", "sdk-behavior §3, §8 #6",
-              apply=_set(timeout_error=Outcome("APIConnectionTimeoutError"))),
     # -- .NET (OpenAI on System.ClientModel); modelled, not run here --------------------------
     Deviation(
         "dotnet.backoff", "dotnet", "exponential backoff (no numbers)",
@@ -745,15 +736,16 @@ class Policies:
     deviations: tuple[Deviation, ...]  # the applicable "differs" deviations, in order
     has: Has = field(compare=False, repr=False)
     refinements: tuple[Deviation, ...] = ()  # the applicable "refines" deviations, in order
-    documented: RetryPolicy | None = None
+    documented: RetryPolicy | None = None  # None: the doc's section for this SDK is silent
     documented_actual: RetryPolicy | None = None
     attributes: tuple[ErrorAttribute, ...] = ()  # every declared one, this release's or not
+    start: RetryPolicy | None = None  # what the refinements apply to (the doc, or the SDK's own)
 
     def without(self, deviation: Deviation) -> RetryPolicy:
         return _build(self.baseline, [d for d in self.deviations if d != deviation], self.has)
 
     def without_refinement(self, refinement: Deviation) -> RetryPolicy:
-        start = self.documented or DOCUMENTED[self.sdk]
+        start = self.start or self.documented or DOCUMENTED[self.sdk]
         kept = [r for r in self.refinements if r != refinement]
         return _build(_build(start, kept, self.has), self.deviations, self.has)
 
@@ -773,16 +765,27 @@ def _build(start: RetryPolicy, deviations: Iterable[Deviation], has: Has) -> Ret
     return reduce(lambda p, d: d.apply(p, has) if d.apply else p, deviations, start)
 
 
-def policies(sdk: str, has: Has = every_feature) -> Policies:
-    """The policies of ``sdk`` (``python``, ``js``, ``dotnet``) for an SDK version that has
-    the features ``has`` says it has."""
-    mine = [d for d in DEVIATIONS if d.sdk == sdk and d.applies(has)]
+def policies(sdk: str, has: Has = every_feature, *,
+             deviations: Iterable[Deviation] | None = None,
+             own: RetryPolicy | None = None) -> Policies:
+    """The policies of ``sdk`` for an SDK version that has the features ``has`` says it has.
+
+    ``deviations`` are that SDK's declared deviations (default: this module's
+    :data:`DEVIATIONS`; a profile in ``conformance.sdks`` passes its own). The refinements
+    apply to what the doc says for the SDK (:data:`DOCUMENTED`), or, where the doc's section is
+    silent, to ``own``: the SDK's own policy before any release-ranged refinement."""
+    declared = DEVIATIONS if deviations is None else tuple(deviations)
+    mine = [d for d in declared if d.sdk == sdk and d.applies(has)]
     refines = tuple(d for d in mine if d.kind == "refines")
-    baseline = _build(DOCUMENTED[sdk], refines, has)
+    documented = DOCUMENTED.get(sdk)
+    start = documented or own
+    if start is None:
+        raise ValueError(f"the doc says nothing about {sdk!r}: pass the SDK's own policy")
+    baseline = _build(start, refines, has)
     differs = tuple(d for d in mine if d.kind == "differs")
     return Policies(sdk, baseline, _build(baseline, differs, has), differs, has, refines,
-                    DOCUMENTED[sdk], _build(DOCUMENTED[sdk], differs, has),
-                    ERROR_ATTRIBUTES.get(sdk, ()))
+                    documented, _build(documented, differs, has) if documented else None,
+                    ERROR_ATTRIBUTES.get(sdk, ()), start)
 
 
 @dataclass(frozen=True)
@@ -816,14 +819,16 @@ class Judgement:
 
 def judge(
     policy: Policies, script: Sequence[Step], options: Options, observed: Observed,
-    *, now: float | None = None,
+    *, now: float | None = None, slack: tuple[float, float] = (0.0, 0.0),
 ) -> Judgement:
     """Compare what the SDK did with both predictions, and name the deviations that explain
-    the difference from the doc (a deviation shows when the prediction without it differs)."""
+    the difference from the doc (a deviation shows when the prediction without it differs).
+    ``slack``: how far delays timed at the wire may lie early and late (see
+    :data:`WIRE_HINT_SLACK_S`); the virtual clock needs none."""
     clock = time.time() if now is None else now
     actual = predict(policy.actual, script, options, now=clock)
     baseline = predict(policy.baseline, script, options, now=clock)
-    problems = actual.mismatches(observed)
+    problems = actual.mismatches(observed, slack)
     if not problems:
         shown = tuple(
             d for d in policy.deviations
@@ -831,7 +836,7 @@ def judge(
             and predict(policy.without(d), script, options, now=clock) != actual
         )
         return Judgement("sdk", actual, baseline, shown)
-    if not baseline.mismatches(observed):
+    if not baseline.mismatches(observed, slack):
         return Judgement("doc", actual, baseline)
     doc = _conforms_to_doc(policy, script, options, observed, clock)
     broken: tuple[Deviation, ...] = ()
@@ -848,104 +853,37 @@ def judge(
 def _conforms_to_doc(policy: Policies, script: Sequence[Step], options: Options,
                      observed: Observed, now: float) -> bool:
     candidates = [p for p in (policy.documented, policy.documented_actual) if p is not None]
+    if not candidates:  # the doc's section says nothing to conform to
+        return True
     return any(not predict(p, script, options, now=now).loose().mismatches(observed)
                for p in candidates)
 
 
 
-# -- every SDK the doc covers, for the cross-SDK checks (suites/cross_sdk.py) ---------------
-# One row per SDK, from sdk-behavior.md (§1 table, §2 Python, §3 JavaScript, §4 Go, §5 Java),
-# each the SDK's own policy at the version its driver pins; and what the doc says, per topic,
-# so a check can tell an SDK that departs from the doc (``doc_vs_sdk``, recorded) from an SDK
-# that breaks its own policy (``fail``).
+# -- what the cross-SDK checks (suites/cross_sdk.py) say about the doc -----------------------
+# Each SDK's own policy, per release, is its profile's (conformance/sdks/): ``policies`` above.
 
-_SDK_STATUS_NAMES = {400: "BadRequestError", 401: "AuthenticationError",
-                     403: "PermissionDeniedError", 404: "NotFoundError", 409: "ConflictError",
-                     422: "UnprocessableEntityError", 429: "RateLimitError"}
-
-
-@dataclass(frozen=True)
-class SdkRules:
-    """What one SDK does, as its source says (not what the doc says)."""
-
-    sdk: str
-    default_max_retries: int
-    retry_statuses: frozenset[int]
-    retry_from: int | None  # every status >= this is retried
-    retry_after_cap_s: float | None  # a longer hint is not honoured as given; None: no cap
-    per_request_max_retries: bool  # a per-call max retries option exists
-    token_per_attempt: bool  # the documented Entra path asks the credential on every attempt
-    error_classes: Mapping[int, str]
-    error_class_from: tuple[int, str] | None
-    other_error_class: str
-    source: str
-
-    def retries(self, status: int) -> bool:
-        return status in self.retry_statuses or (
-            self.retry_from is not None and status >= self.retry_from)
-
-    def error_class(self, status: int) -> str:
-        if status in self.error_classes:
-            return self.error_classes[status]
-        if self.error_class_from is not None and status >= self.error_class_from[0]:
-            return self.error_class_from[1]
-        return self.other_error_class
-
-
-_RETRIED = frozenset({408, 409, 429})
-SDK_RULES: dict[str, SdkRules] = {
-    "python": SdkRules(
-        "python", 2, _RETRIED, 500, 120.0, True, True, _SDK_STATUS_NAMES,
-        (500, "InternalServerError"), "APIStatusError",
-        "sdk-behavior §1, §2.1 (retries), §2.5 (errors), §2.7 (token provider per attempt)"),
-    "javascript": SdkRules(
-        "javascript", 2, _RETRIED, 500, 60.0, True, False, _SDK_STATUS_NAMES,
-        (500, "InternalServerError"), "APIError",
-        "sdk-behavior §1, §3 (maxRetries per client and per call; Retry-After used when "
-        "0 <= d <= 60 s; the apiKey provider runs before every attempt, but "
-        "@azure/identity's getBearerTokenProvider hands back its cached token while it is "
-        "valid: a retry reuses it)"),
-    "go": SdkRules(
-        "go", 2, _RETRIED, 500, None, True, True, {}, None, "*openai.Error",
-        "sdk-behavior §1, §4 (option.WithMaxRetries per client and per call; Retry-After "
-        "without a cap; one *openai.Error with StatusCode for every status)"),
-    "java": SdkRules(
-        "java", 2, _RETRIED, 500, None, False, False,
-        {400: "BadRequestException", 401: "UnauthorizedException",
-         403: "PermissionDeniedException", 404: "NotFoundException",
-         422: "UnprocessableEntityException", 429: "RateLimitException"},
-        (500, "InternalServerException"), "UnexpectedStatusCodeException",
-        "sdk-behavior §1, §5 (no per-call max retries; BearerTokenCredential asks its "
-        "supplier once per API call; no ConflictException: 408/409 are "
-        "UnexpectedStatusCodeException)"),
-}
-
-# What the seed doc claims, per SDK section that makes the claim (None: the section is
-# silent, so only the SDK's own rules judge).
-DOC_RETRIES: dict[str, RetryPolicy | None] = {
-    "python": DOCUMENTED["python"], "javascript": DOCUMENTED["js"], "go": None, "java": None,
-}
 DOC_SCOPE = "https://cognitiveservices.azure.com/.default"
 DOC_TOKEN_CLAIM = ("JavaScript / Authentication: the token provider obtains tokens for each "
                    "request")
 
 
-def doc_vs_sdk(sdk: str, topic: str, doc: object, actual: object) -> dict[str, str]:
+def doc_vs_sdk(sdk: str, topic: str, doc: object, actual: object,
+               source: str) -> dict[str, str]:
     """One departure of ``sdk`` from the doc on ``topic``, observed by a cross-SDK check, in
-    the shape of :meth:`Deviation.as_observation` (a ``doc_vs_sdk`` item)."""
+    the shape of :meth:`Deviation.as_observation` (a ``doc_vs_sdk`` item); ``source`` is
+    where the SDK's own behaviour is documented."""
     return {"id": f"{sdk}-{topic.replace(' ', '-')}", "doc": str(doc), "sdk": str(actual),
-            "source": SDK_RULES[sdk].source, "verdict": "tolerated"}
+            "source": source, "verdict": "tolerated"}
 
 
 __all__ = [
     "DEVIATIONS",
     "DOCUMENTED",
-    "DOC_RETRIES",
     "DOC_SCOPE",
     "DOC_TOKEN_CLAIM",
     "ERROR_ATTRIBUTES",
     "OK",
-    "SDK_RULES",
     "SUCCESS",
     "Ambiguous",
     "Answer",
@@ -962,11 +900,12 @@ __all__ = [
     "Prediction",
     "RetryAfter",
     "RetryPolicy",
-    "SdkRules",
     "Step",
+    "changes",
     "doc_vs_sdk",
     "judge",
     "policies",
     "predict",
+    "retries_also",
     "retry_after_hint",
 ]

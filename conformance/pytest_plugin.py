@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from . import deployments, paths, usage
+from . import deployments, paths, sdks, usage
 from .clock import VirtualClock, virtual_clock
 from .deployments import (
     ENVIRONMENT_VARIABLE,
@@ -32,7 +32,6 @@ from .outputs import unwritable_dir
 from .preflight import Preflight, SetupError
 from .recording import RecordingRefused, Recordings, stabilise
 from .registry import (
-    ALL_SDKS,
     FEATURES,
     PYTHON_ONLY,
     REGISTRY,
@@ -104,7 +103,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="NAME[@VERSION]",
-        help=f"run the checks against this SDK (repeatable): {', '.join(ALL_SDKS)} or all; "
+        help=f"run the checks against this SDK (repeatable): {', '.join(sdks.names())} or all; "
         "default python. Other SDKs run the cross-SDK checks through their driver, built "
         "on first use (a version other than the driver's pin is built on demand)",
     )
@@ -450,7 +449,7 @@ def driver(request: pytest.FixtureRequest, wire: Wire) -> Driver:
 
     sdk_name = request.node.stash.get(_sdk_key, "python")
     found: Driver
-    if sdk_name == "python":
+    if sdks.get(sdk_name).in_process:
         found = PythonDriver(request.getfixturevalue("sdk"), request.getfixturevalue("clock"))
     else:
         pool: DriverPool = request.getfixturevalue("driver_pool")

@@ -148,9 +148,10 @@ class Results:
 
 
 def _sdk_order(sdk: str) -> int:
-    from .registry import ALL_SDKS
+    from .sdks import names
 
-    return ALL_SDKS.index(sdk) if sdk in ALL_SDKS else len(ALL_SDKS)
+    known = names()
+    return known.index(sdk) if sdk in known else len(known)
 
 
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')

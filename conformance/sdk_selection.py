@@ -1,8 +1,8 @@
 """Which SDKs a run covers: ``--sdk python --sdk javascript@6.48.0 ...`` or ``--sdk all``.
 
-Each entry is an SDK name of :data:`conformance.registry.ALL_SDKS`, optionally with a version
-for a driver SDK (npm, Go module or Maven version; the driver is built with it instead of its
-pin, see :func:`conformance.drivers.build.build`). Python's version is the installed wheel
+Each entry is an SDK name of the SDK registry (:func:`conformance.sdks.names`), optionally with
+a version for a driver SDK (npm, Go module or Maven version; the driver is built with it instead
+of its pin, see :func:`conformance.drivers.build.build`). Python's version is the installed wheel
 (``aoai-conformance gate`` and ``matrix`` change it).
 """
 
@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from . import sdks
 from .drivers.build import pinned_version
 from .registry import ALL_SDKS, PYTHON_ONLY
 from .sdk import installed
@@ -36,40 +37,42 @@ class SdkSelection:
         ``named`` by id runs for python even without --sdk)."""
         if not self.explicit and check_sdks != PYTHON_ONLY and not named:
             return ()
+        if check_sdks == ALL_SDKS:
+            check_sdks = sdks.names()
         return tuple(s for s in check_sdks if s in self.sdks)
 
     @classmethod
     def parse(cls, values: Iterable[str]) -> SdkSelection:
         chosen: list[str] = []
         versions: dict[str, str] = {}
+        known = sdks.names()
         for value in values:
             if value == "all":
-                chosen.extend(ALL_SDKS)
+                chosen.extend(known)
                 continue
             found = _ENTRY.fullmatch(value)
-            if found is None or found["sdk"] not in ALL_SDKS:
+            if found is None or found["sdk"] not in known:
                 raise SdkSelectionError(
-                    f"unknown SDK {value!r}: use one of {', '.join(ALL_SDKS)} or all, "
-                    "optionally NAME@VERSION for javascript, go or java")
+                    f"unknown SDK {value!r}: use one of {', '.join(known)} or all, "
+                    f"optionally NAME@VERSION for {', '.join(sdks.driver_names())}")
+            profile = sdks.get(found["sdk"])
             if found["version"]:
-                if found["sdk"] == "python":
+                if profile.in_process:
                     raise SdkSelectionError(
                         "python's version is the installed openai wheel; use "
                         "`aoai-conformance gate` or `matrix` to run another")
-                version = found["version"]
-                if found["sdk"] == "go" and re.fullmatch(r"v\d.*", version):
-                    version = version[1:]  # a Go module version: go@v3.100.0 as go@3.100.0
-                versions[found["sdk"]] = version
+                # a Go module version: go@v3.100.0 as go@3.100.0
+                versions[found["sdk"]] = profile.normalise_version(found["version"])
             chosen.append(found["sdk"])
         if not chosen:
             return cls()
-        ordered = tuple(s for s in ALL_SDKS if s in chosen)
+        ordered = tuple(s for s in known if s in chosen)
         return cls(ordered, versions, explicit=True)
 
     def version_of(self, sdk: str) -> str:
         """The version this run asks for (python: the installed one; others: the version
         given, else the driver's pin)."""
-        if sdk == "python":
+        if sdks.get(sdk).in_process:
             return installed().version
         if sdk in self.versions:
             return self.versions[sdk]

@@ -50,10 +50,10 @@ def _one_line(message: str, width: int = _MESSAGE_WIDTH) -> str:
 
 def results_sdks(results: Results) -> list[str]:
     """The SDKs a run covered, in the registry's order."""
-    from .registry import ALL_SDKS
+    from .sdks import names
 
     seen = {c.sdk for c in results.checks}
-    return [s for s in ALL_SDKS if s in seen] + sorted(seen - set(ALL_SDKS))
+    return [s for s in names() if s in seen] + sorted(seen - set(names()))
 
 
 def _matrix(results: Results, sdks: list[str], report: str | None) -> list[str]:

@@ -37,6 +37,7 @@ LAYERS = {
     "conformance.sdk_selection": 2,
     "conformance.standin": 2,
     "conformance.outputs": 2,
+    "conformance.sdks": 2,
     "conformance.suites": 3,
     "conformance.results": 4,
     "conformance.table": 4,

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conformance import paths
+from conformance import paths, sdks
 from conformance.drivers import (
     BuildFailed,
     DriverProcess,
@@ -31,7 +31,7 @@ from .fake_resource import STANDIN
 
 pytestmark = pytest.mark.drivers
 
-SDKS = ("javascript", "go", "java")
+SDKS = sdks.driver_names()  # every SDK of the registry that has a driver
 SCOPE = "https://cognitiveservices.azure.com/.default"
 KEY = "conformance-key-0001"
 # What each SDK raises for a 404, per its source: JS NotFoundError (core/error), openai-go's one

@@ -8,10 +8,12 @@ import math
 import re
 import time
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
 from conformance import policy as model
+from conformance import sdks
 from conformance.policy import (
     DEVIATIONS,
     DOCUMENTED,
@@ -50,9 +52,9 @@ def attempts(policy, script, options=None):
 
 def test_the_doc_numbers_per_sdk():
     assert DOCUMENTED["python"].default_max_retries == 2
-    assert DOCUMENTED["js"].default_max_retries == 2
+    assert DOCUMENTED["javascript"].default_max_retries == 2
     assert DOCUMENTED["dotnet"].default_max_retries == 3
-    for sdk in ("python", "js"):
+    for sdk in ("python", "javascript"):
         doc = DOCUMENTED[sdk]
         assert doc.retry_statuses == {408, 429} and doc.retry_from == 500
         assert doc.retry_connection_errors
@@ -60,13 +62,13 @@ def test_the_doc_numbers_per_sdk():
     assert dotnet.retry_statuses == {408, 429, 500, 502, 503, 504} and dotnet.retry_from is None
     assert DOCUMENTED["python"].classes[429] == "RateLimitError"
     assert DOCUMENTED["python"].class_from == (500, "InternalServerError")
-    assert DOCUMENTED["js"].classes[503] == "Service Unavailable"
+    assert DOCUMENTED["javascript"].classes[503] == "Service Unavailable"
     assert 502 not in DOCUMENTED["dotnet"].classes  # sdk-behavior §8 #2
 
 
 def test_persistent_failures_per_doc():
     assert attempts(DOCUMENTED["python"], [Answer(500)]) == 3
-    assert attempts(DOCUMENTED["js"], [Answer(429)]) == 3
+    assert attempts(DOCUMENTED["javascript"], [Answer(429)]) == 3
     assert attempts(DOCUMENTED["dotnet"], [Answer(503)]) == 4
     assert attempts(DOCUMENTED["dotnet"], [Answer(501)]) == 1
     assert attempts(DOCUMENTED["python"], [Answer(409)]) == 1
@@ -238,14 +240,14 @@ def test_every_refinement_range_is_a_known_feature():
 
 
 def test_js_and_dotnet_models():
-    js = policies("js").actual
+    js = sdks.get("javascript").policies("7.57.0").actual
     assert predict(js, [Answer(429, (("retry-after", "90"),)), OK], now=NOW).delays == (
         Bound(0.375, 0.5),)
     assert predict(js, [Answer(429, (("retry-after", "0"),)), OK], now=NOW).delays == (
         Bound(0.0, 0.0),)
     assert predict(js, [Answer(503)], now=NOW).outcome == Outcome("InternalServerError")
     assert predict(js, [TIMEOUT], now=NOW).outcome == Outcome("APIConnectionTimeoutError")
-    dotnet = policies("dotnet").actual
+    dotnet = sdks.get("dotnet").policies("2.13.0").actual
     prediction = predict(dotnet, [Answer(503)], now=NOW)
     assert prediction.attempts == 4
     assert prediction.delays == (Bound(0.8, 0.8), Bound(1.6, 1.6), Bound(3.2, 3.2))
@@ -343,14 +345,57 @@ def test_model_exports():
     assert set(model.__all__) <= set(dir(model))
 
 
-@pytest.mark.parametrize(("model", "sdk"), [("python", "python"), ("js", "javascript")])
-def test_the_cross_sdk_rules_agree_with_the_retry_model(model, sdk):
-    """SDK_RULES (the cross-SDK checks) restates, per SDK, retry facts the detailed retry model
-    (the Python retry checks) also holds: where both describe one SDK they must agree."""
-    from conformance.policy import SDK_RULES
+# -- the driver SDKs' own policies, per release (conformance/sdks/) --------------------------
 
-    actual, rules = policies(model).actual, SDK_RULES[sdk]
-    assert actual.retry_after is not None
-    assert (rules.default_max_retries, rules.retry_statuses, rules.retry_from,
-            rules.retry_after_cap_s) == (actual.default_max_retries, actual.retry_statuses,
-                                         actual.retry_from, actual.retry_after.maximum)
+
+def _hinted(sdk: str, version: str, header: tuple[str, str]) -> Any:
+    return predict(sdks.get(sdk).policies(version).actual, [Answer(429, (header,)), OK],
+                   now=NOW)
+
+
+@pytest.mark.parametrize(("sdk", "version", "hint", "attempts", "delays"), [
+    # openai-node: 6.x waits any hint in full; from 7.5.0 hints over 60 s fall back to backoff
+    ("javascript", "6.49.0", "150", 2, (Bound(150.0, 150.0),)),
+    ("javascript", "6.49.0", "5", 2, (Bound(5.0, 5.0),)),
+    ("javascript", "7.5.0", "150", 2, (Bound(0.375, 0.5),)),
+    ("javascript", "7.5.0", "60", 2, (Bound(60.0, 60.0),)),
+    # openai-go: v3.67.0 on refuses hints over 2 min; v3.53-v3.66 clamp to 8 s; v3.25-v3.52 wait
+    ("go", "3.100.0", "121", 1, ()),
+    ("go", "3.100.0", "120", 2, (Bound(120.0, 120.0),)),
+    ("go", "3.60.0", "121", 2, (Bound(8.0, 8.0),)),
+    ("go", "3.30.0", "121", 2, (Bound(121.0, 121.0),)),
+    ("go", "3.20.0", "61", 2, (Bound(0.375, 0.5),)),
+    # openai-java: from 4.71.0 hints are clamped to [0, 8 s]; 4.25-4.70 wait them in full
+    ("java", "4.105.0", "9", 2, (Bound(8.0, 8.0),)),
+    ("java", "4.105.0", "-3", 2, (Bound(0.0, 0.0),)),
+    ("java", "4.70.0", "9", 2, (Bound(9.0, 9.0),)),
+    ("java", "4.20.0", "61", 2, (Bound(0.375, 0.5),)),
+])
+def test_each_driver_release_is_judged_by_its_own_retry_after_rule(sdk, version, hint,
+                                                                    attempts, delays):
+    prediction = _hinted(sdk, version, ("retry-after", hint))
+    assert (prediction.attempts, prediction.delays) == (attempts, delays)
+
+
+def test_driver_policies_hold_the_token_and_option_facts_of_their_release():
+    assert sdks.get("java").policies("4.105.0").actual.token_provider_called == "request"
+    assert not sdks.get("java").policies("4.105.0").actual.per_request_max_retries
+    for sdk, version in (("javascript", "6.49.0"), ("go", "3.100.0")):
+        actual = sdks.get(sdk).policies(version).actual
+        assert actual.token_provider_called == "attempt" and actual.per_request_max_retries
+    go = sdks.get("go").policies("3.100.0")
+    assert go.documented is None  # the doc's Go section is silent: its own policy judges
+    assert predict(go.actual, [Answer(404)], now=NOW).outcome == Outcome("*openai.Error")
+    assert predict(go.actual, [Answer(503)], now=NOW).delays == (Bound(0.375, 0.5),
+                                                                 Bound(0.75, 1.0))
+
+
+def test_wire_slack_widens_the_delays_judged():
+    policy = sdks.get("javascript").policies("6.49.0")
+    script = [Answer(429, (("retry-after", "5"),)), OK]
+    late = Observed(2, (5.1,), ("success",))
+    assert judge(policy, script, Options(), late, now=NOW).matched is None
+    assert judge(policy, script, Options(), late, now=NOW, slack=(0.02, 0.25)).matched == "sdk"
+    gave_up = Observed(1, (), ("RateLimitError",))
+    judged = judge(policy, script, Options(), gave_up, now=NOW, slack=(0.02, 0.25))
+    assert judged.matched is None and "1 attempt(s), expected 2" in judged.problems[0]

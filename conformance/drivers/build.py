@@ -22,11 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import sdks
+from ..sdks.profile import DriverSpec
 from .environment import build_environment, run_environment
 from .process import DriverProcess
 
@@ -75,34 +76,8 @@ class Built:
                              startup_timeout=startup_timeout)
 
 
-@dataclass(frozen=True)
-class DriverSpec:
-    sdk: str
-    folder: str  # under drivers/
-    sources: tuple[str, ...]  # files and folders copied into the build directory
-    tools: tuple[str, ...]  # executables that must be on PATH
-    hint: str  # how to install the toolchain
-    package: str  # the SDK's package name in its ecosystem
-
-
-SPECS: dict[str, DriverSpec] = {
-    "javascript": DriverSpec(
-        "javascript", "javascript", ("package.json", "package-lock.json", "driver.mjs"),
-        ("node", "npm"),
-        "Install Node.js 20 or newer with npm (e.g. `apt-get install nodejs npm`).",
-        "openai",
-    ),
-    "go": DriverSpec(
-        "go", "go", ("go.mod", "go.sum", "main.go"), ("go",),
-        "Install Go 1.26 or newer (https://go.dev/doc/install) and put `go` on PATH.",
-        "github.com/openai/openai-go/v3",
-    ),
-    "java": DriverSpec(
-        "java", "java", ("pom.xml", "src"), ("java", "mvn"),
-        "Install a JDK 17 or newer and Maven (e.g. `apt-get install openjdk-17-jdk maven`).",
-        "com.openai:openai-java",
-    ),
-}
+# Each SDK's driver (folder, sources, tools, install hint, package) is its profile's
+# (conformance/sdks/), and so are its pin, its build steps and its environment.
 
 
 def drivers_root() -> Path:
@@ -126,22 +101,7 @@ def cache_root() -> Path:
 
 def pinned_version(sdk: str, root: Path | None = None) -> str:
     """The SDK version the driver's own files pin."""
-    folder = (root or drivers_root()) / _spec(sdk).folder
-    if sdk == "javascript":
-        data = json.loads((folder / "package.json").read_text(encoding="utf-8"))
-        return str(data["dependencies"]["openai"])
-    if sdk == "go":
-        text = (folder / "go.mod").read_text(encoding="utf-8")
-        found = re.search(r"github\.com/openai/openai-go/v3 v(\S+)", text)
-        if not found:
-            raise ValueError("drivers/go/go.mod does not require github.com/openai/openai-go/v3")
-        return found.group(1)
-    root_element = ET.parse(folder / "pom.xml").getroot()
-    namespace = {"m": "http://maven.apache.org/POM/4.0.0"}
-    element = root_element.find("m:properties/m:openai.java.version", namespace)
-    if element is None or not element.text:
-        raise ValueError("drivers/java/pom.xml has no <openai.java.version> property")
-    return element.text.strip()
+    return sdks.get(sdk).pinned_version((root or drivers_root()) / _spec(sdk).folder)
 
 
 def check_toolchain(sdk: str) -> None:
@@ -151,19 +111,9 @@ def check_toolchain(sdk: str) -> None:
     missing = [tool for tool in spec.tools if shutil.which(tool) is None]
     if missing:
         raise DriverUnavailable(sdk, f"{', '.join(missing)} not found on PATH", spec.hint)
-    if sdk == "javascript":
-        version = _run_quiet(["node", "--version"])
-        major = re.match(r"v(\d+)", version)
-        if not major or int(major.group(1)) < 20:
-            raise DriverUnavailable(sdk, f"node {version.strip() or '?'} is older than 20",
-                                    spec.hint)
-    if sdk == "go":
-        # openai-go v3 and azcore declare `go 1.26.0`; an older go would try to download a
-        # toolchain (GOTOOLCHAIN is set to local for the build, so it would fail instead).
-        version = _go_env("GOVERSION")
-        found = re.match(r"go(\d+)\.(\d+)", version)
-        if not found or (int(found.group(1)), int(found.group(2))) < (1, 26):
-            raise DriverUnavailable(sdk, f"go {version or '?'} is older than 1.26", spec.hint)
+    problem = sdks.get(sdk).toolchain_problem(_run_quiet)
+    if problem:
+        raise DriverUnavailable(sdk, problem, spec.hint)
 
 
 def sources_hash(sdk: str, root: Path | None = None) -> str:
@@ -210,7 +160,9 @@ def build(
             destination = work / path.relative_to(source)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, destination)
-        command = _BUILDERS[sdk](work, target, wanted, None if wanted == pinned else wanted)
+        command = sdks.get(sdk).build(
+            work, target, None if wanted == pinned else wanted,
+            lambda argv, cwd, env: _tool(sdk, argv, cwd, env), _env(sdk))
         (work / STAMP).write_text(json.dumps({"sdk": sdk, "sdk_version": wanted,
                                               "command": command}), encoding="utf-8")
         if (target / STAMP).is_file():  # another process finished the same build first
@@ -229,77 +181,10 @@ def build(
                  seconds=seconds)
 
 
-# -- per-ecosystem builds -------------------------------------------------------------------------
-# Each runs in the scratch directory ``work`` and returns the command that starts the driver
-# once ``work`` has become ``target``. ``repin`` is the version to switch to, or None.
-
-
-def _build_javascript(work: Path, target: Path, version: str, repin: str | None) -> list[str]:
-    env = _env("javascript")
-    if repin:
-        _tool("javascript", ["npm", "install", "--no-audit", "--no-fund", "--prefer-offline",
-                             "--save-exact", f"openai@{repin}"], work, env)
-    else:
-        _tool("javascript", ["npm", "ci", "--no-audit", "--no-fund", "--prefer-offline"], work,
-              env)
-    return ["node", str(target / "driver.mjs")]
-
-
-def _build_go(work: Path, target: Path, version: str, repin: str | None) -> list[str]:
-    env = _env("go")
-    if repin:
-        _tool("go", ["go", "mod", "edit", f"-require=github.com/openai/openai-go/v3@v{repin}"],
-              work, env)
-        _tool("go", ["go", "mod", "tidy"], work, env)
-    binary = "driver.exe" if os.name == "nt" else "driver"
-    _tool("go", ["go", "build", "-o", binary, "."], work, env)
-    return [str(target / binary)]
-
-
-def _build_java(work: Path, target: Path, version: str, repin: str | None) -> list[str]:
-    env = _env("java")
-    command = ["mvn", "-B", "-q", "package", "-DskipTests"]
-    if repin:
-        command.append(f"-Dopenai.java.version={repin}")
-    try:
-        # Offline first: once the dependencies are in ~/.m2 a build needs no network.
-        _tool("java", [*command[:1], "-o", *command[1:]], work, env)
-    except BuildFailed:
-        _tool("java", command, work, env)
-    jar = work / "target" / "driver.jar"
-    kept = work / "driver.jar"
-    jar.rename(kept)
-    shutil.rmtree(work / "target", ignore_errors=True)
-    return ["java", "-jar", str(target / "driver.jar")]
-
-
-_BUILDERS: dict[str, Callable[[Path, Path, str, str | None], list[str]]] = {
-    "javascript": _build_javascript,
-    "go": _build_go,
-    "java": _build_java,
-}
-
-
 def _env(sdk: str) -> dict[str, str]:
-    """The environment of a build: an allow-list, never the user's credentials."""
-    env = build_environment(sdk)
-    if sdk == "go":
-        # The module proxy alone: never fall back to fetching a module's VCS host directly.
-        proxies = [p for p in re.split(r"[,|]", env.get("GOPROXY") or _go_env("GOPROXY"))
-                   if p and p != "direct"]
-        if proxies:
-            env["GOPROXY"] = ",".join(proxies)
-        flags = env.get("GOFLAGS", "").split()
-        for flag in ("-mod=mod", "-buildvcs=false"):
-            if flag not in flags:
-                flags.append(flag)
-        env["GOFLAGS"] = " ".join(flags)
-        env["GOTOOLCHAIN"] = "local"  # never download a toolchain
-    return env
-
-
-def _go_env(name: str) -> str:
-    return _run_quiet(["go", "env", name]).strip()
+    """The environment of a build: an allow-list, never the user's credentials, with the
+    SDK's own settings (the Go module proxy alone, ...)."""
+    return sdks.get(sdk).build_env(build_environment(sdk), _run_quiet)
 
 
 def _run_quiet(command: Sequence[str]) -> str:
@@ -335,10 +220,10 @@ def _source_files(folder: Path, spec: DriverSpec) -> list[Path]:
 
 
 def _spec(sdk: str) -> DriverSpec:
-    try:
-        return SPECS[sdk]
-    except KeyError:
-        raise ValueError(f"no driver for SDK {sdk!r} (known: {', '.join(SPECS)})") from None
+    spec = sdks.PROFILES[sdk].driver if sdk in sdks.PROFILES else None
+    if spec is None:
+        raise ValueError(f"no driver for SDK {sdk!r} (known: {', '.join(sdks.driver_names())})")
+    return spec
 
 
 def _stderr(message: str) -> None:
@@ -346,7 +231,6 @@ def _stderr(message: str) -> None:
 
 
 __all__ = [
-    "SPECS",
     "BuildFailed",
     "Built",
     "DriverSpec",

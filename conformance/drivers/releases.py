@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from .build import SPECS
+from .. import sdks
+from ..sdks.go import MODULE as GO_MODULE
+from ..sdks.java import MAVEN_METADATA
 
-MAVEN_METADATA = "https://repo1.maven.org/maven2/com/openai/openai-java/maven-metadata.xml"
 _TIMEOUT_S = 120
 
 
@@ -24,18 +24,11 @@ class ListingFailed(Exception):
 
 def released_versions(sdk: str) -> list[str]:
     """The versions of ``sdk``'s package the index lists, as ``NAME@VERSION`` takes them (Go
-    without its ``v``), in the index's order."""
-    if sdk == "javascript":
-        return npm_versions(_output(["npm", "view", SPECS[sdk].package, "versions", "--json"]))
-    if sdk == "go":
-        return go_versions(_output(["go", "list", "-m", "-versions", SPECS[sdk].package]))
-    if sdk == "java":
-        try:
-            with urllib.request.urlopen(MAVEN_METADATA, timeout=_TIMEOUT_S) as answer:
-                return maven_versions(answer.read().decode("utf-8"))
-        except OSError as exc:
-            raise ListingFailed(f"cannot read {MAVEN_METADATA}: {exc}") from exc
-    raise ListingFailed(f"no release listing for {sdk!r}")
+    without its ``v``), in the index's order: the SDK's profile asks its ecosystem."""
+    try:
+        return sdks.get(sdk).released_versions(_output)
+    except (NotImplementedError, ValueError):
+        raise ListingFailed(f"no release listing for {sdk!r}") from None
 
 
 def npm_versions(text: str) -> list[str]:
@@ -53,7 +46,7 @@ def npm_versions(text: str) -> list[str]:
 
 def go_versions(text: str) -> list[str]:
     words = text.split()
-    if not words or words[0] != SPECS["go"].package:
+    if not words or words[0] != GO_MODULE:
         raise ListingFailed(f"go list answered {text[:200]!r}")
     return [w.removeprefix("v") for w in words[1:]]
 
@@ -76,3 +69,7 @@ def _output(command: Sequence[str]) -> str:
         tail = "\n".join(done.stderr.strip().splitlines()[-5:])
         raise ListingFailed(f"{' '.join(command)} failed (exit {done.returncode}): {tail}")
     return done.stdout
+
+
+__all__ = ["MAVEN_METADATA", "ListingFailed", "go_versions", "maven_versions", "npm_versions",
+           "released_versions"]

@@ -6,7 +6,8 @@ runs against, and one judgement over what crossed the wire and the SDK-neutral o
 scenario and the same packaged cassette serve every SDK; a recorded cassette's own request is the
 scenario's params (``_recorded.request_params``).
 
-Judgements follow each SDK's own policy (``policy.SDK_RULES``, from sdk-behavior.md). Where an
+Judgements follow each SDK's own policy for the release its driver loaded (its profile in
+``conformance.sdks``, judged by the one model of ``conformance.policy``). Where an
 SDK departs from what the doc says, the check records it under ``doc_vs_sdk`` and passes; it
 fails only where the SDK breaks its own policy or the doc's claim holds for none. Retry timing is
 read at the wire for the SDKs that really sleep, and from the virtual clock for Python.
@@ -18,14 +19,14 @@ import base64
 import struct
 from typing import Any
 
+from conformance import sdks
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.policy import (
-    DOC_RETRIES,
     DOC_SCOPE,
     DOC_TOKEN_CLAIM,
-    SDK_RULES,
     Outcome,
+    Policies,
     doc_vs_sdk,
     wire_hint_window,
 )
@@ -83,6 +84,16 @@ def _chat(wire: Wire, **options: Any) -> dict[str, Any]:
 
 def _retry_counts(requests: list[RecordedRequest]) -> list[str | None]:
     return [r.header("x-stainless-retry-count") for r in requests]
+
+
+def release_policy(driver: Driver) -> Policies:
+    """The retry and error policy of the release the driver loaded (its hello's version, not
+    the pin), from the SDK's profile."""
+    return sdks.get(driver.sdk).policies(driver.version)
+
+
+def _source(driver: Driver) -> str:
+    return sdks.get(driver.sdk).policy_source
 
 
 # -- auth --------------------------------------------------------------------------------------
@@ -147,15 +158,22 @@ def sdks_token_provider(wire: Wire, driver: Driver, observe: Observations) -> No
     expect("other" not in labels, f"{driver.sdk} sent an Authorization the credential did not "
            f"issue: {labels}")
     fresh = len(set(labels)) == len(labels)
-    rules = SDK_RULES[driver.sdk]
-    if len(labels) > 1:
-        if rules.token_per_attempt:
-            expect(fresh, f"{driver.sdk} asks for a token on every attempt ({rules.source}), "
-                   f"but reused one across attempts: {labels}")
-        elif not fresh:
-            observe("doc_vs_sdk", [doc_vs_sdk(driver.sdk, "token per attempt", DOC_TOKEN_CLAIM,
-                                              f"a still-valid token is reused for the retry "
-                                              f"({labels})")])
+    # How often the SDK calls the provider it was given (the JavaScript apiKey function, the
+    # Java supplier...), counted apart from how often the credential issued a token: a
+    # provider that caches hands back a still-valid token (token reuse is not a provider
+    # skipped). A driver that reports no provider_calls has the credential as its provider.
+    called = release_policy(driver).actual.token_provider_called
+    provider_calls = observe("provider_calls", outcome.get("provider_calls", len(calls)))
+    observe("token_reused", not fresh)
+    expected = len(labels) if called == "attempt" else 1
+    expect(provider_calls == expected,
+           f"{driver.sdk} called its token provider {provider_calls} time(s) for one request "
+           f"of {len(labels)} attempt(s); its release calls it once per {called} "
+           f"({_source(driver)})")
+    if len(labels) > 1 and not fresh:
+        observe("doc_vs_sdk", [doc_vs_sdk(driver.sdk, "token per attempt", DOC_TOKEN_CLAIM,
+                                          f"a still-valid token is reused for the retry "
+                                          f"({labels})", _source(driver))])
 
 
 # -- chat, Responses, streaming, embeddings ------------------------------------------------------
@@ -322,8 +340,8 @@ STATUSES = (400, 401, 403, 404, 408, 409, 422, 429, 500, 503, 504)
     sdks=ALL_SDKS,
 )
 def sdks_status_classes(wire: Wire, driver: Driver, observe: Observations) -> None:
-    rules = SDK_RULES[driver.sdk]
-    documented = DOC_RETRIES[driver.sdk]
+    policy = release_policy(driver)
+    documented = policy.documented
     seen: dict[str, Any] = {}
     problems: list[str] = []
     departures = []
@@ -333,7 +351,7 @@ def sdks_status_classes(wire: Wire, driver: Driver, observe: Observations) -> No
         error = outcome["error"] or {}
         seen[str(status)] = {k: error.get(k) for k in
                              ("class", "status", "code", "code_type", "request_id")}
-        expected = rules.error_class(status)
+        expected = policy.actual.status_outcome(status).name
         if error.get("class") != expected:
             problems.append(f"{status}: {error.get('class')!r}, expected {expected!r}")
         if error.get("status") != status:
@@ -348,12 +366,12 @@ def sdks_status_classes(wire: Wire, driver: Driver, observe: Observations) -> No
             doc_class = Outcome(wanted.name.replace(" ", ""), wanted.exact)
             if not doc_class.matches([str(error.get("class")), *(error.get("bases") or [])]):
                 departures.append(doc_vs_sdk(driver.sdk, f"class for {status}", str(doc_class),
-                                             error.get("class")))
+                                             error.get("class"), _source(driver)))
     observe("errors", seen)
     if departures:
         observe("doc_vs_sdk", departures)
     if problems:
-        fail(f"{driver.sdk} errors differ from its own policy ({rules.source}):\n"
+        fail(f"{driver.sdk} errors differ from its own policy ({_source(driver)}):\n"
              + "\n".join(problems))
 
 
@@ -394,14 +412,14 @@ def sdks_request_id(wire: Wire, driver: Driver, observe: Observations) -> None:
 def sdks_default_attempts(wire: Wire, driver: Driver, observe: Observations) -> None:
     wire.use(Script([_error(503)]))  # repeated for every attempt
     outcome = driver.run(_chat(wire))
-    rules = SDK_RULES[driver.sdk]
+    default = release_policy(driver).actual.default_max_retries
     attempts = observe("attempts", len(wire.requests))
     observe("retry_count_header", _retry_counts(wire.requests))
     error = outcome["error"] or {}
     observe("error_class", error.get("class"))
-    expect(attempts == rules.default_max_retries + 1,
+    expect(attempts == default + 1,
            f"{driver.sdk} made {attempts} attempt(s); by default it retries "
-           f"{rules.default_max_retries} times ({rules.source})")
+           f"{default} times ({_source(driver)})")
     expect(error.get("status") == 503, f"{driver.sdk} ended with {error or 'no error'}, not "
            "the 503")
 
@@ -419,25 +437,25 @@ RETRY_PROBES = (408, 409, 429, 500, 501, 502, 503, 504, 400, 404, 422)
     sdks=ALL_SDKS,
 )
 def sdks_retryable_statuses(wire: Wire, driver: Driver, observe: Observations) -> None:
-    rules = SDK_RULES[driver.sdk]
-    documented = DOC_RETRIES[driver.sdk]
+    policy = release_policy(driver)
+    documented = policy.documented
     retried: dict[str, bool] = {}
     problems, departures = [], []
     for status in RETRY_PROBES:
         wire.use(Script([_error(status), _ok()]))
         driver.run(_chat(wire, max_retries=1))
         did = retried[str(status)] = len(wire.requests) > 1
-        if did != rules.retries(status):
+        if did != policy.actual.retries_status(status):
             problems.append(f"{status} {'was' if did else 'was not'} retried")
         if documented is not None and did != documented.retries_status(status):
             departures.append(doc_vs_sdk(driver.sdk, f"retry {status}",
                                          "retried" if not did else "not listed",
-                                         "retried" if did else "not retried"))
+                                         "retried" if did else "not retried", _source(driver)))
     observe("retried", retried)
     if departures:
         observe("doc_vs_sdk", departures)
     if problems:
-        fail(f"{driver.sdk}: " + "; ".join(problems) + f" ({rules.source})")
+        fail(f"{driver.sdk}: " + "; ".join(problems) + f" ({_source(driver)})")
 
 
 @check(

@@ -1,0 +1,289 @@
+"""The SDK registry (conformance/sdks/): one profile per SDK, registered by name; everything that
+lists SDKs derives from it; a stand-in SDK registered here (one class plus a driver folder) runs
+the cross-SDK checks; and the realistic retry checks catch builds without backoff or that give
+up on Azure-sized hints, on JavaScript, Go and Java (a misbehaving stand-in driver speaking for
+each, and a real openai-node build patched in its node_modules)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from conformance import sdks
+from conformance.drivers import DriverProcess
+from conformance.drivers import build as builder
+from conformance.drivers import pool as driver_pool
+from conformance.policy import Backoff, Outcome, RetryAfter, RetryPolicy
+from conformance.registry import Verdict
+from conformance.sdks.profile import DriverSpec, Profile, Tool
+from conformance.suites import cross_sdk_retries
+
+from .conftest import Suite
+
+FAKE = Path(__file__).resolve().parent / "fake_driver.py"
+RETRY_CHECKS = ("retries.sdks-backoff-and-azure-hint", "retries.sdks-hint-past-cap",
+                "retries.sdks-default-attempts")
+SCALED_HINT_S = 0.2  # the stand-ins really sleep: the check's 5 s hint, scaled down
+
+
+def test_each_sdk_is_one_registered_profile_and_a_taken_name_is_refused():
+    assert sdks.names() == ("python", "javascript", "go", "java")
+    assert set(sdks.PROFILES) == {"python", "javascript", "go", "java", "dotnet"}
+    assert sdks.driver_names() == ("javascript", "go", "java")  # dotnet: no driver here
+    with pytest.raises(TypeError, match="'go' is already registered"):
+        type("AnotherGo", (Profile,), {"name": "go"})
+    with pytest.raises(TypeError, match="lowercase letters"):
+        type("Bad", (Profile,), {"name": "Go-2"})
+    assert "AnotherGo" not in {type(p).__name__ for p in sdks.PROFILES.values()}
+
+
+def test_each_profile_declares_the_releases_its_policy_ranges_name():
+    for profile in sdks.PROFILES.values():
+        for deviation in profile.deviations:
+            assert deviation.sdk == profile.name, deviation.id
+            for feature in (deviation.feature, deviation.until):
+                assert feature is None or feature in profile.capabilities, deviation.id
+        if profile.name not in ("python", "dotnet"):  # judged by their profile alone
+            assert profile.policy_source and profile.deviations, profile.name
+
+
+def test_what_lists_sdks_derives_from_the_registry(capsys):
+    from conformance import cli
+    from conformance.environments import DRIVER_SDKS, PIN_FORMS, Pin
+    from conformance.sdk_selection import SdkSelection
+
+    assert SdkSelection.parse(["all"]).sdks == sdks.names()
+    assert {n: sdks.get(n).title for n in sdks.driver_names()} == DRIVER_SDKS
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert f"{', '.join(sdks.names())} or all" in help_text
+    for name in sdks.driver_names():
+        profile = sdks.get(name)
+        assert profile.pin_example in PIN_FORMS
+        pin = Pin.parse(profile.pin_example)
+        assert str(pin) == profile.pin_example and pin.driver
+        assert builder.pinned_version(name) == profile.normalise_version(
+            profile.pin_example.split("@")[1])  # the example is the driver's own pin
+
+
+# -- a stand-in SDK: one profile class and a driver folder --------------------------------------
+
+
+class _StandIn(Profile):
+    """Registered by the fixture below (a class statement registers it; this base does not)."""
+
+    title = "stand-in-sdk"
+    package = "stand-in"
+    language = "Stand-in"
+    pin_example = "standin@1.0.0"
+    own = RetryPolicy(
+        sdk="standin", default_max_retries=2, retry_statuses=frozenset({408, 409, 429}),
+        retry_from=500, retry_connection_errors=True, retry_timeouts=False,
+        x_should_retry=True,
+        retry_after=RetryAfter(maximum=120.0, low_inclusive=True, above="no-retry"),
+        backoff=Backoff(0.5, cap=8.0, jitter=0.25), classes={},
+        class_from=(400, "StandInError"), other_status=Outcome("StandInError"),
+        connection_error=Outcome("StandInError"), timeout_error=Outcome("StandInError"),
+        retry_count_header="x-stainless-retry-count")
+    policy_source = "tests/fake_driver.py"
+    capabilities: ClassVar[Mapping[str, str]] = {}
+
+    def pinned_version(self, folder: Path) -> str:
+        return (folder / "VERSION").read_text().strip()
+
+    def build(self, work: Path, target: Path, repin: str | None, tool: Tool,
+              env: Mapping[str, str]) -> list[str]:
+        tool([sys.executable, "-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())",
+              "fake_driver.py"], work, env)  # a build step: the driver compiles
+        return [sys.executable, str(target / "fake_driver.py")]
+
+
+@pytest.fixture
+def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Profile]:
+    folder = tmp_path / "drivers" / "standin"
+    folder.mkdir(parents=True)
+    shutil.copy(FAKE, folder / "fake_driver.py")
+    (folder / "VERSION").write_text("1.0.0\n")
+    monkeypatch.setenv("AOAI_CONFORMANCE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(cross_sdk_retries, "AZURE_HINT_S", SCALED_HINT_S)
+
+    class StandIn(_StandIn):
+        name = "standin"
+        driver = DriverSpec("standin", str(folder), ("fake_driver.py", "VERSION"), (),
+                            "nothing to install", "stand-in")
+
+    try:
+        yield sdks.get("standin")
+    finally:
+        del sdks.PROFILES["standin"]
+    assert StandIn.name not in sdks.PROFILES
+
+
+def test_a_stand_in_sdk_registered_by_one_class_runs_the_cross_sdk_checks(
+        suite: Suite, stand_in: Profile):
+    assert "standin" in sdks.names() and sdks.get("standin") is stand_in
+    run = suite.run(args=("--conformance-sdk=standin", "-k",
+                          "sdks_backoff or sdks_hint_past or sdks_default_attempts"))
+    verdicts = {c.id: c.verdict for c in run.results.checks if c.sdk == "standin"}
+    assert verdicts == dict.fromkeys(RETRY_CHECKS, Verdict.PASS), run.outcome.stdout.str()
+    assert {c.sdk_version for c in run.results.checks} == {"1.0.0"}
+    import jsonschema
+
+    from conformance.results import SCHEMA_FILE
+
+    written = json.loads((suite.pytester.path / "report" / "results.json").read_text())
+    jsonschema.validate(written, json.loads(SCHEMA_FILE.read_text()))  # a registered SDK fits
+    assert stand_in.driver is not None
+    cache = Path(stand_in.driver.folder).parent.parent / "cache" / "drivers"
+    assert [p.name.rsplit("-", 1)[0] for p in cache.iterdir()] == ["standin-1.0.0"]
+
+
+def test_a_stand_in_that_breaks_its_own_policy_fails_there(
+        suite: Suite, stand_in: Profile, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("FAKE_DRIVER", json.dumps({"no_backoff": True}))
+    run = suite.run(args=("--conformance-sdk=standin", "-k", "sdks_backoff"))
+    assert run.verdict("retries.sdks-backoff-and-azure-hint", "standin") is Verdict.FAIL
+    assert "delay before retry 1" in run.message("retries.sdks-backoff-and-azure-hint",
+                                                 "standin")
+
+
+# -- broken builds of the driver SDKs: a misbehaving stand-in speaks for each --------------------
+
+RELEASES = {"javascript": ("6.49.0", {"cap_s": 1e9}),
+            "go": ("3.100.0", {"cap_s": 120.0, "above": "no-retry"}),
+            "java": ("4.105.0", {"cap_s": 8.0, "above": "clamp", "token_provider": "request"})}
+
+
+class _Misbehaving:
+    """A 'built driver' that starts the stand-in driver claiming to be ``sdk``."""
+
+    def __init__(self, sdk: str, **behaviour: Any) -> None:
+        version, policy = RELEASES[sdk]
+        self.sdk = sdk
+        self.env = {"FAKE_DRIVER": json.dumps({"sdk": sdk, "version": version, **policy,
+                                               **behaviour})}
+
+    def process(self, **kwargs: Any) -> DriverProcess:
+        import os
+
+        return DriverProcess(self.sdk, [sys.executable, str(FAKE)],
+                             env={**os.environ, **self.env})
+
+
+def _with_driver(monkeypatch: pytest.MonkeyPatch,
+                 make: Callable[[str], Any]) -> None:
+    monkeypatch.setattr(driver_pool, "build", lambda sdk, **kwargs: make(sdk))
+    monkeypatch.setattr(cross_sdk_retries, "AZURE_HINT_S", SCALED_HINT_S)
+
+
+@pytest.mark.parametrize("sdk", ["javascript", "go", "java"])
+def test_a_build_that_follows_its_release_passes(suite: Suite, monkeypatch, sdk: str):
+    _with_driver(monkeypatch, lambda name: _Misbehaving(name))
+    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_backoff"))
+    assert run.verdict("retries.sdks-backoff-and-azure-hint", sdk) is Verdict.PASS, \
+        run.message("retries.sdks-backoff-and-azure-hint", sdk)
+
+
+@pytest.mark.parametrize("sdk", ["javascript", "go", "java"])
+@pytest.mark.parametrize(("broken", "said"), [
+    ({"no_backoff": True}, "delay before retry 1"),
+    ({"give_up_at_s": SCALED_HINT_S}, "2 attempt(s), expected 3"),
+])
+def test_a_build_without_backoff_or_that_gives_up_on_azure_hints_fails(
+        suite: Suite, monkeypatch, sdk: str, broken: dict[str, Any], said: str):
+    _with_driver(monkeypatch, lambda name: _Misbehaving(name, **broken))
+    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_backoff"))
+    assert run.verdict("retries.sdks-backoff-and-azure-hint", sdk) is Verdict.FAIL
+    assert said in run.message("retries.sdks-backoff-and-azure-hint", sdk)
+
+
+@pytest.mark.parametrize(("version", "verdict"), [("7.5.0", Verdict.PASS),
+                                                  ("6.49.0", Verdict.UNSUPPORTED)])
+def test_each_release_is_judged_by_its_own_policy(suite: Suite, monkeypatch, version: str,
+                                                  verdict: Verdict):
+    """One behaviour (a 61 s hint replaced by the backoff, as openai-node does from 7.5.0),
+    two claimed releases: what a gate between javascript@6.49.0 and javascript@7.5.0 sees."""
+    def make(name: str) -> _Misbehaving:
+        driver = _Misbehaving(name, cap_s=60.0, above="backoff")
+        driver.env["FAKE_DRIVER"] = json.dumps({**json.loads(driver.env["FAKE_DRIVER"]),
+                                                "version": version})
+        return driver
+
+    _with_driver(monkeypatch, make)
+    run = suite.run(args=("--conformance-sdk=javascript", "-k", "sdks_hint_past_cap"))
+    result = run.result("retries.sdks-hint-past-cap", "javascript")
+    assert (result.verdict, result.sdk_version) == (verdict, version), result.message
+
+
+@pytest.mark.parametrize("sdk", ["javascript", "go", "java"])
+def test_a_token_provider_called_per_attempt_or_per_request_as_its_release_does_passes(
+        suite: Suite, monkeypatch, sdk: str):
+    _with_driver(monkeypatch, lambda name: _Misbehaving(name))
+    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_token_provider"))
+    assert run.verdict("auth.sdks-token-provider", sdk) is Verdict.PASS, \
+        run.message("auth.sdks-token-provider", sdk)
+
+
+@pytest.mark.parametrize(("sdk", "broken", "said"), [
+    # a provider asked once per client (or request) where the release asks before each attempt
+    ("javascript", "request", "1 time(s) for one request of 2 attempt(s)"),
+    ("go", "request", "1 time(s) for one request of 2 attempt(s)"),
+    # asked before every attempt where the release asks once per API call
+    ("java", "attempt", "2 time(s) for one request of 2 attempt(s)"),
+])
+def test_a_token_provider_called_other_than_its_release_does_fails(
+        suite: Suite, monkeypatch, sdk: str, broken: str, said: str):
+    _with_driver(monkeypatch, lambda name: _Misbehaving(name, token_provider=broken))
+    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_token_provider"))
+    assert run.verdict("auth.sdks-token-provider", sdk) is Verdict.FAIL
+    assert said in run.message("auth.sdks-token-provider", sdk)
+
+
+# -- a real openai-node build, broken in its node_modules ----------------------------------------
+
+_GIVE_UP = "if (timeoutMillis >= 5000) throw new Error('retry-after too long'); "
+# Edits of openai-node 6.49.0's node_modules/openai/client.{js,mjs}: (old, new) per file.
+_NODE_MUTANTS = {
+    # calculateDefaultRetryTimeoutMillis: no backoff at all
+    "no-backoff": {name: ("return sleepSeconds * jitter * 1000;", "return 0;")
+                   for name in ("client.js", "client.mjs")},
+    # retryRequest: a hint of 5 s or more ends the retries
+    "gives-up": {"client.js": ("await (0, sleep_1.sleep)(timeoutMillis);",
+                               _GIVE_UP + "await (0, sleep_1.sleep)(timeoutMillis);"),
+                 "client.mjs": ("await sleep(timeoutMillis);",
+                                _GIVE_UP + "await sleep(timeoutMillis);")},
+}
+
+
+def _patched_node_build(tmp_path: Path, mutant: str) -> Any:
+    """The cached openai-node driver build, copied and broken in its node_modules."""
+    built = builder.build("javascript")
+    copy = tmp_path / "javascript-mutant"
+    shutil.copytree(built.directory, copy, symlinks=True)
+    for name, (old, new) in _NODE_MUTANTS[mutant].items():
+        path = copy / "node_modules" / "openai" / name
+        text = path.read_text()
+        assert text.count(old) == 1, (name, old)
+        path.write_text(text.replace(old, new))
+    return type(built)(built.sdk, built.sdk_version, copy,
+                       ("node", str(copy / "driver.mjs")), built.env, cached=True, seconds=0.0)
+
+
+@pytest.mark.drivers
+@pytest.mark.parametrize("mutant", sorted(_NODE_MUTANTS))
+def test_a_broken_openai_node_build_is_caught(suite: Suite, monkeypatch, tmp_path: Path,
+                                              mutant: str):
+    try:
+        patched = _patched_node_build(tmp_path, mutant)
+    except builder.DriverUnavailable as exc:
+        pytest.skip(f"javascript driver unavailable: {exc.reason}")
+    monkeypatch.setattr(driver_pool, "build", lambda sdk, **kwargs: patched)
+    run = suite.run(args=("--conformance-sdk=javascript", "-k", "sdks_backoff"))
+    assert run.verdict("retries.sdks-backoff-and-azure-hint", "javascript") is Verdict.FAIL
