@@ -83,6 +83,7 @@ class _StandIn(Profile):
     package = "stand-in"
     language = "Stand-in"
     pin_example = "standin@1.0.0"
+    driver_variables = ("FAKE_DRIVER",)  # the misbehaviour the tests choose
     own = RetryPolicy(
         sdk="standin", default_max_retries=2, retry_statuses=frozenset({408, 409, 429}),
         retry_from=500, retry_connection_errors=True, retry_timeouts=False,

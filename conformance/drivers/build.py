@@ -149,7 +149,7 @@ def build(
     target = (cache or cache_root()) / f"{sdk}-{wanted}-{sources_hash(sdk, root)}"
     if (target / STAMP).is_file():
         stamp = json.loads((target / STAMP).read_text(encoding="utf-8"))
-        return Built(sdk, wanted, target, tuple(stamp["command"]), run_environment(), cached=True,
+        return Built(sdk, wanted, target, tuple(stamp["command"]), _run_env(sdk), cached=True,
                      seconds=time.monotonic() - started)
     say(f"aoai-conformance: building the {sdk} driver ({spec.package} {wanted}) into "
         f"{target} - the first time takes minutes")
@@ -177,8 +177,13 @@ def build(
             shutil.rmtree(work, ignore_errors=True)
     seconds = time.monotonic() - started
     say(f"aoai-conformance: built the {sdk} driver in {seconds:.0f} s")
-    return Built(sdk, wanted, target, tuple(command), run_environment(), cached=False,
+    return Built(sdk, wanted, target, tuple(command), _run_env(sdk), cached=False,
                  seconds=seconds)
+
+
+def _run_env(sdk: str) -> dict[str, str]:
+    """The environment of the driver process: the allow-list and what the profile names."""
+    return run_environment(also=sdks.get(sdk).driver_variables)
 
 
 def _env(sdk: str) -> dict[str, str]:

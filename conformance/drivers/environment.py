@@ -19,7 +19,7 @@ Anything else, whatever its name, is left out.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 # Every process needs these to start and find its tools (POSIX and Windows names).
 _BASE = frozenset({
@@ -50,9 +50,11 @@ _TOOLCHAINS: dict[str, frozenset[str]] = {
 _TOOLCHAIN_PREFIXES: dict[str, tuple[str, ...]] = {"javascript": ("npm_config_",)}
 
 
-def run_environment(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """What a driver process gets: :data:`_BASE` only."""
-    return {name: value for name, value in environ.items() if _allowed(name, _BASE,
+def run_environment(environ: Mapping[str, str] = os.environ,
+                    also: Iterable[str] = ()) -> dict[str, str]:
+    """What a driver process gets: :data:`_BASE`, and the variables its profile names."""
+    names = _BASE | frozenset(also)
+    return {name: value for name, value in environ.items() if _allowed(name, names,
                                                                        _BASE_PREFIXES)}
 
 

@@ -66,6 +66,9 @@ class Profile:
     version_prefix: ClassVar[str] = ""  # "v" where the ecosystem writes one (Go modules)
     driver: ClassVar[DriverSpec | None] = None
     in_process: ClassVar[bool] = False  # python: driven in the runner itself
+    # Variables of the user's environment the driver process may see besides the allow-list
+    # (drivers/environment.py); real SDKs need none, and never a credential.
+    driver_variables: ClassVar[tuple[str, ...]] = ()
     rank: ClassVar[int] = 100  # where it comes in lists and reports (python first)
     capabilities: ClassVar[Mapping[str, str]] = {}  # feature -> first release that has it
     own: ClassVar[RetryPolicy | None] = None  # its own policy where the doc is silent
