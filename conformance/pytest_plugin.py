@@ -427,7 +427,8 @@ def sdk(wire: Wire, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> Ite
 def driver_pool(pytestconfig: pytest.Config) -> Iterator[DriverPool]:
     """One long-lived driver process per SDK for the whole run, built on first use."""
     pool = DriverPool(progress=lambda text: _say(pytestconfig, text),
-                      versions=pytestconfig.stash[_selection_key].versions)
+                      versions=pytestconfig.stash[_selection_key].versions,
+                      until=pytestconfig.stash[_deadline_key])
     try:
         yield pool
     finally:
