@@ -222,7 +222,8 @@ def _live_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
                         help="each upstream response must arrive whole within SECONDS "
                         "(default 120), else the check is an error")
     parser.add_argument("--run-timeout", type=float, default=1800.0, metavar="SECONDS",
-                        help="send nothing upstream after SECONDS (default 1800)")
+                        help="send nothing upstream after SECONDS (default 1800); driver "
+                        "builds stop by then too")
 
 
 def load_suites() -> None:

@@ -156,7 +156,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         metavar="SECONDS",
         help="live runs: nothing is sent upstream after SECONDS from the start (default "
-        f"{DEFAULT_RUN_TIMEOUT_S:g}); later live checks are skipped",
+        f"{DEFAULT_RUN_TIMEOUT_S:g}); later live checks are skipped. Driver builds stop by "
+        "then too",
     )
     group.addoption(
         "--conformance-max-tokens",

@@ -34,6 +34,8 @@ LAYERS = {
     "conformance.preflight": 2,
     "conformance.drivers": 2,
     "conformance.sdk_selection": 2,
+    "conformance.caches": 2,
+    "conformance.interruption": 2,
     "conformance.suites": 3,
     "conformance.results": 4,
     "conformance.table": 4,
