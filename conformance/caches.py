@@ -155,6 +155,10 @@ def run_step(
         raise StepTimedOut(command, time.monotonic() - started, out + err) from None
     except BaseException:
         end_group(process)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
         raise
     return subprocess.CompletedProcess(list(command), process.returncode, out, err)
 

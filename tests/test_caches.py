@@ -108,3 +108,46 @@ def test_two_processes_building_one_environment_at_once_both_get_it_built_once(
     assert (first.returncode, second.returncode) == (0, 0), err_first + err_second
     assert out_first == out_second and out_first.strip().endswith("venv/bin/python")
     assert installs(log) == 1
+
+
+def test_an_interrupt_during_a_build_step_ends_its_whole_process_group(tmp_path, monkeypatch):
+    """Ctrl-C while `npm ci` runs: the step runs in a session of its own (the terminal's
+    signal does not reach it), so the harness ends it, children included, before it lets
+    the interrupt go on."""
+    import contextlib
+    import time
+
+    from conformance import caches
+
+    never = tmp_path / "never"
+    os.mkfifo(never)
+    pids = tmp_path / "pids"
+    script = f'(read x < "{never}") & echo $! > "{pids}"; echo $$ >> "{pids}"; read y < "{never}"'
+    real = subprocess.Popen.communicate
+
+    def interrupted(self, *args, **kwargs):
+        while not pids.exists() or len(pids.read_text().split()) < 2:
+            # the step has started its child; a real wait for the shell, no sleep
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                real(self, timeout=0.05)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(subprocess.Popen, "communicate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        caches.run_step(["/bin/sh", "-c", script], until=time.monotonic() + 60)
+    monkeypatch.undo()
+    assert all(ended(int(p)) for p in pids.read_text().split())
+
+
+def ended(pid: int, within: float = 10.0) -> bool:
+    """True once process ``pid`` has exited (a zombie counts): waits on a pidfd, no sleep."""
+    import select
+
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], within)[0])
+    finally:
+        os.close(fd)

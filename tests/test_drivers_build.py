@@ -269,11 +269,9 @@ def test_two_builds_of_one_entry_at_once_build_it_once_and_both_get_it(
 
 
 def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, IndexError):
-        return False
-    return state not in ("Z", "X")
+    from tests.test_caches import ended
+
+    return not ended(pid)
 
 
 def test_a_build_step_that_never_ends_is_stopped_at_its_deadline_with_all_it_started(
