@@ -234,11 +234,11 @@ def build(
     until = caches.deadline(until)
     with caches.locked(target, say):
         caches.sweep(target.parent, held=target)  # scratch folders of builds that were killed
-        problem = "rebuild asked for" if rebuild else damaged(target)
-        if problem is None:
+        problem = None if rebuild else damaged(target)
+        if problem is None and not rebuild:
             return Built(sdk, wanted, target, _command(target), _env(sdk), cached=True,
                          seconds=time.monotonic() - started)
-        if target.exists():
+        if problem is not None and target.exists():
             say(f"aoai-conformance: the cached {sdk} driver in {target} is not whole "
                 f"({problem}); building it again")
         say(f"aoai-conformance: building the {sdk} driver ({spec.package} {wanted}) into "
