@@ -107,7 +107,10 @@ class Results:
     def write(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / FILENAME
-        path.write_text(json.dumps(self.as_dict(), indent=2, sort_keys=False) + "\n")
+        # Whole or not at all: a second Ctrl-C while writing leaves no half a file.
+        partial = path.with_name(f".{FILENAME}.partial")
+        partial.write_text(json.dumps(self.as_dict(), indent=2, sort_keys=False) + "\n")
+        partial.replace(path)
         return path
 
     @classmethod
