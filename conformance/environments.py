@@ -205,14 +205,17 @@ class Environments:
             problem = self.damaged(pin)
             if problem is None:
                 return python
-            if where.exists():
+            again = where.exists()
+            if again:
                 _say(f"aoai-conformance: the cached environment {where} is not whole "
                      f"({problem}); building it again")
             self._build(pin, where)
             problem = self.damaged(pin)
             if problem is not None:
-                raise CacheBroken(f"the environment {where} for {pin} is broken and building "
-                                  f"it again did not help: {problem}")
+                raise CacheBroken(f"the environment {where} for {pin} is broken"
+                                  + (" and building it again did not help" if again else
+                                     " as soon as it is built")
+                                  + f" (a setup problem, not the SDK's): {problem}")
         return python
 
     def damaged(self, pin: Pin) -> str | None:

@@ -82,8 +82,8 @@ class CacheBroken(BuildFailed):
     def __init__(self, sdk: str, directory: Path, problem: str) -> None:
         self.directory = directory
         self.problem = problem
-        Exception.__init__(self, f"the cached {sdk} driver in {directory} is broken and "
-                           f"rebuilding it did not help: {problem}")
+        Exception.__init__(self, f"the {sdk} driver built in {directory} does not work (a "
+                           f"setup problem, not the SDK's): {problem}")
         self.sdk, self.command, self.output = sdk, [], problem
 
 
