@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import __version__, paths, sdks
 from .entra import CREDENTIALS
+from .interruption import exit_status, interruptible, received, signal_of
 from .registry import FEATURES, REGISTRY
 from .results import FILENAME, Results
 from .target import DEFAULT_BUDGET
@@ -228,7 +229,8 @@ def _live_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
                         help="each upstream response must arrive whole within SECONDS "
                         "(default 120), else the check is an error")
     parser.add_argument("--run-timeout", type=float, default=1800.0, metavar="SECONDS",
-                        help="send nothing upstream after SECONDS (default 1800)")
+                        help="send nothing upstream after SECONDS (default 1800); driver "
+                        "builds stop by then too")
 
 
 def load_suites() -> None:
@@ -292,12 +294,29 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
         *getattr(args, "pytest_args", ()),
     ]
     code = pytest.main(pytest_args)
+    if received() is not None or int(code) == pytest.ExitCode.INTERRUPTED:
+        return _interrupted(stale)
     if not stale.exists():
         if int(code) != pytest.ExitCode.USAGE_ERROR:  # pytest has said why already
             print(f"aoai-conformance: no check ran (pytest exit status {int(code)})",
                   file=sys.stderr)
         return EXIT_USAGE if int(code) in (4, 5) else EXIT_FAILED
     return EXIT_OK if Results.load(stale).ok else EXIT_FAILED
+
+
+def _interrupted(results: Path) -> int:
+    """A signal ended the run: exit 130 (SIGINT) or 143 (SIGTERM), saying how far it got;
+    results.json and the reports (if any check finished) say the same."""
+    try:
+        loaded = Results.load(results)
+    except (OSError, ValueError):
+        loaded = None
+    if loaded is not None and loaded.interrupted is not None:
+        print(f"aoai-conformance: {loaded.interrupted}; the run did not finish (reports: "
+              f"{results.parent})", file=sys.stderr)
+        return exit_status(loaded.interrupted.signal)
+    print("aoai-conformance: interrupted before any check finished", file=sys.stderr)
+    return exit_status()
 
 
 def record(args: argparse.Namespace) -> int:
@@ -449,9 +468,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {"run": run, "record": record, "list": list_checks,
                 "check-cassettes": check_cassettes, "diff": diff,
                 "deployments": list_deployments, "scan-secrets": scan_secrets}
-    if args.command not in commands:
-        return _report_command(args)
-    return commands[args.command](args)
+    # SIGINT and SIGTERM end any command with 130 or 143, never with a verdict's exit status.
+    try:
+        with interruptible():
+            if args.command not in commands:
+                return _report_command(args)
+            return commands[args.command](args)
+    except KeyboardInterrupt as exc:
+        print(f"aoai-conformance: {args.command} interrupted ({signal_of(exc)}); it did not "
+              "finish", file=sys.stderr)
+        return exit_status(signal_of(exc))
 
 
 def _report_command(args: argparse.Namespace) -> int:

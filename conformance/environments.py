@@ -6,7 +6,13 @@ differ only in the SDK (and what it alone needs). This package is not installed 
 runs from where it is, through a one-entry ``PYTHONPATH``, so a change to the checks never
 invalidates an environment. Environments are cached by pin, Python and constraints; a warm
 gate only runs the checks. ``uv`` builds them when it is on ``PATH``, ``venv`` + ``pip``
-otherwise.
+otherwise, under the entry's lock and each step by a deadline (:mod:`conformance.caches`), so
+concurrent gates on one cache build an environment once and a hung install never hangs a gate.
+
+A cached environment proves it is whole before each use: the SDK imports, every distribution
+it was built with is installed at the same version, and every file their ``RECORD`` lists is
+there with its recorded hash. A broken one is built again once; still broken, it is a
+:class:`CacheBroken` setup error naming its path, never the SDK's failure.
 
 A pin of a driver SDK (``javascript@6.49.0``, ``go@v3.100.0``, ``java@4.105.0``) needs no
 environment: its run is this Python's ``run --sdk NAME@VERSION``, the cross-SDK checks with
@@ -24,11 +30,13 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import sdks
+from . import caches, sdks
+from .interruption import raise_for
 from .reports import write_run
 from .results import FILENAME, Results
 from .sdk import DISTRIBUTION, parse_version
@@ -39,6 +47,9 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 # sys.path).
 _FALLBACK_REQUIREMENTS = ["azure-identity>=1.15", "pytest>=8.0", "vcrpy>=7.0", "pyyaml>=6.0"]
 _READY = ".aoai-conformance-ready"
+# The layout of an environment and its stamp; part of the cache key. 2: the stamp lists
+# every distribution at its version.
+_FORMAT = 2
 
 
 class SetupError(RuntimeError):
@@ -47,6 +58,41 @@ class SetupError(RuntimeError):
 
 class Uninstallable(SetupError):
     """This pin cannot be installed (yanked, no wheel for this Python, conflicts)."""
+
+
+class CacheBroken(SetupError):
+    """A cached environment (or driver build) is not whole and rebuilding it did not help;
+    the message names its path."""
+
+
+# Run by an environment's own Python: what is installed there, whether every file the
+# installers recorded is intact, and whether the SDK imports. Prints one JSON object.
+_INSPECT = r"""
+import base64, hashlib, importlib, importlib.metadata as md, json, sys
+sdk_module = sys.argv[1]
+found, problems = {}, []
+for dist in md.distributions():
+    name = (dist.metadata["Name"] or "").lower()
+    if not name:
+        continue
+    found[name] = dist.version
+    for file in dist.files or ():
+        if file.hash is None:
+            continue
+        try:
+            data = file.locate().read_bytes()
+        except OSError:
+            problems.append(f"{name} {dist.version}: {file} is missing")
+            continue
+        digest = hashlib.new(file.hash.mode, data).digest()
+        if base64.urlsafe_b64encode(digest).rstrip(b"=").decode() != file.hash.value:
+            problems.append(f"{name} {dist.version}: {file} has changed")
+try:
+    importlib.import_module(sdk_module)
+except BaseException as exc:
+    problems.append(f"import {sdk_module} fails: {type(exc).__name__}: {exc}")
+print(json.dumps({"distributions": found, "problems": problems}))
+"""
 
 
 # The SDKs pinned as ``NAME@VERSION`` (a driver's SDK version), and what their results call
@@ -143,39 +189,104 @@ class Environments:
     root: Path
 
     def path(self, pin: Pin) -> Path:
-        spec = json.dumps([requirements(pin), constraints(pin), sys.version, _builder()])
+        spec = json.dumps([requirements(pin), constraints(pin), sys.version, _builder(),
+                           _FORMAT])
         digest = hashlib.sha256(spec.encode()).hexdigest()[:12]
         return self.root / f"{pin.name}-{digest}"
 
     def python(self, pin: Pin) -> Path:
-        """The interpreter of ``pin``'s environment, built first when it is not cached."""
+        """The interpreter of ``pin``'s environment, proven whole; built first when it is not
+        cached, built again (once) when it is broken. Raises :class:`Uninstallable` when the
+        pin cannot be installed, :class:`CacheBroken` when a fresh build is still broken,
+        :class:`SetupError` for the rest (a step that timed out)."""
         where = self.path(pin)
-        venv = where / "venv"
-        python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-        if (where / _READY).exists() and python.exists():
-            return python
+        python = _python_in(where)
+        with caches.locked(where, _say):
+            caches.sweep(self.root, held=where)
+            problem = self.damaged(pin)
+            if problem is None:
+                return python
+            again = where.exists()
+            if again:
+                _say(f"aoai-conformance: the cached environment {where} is not whole "
+                     f"({problem}); building it again")
+            self._build(pin, where)
+            problem = self.damaged(pin)
+            if problem is not None:
+                raise CacheBroken(f"the environment {where} for {pin} is broken"
+                                  + (" and building it again did not help" if again else
+                                     " as soon as it is built")
+                                  + f" (a setup problem, not the SDK's): {problem}")
+        return python
+
+    def damaged(self, pin: Pin) -> str | None:
+        """Why ``pin``'s cached environment cannot be used as it is, or None."""
+        where = self.path(pin)
+        try:
+            stamp = json.loads((where / _READY).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return "not built" if not where.exists() else "its build did not finish"
+        except (OSError, ValueError):
+            stamp = None
+        if not isinstance(stamp, dict) or not isinstance(stamp.get("distributions"), dict):
+            return f"{_READY} is from an older version of this tool"
+        seen = _inspect(_python_in(where), pin)
+        if isinstance(seen, str):
+            return seen
+        installed, problems = seen
+        for name, version in sorted(stamp["distributions"].items()):
+            if installed.get(name) != version:
+                problems.append(f"{name} {version} is " + (
+                    f"now {installed[name]}" if name in installed else "no longer installed"))
+        if installed.get(pin.distribution) != pin.version:
+            problems.append(f"{pin.distribution} is {installed.get(pin.distribution)}, not "
+                            f"{pin.version}")
+        if problems:
+            more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
+            return "; ".join(problems[:3]) + more
+        return None
+
+    def _build(self, pin: Pin, where: Path) -> None:
+        """Build ``pin``'s environment in ``where`` (held locked), stamped last; on any
+        failure or interrupt nothing of it stays."""
         shutil.rmtree(where, ignore_errors=True)
         where.mkdir(parents=True)
+        until = caches.deadline()
+        try:
+            for n, step in enumerate(self.steps(pin, where)):
+                try:
+                    done = caches.run_step(step, until=until)
+                except caches.StepTimedOut as exc:
+                    raise SetupError(f"cannot install {pin}: {exc}\n"
+                                     f"{_tail(exc.output)}") from None
+                if done.returncode != 0:
+                    tail = _tail(done.stderr or done.stdout)
+                    error = Uninstallable if n == 1 else SetupError
+                    raise error(f"cannot install {pin} ({' '.join(requirements(pin))}):\n"
+                                f"{tail}")
+            seen = _inspect(_python_in(where), pin)
+            if isinstance(seen, str):
+                raise CacheBroken(f"the environment {where} for {pin} was built but {seen}")
+            stamp = {"pin": str(pin), "distributions": seen[0]}
+            (where / _READY).write_text(json.dumps(stamp, indent=1) + "\n")  # reused from now
+        except BaseException:
+            shutil.rmtree(where, ignore_errors=True)
+            raise
+
+    def steps(self, pin: Pin, where: Path) -> list[list[str]]:
+        """The commands that build ``pin``'s environment in ``where``: make the virtual
+        environment, then install (a failure of the second means the pin is uninstallable)."""
+        venv, python = where / "venv", _python_in(where)
         constraint_file = where / "constraints.txt"
         constraint_file.write_text("\n".join(constraints(pin)) + "\n")
         uv = shutil.which("uv")
         if uv:
-            steps = [[uv, "venv", "-q", "--python", sys.executable, str(venv)],
-                     [uv, "pip", "install", "-q", "--python", str(python), "-c",
-                      str(constraint_file), *requirements(pin)]]
-        else:
-            steps = [[sys.executable, "-m", "venv", str(venv)],
-                     [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                      "-c", str(constraint_file), *requirements(pin)]]
-        for n, step in enumerate(steps):
-            done = subprocess.run(step, capture_output=True, text=True)
-            if done.returncode != 0:
-                shutil.rmtree(where, ignore_errors=True)
-                tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-12:])
-                error = Uninstallable if n == 1 else SetupError
-                raise error(f"cannot install {pin} ({' '.join(requirements(pin))}):\n{tail}")
-        (where / _READY).write_text(str(pin) + "\n")  # complete: reused from now on
-        return python
+            return [[uv, "venv", "-q", "--python", sys.executable, str(venv)],
+                    [uv, "pip", "install", "-q", "--python", str(python), "-c",
+                     str(constraint_file), *requirements(pin)]]
+        return [[sys.executable, "-m", "venv", str(venv)],
+                [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                 "-c", str(constraint_file), *requirements(pin)]]
 
     def shim(self) -> Path:
         """A folder holding only a link to this package: the environments' PYTHONPATH."""
@@ -192,14 +303,62 @@ def _builder() -> str:
     return "uv" if shutil.which("uv") else "venv"
 
 
+def _python_in(where: Path) -> Path:
+    return where / "venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+# How long an environment's Python may take to inspect itself (hashing every installed file,
+# importing the SDK) on a busy machine.
+_INSPECT_TIMEOUT_S = 300.0
+
+
+def _inspect(python: Path, pin: Pin) -> tuple[dict[str, str], list[str]] | str:
+    """What the environment of ``python`` holds (distribution -> version) and what in it is
+    damaged; or why it could not be inspected at all."""
+    module = "openai" if pin.distribution == DISTRIBUTION else pin.distribution.replace("-", "_")
+    if not python.exists():
+        return f"{python.name} is missing"
+    try:
+        done = caches.run_step([str(python), "-I", "-c", _INSPECT, module],
+                               until=time.monotonic() + _INSPECT_TIMEOUT_S)
+    except (OSError, caches.StepTimedOut) as exc:
+        return f"its Python cannot inspect itself: {exc}"
+    try:
+        seen = json.loads(done.stdout.strip().splitlines()[-1])
+        return ({str(k): str(v) for k, v in seen["distributions"].items()},
+                [str(p) for p in seen["problems"]])
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError):
+        return f"its Python cannot inspect itself (exit {done.returncode}): {_tail(done.stderr, 3)}"
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def _build_driver(sdk: str, version: str) -> object:
-    """Build (or find cached) ``sdk``'s driver at ``version``; failures are setup problems."""
-    from .drivers.build import BuildFailed, DriverUnavailable, build
+    """Build (or find cached) ``sdk``'s driver at ``version``, proven whole (it answers
+    hello at that version; a broken cache entry is rebuilt once); failures are setup
+    problems, and only a build the ecosystem's tool refused makes the version
+    uninstallable."""
+    from .drivers.build import (
+        BuildFailed,
+        BuildTimedOut,
+        DriverUnavailable,
+        start,
+    )
+    from .drivers.build import CacheBroken as DriverCacheBroken
 
     try:
-        return build(sdk, version=version)
+        built, process = start(sdk, version=version)
+        process.close()
+        return built
     except DriverUnavailable as exc:
         raise SetupError(str(exc)) from exc
+    except DriverCacheBroken as exc:
+        raise CacheBroken(str(exc)) from exc
+    except BuildTimedOut as exc:
+        raise SetupError(f"cannot build the {sdk} driver with {sdk} {version}: "
+                         f"{_tail(str(exc))}") from exc
     except (BuildFailed, ValueError) as exc:
         raise Uninstallable(f"cannot build the {sdk} driver with {sdk} {version}: "
                             f"{_tail(str(exc))}") from exc
@@ -249,6 +408,7 @@ class Runner:
         done = subprocess.run(command, env=env, capture_output=True, text=True)
         (report_dir / "run.log").write_text(done.stdout + done.stderr)
         results = report_dir / FILENAME
+        raise_for(done.returncode)  # the run was interrupted: so is this command
         if done.returncode not in (0, 1) or not results.exists():
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
             raise SetupError(f"the run under {pin} did not complete (exit {done.returncode}):"

@@ -173,9 +173,13 @@ class Classification:
 
 
 def classify(exc: BaseException | None, phase: str = "call") -> Classification:
-    """The verdict a check earns from the exception that ended a phase (None: it passed)."""
+    """The verdict a check earns from the exception that ended a phase (None: it passed).
+    An interrupt (KeyboardInterrupt, SIGTERM's :class:`~.interruption.Terminated`) is no
+    verdict: it is raised again, to end the run."""
     if exc is None:
         return Classification(Verdict.PASS)
+    if isinstance(exc, KeyboardInterrupt):
+        raise exc
     text = str(exc).strip()
     name = type(exc).__name__
     if phase != "call":

@@ -28,6 +28,7 @@ from .drivers.process import DriverError, ScenarioRejected
 from .drivers.python import PythonDriver
 from .entra import CREDENTIALS
 from .harness import HarnessFault, ReplayMismatch, Wire, classify
+from .interruption import Interrupted, signal_of
 from .outputs import unwritable_dir
 from .preflight import Preflight, SetupError
 from .recording import RecordingRefused, Recordings, stabilise
@@ -155,7 +156,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         metavar="SECONDS",
         help="live runs: nothing is sent upstream after SECONDS from the start (default "
-        f"{DEFAULT_RUN_TIMEOUT_S:g}); later live checks are skipped",
+        f"{DEFAULT_RUN_TIMEOUT_S:g}); later live checks are skipped. Driver builds stop by "
+        "then too",
     )
     group.addoption(
         "--conformance-max-tokens",
@@ -433,7 +435,8 @@ def sdk(wire: Wire, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> Ite
 def driver_pool(pytestconfig: pytest.Config) -> Iterator[DriverPool]:
     """One long-lived driver process per SDK for the whole run, built on first use."""
     pool = DriverPool(progress=lambda text: _say(pytestconfig, text),
-                      versions=pytestconfig.stash[_selection_key].versions)
+                      versions=pytestconfig.stash[_selection_key].versions,
+                      until=pytestconfig.stash[_deadline_key])
     try:
         yield pool
     finally:
@@ -496,6 +499,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     pyfuncitem.stash[_started_key] = time.perf_counter()
     try:
         result = yield
+    except (KeyboardInterrupt, pytest.exit.Exception):
+        raise  # the run ends here: an interrupt is no replay problem and no verdict
     except BaseException as exc:
         _raise_mismatch(pyfuncitem, exc)
         raise
@@ -671,6 +676,22 @@ class ConformanceRun:
         self.config = config
         self.started = time.time()
         self.rows: dict[tuple[str, str], CheckResult] = {}
+        self.selected = 0  # check items the session runs
+        self.interrupted: str | None = None  # the signal that ended the run
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.selected = sum(1 for item in session.items if _check_key in item.stash)
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """A signal ended the run: the check that was running gets no verdict, and every
+        report says how far the run got."""
+        self.interrupted = signal_of(excinfo.value)
+
+    def interruption(self) -> Interrupted | None:
+        if self.interrupted is None:
+            return None
+        return Interrupted(self.interrupted, len(self.rows), max(self.selected, len(self.rows)))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
@@ -704,7 +725,18 @@ class ConformanceRun:
         """Write each recorded cassette once every check sharing it replays it; a recording
         that would break one is not written, and the checks that recorded it are errors."""
         recordings = self.config.stash.get(_recordings_key, None)
-        if recordings is None or not recordings.pending:
+        if recordings is None:
+            return
+        interrupted = self.interruption()
+        if interrupted is not None:
+            # An interrupted recording is unfinished: nothing of it is written.
+            terminalreporter.write_line(
+                f"record: {interrupted}: no cassette written"
+                + (f" ({len(recordings.pending)} recording(s) discarded)"
+                   if recordings.pending else ""))
+            recordings.pending.clear()
+            return
+        if not recordings.pending:
             return
         sharers = {relative: [c.id for c in REGISTRY.values() if c.cassette == relative]
                    for relative in recordings.pending}
@@ -741,10 +773,11 @@ class ConformanceRun:
                 timespec="seconds"
             ),
             duration_s=time.time() - self.started,
+            interrupted=self.interruption(),
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if hasattr(self.config, "workerinput") or not self.rows:
+        if hasattr(self.config, "workerinput") or not (self.rows or self.interrupted):
             return
         self._settle_recordings(terminalreporter)
         results = self.results()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .interruption import Interrupted
 from .registry import FEATURES, Verdict
 
 SCHEMA_VERSION = 1
@@ -72,6 +73,9 @@ class Results:
     tool: dict[str, str] = field(
         default_factory=lambda: {"name": "azure-openai-conformance", "version": __version__}
     )
+    # Set when a signal ended the run before every selected check ran: the checks listed
+    # are those that finished.
+    interrupted: Interrupted | None = None
 
     @property
     def summary(self) -> dict[str, int]:
@@ -80,9 +84,9 @@ class Results:
 
     @property
     def ok(self) -> bool:
-        """True when no check failed or errored: the run's exit status."""
+        """True when no check failed or errored and the run was not interrupted."""
         counts = self.summary
-        return counts["fail"] == 0 and counts["error"] == 0
+        return counts["fail"] == 0 and counts["error"] == 0 and self.interrupted is None
 
     def by_feature(self) -> dict[str, list[CheckResult]]:
         order = {f: i for i, f in enumerate(FEATURES)}
@@ -101,13 +105,17 @@ class Results:
             "started_at": self.started_at,
             "duration_s": round(self.duration_s, 3),
             "summary": self.summary,
+            **({"interrupted": self.interrupted.as_dict()} if self.interrupted else {}),
             "checks": [c.as_dict() for c in sorted(self.checks, key=lambda c: c.key)],
         }
 
     def write(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / FILENAME
-        path.write_text(json.dumps(self.as_dict(), indent=2, sort_keys=False) + "\n")
+        # Whole or not at all: a second Ctrl-C while writing leaves no half a file.
+        partial = path.with_name(f".{FILENAME}.partial")
+        partial.write_text(json.dumps(self.as_dict(), indent=2, sort_keys=False) + "\n")
+        partial.replace(path)
         return path
 
     @classmethod
@@ -137,6 +145,10 @@ class Results:
         problem = _shape_problem(data)
         if problem is not None:
             raise ValueError(f"{path}: not a results file this tool reads: {problem}")
+        try:
+            interrupted = Interrupted.from_dict(data.get("interrupted"))
+        except ValueError as exc:
+            raise ValueError(f"{path}: not a results file this tool reads: {exc}") from None
         return cls(
             sdk=data["sdk"],
             target=data["target"],
@@ -144,6 +156,7 @@ class Results:
             started_at=data.get("started_at", ""),
             duration_s=data.get("duration_s", 0.0),
             tool=data.get("tool", {}),
+            interrupted=interrupted,
         )
 
 
@@ -371,7 +384,8 @@ def normalised(results: Results) -> Results:
     checks = [CheckResult(**{**vars(c), "observations": normalise(c.observations),
                              "duration_s": 0.0}) for c in results.checks]
     return Results(sdk=dict(results.sdk), target=dict(results.target), checks=checks,
-                   started_at="<started>", duration_s=0.0, tool=dict(results.tool))
+                   started_at="<started>", duration_s=0.0, tool=dict(results.tool),
+                   interrupted=results.interrupted)
 
 
 def compare(baseline: Results, candidate: Results) -> list[Change]:

@@ -19,7 +19,7 @@ def render(results: Results, report: str | None = None) -> str:
              f"{results.sdk.get('http_library_version')}), {target} {where}".rstrip()]
     sdks = results_sdks(results)
     if sdks != ["python"] and sdks:
-        return "\n".join([lines[0], *_matrix(results, sdks, report)])
+        return "\n".join([lines[0], *_matrix(results, sdks, report), *_interrupted(results)])
     grouped = results.by_feature()
     id_width = max([len("check"), *(len(c.id) for c in results.checks)])
     feature_width = max([len("feature"), *(len(f) for f in grouped)])
@@ -40,7 +40,14 @@ def render(results: Results, report: str | None = None) -> str:
     if report:
         tail += f"; report: {report}"
     lines.append(tail)
-    return "\n".join(lines)
+    return "\n".join([*lines, *_interrupted(results)])
+
+
+def _interrupted(results: Results) -> list[str]:
+    """The last line of an interrupted run: it did not pass, whatever the verdicts say."""
+    if results.interrupted is None:
+        return []
+    return [f"INTERRUPTED: {results.interrupted}; the run did not finish and did not pass"]
 
 
 def _one_line(message: str, width: int = _MESSAGE_WIDTH) -> str:

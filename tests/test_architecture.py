@@ -38,6 +38,8 @@ LAYERS = {
     "conformance.standin": 2,
     "conformance.outputs": 2,
     "conformance.sdks": 2,
+    "conformance.caches": 2,
+    "conformance.interruption": 2,
     "conformance.suites": 3,
     "conformance.results": 4,
     "conformance.table": 4,

@@ -22,6 +22,16 @@ def tool(folder: Path, name: str, script: str) -> None:
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
+@pytest.fixture(autouse=True)
+def _fake_tools_see_their_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builds get an allow-list of the environment (drivers/environment.py); the fake tools
+    below are told where to write what they saw through these variables."""
+    from conformance.drivers import environment
+
+    monkeypatch.setattr(environment, "_BASE",
+                        environment._BASE | {"CALLS", "STARTED", "RELEASE", "HELLO"})
+
+
 @pytest.fixture
 def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A PATH holding only the stand-in tools a test writes (they are /bin/sh scripts that use
@@ -195,3 +205,164 @@ def test_a_driver_process_started_without_an_environment_gets_the_allow_list(tmp
         assert driver.hello is not None
         names = driver.hello.sdk_version.split(",")
     assert "PATH" in names and "AZURE_OPENAI_API_KEY" not in names
+    # only the entry's lock file stays (removing it would race another run taking it)
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [
+        f"go-3.100.0-{builder.sources_hash('go', go_source)}.lock"]
+
+
+# -- a cache that proves itself: integrity, locking, deadlines, relative paths ------------------
+
+# `go build` writes a driver that says hello at the version in $HELLO (default 3.100.0), then
+# exits on its first input line (the shutdown).
+HELLO_GO = r"""
+case "$1" in
+  env) if [ "$2" = GOVERSION ]; then echo go1.26.8; else echo "https://modules.invalid"; fi ;;
+  build) echo "go build" >> "$CALLS"
+         [ -n "$STARTED" ] && echo started > "$STARTED"
+         [ -n "$RELEASE" ] && read go < "$RELEASE"
+         hello="{\"type\":\"hello\",\"protocol\":1,\"sdk\":\"go\","
+         hello="$hello\"sdk_version\":\"${HELLO:-3.100.0}\",\"runtime\":\"sh\"}"
+         printf '#!/bin/sh\necho %s\nread line\n' "'$hello'" > driver
+         /bin/chmod +x driver ;;
+esac
+"""
+
+
+@pytest.fixture
+def hello_go(bin_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("CALLS", str(tmp_path / "calls.txt"))
+    tool(bin_dir, "go", HELLO_GO)
+    return tmp_path / "calls.txt"
+
+
+def builds(calls: Path) -> int:
+    return len(calls.read_text().splitlines()) if calls.exists() else 0
+
+
+def test_a_cached_driver_with_a_file_missing_is_rebuilt(hello_go, go_source, tmp_path):
+    first = builder.build("go", cache=tmp_path / "cache", root=go_source)
+    (first.directory / "main.go").unlink()
+    said: list[str] = []
+    again = builder.build("go", cache=tmp_path / "cache", root=go_source, progress=said.append)
+    assert not again.cached and builds(hello_go) == 2
+    assert any("is not whole (main.go is missing)" in line for line in said)
+    assert builder.damaged(again.directory) is None
+
+
+def test_a_cached_driver_that_says_another_version_is_rebuilt_once_then_named(
+        hello_go, go_source, tmp_path, monkeypatch):
+    built, process = builder.start("go", cache=tmp_path / "cache", root=go_source)
+    process.close()
+    # the same size, another version: only the hello can tell
+    driver = built.directory / "driver"
+    driver.write_text(driver.read_text().replace("3.100.0", "3.100.9"))
+    said: list[str] = []
+    again, process = builder.start("go", cache=tmp_path / "cache", root=go_source,
+                                   progress=said.append)
+    process.close()
+    assert builds(hello_go) == 2 and not again.cached
+    assert any("does not work" in line and "3.100.9" in line for line in said)
+    # a build that never answers at its version: a setup problem naming the cache entry
+    monkeypatch.setenv("HELLO", "0.0.1")
+    driver.write_text(driver.read_text().replace("3.100.0", "3.100.8"))
+    with pytest.raises(builder.CacheBroken) as caught:
+        builder.start("go", cache=tmp_path / "cache", root=go_source, progress=said.append)
+    assert str(again.directory) in str(caught.value)
+    assert "0.0.1" in str(caught.value)
+    assert builds(hello_go) == 3  # rebuilt once, never in a loop
+
+
+def test_built_json_holds_no_absolute_path_so_a_copied_cache_runs_its_own_driver(
+        hello_go, go_source, tmp_path):
+    first = builder.build("go", cache=tmp_path / "cache", root=go_source)
+    stamp = (first.directory / builder.STAMP).read_text()
+    assert str(tmp_path) not in stamp
+    shutil.copytree(tmp_path / "cache", tmp_path / "copy")
+    shutil.rmtree(tmp_path / "cache")
+    copied = builder.build("go", cache=tmp_path / "copy", root=go_source)
+    assert copied.cached
+    assert copied.command == (str(tmp_path / "copy" / first.directory.name / "driver"),)
+    with copied.process() as process:
+        assert process.hello is not None and process.hello.sdk_version == "3.100.0"
+
+
+def test_two_builds_of_one_entry_at_once_build_it_once_and_both_get_it(
+        hello_go, go_source, tmp_path, monkeypatch):
+    import contextlib
+    import os
+    import threading
+
+    started, release = tmp_path / "started", tmp_path / "release"
+    os.mkfifo(started)
+    os.mkfifo(release)
+    monkeypatch.setenv("STARTED", str(started))
+    monkeypatch.setenv("RELEASE", str(release))
+    got: dict[str, builder.Built] = {}
+    waiting = threading.Event()
+
+    def build(name: str, progress=None) -> None:
+        got[name] = builder.build("go", cache=tmp_path / "cache", root=go_source,
+                                  progress=progress)
+
+    first = threading.Thread(target=build, args=("first",), daemon=True)
+    first.start()
+    try:
+        assert started.read_text() == "started\n"  # the first build is inside `go build`
+        second = threading.Thread(target=build, daemon=True, args=(
+            "second", lambda line: waiting.set() if "waiting for another run" in line else None))
+        second.start()
+        assert waiting.wait(30)  # the second waits for the lock rather than building too
+    finally:
+        with contextlib.suppress(OSError):  # let the first build go on, whatever happened
+            os.write(fd := os.open(release, os.O_WRONLY | os.O_NONBLOCK), b"go\n")
+            os.close(fd)
+    first.join(30)
+    second.join(30)
+    assert builds(hello_go) == 1
+    assert got["second"].cached and got["second"].directory == got["first"].directory
+
+
+def _alive(pid: int) -> bool:
+    from tests.test_caches import ended
+
+    return not ended(pid)
+
+
+def test_a_build_step_that_never_ends_is_stopped_at_its_deadline_with_all_it_started(
+        bin_dir, go_source, tmp_path, monkeypatch):
+    """Like `npm ci` against a registry that accepts and never answers: the step and its
+    children are ended at the deadline, and no scratch folder stays in the cache."""
+    import os
+    import time
+
+    never = tmp_path / "never"
+    os.mkfifo(never)  # nobody ever writes: opening it to read blocks for good
+    monkeypatch.setenv("NEVER", str(never))
+    monkeypatch.setenv("PIDS", str(tmp_path / "pids"))
+    tool(bin_dir, "go", 'if [ "$1" = env ]; then echo go1.26.8; exit 0; fi\n'
+                        '(read x < "$NEVER") &\necho $! > "$PIDS"\necho $$ >> "$PIDS"\n'
+                        'read y < "$NEVER"\n')
+    with pytest.raises(builder.BuildTimedOut, match="did not finish within"):
+        builder.build("go", cache=tmp_path / "cache", root=go_source,
+                      until=time.monotonic() + 0.5)
+    pids = [int(p) for p in (tmp_path / "pids").read_text().split()]
+    assert len(pids) == 2 and not any(_alive(p) for p in pids)
+    assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".lock"]
+
+
+def test_a_scratch_folder_left_by_a_killed_build_is_swept_once_its_lock_is_free(
+        hello_go, go_source, tmp_path):
+    from conformance import caches
+
+    cache = tmp_path / "cache"
+    entry = cache / f"go-3.100.0-{builder.sources_hash('go', go_source)}"
+    other = cache / "javascript-6.49.0-000000000000"
+    with caches.locked(other):
+        busy = caches.scratch(other)  # a build in progress (its lock is held)
+        with caches.locked(entry):
+            left = caches.scratch(entry)  # a build killed before its cleanup
+        (left / "node_modules").mkdir()
+        builder.build("go", cache=cache, root=go_source)
+        assert not left.exists()
+        assert busy.exists()
+    assert caches.sweep(cache) == [busy]

@@ -119,3 +119,37 @@ def test_a_secret_left_after_scrubbing_refuses_the_cassette():
         stabilise(cassette, Scrubber())
     assert str(refused.value).endswith("0 request.body jwt")
     assert jwt not in str(refused.value)
+
+
+class _InterruptSecond:
+    """Ctrl-C while the second check runs (pytest re-raises a KeyboardInterrupt from a test)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        self.calls += 1
+        if self.calls == 2:
+            raise KeyboardInterrupt
+
+
+def test_an_interrupted_recording_writes_nothing_and_says_so(pytester, resource, monkeypatch):
+    """The first check passed and its recording waits to be replayed by its sharers; the run
+    is interrupted during the second: nothing is written, the terminal and results.json say
+    why."""
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    root = pytester.path / "cassettes"
+    report = pytester.path / "report"
+    outcome = pytester.runpytest_inprocess(
+        "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
+        f"--conformance-report-dir={report}", f"--conformance-endpoint={resource.endpoint}",
+        "--conformance-record", f"--conformance-cassettes={root}",
+        "--conformance-check=chat.request-shape", "--conformance-check=chat.response-contract",
+        plugins=[_InterruptSecond()], no_reraise_ctrlc=True)
+    assert outcome.ret == pytest.ExitCode.INTERRUPTED
+    assert not root.exists()
+    outcome.stdout.fnmatch_lines(["record: interrupted (SIGINT) after 1 of 2 checks: no "
+                                  "cassette written (1 recording(s) discarded)"])
+    data = json.loads((report / "results.json").read_text())
+    assert data["interrupted"] == {"signal": "SIGINT", "after": 1, "of": 2}
+    assert [c["verdict"] for c in data["checks"]] == ["pass"]

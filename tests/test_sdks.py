@@ -143,7 +143,7 @@ def test_a_stand_in_sdk_registered_by_one_class_runs_the_cross_sdk_checks(
     jsonschema.validate(written, json.loads(SCHEMA_FILE.read_text()))  # a registered SDK fits
     assert stand_in.driver is not None
     cache = Path(stand_in.driver.folder).parent.parent / "cache" / "drivers"
-    assert [p.name.rsplit("-", 1)[0] for p in cache.iterdir()] == ["standin-1.0.0"]
+    assert [p.name.rsplit("-", 1)[0] for p in cache.iterdir() if p.is_dir()] == ["standin-1.0.0"]
 
 
 def test_a_stand_in_that_breaks_its_own_policy_fails_there(
@@ -178,9 +178,16 @@ class _Misbehaving:
                              env={**os.environ, **self.env})
 
 
+def _started(built: Any) -> tuple[Any, DriverProcess]:
+    """What the pool asks for: the driver built and started."""
+    process = built.process()
+    process.start()
+    return built, process
+
+
 def _with_driver(monkeypatch: pytest.MonkeyPatch,
                  make: Callable[[str], Any]) -> None:
-    monkeypatch.setattr(driver_pool, "build", lambda sdk, **kwargs: make(sdk))
+    monkeypatch.setattr(driver_pool, "start", lambda sdk, **kwargs: _started(make(sdk)))
     monkeypatch.setattr(cross_sdk_retries, "AZURE_HINT_S", SCALED_HINT_S)
 
 
@@ -285,6 +292,6 @@ def test_a_broken_openai_node_build_is_caught(suite: Suite, monkeypatch, tmp_pat
         patched = _patched_node_build(tmp_path, mutant)
     except builder.DriverUnavailable as exc:
         pytest.skip(f"javascript driver unavailable: {exc.reason}")
-    monkeypatch.setattr(driver_pool, "build", lambda sdk, **kwargs: patched)
+    monkeypatch.setattr(driver_pool, "start", lambda sdk, **kwargs: _started(patched))
     run = suite.run(args=("--conformance-sdk=javascript", "-k", "sdks_backoff"))
     assert run.verdict("retries.sdks-backoff-and-azure-hint", "javascript") is Verdict.FAIL

@@ -339,15 +339,36 @@ def test_a_driver_that_cannot_be_built_is_a_setup_problem_not_a_verdict(tmp_path
     def bad_version(sdk, version):
         raise BuildFailed(sdk, ["npm", "install", f"openai@{version}"], "E404 No matching version")
 
-    monkeypatch.setattr("conformance.drivers.build.build",
+    monkeypatch.setattr("conformance.drivers.build.start",
                         lambda sdk, version=None: no_npm(sdk, version))
     with pytest.raises(SetupError, match=r"Install Node\.js 20") as caught:
         environments._build_driver("javascript", "6.49.0")
     assert not isinstance(caught.value, Uninstallable)
-    monkeypatch.setattr("conformance.drivers.build.build",
+    monkeypatch.setattr("conformance.drivers.build.start",
                         lambda sdk, version=None: bad_version(sdk, version))
     with pytest.raises(Uninstallable, match="E404"):
         environments._build_driver("javascript", "0.0.1")
+
+
+@pytest.mark.parametrize("problem", ["broken", "timed out"])
+def test_a_broken_driver_cache_or_a_build_past_its_deadline_is_setup_not_uninstallable(
+        monkeypatch, tmp_path, problem):
+    """bisect steps over an uninstallable version; a damaged cache or a hung registry says
+    nothing about the version, so they stop the gate (exit 2) instead."""
+    from conformance import environments
+    from conformance.drivers.build import BuildTimedOut, CacheBroken
+
+    def fails(sdk, version=None):
+        if problem == "broken":
+            raise CacheBroken(sdk, tmp_path / "javascript-6.49.0-abc", "no hello")
+        raise BuildTimedOut(sdk, ["npm", "ci"], "npm ci did not finish within 1 s")
+
+    monkeypatch.setattr("conformance.drivers.build.start", fails)
+    with pytest.raises(SetupError) as caught:
+        environments._build_driver("javascript", "6.49.0")
+    assert not isinstance(caught.value, Uninstallable)
+    if problem == "broken":
+        assert str(tmp_path / "javascript-6.49.0-abc") in str(caught.value)
 
 
 def test_a_delay_timed_at_the_wire_is_compared_by_its_hint_window_not_to_the_millisecond():

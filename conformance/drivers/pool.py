@@ -2,9 +2,11 @@
 
 :class:`DriverPool` is what the pytest plugin keeps for the session: the first cross-SDK check
 of an SDK builds its driver (or finds it in the cache; a progress message says which) and
-starts it; every later check of that SDK reuses the process. A missing toolchain is remembered
-as :class:`~.build.DriverUnavailable` (that SDK's checks are skipped with the install hint); a
-failed build as :class:`~.build.BuildFailed` (its checks are errors).
+starts it, proven whole (:func:`~.build.start`: it answers hello at the version it was built
+for); every later check of that SDK reuses the process. A missing toolchain is remembered as
+:class:`~.build.DriverUnavailable` (that SDK's checks are skipped with the install hint); a
+failed build as :class:`~.build.BuildFailed` (its checks are errors; a cache entry still broken
+after a rebuild is its :class:`~.build.CacheBroken`).
 
 :class:`Driver` is what a check gets: ``.sdk``, ``.version`` and ``.run(scenario)`` returning
 a protocol-v1 outcome. ``ScenarioRejected(unsupported=True)`` becomes the registry's
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..registry import Unsupported
-from .build import BuildFailed, DriverUnavailable, build
+from .build import BuildFailed, DriverUnavailable, start
 from .process import DriverProcess, ScenarioRejected
 
 # A driver waits this long for the first hello (a cold JVM on a busy machine).
@@ -68,6 +70,7 @@ class DriverPool:
 
     progress: Callable[[str], None] | None = None
     versions: Mapping[str, str] = field(default_factory=dict)  # SDK -> version to build
+    until: float | None = None  # a monotonic deadline for builds (the run's)
     _drivers: dict[str, ProcessDriver] = field(default_factory=dict)
     _problems: dict[str, Exception] = field(default_factory=dict)
 
@@ -80,9 +83,8 @@ class DriverPool:
         if found is not None:
             return found
         try:
-            built = build(sdk, version=self.versions.get(sdk), progress=self.progress)
-            process = built.process(startup_timeout=STARTUP_TIMEOUT_S)
-            process.start()
+            _, process = start(sdk, version=self.versions.get(sdk), progress=self.progress,
+                               until=self.until, startup_timeout=STARTUP_TIMEOUT_S)
         except (DriverUnavailable, BuildFailed) as exc:
             self._problems[sdk] = exc
             raise

@@ -117,6 +117,10 @@ class DriverProcess:
                 list(self.command), cwd=self.cwd,
                 env=dict(self.env) if self.env is not None else run_environment(),
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                # A session of its own: a terminal's Ctrl-C (SIGINT to the foreground process
+                # group) reaches the harness alone, which ends the run and closes the driver;
+                # a driver killed by that signal mid-scenario never becomes a verdict.
+                start_new_session=True,
             )
         except OSError as exc:
             raise DriverError(self.sdk, f"cannot start {self.command[0]!r}: {exc}") from exc

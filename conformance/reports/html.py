@@ -131,7 +131,10 @@ def render(runs: Sequence[Results]) -> str:
             f"<li><strong>{_e(name)}</strong> ({_e(run.sdk.get('http_library', '?'))} "
             f"{_e(run.sdk.get('http_library_version', '?'))}), {_e(run.target.get('mode', '?'))}"
             f" {_e(where)}, started {_e(run.started_at or '?')}: {len(run.checks)} checks: "
-            f"{_e(counts)}</li>")
+            f"{_e(counts)}"
+            + (f' <strong class="interrupted">INTERRUPTED: {_e(str(run.interrupted))}; the '
+               "run did not finish and did not pass</strong>" if run.interrupted else "")
+            + "</li>")
     bodies = [_check(name, check) for run, name in zip(runs, names, strict=True)
               for checks in run.by_feature().values() for check in checks]
     return "\n".join([

@@ -68,6 +68,15 @@ def render(runs: Sequence[Results]) -> str:
                     out.append("observations: " + json.dumps(scrub(check.observations),
                                                              indent=2, ensure_ascii=False))
                 ET.SubElement(case, "system-out").text = _x("\n".join(out))
+        if run.interrupted is not None:
+            # A CI test view shows an interrupted run as an error, never as green.
+            text = f"{run.interrupted}; the run did not finish and did not pass"
+            case = ET.SubElement(suite, "testcase", name="interrupted", classname="conformance",
+                                 time="0.000")
+            ET.SubElement(case, "error", message=text, type="interrupted").text = text
+            for key in ("tests", "errors"):
+                counts[key] += 1
+                suite.set(key, str(counts[key]))
         for key, count in counts.items():
             totals[key] += count
     for key, count in totals.items():

@@ -21,6 +21,9 @@ def title(results: Results) -> str:
 
 def totals(results: Results) -> str:
     counts = ", ".join(f"{n} {v}" for v, n in results.summary.items() if n)
+    if results.interrupted is not None:
+        return (f"**INTERRUPTED**: {results.interrupted}; the run did not finish and did not "
+                f"pass: {counts or 'none ran'}")
     outcome = "passed" if results.ok else "FAILED"
     return f"**{outcome}**: {len(results.checks)} checks: {counts or 'none ran'}"
 
