@@ -18,6 +18,7 @@ LAYERS = {
     "conformance.registry": 1,
     "conformance.secrets": 1,
     "conformance.paths": 1,
+    "conformance.settings": 1,
     "conformance.harness": 2,
     "conformance.sdk": 2,
     "conformance.clock": 2,
