@@ -368,13 +368,15 @@ def _build_drivers(session: pytest.Session) -> None:
             build(sdk_name, version=version, progress=lambda text: _say(config, text))
         except DriverUnavailable:
             continue
-        except (BuildFailed, ValueError) as exc:
-            lines = str(exc).strip().splitlines()
+        except ValueError as exc:  # not a version at all
+            raise pytest.UsageError(f"--conformance-sdk {sdk_name}@{version}: {exc}") from None
+        except BuildFailed as exc:
+            said = [line.strip() for line in exc.output.splitlines() if line.strip()][:4]
             raise pytest.UsageError(
                 f"cannot build the {sdk_name} driver"
-                + (f" with {sdk_name} {version}" if version else "") + ": "
-                + " ".join(line.strip() for line in lines[-6:] if line.strip())
-                + "; no check ran (a version that cannot be built is a setup problem)"
+                + (f" with {sdk_name} {version}" if version else "")
+                + f": `{' '.join(exc.command)}` failed ({' / '.join(said) or 'no output'}). "
+                "No check ran: is it a released version, and is the registry reachable?"
             ) from None
 
 
