@@ -371,11 +371,12 @@ def _build_drivers(session: pytest.Session) -> None:
         except ValueError as exc:  # not a version at all
             raise pytest.UsageError(f"--conformance-sdk {sdk_name}@{version}: {exc}") from None
         except BuildFailed as exc:
-            said = [line.strip() for line in exc.output.splitlines() if line.strip()][:4]
+            from .environments import why
+
             raise pytest.UsageError(
                 f"cannot build the {sdk_name} driver"
                 + (f" with {sdk_name} {version}" if version else "")
-                + f": `{' '.join(exc.command)}` failed ({' / '.join(said) or 'no output'}). "
+                + f": `{' '.join(exc.command)}` failed ({why(exc.output)}). "
                 "No check ran: is it a released version, and is the registry reachable?"
             ) from None
 
