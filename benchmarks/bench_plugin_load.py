@@ -57,6 +57,13 @@ def main() -> None:
         samples = [_seconds([sys.executable, "-c", code]) for _ in range(options.repeat)]
         imports[label] = _summary(samples)
     result["imports"] = imports
+    # CPU time of the plugin's import after pytest's, in process: steadier than wall time on a
+    # shared machine.
+    cpu = ("import pytest, time; started = time.process_time(); import conformance.pytest_plugin; "
+           "print(time.process_time() - started)")
+    result["plugin_import_cpu_after_pytest"] = _summary([
+        float(subprocess.run([sys.executable, "-c", cpu], check=True, capture_output=True,
+                             text=True).stdout) for _ in range(options.repeat)])
     probe = ("import sys, json, conformance.pytest_plugin; "
              f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
     loaded = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True,
