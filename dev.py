@@ -3,6 +3,7 @@
     python3 dev.py run     # the offline conformance run (nox -s conformance)
     python3 dev.py test    # the suite's own tests (nox -s tests)
     python3 dev.py SESSION [ARGS...]   # any nox session; ARGS go after --
+    python3 dev.py SESSION -- ARGS     # the same (nox's own form)
     python3 dev.py -R test             # nox options first: reuse the environment, no installs
 
 The first call makes ``.venv-dev/`` with nox and uv in it (pinned below); nox then builds
@@ -49,6 +50,8 @@ def main(argv: list[str]) -> int:
     while len(argv) > 1 and argv[0].startswith("-"):
         options.append(argv.pop(0))
     session, args = ALIASES.get(argv[0], argv[0]), argv[1:]
+    if args[:1] == ["--"]:
+        args = args[1:]  # `dev.py sweep -- 1.0.0`: the `--` nox needs is added below
     _bootstrap()
     env = dict(os.environ, PATH=f"{_bin('python').parent}{os.pathsep}{os.environ['PATH']}")
     command = [str(_bin("nox")), "-f", str(ROOT / "noxfile.py"), *options, "-s", session]

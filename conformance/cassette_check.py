@@ -60,8 +60,8 @@ RULES: dict[str, Rule] = {
              'a request with "stream": true is answered with a text/event-stream of events',
              "wire §8.1, §12.1"),
         Rule(UNDECODABLE,
-             "the recorded body can be read (content-encoding, UTF-8); not a contract rule: "
-             "the interaction could not be checked",
+             "the recorded body decodes as its content-encoding says and is UTF-8 text (replay "
+             "refuses one that does not); a violation like the other cassette.* rules",
              "vcrpy cassette format"),
         Rule(EXPECTED,
              "a cassette whose metadata lists rules it breaks on purpose (violates: [...], for "
@@ -91,8 +91,9 @@ RULES: dict[str, Rule] = {
              "this project"),
     )
 }
-# Findings that mean "could not check", not "does not conform".
-FATAL = frozenset({UNDECODABLE, VALIDATOR_ERROR})
+# Findings that mean "could not check", not "does not conform". A body that does not decode
+# is a cassette.* violation like the others (replay refuses it): counted, exit 1.
+FATAL = frozenset({VALIDATOR_ERROR})
 
 # Operations, by the last segment(s) of the request path.
 CHAT, RESPONSES, EMBEDDINGS = "chat", "responses", "embeddings"

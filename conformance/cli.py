@@ -169,7 +169,7 @@ output:
 exit status:
   0  every interaction judged conforms
   1  at least one violation
-  2  a usage error, a file or body that could not be read, or no cassette found
+  2  a usage error, a file that could not be read, or no cassette found
      (every other file is still checked and its violations printed)
 """
 

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from .registry import Check
+from .settings import ENVIRONMENT_VARIABLE as ENVIRONMENT_VARIABLE
+from .settings import PYPROJECT_TABLE as PYPROJECT_TABLE
 from .wire import Cassette, CassetteError
 
-ENVIRONMENT_VARIABLE = "AOAI_CONFORMANCE_DEPLOYMENTS"
-PYPROJECT_TABLE = "tool.aoai-conformance.deployments"
 FLAG = "--deployment"
 V1_BASE = "/openai/v1/"
 

@@ -15,24 +15,8 @@ from typing import Any
 
 from .credentials import COGNITIVE_SERVICES_SCOPE
 from .secrets import Scrubber
+from .settings import CREDENTIALS as CREDENTIALS
 
-# --credential NAME -> the azure-identity class, and what fixes it when it has no token.
-CREDENTIALS: dict[str, tuple[str, str]] = {
-    "default": ("DefaultAzureCredential",
-                "sign in with `az login`, set AZURE_CLIENT_ID/AZURE_TENANT_ID/"
-                "AZURE_CLIENT_SECRET, or run where a managed identity is assigned"),
-    "cli": ("AzureCliCredential", "sign in with `az login` (and `az account set` to the "
-            "resource's subscription)"),
-    "environment": ("EnvironmentCredential",
-                    "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or "
-                    "AZURE_CLIENT_CERTIFICATE_PATH)"),
-    "managed-identity": ("ManagedIdentityCredential",
-                         "run on an Azure host with a managed identity assigned (set "
-                         "AZURE_CLIENT_ID for a user-assigned one)"),
-    "workload-identity": ("WorkloadIdentityCredential",
-                          "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE "
-                          "(Kubernetes workload identity or a federated CI token)"),
-}
 ROLE = "Cognitive Services OpenAI User"
 
 

@@ -164,17 +164,66 @@ def _name(requirement: str) -> str:
 
 
 def constraints(pin: Pin) -> list[str]:
-    """``name==version`` of every distribution here except the SDK and this package (and
-    httpx when the pin needs an older one): the rest stays identical between environments."""
+    """``name==version`` of what this package's own dependencies need (pytest, vcrpy,
+    azure-identity and what they require, as installed here), so the harness is identical
+    between environments. The SDK and what it alone needs are not constrained: a release
+    brings its own compatible dependencies (openai 1.0.0 to 1.3.7 need anyio<4, 1.55.2 and
+    older httpx<0.28)."""
     loose = {pin.distribution, DISTRIBUTION, PACKAGE}
     if any(r.startswith("httpx<") for r in requirements(pin)):
         loose.add("httpx")
+    own = [r for r in requirements(pin)[1:] if not r.startswith("httpx<")]
     found = {}
-    for dist in importlib.metadata.distributions():
-        name = _name(dist.metadata["Name"] or "")
-        if name and name not in loose and dist.version:
-            found[name] = f"{name}=={dist.version}"
+    for name in _closure(own):
+        if name in loose:
+            continue
+        try:
+            found[name] = f"{name}=={importlib.metadata.version(name)}"
+        except importlib.metadata.PackageNotFoundError:
+            continue
     return sorted(found.values())
+
+
+def _closure(requirements: Sequence[str]) -> set[str]:
+    """The distributions ``requirements`` need here, transitively (markers evaluated for this
+    Python; extras' requirements left out)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    seen: set[str] = set()
+    todo = list(requirements)
+    while todo:
+        try:
+            requirement = Requirement(todo.pop())
+        except InvalidRequirement:
+            continue
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue
+        name = _name(requirement.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            todo.extend(importlib.metadata.requires(name) or [])
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return seen
+
+
+def why(output: str) -> str:
+    """One line of an installer's output that says why it failed: uv's ``cause:`` (with its
+    continuation lines), pip's ``No matching distribution`` / last ``ERROR:``, else the first
+    lines."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for n, line in enumerate(lines):
+        if line.startswith("cause:"):
+            rest = [x for x in lines[n + 1:] if not x.startswith(("error:", "hint:", "help:"))]
+            return " ".join([line.removeprefix("cause:").strip(), *rest])[:600]
+    errors = [line for line in lines if line.startswith("ERROR:")]
+    if errors:
+        found = [e for e in errors if "No matching distribution" in e] or errors
+        return re.sub(r"\(from versions: [^)]*\)", "(from versions: ...)",
+                      found[-1].removeprefix("ERROR:").strip())[:600]
+    return " / ".join(lines[:3])[:600] or "no output"
 
 
 def default_root() -> Path:
@@ -260,10 +309,11 @@ class Environments:
                     raise SetupError(f"cannot install {pin}: {exc}\n"
                                      f"{_tail(exc.output)}") from None
                 if done.returncode != 0:
-                    tail = _tail(done.stderr or done.stdout)
+                    log = self.root / f"{pin.name}.install.log"
+                    log.write_text(f"$ {' '.join(step)}\n{done.stdout}{done.stderr}")
                     error = Uninstallable if n == 1 else SetupError
-                    raise error(f"cannot install {pin} ({' '.join(requirements(pin))}):\n"
-                                f"{tail}")
+                    raise error(f"cannot install {pin}: {why(done.stderr or done.stdout)} "
+                                f"(installer output: {log})")
             seen = _inspect(_python_in(where), pin)
             if isinstance(seen, str):
                 raise CacheBroken(f"the environment {where} for {pin} was built but {seen}")
@@ -331,6 +381,10 @@ def _inspect(python: Path, pin: Pin) -> tuple[dict[str, str], list[str]] | str:
         return f"its Python cannot inspect itself (exit {done.returncode}): {_tail(done.stderr, 3)}"
 
 
+def _tail(text: str, lines: int = 12) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -359,9 +413,12 @@ def _build_driver(sdk: str, version: str) -> object:
     except BuildTimedOut as exc:
         raise SetupError(f"cannot build the {sdk} driver with {sdk} {version}: "
                          f"{_tail(str(exc))}") from exc
-    except (BuildFailed, ValueError) as exc:
+    except BuildFailed as exc:
         raise Uninstallable(f"cannot build the {sdk} driver with {sdk} {version}: "
-                            f"{_tail(str(exc))}") from exc
+                            f"`{' '.join(exc.command)}` failed: {why(exc.output)}") from exc
+    except ValueError as exc:
+        raise Uninstallable(f"cannot build the {sdk} driver with {sdk} {version}: "
+                            f"{exc}") from exc
 
 
 def _plugin_registered() -> bool:
@@ -369,10 +426,6 @@ def _plugin_registered() -> bool:
     ``pytest11`` entry point)."""
     return any(e.value == "conformance.pytest_plugin"
                for e in importlib.metadata.entry_points(group="pytest11"))
-
-
-def _tail(text: str, lines: int = 12) -> str:
-    return "\n".join(text.strip().splitlines()[-lines:])
 
 
 @dataclass
@@ -384,19 +437,23 @@ class Runner:
     echo: bool = True
     build: Callable[[str, str], object] = field(default=_build_driver, repr=False)
 
+    def prepare(self, pin: Pin) -> Path:
+        """Install ``pin`` (its environment, or its driver built): the Python that runs its
+        checks. Raises :class:`Uninstallable` or :class:`SetupError`; cached, so the run
+        that follows finds it ready. A gate prepares both pins before running either."""
+        if pin.driver:
+            # Built before the run, so a version that cannot be built is a setup problem
+            # (bisect steps over it) rather than a run of `error` verdicts.
+            self.build(pin.distribution, pin.version)
+            return Path(sys.executable)
+        return self.environments.python(pin)
+
     def __call__(self, pin: Pin, report_dir: Path, pytest_args: Sequence[str] = ()) -> Results:
         if self.echo:
             print(f"aoai-conformance: running the checks under {pin}", file=sys.stderr,
                   flush=True)
-        if pin.driver:
-            # Built here, before the run, so a version that cannot be built is a setup
-            # problem (bisect steps over it) rather than a run of `error` verdicts.
-            self.build(pin.distribution, pin.version)
-            python = Path(sys.executable)
-            selection = [f"--sdk={pin.distribution}@{pin.version}"]
-        else:
-            python = self.environments.python(pin)
-            selection = []
+        python = self.prepare(pin)
+        selection = [f"--sdk={pin.distribution}@{pin.version}"] if pin.driver else []
         report_dir.mkdir(parents=True, exist_ok=True)
         # The environments do not install this package, so its pytest plugin is named; this
         # Python may have it registered already (its entry point), and twice is an error.

@@ -88,6 +88,16 @@ def run(args: argparse.Namespace, run_version: RunVersion | None = None) -> int:
         print(f"aoai-conformance: {problem}", file=sys.stderr)
         return EXIT_SETUP
     run_version = run_version or runner(args)
+    prepare = getattr(run_version, "prepare", None)
+    for side, pin in (("baseline", baseline), ("candidate", candidate)):
+        # Both pins installed before any check runs: an uninstallable candidate is found
+        # before the baseline's run, and said in one line.
+        try:
+            if prepare is not None:
+                prepare(pin)
+        except SetupError as exc:
+            print(f"aoai-conformance: the {side} {pin} cannot be used: {exc}", file=sys.stderr)
+            return EXIT_SETUP
     try:
         before = run_version(baseline, out / f"baseline-{baseline.name}", args.pytest_args)
         after = run_version(candidate, out / f"candidate-{candidate.name}", args.pytest_args)

@@ -11,27 +11,16 @@ import datetime as dt
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import deployments, paths, sdks, usage
+# Only light modules at load: this plugin is loaded into every pytest session of the
+# environment. vcrpy, the SDK, the wire server, the drivers and the reports are imported where
+# they are used, once the session turns out to run checks (:func:`_start`).
+from . import paths, sdks
 from .clock import VirtualClock, virtual_clock
-from .deployments import (
-    ENVIRONMENT_VARIABLE,
-    PYPROJECT_TABLE,
-    DeploymentError,
-    DeploymentMap,
-)
-from .drivers.pool import Driver, DriverPool
-from .drivers.process import DriverError, ScenarioRejected
-from .drivers.python import PythonDriver
-from .entra import CREDENTIALS
-from .harness import HarnessFault, ReplayMismatch, Wire, classify
 from .interruption import Interrupted, signal_of
-from .outputs import unwritable_dir
-from .preflight import Preflight, SetupError
-from .recording import RecordingRefused, Recordings, stabilise
 from .registry import (
     FEATURES,
     PYTHON_ONLY,
@@ -42,32 +31,44 @@ from .registry import (
     Verdict,
     check_of,
 )
-from .reports import default_dir, write_run
 from .results import CheckResult, Results
 from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
-from .sdk_selection import SdkSelection, SdkSelectionError
 from .secrets import Scrubber
+from .settings import (
+    CREDENTIALS,
+    DEFAULT_BUDGET,
+    DEFAULT_REQUEST_TIMEOUT_S,
+    DEFAULT_RUN_TIMEOUT_S,
+    DEFAULT_TOKEN_BUDGET,
+    ENVIRONMENT_VARIABLE,
+    KEY_VARIABLE,
+    OUTPUT_CAP,
+    PYPROJECT_TABLE,
+)
 from .table import render
-from .target import DEFAULT_BUDGET, KEY_VARIABLE, Target, TargetError
-from .usage import DEFAULT_TOKEN_BUDGET, OUTPUT_CAP
-from .wire import Chunking, WireServer
-from .wire.proxy import DEFAULT_REQUEST_TIMEOUT_S, Forward
+
+if TYPE_CHECKING:
+    from .drivers.pool import Driver, DriverPool
+    from .harness import Wire
+    from .recording import Recordings
+    from .sdk_selection import SdkSelection
+    from .target import Target
+    from .wire import WireServer
 
 DEFAULT_REPORT_DIR = "conformance-report"
 _PROPERTY = "conformance"
 
 _check_key = pytest.StashKey[Check]()
-_wire_key = pytest.StashKey[Wire]()
+_wire_key: pytest.StashKey[Wire] = pytest.StashKey()
 _observations_key = pytest.StashKey[Observations]()
 _started_key = pytest.StashKey[float]()
 _scrubber_key = pytest.StashKey[Scrubber]()
-_target_key = pytest.StashKey[Target]()
+_target_key: pytest.StashKey[Target] = pytest.StashKey()
 _deadline_key = pytest.StashKey[float]()
-DEFAULT_RUN_TIMEOUT_S = 1800.0
-_recordings_key = pytest.StashKey[Recordings]()
+_recordings_key: pytest.StashKey[Recordings] = pytest.StashKey()
 _sdk_key = pytest.StashKey[str]()
 _sdk_version_key = pytest.StashKey[str]()
-_selection_key = pytest.StashKey[SdkSelection]()
+_selection_key: pytest.StashKey[SdkSelection] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -182,9 +183,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="how replayed event streams are cut into HTTP chunks: event (default), whole, "
         "random:SEED or fixed:BYTES",
     )
+    _OPTION_DEFAULTS.update({option.dest: option.default for option in group.options})
+
+
+# dest -> default of every option above: a session given none of them and collecting no
+# check never loads the heavy half of the plugin.
+_OPTION_DEFAULTS: dict[str, object] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Cheap until verdicts arrive (also from xdist workers, whose controller collects nothing).
+    config.pluginmanager.register(ConformanceRun(config), "conformance-run")
+    if any(config.getoption(dest) != default for dest, default in _OPTION_DEFAULTS.items()):
+        _start(config)  # a bad option is a usage error before collection
+
+
+def _start(config: pytest.Config) -> None:
+    """The run's setup, once per session: the options checked, the SDK selection, the target.
+    It runs when a conformance option is given or the first check is collected, so a pytest
+    session of the environment that runs no check never imports vcrpy, the SDK, the wire
+    server or the drivers (with pytest-recording, importing vcr first breaks its assertion
+    rewriting)."""
+    if _target_key in config.stash:
+        return
+    from .deployments import DeploymentError, DeploymentMap
+    from .recording import Recordings
+    from .sdk_selection import SdkSelection, SdkSelectionError
+    from .target import Target, TargetError
+    from .wire import Chunking
+
     try:
         Chunking.parse(config.getoption("sse_chunking"))
     except ValueError as exc:
@@ -222,13 +249,14 @@ def pytest_configure(config: pytest.Config) -> None:
     written = [(config.getoption("conformance_report_dir"), "--conformance-report-dir")]
     if config.stash[_target_key].mode == "record":
         written.append((config.getoption("conformance_cassettes"), "--conformance-cassettes"))
+    from .outputs import unwritable_dir
+
     for folder, flag in written:  # found before any check runs, not after the budget is spent
         problem = unwritable_dir(Path(folder), flag) if folder else None
         if problem:
             raise pytest.UsageError(problem)
     if config.stash[_target_key].mode == "record":
         config.stash[_recordings_key] = Recordings(_cassette_root(config))
-    config.pluginmanager.register(ConformanceRun(config), "conformance-run")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
@@ -254,6 +282,7 @@ def pytest_pycollect_makeitem(
         return None
     if getattr(obj, "__module__", None) != collector.module.__name__:
         return None  # imported from elsewhere: collected where it is defined
+    _start(collector.config)
     selection = collector.config.stash[_selection_key]
     items: list[pytest.Function] = []
     named = check.id in collector.config.getoption("conformance_check")
@@ -268,6 +297,11 @@ def pytest_pycollect_makeitem(
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _target_key not in config.stash:
+        return  # no check collected, no conformance option: not a conformance session
+    from . import deployments
+    from .deployments import DeploymentError
+
     names = config.stash[_target_key].deployments
     if names.names:
         try:
@@ -293,11 +327,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """A live run checks its setup before any check (:mod:`conformance.preflight`)."""
+    """Before any check: every driver the run needs is built (a version that cannot be built
+    is a setup problem, not a run of errors), and a live run checks its setup
+    (:mod:`conformance.preflight`)."""
     config = session.config
-    target = config.stash[_target_key]
-    if not target.forwards or config.option.collectonly or hasattr(config, "workerinput"):
+    if _target_key not in config.stash or config.option.collectonly:
         return
+    _build_drivers(session)
+    target = config.stash[_target_key]
+    if not target.forwards or hasattr(config, "workerinput"):
+        return
+    from . import deployments, usage
+    from .preflight import Preflight, SetupError
+
     live = [c for item in session.items if (c := item.stash.get(_check_key, None)) is not None
             and c.live and c.cassette is not None]
     needed = deployments.needs(live, paths.cassette_root())
@@ -322,6 +364,41 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             f"tokens; output capped at {OUTPUT_CAP} per request)")
 
 
+def _build_drivers(session: pytest.Session) -> None:
+    """Build (or find cached) the driver of every SDK the collected checks run against, and
+    prove it whole (it answers hello at its version; a broken cache entry is rebuilt once); the
+    driver pool then starts them from the cache. A setup problem stops the run before any
+    check; a missing toolchain is left to the pool (those checks skip with the install hint)."""
+    from .drivers.build import BuildFailed, BuildTimedOut, CacheBroken, DriverUnavailable, start
+
+    config = session.config
+    wanted = {item.stash[_sdk_key] for item in session.items if _sdk_key in item.stash}
+    for sdk_name in sorted(wanted - {"python"}):
+        version = config.stash[_selection_key].versions.get(sdk_name)
+        what = f"the {sdk_name} driver" + (f" with {sdk_name} {version}" if version else "")
+        try:
+            _, process = start(sdk_name, version=version, until=config.stash[_deadline_key],
+                               progress=lambda text: _say(config, text))
+            process.close()
+        except DriverUnavailable:
+            continue
+        except ValueError as exc:  # not a version at all
+            raise pytest.UsageError(f"--conformance-sdk {sdk_name}@{version}: {exc}") from None
+        except CacheBroken as exc:
+            raise pytest.UsageError(f"{exc}. No check ran.") from None
+        except BuildTimedOut as exc:
+            raise pytest.UsageError(
+                f"building {what} did not finish in time (`{' '.join(exc.command)}`). No check "
+                "ran: is the registry reachable?") from None
+        except BuildFailed as exc:
+            from .environments import why
+
+            raise pytest.UsageError(
+                f"cannot build {what}: `{' '.join(exc.command)}` failed ({why(exc.output)}). "
+                "No check ran: is it a released version, and is the registry reachable?"
+            ) from None
+
+
 def _check(request: pytest.FixtureRequest) -> Check:
     try:
         check: Check = request.node.stash[_check_key]
@@ -338,6 +415,8 @@ def _check(request: pytest.FixtureRequest) -> Check:
 @pytest.fixture(scope="session")
 def wire_server() -> Iterator[WireServer]:
     """The loopback server, shared by every check of the session."""
+    from .wire import WireServer
+
     with WireServer() as server:
         yield server
 
@@ -353,6 +432,11 @@ def scrubber(pytestconfig: pytest.Config) -> Scrubber:
 def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wire]:
     """The wire server serving this check's cassette, or forwarding to the live resource, or
     nothing (for checks that script the server themselves)."""
+    from . import deployments, usage
+    from .harness import Wire
+    from .wire import Chunking
+    from .wire.proxy import Forward
+
     check = _check(request)
     config = request.config
     target = config.stash[_target_key]
@@ -434,6 +518,8 @@ def sdk(wire: Wire, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> Ite
 @pytest.fixture(scope="session")
 def driver_pool(pytestconfig: pytest.Config) -> Iterator[DriverPool]:
     """One long-lived driver process per SDK for the whole run, built on first use."""
+    from .drivers.pool import DriverPool
+
     pool = DriverPool(progress=lambda text: _say(pytestconfig, text),
                       versions=pytestconfig.stash[_selection_key].versions,
                       until=pytestconfig.stash[_deadline_key])
@@ -449,6 +535,8 @@ def driver(request: pytest.FixtureRequest, wire: Wire) -> Driver:
     (docs/driver-protocol.md). Python runs in process (virtual clock on); the others in
     their driver process. A missing toolchain skips the item with the install hint."""
     from .drivers import BuildFailed, DriverUnavailable
+    from .drivers.python import PythonDriver
+    from .harness import HarnessFault
 
     sdk_name = request.node.stash.get(_sdk_key, "python")
     found: Driver
@@ -509,6 +597,9 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
 
 
 def _raise_mismatch(item: pytest.Function, cause: BaseException | None) -> None:
+    from .drivers.process import DriverError, ScenarioRejected
+    from .harness import ReplayMismatch
+
     wire = item.stash.get(_wire_key, None)
     _raise_faults(wire, cause)
     if wire is not None and isinstance(cause, Unsupported) and not wire.requests:
@@ -531,6 +622,8 @@ def _raise_mismatch(item: pytest.Function, cause: BaseException | None) -> None:
 def _raise_faults(wire: Wire | None, cause: BaseException | None) -> None:
     """The wire server's own failures make the check an error, whatever the SDK did next:
     the SDK was answered by a broken harness, not by the service."""
+    from .harness import HarnessFault
+
     faults = wire.faults() if wire is not None else []
     if wire is None or not faults:
         return
@@ -560,6 +653,8 @@ def pytest_runtest_makereport(
         _scrub_report(report, item.config.stash[_scrubber_key])
         return report  # setup and teardown that went fine say nothing
     else:
+        from .harness import classify
+
         outcome = classify(exc, call.when)
         outcome_verdict, message = outcome.verdict, outcome.message
         if outcome_verdict in (Verdict.FAIL, Verdict.ERROR):
@@ -647,6 +742,9 @@ def _account_live_exchanges(
     the budgets; when recording and the check passed, hold its cassette back until the
     checks sharing it replay it (:mod:`conformance.recording`). Returns what the check spent,
     and why its recording was refused."""
+    from . import usage
+    from .recording import RecordingRefused, stabilise
+
     wire = item.stash.get(_wire_key, None)
     if wire is None or wire.forward is None:
         return None, None
@@ -698,6 +796,7 @@ class ConformanceRun:
             if name != _PROPERTY or not isinstance(value, dict):
                 continue
             data: dict[str, Any] = value
+            _start(self.config)  # on an xdist controller, the first verdict starts the run
             check = REGISTRY.get(data["id"])
             key = (data["id"], data.get("sdk", "python"))
             previous = self.rows.get(key)
@@ -779,6 +878,8 @@ class ConformanceRun:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if hasattr(self.config, "workerinput") or not (self.rows or self.interrupted):
             return
+        from .reports import default_dir, write_run
+
         self._settle_recordings(terminalreporter)
         results = self.results()
         option = self.config.getoption("conformance_report_dir")

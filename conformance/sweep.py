@@ -24,8 +24,8 @@ from .results import FILENAME, Results
 from .sdk import parse_version
 
 # One release per minor series in which something the checks see changed (the first release
-# with it, or the last one without), from 1.0.0 to the newest: conformance.sdk.CAPABILITIES and
-# the per-release ranges of conformance.policy name the changes.
+# with it, or the last one without), from 1.0.0 to the pinned default:
+# conformance.sdk.CAPABILITIES and the per-release ranges of conformance.policy name the changes.
 RELEASES: tuple[tuple[str, str], ...] = (
     ("1.0.0", "the first 1.x: integer Retry-After, backoff one retry ahead, no err.body"),
     ("1.1.0", "tools="),
@@ -60,7 +60,7 @@ RELEASES: tuple[tuple[str, str], ...] = (
     ("3.0.0", "httpx2"),
     ("3.9.0", "a Retry-After overflow counts as too long"),
     ("3.14.0", "str error codes; wrapped mid-stream errors"),
-    ("3.57.0", "the newest (the pinned default)"),
+    ("3.57.0", "the pinned default (noxfile SDK_DEFAULT)"),
 )
 
 CELL = {

@@ -19,11 +19,10 @@ from urllib.parse import unquote_plus, urlsplit
 from .deployments import DeploymentMap
 from .entra import CREDENTIALS, EntraToken
 from .secrets import Scrubber
+from .settings import DEFAULT_BUDGET as DEFAULT_BUDGET
+from .settings import KEY_VARIABLE as KEY_VARIABLE
 from .usage import DEFAULT_TOKEN_BUDGET
 from .wire.proxy import LOOPBACK, parse_endpoint
-
-KEY_VARIABLE = "AZURE_OPENAI_API_KEY"
-DEFAULT_BUDGET = 60  # a full live run sends 47 requests
 
 Mode = Literal["replay", "live", "record"]
 

@@ -16,11 +16,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from .settings import DEFAULT_TOKEN_BUDGET as DEFAULT_TOKEN_BUDGET
+from .settings import OUTPUT_CAP as OUTPUT_CAP
 from .wire import Cassette, CassetteError
 from .wire.sse import is_event_stream, parse_events
-
-OUTPUT_CAP = 32  # the Responses API refuses max_output_tokens below 16
-DEFAULT_TOKEN_BUDGET = 8000  # a full live run spends about 5,700 (measured on the stand-in)
 
 # route (under /openai/v1/) -> the request's output-cap fields: (present ones, the one to add)
 _CAPS: dict[str, tuple[tuple[str, ...], str]] = {

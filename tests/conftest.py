@@ -9,7 +9,9 @@ with ``monkeypatch`` applied to ``openai`` before ``suite.run``.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
+import pkgutil
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,11 +33,20 @@ import pytest
 with contextlib.suppress(ImportError):
     import httpcore2  # noqa: F401
 
+import conformance
 from conformance import paths
 from conformance.drivers.build import cache_root
 from conformance.registry import Verdict
 from conformance.results import CheckResult, Results
 from conformance.wire import Cassette, Interaction
+
+# The pytest plugin imports its heavy half (harness, wire, drivers, reports) on first use. A
+# module first imported inside an in-process run is dropped when the run ends, and a test that
+# patched the package's copy would then patch one the next run no longer uses: every module of
+# the package (the suites aside, which collection imports) is imported once, here.
+for _module in pkgutil.walk_packages(conformance.__path__, "conformance."):
+    if not _module.name.startswith("conformance.suites") and _module.name != "conformance.__main__":
+        importlib.import_module(_module.name)
 
 try:
     from hypothesis import HealthCheck, settings

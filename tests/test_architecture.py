@@ -19,6 +19,7 @@ LAYERS = {
     "conformance.secrets": 1,
     "conformance.paths": 1,
     "conformance.routes": 1,
+    "conformance.settings": 1,
     "conformance.harness": 2,
     "conformance.sdk": 2,
     "conformance.clock": 2,
