@@ -104,6 +104,7 @@ def sdks_api_key(wire: Wire, driver: Driver, observe: Observations) -> None:
     no_error(outcome, driver.sdk)
     [request] = wire.requests
     observe("path", request.path)
+    observe("host", request.header("host"))  # the doc's Azure host for the process drivers
     bearer = request.header("authorization") == f"Bearer {KEY}"
     api_key = request.header("api-key") == KEY
     sent_as = observe("key_sent_in", "authorization" if bearer
