@@ -23,7 +23,7 @@ from conformance.sdk import TEST_API_KEY
 from conformance.suites import cross_sdk, cross_sdk_inputs  # noqa: F401 (registers checks)
 from conformance.wire import Interaction
 
-from . import fault_mutants
+from . import driver_mutants, fault_mutants
 from .conftest import Suite
 
 CROSS = sorted(c.id for c in REGISTRY.values() if len(c.sdks) > 1)
@@ -171,6 +171,53 @@ def test_a_driver_build_that_retries_more_is_caught(suite: Suite, monkeypatch, s
     assert run.verdict("retries.sdks-default-attempts", sdk) is Verdict.FAIL
     assert "made 6 attempt(s)" in run.message("retries.sdks-default-attempts", sdk)
     assert run.verdict("retries.sdks-max-retries-client", sdk) is Verdict.FAIL
+
+
+# Broken builds of the other SDKs (tests/driver_mutants): one behaviour changed in the installed
+# SDK, not in the driver. Each is caught by at least one fail; -k keeps the runs short.
+DRIVER_MUTANTS = {
+    "javascript-stream-text-emptied": (
+        "javascript",
+        lambda d: driver_mutants.javascript(d, driver_mutants.JS_STREAM_DELTA_EMPTIED),
+        "sdks_responses_stream", ["streaming.sdks-responses-stream"]),
+    "javascript-request-id-dropped": (
+        "javascript", lambda d: driver_mutants.javascript(d, driver_mutants.JS_REQUEST_ID_DROPPED),
+        "sdks_request_id", ["request-ids.sdks-accessor"]),
+    "go-content-and-delta-not-decoded": (
+        "go", lambda d: driver_mutants.go(d, driver_mutants.GO_CONTENT_AND_DELTA_NOT_DECODED),
+        "sdks_chat_completion or sdks_responses_stream or sdks_image_doc",
+        ["chat.sdks-completion", "streaming.sdks-responses-stream",
+         "image-input.sdks-doc-sample"]),
+    "go-max-tokens-dropped": (
+        "go", lambda d: driver_mutants.go(d, driver_mutants.GO_MAX_TOKENS_DROPPED),
+        "sdks_image_doc", ["image-input.sdks-doc-sample"]),
+    "java-content-empty": (
+        "java", lambda d: driver_mutants.java(d, driver_mutants.JAVA_CONTENT_EMPTY),
+        "sdks_chat_completion or sdks_image_doc",
+        ["chat.sdks-completion", "image-input.sdks-doc-sample"]),
+    "java-azure-routed-as-legacy": (
+        "java", lambda d: driver_mutants.java(d, driver_mutants.JAVA_AZURE_ROUTED_AS_LEGACY),
+        "sdks_api_key or sdks_chat_completion", ["auth.sdks-api-key", "chat.sdks-completion"]),
+}
+
+
+@pytest.mark.drivers
+@pytest.mark.parametrize("name", sorted(DRIVER_MUTANTS))
+def test_a_broken_sdk_build_is_caught(suite: Suite, monkeypatch, tmp_path: Path, name: str):
+    sdk, make, selection, failing = DRIVER_MUTANTS[name]
+    try:
+        mutant = make(tmp_path / "mutant")
+    except DriverUnavailable as exc:
+        pytest.skip(f"{sdk} driver unavailable: {exc}")
+    monkeypatch.setattr(driver_pool, "build", lambda _sdk, **kwargs: mutant)
+    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", selection))
+    verdicts = _verdicts(run, sdk)
+    assert {c: verdicts.get(c) for c in failing} == dict.fromkeys(failing, Verdict.FAIL), (
+        run.outcome.stdout.str())
+    assert Verdict.ERROR not in verdicts.values(), verdicts
+    if name == "java-azure-routed-as-legacy":  # the wire server saw the rewritten URL
+        assert "/openai/deployments/" in run.message("auth.sdks-api-key", "java")
+        assert "api-version=" in run.message("auth.sdks-api-key", "java")
 
 
 @pytest.mark.parametrize(("mutant", "failing"), [
