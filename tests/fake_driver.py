@@ -72,7 +72,8 @@ def perform(scenario: dict[str, Any]) -> dict[str, Any]:
     auth = client_options.get("auth") or {}
     body = json.dumps(scenario["operation"].get("params") or {}).encode()
     outcome: dict[str, Any] = {"result": None, "events": [], "error": None, "request_id": None,
-                               "token_calls": [], "sdk_retry_count": None, "elapsed_ms": 0}
+                               "token_calls": [], "sdk_retry_count": None, "elapsed_ms": 0,
+                               "read": {}}  # protocol 2: what user code reads (nothing typed)
     tokens = list(auth.get("tokens") or ["stand-in-token"])
     provider_calls = 0
 
@@ -128,7 +129,7 @@ def perform(scenario: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
-    say({"type": "hello", "protocol": 1, "sdk": CONFIG["sdk"], "sdk_version": CONFIG["version"],
+    say({"type": "hello", "protocol": 2, "sdk": CONFIG["sdk"], "sdk_version": CONFIG["version"],
          "runtime": f"python {sys.version.split()[0]} (stand-in)"})
     for line in sys.stdin:
         message = json.loads(line)

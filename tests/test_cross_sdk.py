@@ -29,7 +29,7 @@ from conformance.suites import (  # noqa: F401 (registers checks)
 )
 from conformance.wire import Interaction
 
-from . import fault_mutants
+from . import driver_mutants, fault_mutants
 from .conftest import Suite
 
 CROSS = sorted(c.id for c in REGISTRY.values() if c.sdks != PYTHON_ONLY)
@@ -145,7 +145,12 @@ def test_each_driver_passes_every_cross_sdk_check(suite: Suite, sdk: str):
         expected["retries.sdks-max-retries-request"] = Verdict.UNSUPPORTED
     if sdk == "javascript":  # openai-node 6.x has no Retry-After cap to go past
         expected["retries.sdks-hint-past-cap"] = Verdict.UNSUPPORTED
+    if sdk == "go":  # the doc's Entra sample, as written, fails against openai-go v3.100.0
+        expected["auth.sdks-token-provider"] = Verdict.FAIL
     assert verdicts == expected, run.outcome.stdout.str()
+    if sdk == "go":
+        assert "azure: authentication requires azure.WithEndpoint" in run.message(
+            "auth.sdks-token-provider", "go")
     assert {c.sdk_version for c in run.results.checks if c.sdk == sdk} == {
         builder.pinned_version(sdk)}
 
@@ -170,6 +175,58 @@ def test_a_driver_build_that_retries_more_is_caught(suite: Suite, monkeypatch, s
     assert run.verdict("retries.sdks-default-attempts", sdk) is Verdict.FAIL
     assert "made 6 attempt(s)" in run.message("retries.sdks-default-attempts", sdk)
     assert run.verdict("retries.sdks-max-retries-client", sdk) is Verdict.FAIL
+
+
+# Broken builds of the other SDKs (tests/driver_mutants): one behaviour changed in the installed
+# SDK, not in the driver. Each is caught by at least one fail; -k keeps the runs short.
+DRIVER_MUTANTS = {
+    "javascript-stream-text-emptied": (
+        "javascript",
+        lambda d: driver_mutants.javascript(d, driver_mutants.JS_STREAM_DELTA_EMPTIED),
+        "sdks_responses_stream", ["streaming.sdks-responses-stream"]),
+    "javascript-request-id-dropped": (
+        "javascript", lambda d: driver_mutants.javascript(d, driver_mutants.JS_REQUEST_ID_DROPPED),
+        "sdks_request_id", ["request-ids.sdks-accessor"]),
+    "go-content-and-delta-not-decoded": (
+        "go", lambda d: driver_mutants.go(d, driver_mutants.GO_CONTENT_AND_DELTA_NOT_DECODED),
+        "sdks_chat_completion or sdks_responses_stream or sdks_image_doc",
+        ["chat.sdks-completion", "streaming.sdks-responses-stream",
+         "image-input.sdks-doc-sample"]),
+    "go-max-tokens-dropped": (
+        "go", lambda d: driver_mutants.go(d, driver_mutants.GO_MAX_TOKENS_DROPPED),
+        "sdks_image_doc", ["image-input.sdks-doc-sample"]),
+    "java-content-empty": (
+        "java", lambda d: driver_mutants.java(d, driver_mutants.JAVA_CONTENT_EMPTY),
+        "sdks_chat_completion or sdks_image_doc",
+        ["chat.sdks-completion", "image-input.sdks-doc-sample"]),
+    "java-azure-routed-as-legacy": (
+        "java", lambda d: driver_mutants.java(d, driver_mutants.JAVA_AZURE_ROUTED_AS_LEGACY),
+        "sdks_api_key or sdks_chat_completion", ["auth.sdks-api-key", "chat.sdks-completion"]),
+}
+
+
+@pytest.mark.drivers
+@pytest.mark.parametrize("name", sorted(DRIVER_MUTANTS))
+def test_a_broken_sdk_build_is_caught(suite: Suite, monkeypatch, tmp_path: Path, name: str):
+    sdk, make, selection, failing = DRIVER_MUTANTS[name]
+    try:
+        mutant = make(tmp_path / "mutant")
+    except DriverUnavailable as exc:
+        pytest.skip(f"{sdk} driver unavailable: {exc}")
+    def start(_sdk: str, **kwargs: Any) -> tuple[Any, DriverProcess]:
+        process = mutant.process(extra_env=kwargs.get("extra_env"))
+        process.start()
+        return mutant, process
+
+    monkeypatch.setattr(driver_pool, "start", start)
+    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", selection))
+    verdicts = _verdicts(run, sdk)
+    assert {c: verdicts.get(c) for c in failing} == dict.fromkeys(failing, Verdict.FAIL), (
+        run.outcome.stdout.str())
+    assert Verdict.ERROR not in verdicts.values(), verdicts
+    if name == "java-azure-routed-as-legacy":  # the wire server saw the rewritten URL
+        assert "/openai/deployments/" in run.message("auth.sdks-api-key", "java")
+        assert "api-version=" in run.message("auth.sdks-api-key", "java")
 
 
 @pytest.mark.parametrize(("mutant", "failing"), [
@@ -244,7 +301,7 @@ class _Junk:
         self.script = directory / "junk_driver.py"
         self.script.write_text(
             "import json, sys\n"
-            "print(json.dumps({'type': 'hello', 'protocol': 1, 'sdk': 'go', "
+            "print(json.dumps({'type': 'hello', 'protocol': 2, 'sdk': 'go', "
             "'sdk_version': '9.9.9', 'runtime': 'stand-in'}), flush=True)\n"
             "sys.stdin.readline()\n"
             f"print('request failed with key {TEST_API_KEY}', file=sys.stderr, flush=True)\n"

@@ -198,7 +198,7 @@ def test_a_driver_process_started_without_an_environment_gets_the_allow_list(tmp
     script = tmp_path / "driver.py"
     script.write_text(
         "import json, os, sys\n"
-        "print(json.dumps({'type': 'hello', 'protocol': 1, 'sdk': 'go', 'runtime': 'x',\n"
+        "print(json.dumps({'type': 'hello', 'protocol': 2, 'sdk': 'go', 'runtime': 'x',\n"
         "                  'sdk_version': ','.join(sorted(os.environ))}), flush=True)\n"
         "sys.stdin.readline()\n")
     with DriverProcess("go", [sys.executable, str(script)]) as driver:

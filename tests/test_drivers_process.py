@@ -1,5 +1,5 @@
 """The driver process client against fake drivers: a tiny Python script that speaks protocol
-v1 well, or prints garbage, crashes, hangs or lies. Whatever it does, the client answers with a
+v2 well, or prints garbage, crashes, hangs or lies. Whatever it does, the client answers with a
 DriverError carrying the driver's stderr, never hangs, and starts a fresh driver next time."""
 
 from __future__ import annotations
@@ -20,19 +20,20 @@ FAKE = textwrap.dedent(
         sys.stdout.write(json.dumps(m) + "\\n"); sys.stdout.flush()
     print("fake driver starting in mode " + mode, file=sys.stderr, flush=True)
     if mode == "bad-hello":
-        send({"type": "hello", "protocol": 2, "sdk": "javascript", "sdk_version": "1",
+        send({"type": "hello", "protocol": 1, "sdk": "javascript", "sdk_version": "1",
               "runtime": "fake"})
     elif mode == "garbage-hello":
         print("Welcome to the driver!", flush=True)
     elif mode == "silent":
         time.sleep(60)
     elif mode == "wrong-sdk":
-        send({"type": "hello", "protocol": 1, "sdk": "go", "sdk_version": "1", "runtime": "x"})
+        send({"type": "hello", "protocol": 2, "sdk": "go", "sdk_version": "1", "runtime": "x"})
     else:
-        send({"type": "hello", "protocol": 1, "sdk": "javascript", "sdk_version": "9.9.9",
+        send({"type": "hello", "protocol": 2, "sdk": "javascript", "sdk_version": "9.9.9",
               "runtime": "fake"})
-    OUTCOME = {"result": {"ok": True}, "events": [], "error": None, "request_id": "req_1",
-               "token_calls": [{"scopes": ["s"]}], "sdk_retry_count": None, "elapsed_ms": 3}
+    OUTCOME = {"result": {"ok": True}, "read": {"content": "ok"}, "events": [], "error": None,
+               "request_id": "req_1", "token_calls": [{"scopes": ["s"]}], "sdk_retry_count": None,
+               "elapsed_ms": 3}
     for line in sys.stdin:
         m = json.loads(line)
         if m["type"] == "shutdown":
@@ -85,12 +86,13 @@ def test_a_well_behaved_driver_says_hello_and_answers_each_scenario(fake):
     driver = fake("good")
     hello = driver.start()
     assert (hello.protocol, hello.sdk, hello.sdk_version, hello.runtime) == (
-        1, "javascript", "9.9.9", "fake")
+        2, "javascript", "9.9.9", "fake")
     first = driver.run(SCENARIO)
     second = driver.run(SCENARIO)
     assert first == second
     assert first["result"] == {"ok": True}
     assert first["request_id"] == "req_1"
+    assert first["read"] == {"content": "ok"}
     assert driver.starts == 1
     driver.close()
     assert not driver.alive
@@ -140,7 +142,7 @@ def test_a_silent_driver_fails_at_startup_instead_of_hanging(fake):
 @pytest.mark.parametrize(
     ("mode", "problem"),
     [
-        ("bad-hello", "protocol 2"),
+        ("bad-hello", "protocol 1 \\(this runner speaks 2\\)"),
         ("wrong-sdk", "drives 'go'"),
         ("garbage-hello", "not a JSON line"),
     ],
@@ -178,15 +180,24 @@ def test_a_driver_that_cannot_start_is_a_driver_error():
     [
         ([], "must be a JSON object"),
         ({"result": None}, "missing 'events'"),
-        ({"result": None, "events": [], "error": {"kind": "boom", "class": "E", "message": "m",
-                                                  "code_type": "null"},
+        ({"result": None, "read": {}, "events": [],
+          "error": {"kind": "boom", "class": "E", "message": "m", "code_type": "null"},
           "request_id": None, "token_calls": [], "sdk_retry_count": None, "elapsed_ms": 1},
          "error.kind must be one of"),
-        ({"result": None, "events": [], "error": None, "request_id": 5, "token_calls": [],
-          "sdk_retry_count": None, "elapsed_ms": 1}, "request_id must be a string"),
-        ({"result": None, "events": [], "error": None, "request_id": None,
+        ({"result": None, "read": {}, "events": [], "error": None, "request_id": 5,
+          "token_calls": [], "sdk_retry_count": None, "elapsed_ms": 1},
+         "request_id must be a string"),
+        ({"result": None, "read": {}, "events": [], "error": None, "request_id": None,
           "token_calls": [{"scope": "x"}], "sdk_retry_count": None, "elapsed_ms": 1},
          "token_calls must be"),
+        ({"result": None, "events": [], "error": None, "request_id": None, "token_calls": [],
+          "sdk_retry_count": None, "elapsed_ms": 1}, "missing 'read'"),
+        ({"result": None, "read": {"content": ["Paris"]}, "events": [], "error": None,
+          "request_id": None, "token_calls": [], "sdk_retry_count": None, "elapsed_ms": 1},
+         "read.content must be a string or null"),
+        ({"result": None, "read": {"deltas": "Paris"}, "events": [], "error": None,
+          "request_id": None, "token_calls": [], "sdk_retry_count": None, "elapsed_ms": 1},
+         "read.deltas must be a list of strings"),
     ],
 )
 def test_outcome_problems_names_each_violation(outcome, problem):

@@ -164,7 +164,7 @@ def test_a_driver_runs_in_a_session_of_its_own_so_a_ctrl_c_reaches_the_harness_a
     script = tmp_path / "driver.py"
     script.write_text(
         "import json, os, sys\n"
-        "print(json.dumps({'type': 'hello', 'protocol': 1, 'sdk': 'go', 'sdk_version': "
+        "print(json.dumps({'type': 'hello', 'protocol': 2, 'sdk': 'go', 'sdk_version': "
         "str(os.getsid(0)), 'runtime': 'stand-in'}), flush=True)\n"
         "sys.stdin.readline()\n")
     with DriverProcess("go", [sys.executable, str(script)]) as driver:

@@ -175,3 +175,22 @@ def test_json_bodies_are_replayed_verbatim(server, tmp_path):
     response = client(server).chat.completions.with_raw_response.create(**REQUEST)
     assert response.http_response.content == raw
     assert json.loads(raw)["extra"] == {"unknown": True}
+
+
+@pytest.mark.parametrize(("recorded", "sent", "plays"), [
+    ({**REQUEST, "stream": False}, REQUEST, True),  # openai-go's New has no stream field
+    (REQUEST, {**REQUEST, "stream": False}, True),
+    ({**REQUEST, "stream": True}, REQUEST, False),  # a stream is another request
+    ({**REQUEST, "stream": False}, {**REQUEST, "stream": False, "n": 2}, False),
+])
+def test_stream_false_matches_its_absence_and_nothing_else(server, tmp_path, recorded, sent,
+                                                           plays):
+    replay = Replay(Cassette(tmp_path / "c.yaml", [chat_interaction(request=recorded)]))
+    server.use(replay)
+    if plays:
+        client(server).chat.completions.create(**sent)
+        assert replay.problems() == []
+    else:
+        with pytest.raises(openai.BadRequestError):
+            client(server).chat.completions.create(**sent)
+        assert "differs in body" in replay.problems()[0]

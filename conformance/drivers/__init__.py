@@ -1,5 +1,5 @@
 """SDK drivers outside Python: building them (:mod:`.build`, whose :func:`~.build.build` is
-reached as ``conformance.drivers.build.build``) and talking to them over driver protocol v1
+reached as ``conformance.drivers.build.build``) and talking to them over driver protocol v2
 (:mod:`.process`, docs/driver-protocol.md)."""
 
 from .build import (

@@ -100,8 +100,12 @@ class Built:
     cached: bool  # True when an earlier build was reused
     seconds: float  # how long this call took (the build, or finding it in the cache)
 
-    def process(self, *, startup_timeout: float = 60.0) -> DriverProcess:
-        return DriverProcess(self.sdk, self.command, cwd=self.directory, env=self.env,
+    def process(self, *, startup_timeout: float = 60.0,
+                extra_env: Mapping[str, str] | None = None) -> DriverProcess:
+        """The driver's process (not started); ``extra_env`` adds to its environment (the
+        Azure host's proxy and test CA)."""
+        return DriverProcess(self.sdk, self.command, cwd=self.directory,
+                             env={**self.env, **(extra_env or {})},
                              startup_timeout=startup_timeout)
 
 
@@ -250,6 +254,7 @@ def start(
     progress: Progress | None = None,
     until: float | None = None,
     startup_timeout: float = 60.0,
+    extra_env: Mapping[str, str] | None = None,
     cache: Path | None = None,
     root: Path | None = None,
 ) -> tuple[Built, DriverProcess]:
@@ -258,7 +263,7 @@ def start(
     not is rebuilt once; :class:`CacheBroken` (naming the cache entry) when it still does
     not. ``cache`` and ``root`` as for :func:`build`."""
     built = build(sdk, version=version, progress=progress, until=until, cache=cache, root=root)
-    problem = _hello_problem(built, startup_timeout)
+    problem = _hello_problem(built, startup_timeout, extra_env)
     if isinstance(problem, DriverProcess):
         return built, problem
     if built.cached:
@@ -266,15 +271,16 @@ def start(
                               f"does not work ({_first_line(problem)}); building it again")
         built = build(sdk, version=version, progress=progress, until=until, rebuild=True,
                       cache=cache, root=root)
-        problem = _hello_problem(built, startup_timeout)
+        problem = _hello_problem(built, startup_timeout, extra_env)
         if isinstance(problem, DriverProcess):
             return built, problem
     raise CacheBroken(sdk, built.directory, problem)
 
 
-def _hello_problem(built: Built, startup_timeout: float) -> DriverProcess | str:
+def _hello_problem(built: Built, startup_timeout: float,
+                   extra_env: Mapping[str, str] | None = None) -> DriverProcess | str:
     """The started driver, or why it did not answer hello at ``built``'s SDK version."""
-    process = built.process(startup_timeout=startup_timeout)
+    process = built.process(startup_timeout=startup_timeout, extra_env=extra_env)
     try:
         hello = process.start()
     except DriverError as exc:

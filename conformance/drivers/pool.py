@@ -9,8 +9,14 @@ failed build as :class:`~.build.BuildFailed` (its checks are errors; a cache ent
 after a rebuild is its :class:`~.build.CacheBroken`).
 
 :class:`Driver` is what a check gets: ``.sdk``, ``.version`` and ``.run(scenario)`` returning
-a protocol-v1 outcome. ``ScenarioRejected(unsupported=True)`` becomes the registry's
+a protocol-v2 outcome. ``ScenarioRejected(unsupported=True)`` becomes the registry's
 ``Unsupported``, so the check is ``unsupported`` for that SDK.
+
+The pool gives the driver processes the doc's Azure base URL
+(``https://YOUR-RESOURCE-NAME.openai.azure.com/openai/v1``, as each sample writes it) in place
+of the wire server's loopback URL: an :class:`~.azure_host.AzureHost` (a loopback CONNECT proxy
+terminating TLS with a throwaway test CA) carries the requests to the same wire server, so each
+SDK's Azure-specific code runs and nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .. import sdks
 from ..registry import Unsupported
+from .azure_host import AzureHost
 from .build import BuildFailed, DriverUnavailable, start
 from .process import DriverProcess, ScenarioRejected
 
@@ -44,6 +52,7 @@ class ProcessDriver:
     """A check's view of a running driver process."""
 
     process: DriverProcess
+    azure_host: AzureHost | None = None
 
     @property
     def sdk(self) -> str:
@@ -55,6 +64,10 @@ class ProcessDriver:
         return hello.sdk_version
 
     def run(self, scenario: Mapping[str, Any]) -> dict[str, Any]:
+        host = self.azure_host
+        base_url = str(scenario.get("base_url", ""))
+        if host is not None and base_url.startswith("http://127.0.0.1:"):
+            scenario = {**scenario, "base_url": host.base_url_for(self.sdk, base_url)}
         try:
             return self.process.run(scenario)
         except ScenarioRejected as exc:
@@ -71,6 +84,9 @@ class DriverPool:
     progress: Callable[[str], None] | None = None
     versions: Mapping[str, str] = field(default_factory=dict)  # SDK -> version to build
     until: float | None = None  # a monotonic deadline for builds (the run's)
+    # Serve the drivers the doc's Azure host (False: the wire server's loopback URL as is).
+    azure: bool = True
+    _azure_host: AzureHost | None = None
     _drivers: dict[str, ProcessDriver] = field(default_factory=dict)
     _problems: dict[str, Exception] = field(default_factory=dict)
 
@@ -83,19 +99,29 @@ class DriverPool:
         if found is not None:
             return found
         try:
+            host = self._host() if sdks.get(sdk).azure_host else None
             _, process = start(sdk, version=self.versions.get(sdk), progress=self.progress,
-                               until=self.until, startup_timeout=STARTUP_TIMEOUT_S)
+                               until=self.until, startup_timeout=STARTUP_TIMEOUT_S,
+                               extra_env=host.env(sdk) if host is not None else None)
         except (DriverUnavailable, BuildFailed) as exc:
             self._problems[sdk] = exc
             raise
-        driver = ProcessDriver(process)
+        driver = ProcessDriver(process, host)
         self._drivers[sdk] = driver
         return driver
+
+    def _host(self) -> AzureHost | None:
+        if self.azure and self._azure_host is None:
+            self._azure_host = AzureHost().start()
+        return self._azure_host
 
     def close(self) -> None:
         for driver in self._drivers.values():
             driver.process.close()
         self._drivers.clear()
+        if self._azure_host is not None:
+            self._azure_host.close()
+            self._azure_host = None
 
 
 __all__ = ["STARTUP_TIMEOUT_S", "Driver", "DriverPool", "ProcessDriver"]

@@ -1,4 +1,4 @@
-"""A driver process: one long-lived SDK driver speaking protocol v1 (docs/driver-protocol.md).
+"""A driver process: one long-lived SDK driver speaking protocol v2 (docs/driver-protocol.md).
 
 :class:`DriverProcess` starts the driver, reads its hello, sends one scenario at a time and
 reads the outcome under a hard per-scenario deadline. Whatever the driver does wrong, malformed
@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from .environment import run_environment
 
-PROTOCOL = 1
+PROTOCOL = 2
 SDKS = ("python", "javascript", "go", "java", "dotnet")
 OPERATIONS = (
     "chat.completions.create",
@@ -36,8 +36,11 @@ OPERATIONS = (
     "embeddings.create",
 )
 ERROR_KINDS = ("status", "connection", "timeout", "stream", "other")
-OUTCOME_KEYS = ("result", "events", "error", "request_id", "token_calls", "sdk_retry_count",
-                "elapsed_ms")
+OUTCOME_KEYS = ("result", "read", "events", "error", "request_id", "token_calls",
+                "sdk_retry_count", "elapsed_ms")
+# What ``read`` may hold (docs/driver-protocol.md, "read"): the values the doc's samples read
+# through the SDK's typed accessors. A string field is a string or null.
+READ_STRINGS = ("content", "output_text", "text", "request_id", "response_request_id")
 STDERR_TAIL_LINES = 40
 # What the runner adds to a scenario's own deadline_ms before it gives up on the driver: the
 # driver must answer a scenario it could not finish by itself ("driver deadline") first.
@@ -171,7 +174,7 @@ class DriverProcess:
     def run(
         self, scenario: Mapping[str, Any], *, deadline_s: float | None = None
     ) -> dict[str, Any]:
-        """Perform one scenario and return its outcome (a validated protocol-v1 outcome).
+        """Perform one scenario and return its outcome (a validated protocol-v2 outcome).
 
         The hard deadline is ``deadline_s``, by default the scenario's ``deadline_ms`` plus
         :data:`GRACE_S`. Raises :class:`ScenarioRejected` for a ``driver_error`` answer and
@@ -314,12 +317,23 @@ class DriverProcess:
 
 
 def outcome_problems(outcome: object) -> list[str]:
-    """Why ``outcome`` is not a protocol-v1 outcome, or an empty list."""
+    """Why ``outcome`` is not a protocol-v2 outcome, or an empty list."""
     if not isinstance(outcome, dict):
         return ["the outcome must be a JSON object"]
     problems = [f"missing {key!r}" for key in OUTCOME_KEYS if key not in outcome]
     if problems:
         return problems
+    read = outcome["read"]
+    if not isinstance(read, dict):
+        problems.append("read must be an object")
+    else:
+        for key in READ_STRINGS:
+            if read.get(key) is not None and not isinstance(read[key], str):
+                problems.append(f"read.{key} must be a string or null")
+        for key in ("deltas", "dropped_params"):
+            if read.get(key) is not None and not (
+                    isinstance(read[key], list) and all(isinstance(v, str) for v in read[key])):
+                problems.append(f"read.{key} must be a list of strings")
     if not isinstance(outcome["events"], list):
         problems.append("events must be a list")
     if not isinstance(outcome["token_calls"], list) or not all(

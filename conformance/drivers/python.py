@@ -90,7 +90,7 @@ class PythonDriver:
             overrides["timeout"] = per_request["timeout_ms"] / 1000
         if overrides:
             client = client.with_options(**overrides)
-        outcome: dict[str, Any] = {"result": None, "events": [], "error": None,
+        outcome: dict[str, Any] = {"result": None, "read": {}, "events": [], "error": None,
                                    "request_id": None, "token_calls": [],
                                    "sdk_retry_count": None, "elapsed_ms": 0}
         delays_before = len(self.clock.delays) if self.clock is not None else 0
@@ -110,26 +110,51 @@ class PythonDriver:
 
 
 def _perform(client: Any, name: str, params: dict[str, Any], outcome: dict[str, Any]) -> None:
+    # ``read``: what the doc's Python samples read, through the SDK's typed attributes.
+    read = outcome["read"]
     if name == "chat.completions.create":
         result = _call(client.chat.completions.create, params)
         outcome["result"] = _json(result)
-        outcome["request_id"] = getattr(result, "_request_id", None)
+        read["content"] = result.choices[0].message.content if result.choices else None
+        read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name == "responses.create":
         result = _call(client.responses.create, params)
-        outcome["result"] = {**_json(result), "output_text": result.output_text}
-        outcome["request_id"] = getattr(result, "_request_id", None)
+        outcome["result"] = _json(result)
+        read["output_text"] = result.output_text
+        read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name == "embeddings.create":
         result = _call(client.embeddings.create, params)
         outcome["result"] = _json(result)
-        outcome["request_id"] = getattr(result, "_request_id", None)
+        read["embedding"] = list(result.data[0].embedding) if result.data else None
+        read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name in ("chat.completions.stream", "responses.stream"):
         resource = client.chat.completions if name.startswith("chat") else client.responses
         stream = _call(resource.create, {**params, "stream": True})
-        outcome["request_id"] = stream.response.headers.get("x-request-id")
+        read["request_id"] = outcome["request_id"] = stream.response.headers.get("x-request-id")
+        deltas: list[str] = read.setdefault("deltas", [])
+        read["text"] = ""
         for event in stream:  # the doc's loop
             outcome["events"].append(_json(event))
+            delta = _delta_of(event)
+            if delta:  # what the sample prints
+                deltas.append(delta)
+                read["text"] += delta
     else:
         raise ScenarioRejected("python", f"unknown operation {name!r}", unsupported=False)
+
+
+def _delta_of(event: Any) -> str | None:
+    """The text the doc's streaming loop prints for one event: a chat chunk's
+    ``choices[0].delta.content``, a Responses ``response.output_text.delta`` event's ``delta``."""
+    choices = getattr(event, "choices", None)
+    if choices is not None:
+        delta = getattr(choices[0], "delta", None) if choices else None
+        content = getattr(delta, "content", None)
+        return content if isinstance(content, str) else None
+    if getattr(event, "type", None) == "response.output_text.delta":
+        text = getattr(event, "delta", None)
+        return text if isinstance(text, str) else None
+    return None
 
 
 def _call(method: Any, params: Mapping[str, Any]) -> Any:

@@ -90,6 +90,7 @@ class Go(Profile):
     rank = 2
     pin_example = "go@v3.100.0"
     version_prefix = "v"
+    azure_host = True
     driver = DriverSpec(
         "go", "go", ("go.mod", "go.sum", "main.go"), ("go",),
         "Install Go 1.26 or newer (https://go.dev/doc/install) and put `go` on PATH.", MODULE,

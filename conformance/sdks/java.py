@@ -84,6 +84,7 @@ class Java(Profile):
     language = "Java"
     rank = 3
     pin_example = "java@4.105.0"
+    azure_host = True
     driver = DriverSpec(
         "java", "java", ("pom.xml", "src"), ("java", "mvn"),
         "Install a JDK 17 or newer and Maven (e.g. `apt-get install openjdk-17-jdk maven`).",

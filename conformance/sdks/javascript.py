@@ -89,6 +89,7 @@ class JavaScript(Profile):
     language = "JavaScript"
     rank = 1
     pin_example = "javascript@6.49.0"
+    azure_host = True
     driver = DriverSpec(
         "javascript", "javascript", ("package.json", "package-lock.json", "driver.mjs"),
         ("node", "npm"),

@@ -69,6 +69,9 @@ class Profile:
     # Variables of the user's environment the driver process may see besides the allow-list
     # (drivers/environment.py); real SDKs need none, and never a credential.
     driver_variables: ClassVar[tuple[str, ...]] = ()
+    # Its driver runs the doc's sample against the doc's Azure host (drivers/azure_host.py: a
+    # loopback proxy and a test CA the driver trusts); others get the wire server's URL.
+    azure_host: ClassVar[bool] = False
     rank: ClassVar[int] = 100  # where it comes in lists and reports (python first)
     capabilities: ClassVar[Mapping[str, str]] = {}  # feature -> first release that has it
     own: ClassVar[RetryPolicy | None] = None  # its own policy where the doc is silent

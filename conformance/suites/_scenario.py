@@ -47,8 +47,10 @@ def scenario(
     deadline_ms: int = DEADLINE_MS,
 ) -> dict[str, Any]:
     body = dict(params)
-    if operation.endswith(".stream"):
-        body.pop("stream", None)  # the driver streams the SDK's own way
+    # The operation says whether to stream (the driver streams the SDK's own way; openai-go's
+    # New/NewStreaming have no stream field): a recording's "stream" is not a param.
+    if operation.endswith(".stream") or body.get("stream") is False:
+        body.pop("stream", None)
     return {
         "base_url": wire.base_url,
         "client": {"auth": dict(auth or key_auth()), "max_retries": max_retries,
@@ -67,10 +69,22 @@ def recorded(wire: Wire, sample: Mapping[str, Any], index: int = 0) -> dict[str,
 
 
 def no_error(outcome: Mapping[str, Any], sdk: str) -> None:
+    """Fail the check when the SDK raised, or when its request type dropped a parameter the
+    doc's code passes (the driver never adds it back: the wire lacks it)."""
     error = outcome.get("error")
     if error is not None:
         raise CheckFailed(f"{sdk} raised {error.get('class')} ({error.get('kind')}, status "
                           f"{error.get('status')}): {error.get('message')}")
+    dropped = (outcome.get("read") or {}).get("dropped_params")
+    if dropped:
+        raise CheckFailed(f"{sdk}'s request type dropped the parameter(s) {', '.join(dropped)}: "
+                          "the request on the wire lacks them")
+
+
+def read_value(outcome: Mapping[str, Any], name: str) -> Any:
+    """A value the doc's sample reads, as the driver read it through the SDK's typed accessor
+    (the outcome's ``read``; docs/driver-protocol.md)."""
+    return (outcome.get("read") or {}).get(name)
 
 
 def sse_data(body: bytes) -> list[Any]:

@@ -29,7 +29,7 @@ from ._requests import (
     MCP_INPUT,
     MCP_TOOL,
 )
-from ._scenario import no_error, recorded, scenario
+from ._scenario import no_error, read_value, recorded, scenario
 
 MCP_SAMPLE = {"model": MCP_DEPLOYMENT, "tools": [MCP_TOOL], "input": MCP_INPUT}
 MCP_OUTPUT_TYPES = ("mcp_list_tools", "mcp_call")
@@ -84,8 +84,9 @@ def _mcp_problems(sent: Mapping[str, Any], got: Mapping[str, Any] | None) -> lis
     sdks=ALL_SDKS,
 )
 def sdks_mcp_tool_config(wire: Wire, driver: Driver, observe: Observations) -> None:
-    given = recorded(wire, MCP_SAMPLE)
-    outcome = driver.run(scenario(wire, "responses.create", given))
+    performed = scenario(wire, "responses.create", recorded(wire, MCP_SAMPLE))
+    given = performed["operation"]["params"]  # what the doc's code passes
+    outcome = driver.run(performed)
     no_error(outcome, driver.sdk)
     body = _one_request(wire, "/openai/v1/responses", driver.sdk, observe)
     tools = body.get("tools")
@@ -129,8 +130,7 @@ def _image_check(wire: Wire, driver: Driver, observe: Observations,
            f"{json.dumps(body.get('messages'))[:400]}\nexpected {json.dumps(messages)[:400]}")
     reply = wire.response_json(0)
     result = outcome["result"] or {}
-    content = observe("content", ((result.get("choices") or [{}])[0].get("message") or {})
-                      .get("content"))
+    content = observe("content", read_value(outcome, "content"))  # the SDK's typed accessor
     expect(result.get("id") == reply["id"], f"{driver.sdk} returned id {result.get('id')!r}, "
            f"the server sent {reply['id']!r}")
     expect(content == reply["choices"][0]["message"]["content"],

@@ -19,7 +19,32 @@ from .server import Action, RecordedRequest, Reply
 from .sse import Chunking, is_event_stream
 from .validation import decode_body
 
-MATCHERS = (matchers.method, matchers.path, matchers.query, matchers.body)
+
+def body(r1: VcrRequest, r2: VcrRequest) -> None:
+    """vcrpy's body matcher, except that a JSON body's ``"stream": false`` equals its absence:
+    the API's default, and how SDKs that stream through another method say it (openai-go's
+    ``Responses.New`` has no stream field; ``NewStreaming`` sends ``true``)."""
+    try:
+        matchers.body(r1, r2)
+    except AssertionError:
+        first, second = _without_default_stream(r1), _without_default_stream(r2)
+        if first is None or first != second:
+            raise
+
+
+def _without_default_stream(request: VcrRequest) -> dict[str, object] | None:
+    try:
+        data = json.loads(request.body or b"")
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    if data.get("stream") is False:
+        del data["stream"]
+    return data
+
+
+MATCHERS = (matchers.method, matchers.path, matchers.query, body)
 MISS_STATUS = 400  # a status no SDK retries, so one miss stays one request
 
 

@@ -1,4 +1,4 @@
-// Command driver is the aoai-conformance driver (protocol v1) for openai-go.
+// Command driver is the aoai-conformance driver (protocol v2) for openai-go.
 //
 // It reads one JSON object per line on stdin ({"type":"run"|"shutdown"}), performs each
 // scenario with the SDK's public API as the doc's Go samples do, and writes one JSON object per
@@ -18,6 +18,7 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -25,11 +26,13 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/azure"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/param"
 	"github.com/openai/openai-go/v3/responses"
 )
 
-const protocol = 1
+const protocol = 2
 const sdkModule = "github.com/openai/openai-go/v3"
 
 type auth struct {
@@ -87,8 +90,22 @@ type errorInfo struct {
 	RequestID *string  `json:"request_id"`
 }
 
+// read holds the values the doc's Go samples read, through the SDK's typed fields:
+// Choices[0].Message.Content, a chunk's Choices[0].Delta.Content, OutputText(), a Responses
+// event's Delta, Data[0].Embedding, the x-request-id of option.WithResponseInto.
+type read struct {
+	Content       *string   `json:"content,omitempty"`
+	OutputText    *string   `json:"output_text,omitempty"`
+	Deltas        []string  `json:"deltas,omitempty"`
+	Text          *string   `json:"text,omitempty"`
+	Embedding     []float64 `json:"embedding,omitempty"`
+	RequestID     *string   `json:"request_id"`
+	DroppedParams []string  `json:"dropped_params"`
+}
+
 type outcome struct {
 	Result        json.RawMessage   `json:"result"`
+	Read          read              `json:"read"`
 	Events        []json.RawMessage `json:"events"`
 	Error         *errorInfo        `json:"error"`
 	RequestID     *string           `json:"request_id"`
@@ -141,20 +158,6 @@ func (c *fakeCredential) recorded() []tokenCall {
 	return append([]tokenCall{}, c.calls...)
 }
 
-// bearer is the Entra path for /openai/v1/: azure.WithTokenCredential pairs with
-// azure.WithEndpoint (deployment paths), so the v1 route sets the header in a middleware that
-// asks the credential once per attempt.
-func bearer(credential azcore.TokenCredential, scope string) option.Middleware {
-	return func(req *http.Request, next option.MiddlewareNext) (*http.Response, error) {
-		token, err := credential.GetToken(req.Context(), policy.TokenRequestOptions{Scopes: []string{scope}})
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Authorization", "Bearer "+token.Token)
-		return next(req)
-	}
-}
-
 func clientFor(s scenario, credential *fakeCredential) (openai.Client, error) {
 	opts := []option.RequestOption{option.WithBaseURL(s.BaseURL)}
 	a := s.Client.Auth
@@ -170,7 +173,9 @@ func clientFor(s scenario, credential *fakeCredential) (openai.Client, error) {
 		if a.ExpiresInS != nil {
 			credential.expires = time.Duration(*a.ExpiresInS) * time.Second
 		}
-		opts = append(opts, option.WithMiddleware(bearer(credential, a.Scope)))
+		// The doc's sample as written: option.WithBaseURL(...) + azure.WithTokenCredential.
+		// openai-go decides whether that works (v3.100.0 refuses it before sending anything).
+		opts = append(opts, azure.WithTokenCredential(credential))
 	default:
 		return openai.Client{}, fmt.Errorf("unknown auth kind %q", a.Kind)
 	}
@@ -206,6 +211,7 @@ type performed struct {
 	result   json.RawMessage
 	events   []json.RawMessage
 	inStream bool
+	read     read
 }
 
 type unknownOperation struct{ name string }
@@ -215,17 +221,6 @@ func (u unknownOperation) Error() string { return fmt.Sprintf("unknown operation
 type badParams struct{ err error }
 
 func (b badParams) Error() string { return fmt.Sprintf("params do not fit the SDK's type: %v", b.err) }
-
-func withOutputText(raw string, text string) json.RawMessage {
-	var object map[string]json.RawMessage
-	if json.Unmarshal([]byte(raw), &object) != nil {
-		return json.RawMessage(raw)
-	}
-	encoded, _ := json.Marshal(text)
-	object["output_text"] = encoded
-	merged, _ := json.Marshal(object)
-	return merged
-}
 
 func perform(ctx context.Context, client openai.Client, o operation, opts []option.RequestOption, p *performed) error {
 	params := o.Params
@@ -238,52 +233,76 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 		if err := json.Unmarshal(params, &body); err != nil {
 			return badParams{err}
 		}
-		opts = append(opts, keepDropped(params, body)...)
+		p.read.DroppedParams = dropped(params, body)
 		if o.Name == "chat.completions.create" {
 			completion, err := client.Chat.Completions.New(ctx, body, opts...)
 			if err != nil {
 				return err
 			}
 			p.result = json.RawMessage(completion.RawJSON())
+			if len(completion.Choices) > 0 {
+				content := completion.Choices[0].Message.Content // what the sample prints
+				p.read.Content = &content
+			}
 			return nil
 		}
 		stream := client.Chat.Completions.NewStreaming(ctx, body, opts...)
 		defer stream.Close()
+		text := ""
 		for stream.Next() {
 			p.inStream = true
-			p.events = append(p.events, json.RawMessage(stream.Current().RawJSON()))
+			chunk := stream.Current()
+			p.events = append(p.events, json.RawMessage(chunk.RawJSON()))
+			if len(chunk.Choices) > 0 && chunk.Choices[0].Delta.Content != "" {
+				p.read.Deltas = append(p.read.Deltas, chunk.Choices[0].Delta.Content)
+				text += chunk.Choices[0].Delta.Content
+			}
 		}
+		p.read.Text = &text
 		return stream.Err()
 	case "responses.create", "responses.stream":
 		var body responses.ResponseNewParams
 		if err := json.Unmarshal(params, &body); err != nil {
 			return badParams{err}
 		}
-		opts = append(opts, keepDropped(params, body)...)
+		typedInput(params, &body)
+		p.read.DroppedParams = dropped(params, body)
 		if o.Name == "responses.create" {
 			response, err := client.Responses.New(ctx, body, opts...)
 			if err != nil {
 				return err
 			}
-			p.result = withOutputText(response.RawJSON(), response.OutputText())
+			p.result = json.RawMessage(response.RawJSON())
+			text := response.OutputText() // the sample: println(resp.OutputText())
+			p.read.OutputText = &text
 			return nil
 		}
 		stream := client.Responses.NewStreaming(ctx, body, opts...)
 		defer stream.Close()
+		text := ""
 		for stream.Next() {
 			p.inStream = true
-			p.events = append(p.events, json.RawMessage(stream.Current().RawJSON()))
+			event := stream.Current()
+			p.events = append(p.events, json.RawMessage(event.RawJSON()))
+			if event.Type == "response.output_text.delta" && event.Delta != "" {
+				p.read.Deltas = append(p.read.Deltas, event.Delta)
+				text += event.Delta
+			}
 		}
+		p.read.Text = &text
 		return stream.Err()
 	case "embeddings.create":
 		var body openai.EmbeddingNewParams
 		if err := json.Unmarshal(params, &body); err != nil {
 			return badParams{err}
 		}
-		opts = append(opts, keepDropped(params, body)...)
+		p.read.DroppedParams = dropped(params, body)
 		embeddings, err := client.Embeddings.New(ctx, body, opts...)
 		if err != nil {
 			return err
+		}
+		if len(embeddings.Data) > 0 {
+			p.read.Embedding = append([]float64{}, embeddings.Data[0].Embedding...)
 		}
 		// The typed value, not the raw JSON: the vectors as user code sees them (decoded).
 		encoded, err := json.Marshal(embeddings)
@@ -296,35 +315,72 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 	return unknownOperation{o.Name}
 }
 
-// keepDropped sends, as they are, the top-level params the SDK's type dropped while
-// unmarshalling (openai-go's input-item unions need a "type" to pick a variant, so an
-// `input: [{role, content}]` list is lost): the wire then carries the scenario's request.
-func keepDropped(params json.RawMessage, body any) []option.RequestOption {
+// typedInput gives a Responses `input` the SDK's typed union, as the doc's Go sample does
+// (responses.ResponseNewParamsInputUnion{OfString: openai.String(question)}): json.Unmarshal
+// picks an input item's variant by its "type", so a list of {role, content} messages (no
+// type) is lost; each such message becomes responses.ResponseInputItemParamOfMessage, the
+// SDK's constructor for it. The SDK serializes the result; the driver writes nothing itself.
+func typedInput(params json.RawMessage, body *responses.ResponseNewParams) {
+	if !param.IsOmitted(body.Input) {
+		return
+	}
+	var given struct {
+		Input json.RawMessage `json:"input"`
+	}
+	if json.Unmarshal(params, &given) != nil || len(given.Input) == 0 {
+		return
+	}
+	var text string
+	if json.Unmarshal(given.Input, &text) == nil {
+		body.Input = responses.ResponseNewParamsInputUnion{OfString: openai.String(text)}
+		return
+	}
+	var messages []struct {
+		Type    string  `json:"type"`
+		Role    string  `json:"role"`
+		Content *string `json:"content"`
+	}
+	if json.Unmarshal(given.Input, &messages) != nil {
+		return
+	}
+	items := responses.ResponseInputParam{}
+	for _, m := range messages {
+		if (m.Type != "" && m.Type != "message") || m.Content == nil || m.Role == "" {
+			return // not the doc's shape: leave it to the SDK's own decoding
+		}
+		items = append(items, responses.ResponseInputItemParamOfMessage(*m.Content,
+			responses.EasyInputMessageRole(m.Role)))
+	}
+	body.Input = responses.ResponseNewParamsInputUnion{OfInputItemList: items}
+}
+
+// dropped names the top-level params the SDK's request type did not keep: an observation
+// (the request on the wire then lacks them), never something the driver adds back.
+func dropped(params json.RawMessage, body any) []string {
+	names := []string{}
 	var given map[string]json.RawMessage
 	if json.Unmarshal(params, &given) != nil {
-		return nil
+		return names
 	}
 	encoded, err := json.Marshal(body)
 	if err != nil {
-		return nil
+		return names
 	}
 	var kept map[string]json.RawMessage
 	if json.Unmarshal(encoded, &kept) != nil {
-		return nil
+		return names
 	}
-	var opts []option.RequestOption
 	for key, raw := range given {
-		if _, ok := kept[key]; ok {
-			continue
+		if key == "stream" && string(raw) == "false" {
+			continue // said by calling New, not NewStreaming: the SDK's types have no stream field
 		}
-		var value any
-		if json.Unmarshal(raw, &value) != nil {
-			continue
+		if _, ok := kept[key]; !ok {
+			fmt.Fprintf(os.Stderr, "[go-driver] params.%s not kept by the SDK's type\n", key)
+			names = append(names, key)
 		}
-		fmt.Fprintf(os.Stderr, "driver: params.%s not kept by the SDK type; sent as given\n", key)
-		opts = append(opts, option.WithJSONSet(key, value))
 	}
-	return opts
+	sort.Strings(names)
+	return names
 }
 
 func typeName(v any) string {
@@ -419,7 +475,10 @@ func run(id string, s scenario) {
 		send(map[string]any{"type": "driver_error", "id": id, "message": err.Error()})
 		return
 	}
-	o := outcome{Result: p.result, Events: p.events, TokenCalls: credential.recorded()}
+	o := outcome{Result: p.result, Events: p.events, Read: p.read, TokenCalls: credential.recorded()}
+	if o.Read.DroppedParams == nil {
+		o.Read.DroppedParams = []string{}
+	}
 	if o.Result == nil {
 		o.Result = json.RawMessage("null")
 	}
@@ -432,6 +491,7 @@ func run(id string, s scenario) {
 	if err == nil && response != nil {
 		if rid := response.Header.Get("x-request-id"); rid != "" {
 			o.RequestID = &rid
+			o.Read.RequestID = &rid
 		}
 	}
 	o.ElapsedMs = time.Since(started).Milliseconds()

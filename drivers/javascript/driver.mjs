@@ -1,4 +1,4 @@
-// aoai-conformance driver (protocol v1) for the openai JavaScript SDK.
+// aoai-conformance driver (protocol v2) for the openai JavaScript SDK.
 //
 // Reads one JSON object per line on stdin ({"type":"run"|"shutdown"}), performs each scenario
 // with the SDK's public API exactly as the doc's samples do, and writes one JSON object per
@@ -8,8 +8,9 @@ import { createInterface } from "node:readline";
 import OpenAI from "openai";
 import { VERSION } from "openai/version";
 import { getBearerTokenProvider } from "@azure/identity";
+import { ProxyAgent } from "undici";
 
-const PROTOCOL = 1;
+const PROTOCOL = 2;
 
 function send(message) {
   process.stdout.write(JSON.stringify(message) + "\n");
@@ -53,9 +54,21 @@ function clientFor(scenario, tokenCalls) {
   }
   if (client.max_retries != null) options.maxRetries = client.max_retries;
   if (client.timeout_ms != null) options.timeout = client.timeout_ms;
+  // The network layer only: an https base URL (the doc's Azure host) goes through the runner's
+  // loopback CONNECT proxy, as a proxy is configured for openai-node (fetchOptions.dispatcher).
+  const proxy = process.env.HTTPS_PROXY ?? process.env.https_proxy;
+  if (proxy && String(scenario.base_url).startsWith("https:")) {
+    options.fetchOptions = { dispatcher: proxyAgent(proxy) };
+  }
   const forced = mutantMaxRetries();
   if (forced != null) options.maxRetries = forced;
   return new OpenAI(options);
+}
+
+let agent = null;
+function proxyAgent(url) {
+  if (agent === null || agent.url !== url) agent = { url, dispatcher: new ProxyAgent(url) };
+  return agent.dispatcher;
 }
 
 function requestOptions(operation, signal) {
@@ -75,36 +88,59 @@ function mutantMaxRetries() {
 
 class DriverError extends Error {}
 
-// Each operation: the SDK call as the doc's sample makes it. Returns {result, events, requestId}.
+// Each operation: the SDK call as the doc's sample makes it. Returns {result, read}; `read`
+// holds the values the doc's samples read, through the SDK's own properties.
 const OPERATIONS = {
   async "chat.completions.create"(client, params, options) {
     const { data, request_id } = await client.chat.completions.create(params, options)
       .withResponse();
-    return { result: data, requestId: data._request_id ?? request_id ?? null };
+    return {
+      result: data,
+      read: { content: data.choices?.[0]?.message?.content ?? null,
+              request_id: data._request_id ?? null, response_request_id: request_id ?? null },
+    };
   },
   async "chat.completions.stream"(client, params, options, events, obtained) {
     const { data: stream, request_id } = await client.chat.completions
       .create({ ...params, stream: true }, options).withResponse();
     obtained();
-    for await (const chunk of stream) events.push(chunk);
-    return { result: null, requestId: request_id ?? null };
+    const deltas = [];
+    for await (const chunk of stream) {
+      events.push(chunk);
+      const delta = chunk.choices?.[0]?.delta?.content;
+      if (delta) deltas.push(delta); // what the sample writes out
+    }
+    return { result: null, read: { deltas, text: deltas.join(""), request_id: null,
+                                   response_request_id: request_id ?? null } };
   },
   async "responses.create"(client, params, options) {
     const { data, request_id } = await client.responses.create(params, options).withResponse();
-    const result = { ...data };
-    if (typeof data.output_text === "string") result.output_text = data.output_text;
-    return { result, requestId: data._request_id ?? request_id ?? null };
+    return {
+      result: data,
+      read: { output_text: typeof data.output_text === "string" ? data.output_text : null,
+              request_id: data._request_id ?? null, response_request_id: request_id ?? null },
+    };
   },
   async "responses.stream"(client, params, options, events, obtained) {
     const { data: stream, request_id } = await client.responses
       .create({ ...params, stream: true }, options).withResponse();
     obtained();
-    for await (const event of stream) events.push(event);
-    return { result: null, requestId: request_id ?? null };
+    const deltas = [];
+    for await (const event of stream) {
+      events.push(event);
+      // The doc's loop: if (event.type === 'response.output_text.delta' && event.delta) ...
+      if (event.type === "response.output_text.delta" && event.delta) deltas.push(event.delta);
+    }
+    return { result: null, read: { deltas, text: deltas.join(""), request_id: null,
+                                   response_request_id: request_id ?? null } };
   },
   async "embeddings.create"(client, params, options) {
     const { data, request_id } = await client.embeddings.create(params, options).withResponse();
-    return { result: data, requestId: data._request_id ?? request_id ?? null };
+    return {
+      result: data,
+      read: { embedding: data.data?.[0]?.embedding ?? null, request_id: data._request_id ?? null,
+              response_request_id: request_id ?? null },
+    };
   },
 };
 
@@ -164,7 +200,7 @@ async function run(id, scenario) {
     timer = setTimeout(() => resolve("deadline"), scenario.deadline_ms ?? 30000);
   });
   let result = null;
-  let requestId = null;
+  let read = {};
   let error = null;
   let obtained = false; // the stream object was returned: later errors are stream errors
   const work = (async () => {
@@ -182,7 +218,7 @@ async function run(id, scenario) {
                 message: "driver deadline" };
     } else {
       result = winner.result;
-      requestId = winner.requestId;
+      read = winner.read;
     }
   } catch (caught) {
     error = describeError(caught, streaming && (obtained || events.length > 0));
@@ -196,7 +232,9 @@ async function run(id, scenario) {
       result: result === null ? null : JSON.parse(JSON.stringify(result)),
       events: streaming ? JSON.parse(JSON.stringify(events)) : [],
       error,
-      request_id: requestId,
+      // The result's _request_id; a stream has only the id .withResponse() hands out.
+      request_id: (streaming ? read.response_request_id : read.request_id) ?? null,
+      read: JSON.parse(JSON.stringify(read)),
       token_calls: tokenCalls,
       sdk_retry_count: null,
       elapsed_ms: Date.now() - started,

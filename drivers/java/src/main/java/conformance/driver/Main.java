@@ -25,6 +25,8 @@ import com.openai.models.embeddings.Embedding;
 import com.openai.models.embeddings.EmbeddingCreateParams;
 import com.openai.models.responses.Response;
 import com.openai.models.responses.ResponseCreateParams;
+import com.openai.models.responses.ResponseOutputItem;
+import com.openai.models.responses.ResponseOutputMessage;
 import com.openai.models.responses.ResponseStreamEvent;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -47,14 +49,14 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
- * The aoai-conformance driver (protocol v1) for openai-java.
+ * The aoai-conformance driver (protocol v2) for openai-java.
  *
  * <p>Reads one JSON object per line on stdin ({"type":"run"|"shutdown"}), performs each scenario
  * with the SDK's public API as the doc's Java samples do, and writes one JSON object per line on
  * stdout (hello, outcome, driver_error). Logs go to stderr. See docs/driver-protocol.md.
  */
 public final class Main {
-  private static final int PROTOCOL = 1;
+  private static final int PROTOCOL = 2;
   private static final ObjectMapper MAPPER = ObjectMappers.jsonMapper();
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
   private static final PrintStream OUT =
@@ -168,12 +170,28 @@ public final class Main {
     return builder.build();
   }
 
+  /** The top-level params the SDK's request type did not keep (an observation, not re-added). */
+  private static void noteDropped(JsonNode given, Object body, Performed p) {
+    JsonNode kept = MAPPER.valueToTree(body);
+    given.fieldNames().forEachRemaining(name -> {
+      if (!kept.has(name)) {
+        System.err.println("[java-driver] params." + name + " not kept by the SDK's type");
+        p.dropped.add(name);
+      }
+    });
+  }
+
   private static <T> T params(JsonNode operation, Class<T> type) {
     try {
       return MAPPER.treeToValue(operation.path("params"), type);
     } catch (Exception e) {
       throw new BadScenario("params do not fit " + type.getName() + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The request id as openai-java hands it to the caller: {@code requestId()}. */
+  private static String requestId(HttpResponseFor<?> raw) {
+    return raw.requestId().orElse(null);
   }
 
   private static String requestId(Headers headers) {
@@ -185,6 +203,10 @@ public final class Main {
   static final class Performed {
     JsonNode result = NullNode.getInstance();
     final ArrayNode events = NODES.arrayNode();
+    /** What the doc's samples read, through the SDK's typed accessors. */
+    final ObjectNode read = NODES.objectNode();
+    final StringBuilder text = new StringBuilder();
+    final ArrayNode dropped = NODES.arrayNode();
     String requestId;
     volatile boolean inStream;
   }
@@ -196,54 +218,91 @@ public final class Main {
       case "chat.completions.create": {
         ChatCompletionCreateParams body = ChatCompletionCreateParams.builder()
             .body(params(operation, ChatCompletionCreateParams.Body.class)).build();
+        noteDropped(operation.path("params"), body._body(), p);
         HttpResponseFor<ChatCompletion> raw =
             client.chat().completions().withRawResponse().create(body, requestOptions(operation));
         ChatCompletion completion = raw.parse();
-        p.requestId = requestId(raw.headers());
+        p.requestId = requestId(raw);
         p.result = MAPPER.valueToTree(completion);
+        // The value the chat samples print: choices().get(0).message().content().
+        p.read.put("content", completion.choices().isEmpty() ? null
+            : completion.choices().get(0).message().content().orElse(null));
         return;
       }
       case "chat.completions.stream": {
         ChatCompletionCreateParams body = ChatCompletionCreateParams.builder()
             .body(params(operation, ChatCompletionCreateParams.Body.class)).build();
+        noteDropped(operation.path("params"), body._body(), p);
         HttpResponseFor<StreamResponse<ChatCompletionChunk>> raw = client.chat().completions()
             .withRawResponse().createStreaming(body, requestOptions(operation));
-        p.requestId = requestId(raw.headers());
+        p.requestId = requestId(raw);
+        ArrayNode deltas = p.read.putArray("deltas");
         try (StreamResponse<ChatCompletionChunk> stream = raw.parse()) {
           p.inStream = true;
-          stream.stream().forEach(chunk -> p.events.add(MAPPER.valueToTree(chunk)));
+          stream.stream().forEach(chunk -> {
+            p.events.add(MAPPER.valueToTree(chunk));
+            if (!chunk.choices().isEmpty()) {
+              chunk.choices().get(0).delta().content().filter(d -> !d.isEmpty()).ifPresent(d -> {
+                deltas.add(d);
+                p.text.append(d);
+              });
+            }
+          });
         }
+        p.read.put("text", p.text.toString());
         return;
       }
       case "responses.create": {
         ResponseCreateParams body = ResponseCreateParams.builder()
             .body(params(operation, ResponseCreateParams.Body.class)).build();
+        noteDropped(operation.path("params"), body._body(), p);
         HttpResponseFor<Response> raw =
             client.responses().withRawResponse().create(body, requestOptions(operation));
         Response response = raw.parse();
-        p.requestId = requestId(raw.headers());
+        p.requestId = requestId(raw);
         p.result = MAPPER.valueToTree(response);
+        // openai-java has no output_text helper: the output text as Java code reads it,
+        // output() -> message() -> content() -> outputText() -> text().
+        StringBuilder text = new StringBuilder();
+        for (ResponseOutputItem item : response.output()) {
+          item.message().ifPresent(message -> {
+            for (ResponseOutputMessage.Content part : message.content()) {
+              part.outputText().ifPresent(t -> text.append(t.text()));
+            }
+          });
+        }
+        p.read.put("output_text", text.toString());
         return;
       }
       case "responses.stream": {
         ResponseCreateParams body = ResponseCreateParams.builder()
             .body(params(operation, ResponseCreateParams.Body.class)).build();
+        noteDropped(operation.path("params"), body._body(), p);
         HttpResponseFor<StreamResponse<ResponseStreamEvent>> raw = client.responses()
             .withRawResponse().createStreaming(body, requestOptions(operation));
-        p.requestId = requestId(raw.headers());
+        p.requestId = requestId(raw);
+        ArrayNode deltas = p.read.putArray("deltas");
         try (StreamResponse<ResponseStreamEvent> stream = raw.parse()) {
           p.inStream = true;
-          stream.stream().forEach(event -> p.events.add(MAPPER.valueToTree(event)));
+          stream.stream().forEach(event -> {
+            p.events.add(MAPPER.valueToTree(event));
+            event.outputTextDelta().map(e -> e.delta()).filter(d -> !d.isEmpty()).ifPresent(d -> {
+              deltas.add(d);
+              p.text.append(d);
+            });
+          });
         }
+        p.read.put("text", p.text.toString());
         return;
       }
       case "embeddings.create": {
         EmbeddingCreateParams body = EmbeddingCreateParams.builder()
             .body(params(operation, EmbeddingCreateParams.Body.class)).build();
+        noteDropped(operation.path("params"), body._body(), p);
         HttpResponseFor<CreateEmbeddingResponse> raw =
             client.embeddings().withRawResponse().create(body, requestOptions(operation));
         CreateEmbeddingResponse embeddings = raw.parse();
-        p.requestId = requestId(raw.headers());
+        p.requestId = requestId(raw);
         ObjectNode result = MAPPER.valueToTree(embeddings);
         // The vectors as user code reads them: Embedding.embedding() (decoded from base64).
         ArrayNode data = NODES.arrayNode();
@@ -258,6 +317,9 @@ public final class Main {
         }
         result.set("data", data);
         p.result = result;
+        if (data.size() > 0) {
+          p.read.set("embedding", data.get(0).get("embedding"));
+        }
         return;
       }
       default:
@@ -405,6 +467,10 @@ public final class Main {
     outcome.set("events", streaming ? p.events : NODES.arrayNode());
     outcome.set("error", error == null ? NullNode.getInstance() : error);
     outcome.put("request_id", error == null ? p.requestId : null);
+    ObjectNode read = p.read.deepCopy();
+    read.put("request_id", error == null ? p.requestId : null);
+    read.set("dropped_params", p.dropped.deepCopy());
+    outcome.set("read", read);
     ArrayNode calls = outcome.putArray("token_calls");
     if (supplier[0] != null) {
       synchronized (supplier[0].calls) {

@@ -1,0 +1,211 @@
+"""Broken builds of the JavaScript, Go and Java SDKs, for the suite's own tests.
+
+Each mutant changes one behaviour in the *installed SDK*, never in the driver, the way an SDK
+team's bad release would:
+
+- JavaScript: the driver's build with ``node_modules/openai`` copied and one file edited (the
+  other packages are symlinked to the pinned build);
+- Go: the openai-go module copied from the module cache, one source file edited, and the
+  driver built against it with a ``replace`` directive (the Go build cache keeps this to the
+  edited packages);
+- Java: the driver's shaded ``driver.jar`` copied with one SDK class rewritten by ASM
+  (``JarPatcher.java``; ASM comes with maven-shade in ``~/.m2``).
+
+A mutant is a stand-in for :class:`conformance.drivers.build.Built`: a test hands it to the
+driver pool (``monkeypatch.setattr(driver_pool, "start", ...)``) and runs the checks. Go and
+Java mutants are kept in the driver build cache (``<cache>/mutants/<sdk>-<hash>``, keyed by
+the pinned build and the edit), so only the first run compiles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conformance.drivers import DriverProcess
+from conformance.drivers import build as driver_build
+
+HERE = Path(__file__).resolve().parent
+GO_MODULE = "github.com/openai/openai-go/v3"
+# Taken at import: pytester points HOME at a scratch directory, and the Go module and build
+# caches and ~/.m2 (ASM) are the real ones.
+_REAL_HOME = Path.home()
+
+
+@dataclass(frozen=True)
+class MutantBuild:
+    sdk: str
+    sdk_version: str
+    directory: Path
+    command: tuple[str, ...]
+    env: Mapping[str, str] = field(repr=False)
+
+    def process(self, *, startup_timeout: float = 60.0) -> DriverProcess:
+        return DriverProcess(self.sdk, self.command, cwd=self.directory, env=self.env,
+                             startup_timeout=startup_timeout)
+
+
+# -- JavaScript ------------------------------------------------------------------------------------
+
+# (file under node_modules/openai, text found once, its replacement)
+JsEdit = tuple[str, str, str]
+
+JS_STREAM_DELTA_EMPTIED: Sequence[JsEdit] = [(
+    "core/streaming.mjs",
+    "yield synthesizeEventData ? { event: sse.event, data } : data;",
+    "if (data && typeof data.delta === 'string') data.delta = '';\n"
+    "                        yield synthesizeEventData ? { event: sse.event, data } : data;",
+)]
+JS_REQUEST_ID_DROPPED: Sequence[JsEdit] = [(
+    "internal/parse.mjs",
+    "value: response.headers.get('x-request-id'),",
+    "value: undefined,",
+)]
+
+
+def javascript(directory: Path, edits: Sequence[JsEdit]) -> MutantBuild:
+    built = driver_build.build("javascript")
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("driver.mjs", "package.json"):
+        shutil.copy2(built.directory / name, directory / name)
+    modules = directory / "node_modules"
+    modules.mkdir()
+    for entry in (built.directory / "node_modules").iterdir():
+        if entry.name == "openai":
+            shutil.copytree(entry, modules / "openai", symlinks=True)
+        else:
+            (modules / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+    for relative, old, new in edits:
+        _edit(modules / "openai" / relative, old, new)
+    return MutantBuild("javascript", built.sdk_version, directory,
+                       ("node", str(directory / "driver.mjs")), built.env)
+
+
+# -- Go ------------------------------------------------------------------------------------------
+
+# (file in the openai-go module, text found once, its replacement)
+GoEdit = tuple[str, str, str]
+
+GO_CONTENT_AND_DELTA_NOT_DECODED: Sequence[GoEdit] = [
+    # Choices[0].Message.Content and a Responses event's Delta decode from no JSON key: the raw
+    # JSON (RawJSON()) still carries them.
+    ("chatcompletion.go", 'Content string `json:"content" api:"required"`\n\t// The refusal',
+     'Content string `json:"content_not_decoded" api:"required"`\n\t// The refusal'),
+    ("responses/response.go", '\tDelta          string `json:"delta"`',
+     '\tDelta          string `json:"delta_not_decoded"`'),
+]
+GO_MAX_TOKENS_DROPPED: Sequence[GoEdit] = [
+    ("chatcompletion.go", 'MaxTokens param.Opt[int64] `json:"max_tokens,omitzero"`',
+     'MaxTokens param.Opt[int64] `json:"-"`'),
+]
+
+
+def _cached(sdk: str, built_directory: Path, edits: object) -> tuple[Path, bool]:
+    """The mutant's directory in the build cache, and whether a finished build is there."""
+    key = hashlib.sha256(json.dumps([built_directory.name, edits]).encode()).hexdigest()[:12]
+    directory = driver_build.cache_root().parent / "mutants" / f"{sdk}-{key}"
+    return directory, (directory / "mutant.json").is_file()
+
+
+def _finish(directory: Path, command: Sequence[str]) -> None:
+    (directory / "mutant.json").write_text(json.dumps({"command": list(command)}),
+                                           encoding="utf-8")
+
+
+def go(directory: Path, edits: Sequence[GoEdit]) -> MutantBuild:
+    built = driver_build.build("go")
+    env = {**built.env, "HOME": str(_REAL_HOME)}
+    directory, done = _cached("go", built.directory, edits)
+    command = (str(directory / "driver" / "driver"),)
+    if done:
+        return MutantBuild("go", built.sdk_version, directory / "driver", command, env)
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True,
+                           check=True, env=env).stdout.strip()
+    module = directory / "openai-go"
+    shutil.copytree(Path(cache) / f"{GO_MODULE}@v{built.sdk_version}", module)
+    for path in module.rglob("*"):  # the module cache is read-only
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    for relative, old, new in edits:
+        _edit(module / relative, old, new)
+    driver = directory / "driver"
+    driver.mkdir()
+    for name in driver_build.SPECS["go"].sources:
+        shutil.copy2(driver_build.drivers_root() / "go" / name, driver / name)
+    _run(["go", "mod", "edit", f"-replace={GO_MODULE}={module}"], driver, env)
+    _run(["go", "build", "-trimpath", "-o", "driver", "."], driver, env)
+    _finish(directory, command)
+    return MutantBuild("go", built.sdk_version, driver, command, env)
+
+
+# -- Java ------------------------------------------------------------------------------------------
+
+JAVA_CONTENT_EMPTY = ("empty-optional:com/openai/models/chat/completions/"
+                      "ChatCompletionMessage#content",)
+# Every Azure host treated as a legacy one: /openai/deployments/{model}/...?api-version=...
+JAVA_AZURE_ROUTED_AS_LEGACY = (
+    "swap-static:com/openai/azure/AzureUrlCategory$Companion#categorizeBaseUrl:"
+    "com/openai/azure/AzureUrlCategory.AZURE_UNIFIED=AZURE_LEGACY",)
+
+
+def java(directory: Path, patches: Sequence[str]) -> MutantBuild:
+    built = driver_build.build("java")
+    directory, done = _cached("java", built.directory, patches)
+    jar = directory / "driver.jar"
+    if done:
+        return MutantBuild("java", built.sdk_version, directory, ("java", "-jar", str(jar)),
+                           built.env)
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    asm = _asm_jar()
+    _run(["javac", "-d", str(directory), "-cp", str(asm), str(HERE / "JarPatcher.java")],
+         directory, built.env)
+    _run(["java", "-cp", f"{asm}{os.pathsep}{directory}", "JarPatcher",
+          str(built.directory / "driver.jar"), str(jar), *patches], directory, built.env)
+    _finish(directory, ("java", "-jar", str(jar)))
+    return MutantBuild("java", built.sdk_version, directory, ("java", "-jar", str(jar)),
+                       built.env)
+
+
+def _asm_jar() -> Path:
+    found = sorted((_REAL_HOME / ".m2" / "repository" / "org" / "ow2" / "asm" / "asm")
+                   .glob("9.*/asm-9.*.jar"))
+    if not found:
+        raise FileNotFoundError("no ASM 9 jar in ~/.m2 (a Java driver build brings it)")
+    return found[-1]
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    if text.count(old) != 1:
+        raise AssertionError(f"{path}: expected {old!r} once, found it {text.count(old)} times")
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _run(command: Sequence[str], cwd: Path, env: Mapping[str, str]) -> None:
+    done = subprocess.run(list(command), cwd=cwd, env=dict(env), capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}"[-4000:])
+
+
+__all__ = [
+    "GO_CONTENT_AND_DELTA_NOT_DECODED",
+    "GO_MAX_TOKENS_DROPPED",
+    "JAVA_AZURE_ROUTED_AS_LEGACY",
+    "JAVA_CONTENT_EMPTY",
+    "JS_REQUEST_ID_DROPPED",
+    "JS_STREAM_DELTA_EMPTIED",
+    "MutantBuild",
+    "go",
+    "java",
+    "javascript",
+]
