@@ -381,7 +381,7 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
             max_requests=target.remaining,
             timeout_s=config.getoption("conformance_request_timeout"),
             deadline=config.stash[_deadline_key],
-        ))
+        ), target.deployments.names)
     else:
         handle = Wire.for_check(wire_server, check, _cassette_root(config), chunking)
     request.node.stash[_wire_key] = handle

@@ -115,6 +115,7 @@ class FakeResource:
             return Reply(200, [("content-type", "application/json"), *echoed],
                          b'{"object":"list","data":[]}')
         incoming = request.as_vcr()
+        sent_model: str | None = None  # a Responses answer echoes the deployment it was sent
         if self.deployments:
             body = request.json() if request.body.startswith(b"{") else None
             model = body.get("model") if isinstance(body, dict) else None
@@ -122,7 +123,7 @@ class FakeResource:
                 if model not in self.deployments:
                     return Reply(404, [("content-type", "application/json"), *echoed],
                                  json.dumps(DEPLOYMENT_NOT_FOUND).encode())
-                body["model"] = self.deployments[model]
+                sent_model, body["model"] = model, self.deployments[model]
                 incoming = RecordedRequest(request.index, request.method, request.target,
                                            request.headers, json.dumps(body).encode(),
                                            request.arrived).as_vcr()
@@ -139,6 +140,10 @@ class FakeResource:
                 if not any(k.lower() == "x-request-id" for k, _ in headers):
                     headers.append(("x-request-id", "fake-req-1"))
                 body = reply.body
+                chunks = reply.chunks
+                if sent_model is not None and request.path.rstrip("/").endswith("/responses"):
+                    body = _echo_model(body, sent_model)
+                    chunks = [_echo_model(c, sent_model) for c in chunks] if chunks else chunks
                 if self.edit is not None and body.startswith(b"{"):
                     data = json.loads(body)
                     self.edit(data)
@@ -147,7 +152,7 @@ class FakeResource:
                     data = json.loads(body)
                     data["echo"] = {"credential": sent, "host": self.host}
                     body = json.dumps(data).encode()
-                return Reply(reply.status, headers, body, reply.chunks)
+                return Reply(reply.status, headers, body, chunks)
         # A known deployment, a body no cassette holds (preflight's probe: the model alone).
         return Reply(400, [("content-type", "application/json"), *echoed],
                      json.dumps(MISSING_PARAMETER).encode())
@@ -183,6 +188,38 @@ def _cap(body: bytes | None) -> int | None:
         return None
     caps = [data[k] for k in CAP_FIELDS if isinstance(data, dict) and isinstance(data.get(k), int)]
     return min(caps) if caps else None
+
+
+def _echo_model(body: bytes, name: str) -> bytes:
+    """A Responses answer (a JSON body, or the events of a stream) naming ``name`` as its
+    model, as the service echoes the deployment it was sent."""
+
+    def fix(data: Any) -> None:
+        if isinstance(data, dict):
+            if isinstance(data.get("model"), str):
+                data["model"] = name
+            fix(data.get("response"))
+
+    return _edit_json(body, fix)
+
+
+def _edit_json(body: bytes, edit: Callable[[Any], None]) -> bytes:
+    """``body`` (a JSON document or an event stream's data lines) with ``edit`` applied to
+    each JSON document."""
+
+    def one(text: str) -> str:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return text
+        edit(data)
+        return json.dumps(data)
+
+    text = body.decode("utf-8")
+    if not text.lstrip().startswith("{"):
+        return "\n".join("data: " + one(line[6:]) if line.startswith("data: ") else line
+                         for line in text.split("\n")).encode()
+    return one(text).encode()
 
 
 def _clamp(body: bytes, cap: int) -> bytes:

@@ -55,3 +55,28 @@ def test_a_mapped_full_live_smoke_passes_within_the_default_budgets(pytester, mo
     outcome.stdout.fnmatch_lines([f"live: {target['requests_sent']} request(s) of 60, "
                                   f"{spent} token(s) of *"])
     print(f"\nfull live smoke: {target['requests_sent']} requests, {spent} tokens")
+
+
+def test_the_echoed_model_is_judged_against_the_deployment_sent(pytester, monkeypatch):
+    """The service echoes the deployment it was sent; an echo of anything else (here the
+    doc's name, which never went upstream) fails responses.response-contract."""
+
+    def echo_doc_name(data):
+        if data.get("object") == "response":
+            data["model"] = "gpt-4.1-nano"
+
+    fake = FakeResource(KEY, paths.cassette_root(), edit=echo_doc_name,
+                        deployments={theirs: doc for doc, theirs in THEIRS.items()})
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    with WireServer() as server:
+        server.use(fake)
+        pytester.runpytest_inprocess(
+            "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
+            f"--conformance-report-dir={pytester.path / 'report'}",
+            f"--conformance-endpoint={server.base_url}",
+            "--conformance-check=responses.response-contract",
+            "--conformance-deployment=gpt-4.1-nano=g41-nano")
+    data = json.loads((pytester.path / "report" / "results.json").read_text())
+    [row] = data["checks"]
+    assert row["verdict"] == "fail"
+    assert "echo the deployment name 'g41-nano'" in row["message"]
