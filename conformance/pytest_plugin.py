@@ -47,7 +47,7 @@ from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
 from .sdk_selection import SdkSelection, SdkSelectionError
 from .secrets import Scrubber
 from .table import render
-from .target import DEFAULT_BUDGET, KEY_VARIABLE, Target, TargetError
+from .target import DEFAULT_BUDGET, KEY_VARIABLE, Tab, Target, TargetError
 from .usage import DEFAULT_TOKEN_BUDGET, OUTPUT_CAP
 from .wire import Chunking, WireServer
 from .wire.proxy import DEFAULT_REQUEST_TIMEOUT_S, Forward
@@ -308,7 +308,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if reporter is not None:
         reporter.write_line(
             f"live: preflight passed ({preflight.requests} request(s), no tokens); "
-            f"{len(runnable)} check(s) go upstream: about {requests} request(s) and "
+            f"{len(runnable)} check(s) go upstream: at most about {requests} request(s) and "
             f"{spend.total} token(s) (budgets: {target.budget} requests, {target.max_tokens} "
             f"tokens; output capped at {OUTPUT_CAP} per request)")
 
@@ -354,16 +354,13 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
                         "on demand")
         if target.credential_failure is not None:
             pytest.skip(f"not sent: {target.credential_failure}")
-        if target.remaining == 0:
-            pytest.skip(f"the live request budget ({target.budget}) is spent")
         if time.monotonic() >= config.stash[_deadline_key]:
             pytest.skip("the run's deadline (--conformance-run-timeout "
                         f"{config.getoption('conformance_run_timeout'):g} s) has passed")
         _, expected = usage.estimate(paths.cassette_root() / check.cassette)
-        if expected.total > target.tokens_left:
-            pytest.skip(f"the live token budget ({target.max_tokens}) has {target.tokens_left} "
-                        f"token(s) left and this check needs about {expected.total} "
-                        "(raise it with --max-tokens)")
+        refused = target.admit(expected.total)
+        if refused is not None:
+            pytest.skip(refused)
         missing = [n for n in deployments.needed_by(check, paths.cassette_root())
                    if n in target.missing]
         if missing:
@@ -381,6 +378,7 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
             max_requests=target.remaining,
             timeout_s=config.getoption("conformance_request_timeout"),
             deadline=config.stash[_deadline_key],
+            answers=target.answers, spending=Tab(target),
         ), target.deployments.names)
     else:
         handle = Wire.for_check(wire_server, check, _cassette_root(config), chunking)
@@ -556,6 +554,13 @@ def pytest_runtest_makereport(
         if failure is not None and outcome_verdict in (Verdict.FAIL, Verdict.ERROR):
             # The wire server could not forward: the cause is setup, not the SDK or a fault.
             outcome_verdict, message = Verdict.ERROR, f"setup error: {failure}"
+    wire = item.stash.get(_wire_key, None)
+    if call.when == "call" and wire is not None and wire.forward is not None and (
+            wire.forward.refused):
+        # A request the budgets kept back: the SDK was answered by the harness, not judged.
+        outcome_verdict, message = Verdict.SKIPPED, wire.forward.refused[0]
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, message)
     if outcome_verdict is Verdict.UNSUPPORTED:
         # A missing feature is not a failure of the run: report it as a pytest skip.
         report.outcome = "skipped"
@@ -639,10 +644,9 @@ def _account_live_exchanges(
     if wire is None or wire.forward is None:
         return None, None
     target = item.config.stash[_target_key]
-    interactions = wire.forward.interactions
-    spent = usage.total(usage.of_body(i.body, i.header("content-type")) for i in interactions)
+    spending = wire.forward.spending
+    spent = spending.spent if isinstance(spending, Tab) else usage.Usage()
     target.used += wire.forward.sent  # failed sends count too
-    target.tokens_used += spent.total
     refused = None
     cassette = wire.recorded(check, _cassette_root(item.config), str(installed()))
     if (target.mode == "record" and verdict is Verdict.PASS and cassette is not None
@@ -653,8 +657,8 @@ def _account_live_exchanges(
             refused = str(exc)
         else:
             item.config.stash[_recordings_key].add(check.id, check.cassette or "", cassette)
-    return {"requests": wire.forward.sent, "input_tokens": spent.input,
-            "output_tokens": spent.output}, refused
+    return {"requests": wire.forward.sent, "reused": wire.forward.reused,
+            "input_tokens": spent.input, "output_tokens": spent.output}, refused
 
 
 class ConformanceRun:

@@ -141,6 +141,11 @@ class FakeResource:
                     headers.append(("x-request-id", "fake-req-1"))
                 body = reply.body
                 chunks = reply.chunks
+                allowed = _allowed_tools(incoming.body)
+                if allowed is not None:  # the service lists (and charges for) those alone
+                    body = _edit_json(body, lambda data: _restrict_listing(data, allowed))
+                    chunks = ([_edit_json(c, lambda data: _restrict_listing(data, allowed))
+                               for c in chunks] if chunks else chunks)
                 if sent_model is not None and request.path.rstrip("/").endswith("/responses"):
                     body = _echo_model(body, sent_model)
                     chunks = [_echo_model(c, sent_model) for c in chunks] if chunks else chunks
@@ -178,6 +183,10 @@ def _uncapped(request: Request) -> Request:
     if not isinstance(body, dict):
         return request
     trimmed = {k: v for k, v in body.items() if k not in CAP_FIELDS}
+    if isinstance(trimmed.get("tools"), list):  # the listing a run restricted, too
+        trimmed["tools"] = [{k: v for k, v in t.items() if k != "allowed_tools"}
+                            if isinstance(t, dict) and t.get("type") == "mcp" else t
+                            for t in trimmed["tools"]]
     return Request(request.method, request.uri, json.dumps(trimmed).encode(), request.headers)
 
 
@@ -188,6 +197,48 @@ def _cap(body: bytes | None) -> int | None:
         return None
     caps = [data[k] for k in CAP_FIELDS if isinstance(data, dict) and isinstance(data.get(k), int)]
     return min(caps) if caps else None
+
+
+def _allowed_tools(body: bytes | None) -> list[str] | None:
+    """The tools the request's MCP server may list (None: all of them)."""
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return None
+    tools = data.get("tools") if isinstance(data, dict) else None
+    for tool in tools if isinstance(tools, list) else ():
+        if isinstance(tool, dict) and tool.get("type") == "mcp" and isinstance(
+                tool.get("allowed_tools"), list):
+            return [str(name) for name in tool["allowed_tools"]]
+    return None
+
+
+def listing_tokens(tool: Any) -> int:
+    """What one listed tool costs as input: its JSON, about 4 bytes a token."""
+    return -(-len(json.dumps(tool)) // 4)
+
+
+def _restrict_listing(data: Any, allowed: list[str]) -> None:
+    """A Response (or a stream event carrying one, or an output item) whose mcp_list_tools
+    items list only ``allowed``; usage no longer counts the tools left out."""
+    if not isinstance(data, dict):
+        return
+    dropped = 0
+    items = [data.get("item")] if isinstance(data.get("item"), dict) else []
+    for holder in (data, data.get("response")):
+        if isinstance(holder, dict) and isinstance(holder.get("output"), list):
+            items.extend(holder["output"])
+    for item in items:
+        if isinstance(item, dict) and item.get("type") == "mcp_list_tools" and isinstance(
+                item.get("tools"), list):
+            kept = [t for t in item["tools"] if isinstance(t, dict) and t.get("name") in allowed]
+            dropped += sum(listing_tokens(t) for t in item["tools"] if t not in kept)
+            item["tools"] = kept
+    for holder in (data, data.get("response")):
+        usage = holder.get("usage") if isinstance(holder, dict) else None
+        if isinstance(usage, dict) and isinstance(usage.get("input_tokens"), int) and dropped:
+            usage["input_tokens"] = max(usage["input_tokens"] - dropped, 1)
+            usage["total_tokens"] = usage["input_tokens"] + usage.get("output_tokens", 0)
 
 
 def _echo_model(body: bytes, name: str) -> bytes:
