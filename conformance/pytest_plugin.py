@@ -28,6 +28,7 @@ from .drivers.process import DriverError, ScenarioRejected
 from .drivers.python import PythonDriver
 from .entra import CREDENTIALS
 from .harness import HarnessFault, ReplayMismatch, Wire, classify
+from .live_tally import LiveTally
 from .preflight import Preflight, SetupError
 from .recording import RecordingRefused, Recordings, stabilise
 from .registry import (
@@ -174,6 +175,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"{ENVIRONMENT_VARIABLE} and [{PYPROJECT_TABLE}] in pyproject.toml",
     )
     group.addoption(
+        "--conformance-min-live",
+        default=None,
+        type=int,
+        metavar="N",
+        help="live runs: exit 2 unless at least N checks reached the resource (default: every "
+        "check the mapped deployments allow, and at least one)",
+    )
+    group.addoption(
+        "--conformance-no-preflight",
+        action="store_true",
+        help="live runs: skip the preflight (for a gateway that blocks its requests); a setup "
+        "problem then shows in the checks",
+    )
+    group.addoption(
         "--sse-chunking",
         default="event",
         metavar="POLICY",
@@ -191,6 +206,9 @@ def pytest_configure(config: pytest.Config) -> None:
         if not config.getoption(name) > 0:
             raise pytest.UsageError(f"--{name.replace('_', '-')} must be a positive number of "
                                     "seconds")
+    min_live = config.getoption("conformance_min_live")
+    if min_live is not None and min_live < 0:
+        raise pytest.UsageError("--min-live must be 0 or more checks")
     config.stash[_deadline_key] = time.monotonic() + config.getoption("conformance_run_timeout")
     unknown = sorted(set(config.getoption("conformance_feature")) - set(FEATURES))
     if unknown:
@@ -293,11 +311,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             and c.live and c.cassette is not None]
     needed = deployments.needs(live, paths.cassette_root())
     routes = deployments.routes(live, paths.cassette_root())
-    try:
-        preflight = Preflight(target, config.stash[_scrubber_key]).run(
-            {n: routes[n] for n in needed})
-    except SetupError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    preflight = Preflight(target, config.stash[_scrubber_key])
+    if not config.getoption("conformance_no_preflight"):
+        try:
+            preflight.run({n: routes[n] for n in needed})
+        except SetupError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    run = config.pluginmanager.get_plugin("conformance-run")
+    if isinstance(run, ConformanceRun):
+        run.tally.planned = sum(1 for c in live if not set(
+            deployments.needed_by(c, paths.cassette_root())) & target.missing)
+        run.tally.missing = sorted(target.missing)
     runnable = [c for c in live
                 if not set(deployments.needed_by(c, paths.cassette_root())) & target.missing]
     requests, spend = 0, usage.Usage()
@@ -306,11 +330,23 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         requests, spend = requests + sent, spend + spent
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
+        for warning in preflight.warnings:
+            reporter.write_line(f"live: preflight warning: {warning}")
         reporter.write_line(
-            f"live: preflight passed ({preflight.requests} request(s), no tokens); "
+            ("live: no preflight (--no-preflight)" if config.getoption(
+                "conformance_no_preflight") else
+             f"live: preflight passed ({preflight.requests} request(s), no tokens)") + "; "
             f"{len(runnable)} check(s) go upstream: at most about {requests} request(s) and "
             f"{spend.total} token(s) (budgets: {target.budget} requests, {target.max_tokens} "
             f"tokens; output capped at {OUTPUT_CAP} per request)")
+
+
+def live_cost(check: Check | None) -> int:
+    """What a check is expected to spend live (its cassette's usage): 0 for what never goes
+    upstream."""
+    if check is None or check.cassette is None or not check.live:
+        return 0
+    return usage.estimate(paths.cassette_root() / check.cassette)[1].total
 
 
 def _check(request: pytest.FixtureRequest) -> Check:
@@ -668,6 +704,28 @@ class ConformanceRun:
         self.config = config
         self.started = time.time()
         self.rows: dict[tuple[str, str], CheckResult] = {}
+        self.tally = LiveTally(min_live=config.getoption("conformance_min_live"))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Live: the cheapest checks first, so a tight budget starves the fewest checks and
+        every feature gets its cheap checks in before the dear ones."""
+        if self.config.stash[_target_key].forwards:
+            items.sort(key=lambda item: live_cost(item.stash.get(_check_key, None)))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """A live run that reached the resource with too few checks is not green."""
+        target = self.config.stash[_target_key]
+        if not target.forwards or hasattr(self.config, "workerinput") or not self.rows:
+            return
+        self.tally.count(
+            (row.verdict.value, row.message, row.observations.get("live_usage"))
+            for row in self.rows.values()
+            if (check := REGISTRY.get(row.id)) is not None and check.live
+            and check.cassette is not None)
+        if self.tally.shortfall() is not None and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
@@ -730,6 +788,7 @@ class ConformanceRun:
             sdk=installed().as_dict(),
             target={
                 **target.describe(self.config.stash[_scrubber_key]),
+                **({"live": self.tally.as_dict()} if target.forwards else {}),
                 "cassettes": _display_path(_cassette_root(self.config)),
                 "sse_chunking": self.config.getoption("sse_chunking"),
             },
@@ -757,6 +816,10 @@ class ConformanceRun:
             terminalreporter.write_line(
                 f"live: {target.used} request(s) of {target.budget}, {target.tokens_used} "
                 f"token(s) of {target.max_tokens} (per check: live_usage in results.json)")
+            terminalreporter.write_line(self.tally.summary())
+            shortfall = self.tally.shortfall()
+            if shortfall is not None:
+                terminalreporter.write_line(shortfall, red=True, bold=True)
 
 
 def _display_path(path: Path) -> str:

@@ -29,8 +29,7 @@ from .usage import (
     of_body,
     request_bound,
 )
-from .wire.proxy import Answers
-from .wire.proxy import LOOPBACK, parse_endpoint
+from .wire.proxy import LOOPBACK, Answers, parse_endpoint
 
 KEY_VARIABLE = "AZURE_OPENAI_API_KEY"
 DEFAULT_BUDGET = 60  # a full live run sends 47 requests

@@ -17,6 +17,7 @@ host) wherever a careless harness might print or store it:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -67,6 +68,8 @@ class FakeResource:
     refuse: Reply | None = None  # the answer to every request (a resource that says no)
     # Applied to each JSON answer (a resource that answers differently from the cassettes).
     edit: Callable[[dict[str, Any]], None] | None = None
+    # A gateway in front that forwards only the inference routes: GET models is a 404.
+    gateway: bool = False
 
     def __post_init__(self) -> None:
         # What a resource answers on demand: the cassettes of the checks that run live (the
@@ -111,6 +114,9 @@ class FakeResource:
             body = b"\xff\xfe\x80 upstream failure: " + sent.encode() + b" \xc3( " + (
                 self.host.encode())
             return Reply(500, [("content-type", "text/plain"), *echoed], body)
+        if request.method == "GET" and request.path.endswith("/models") and self.gateway:
+            return Reply(404, [("content-type", "application/json"), *echoed],
+                         b'{"statusCode": 404, "message": "Resource not found"}')
         if request.method == "GET" and request.path.endswith("/models"):
             return Reply(200, [("content-type", "application/json"), *echoed],
                          b'{"object":"list","data":[]}')
@@ -143,9 +149,9 @@ class FakeResource:
                 chunks = reply.chunks
                 allowed = _allowed_tools(incoming.body)
                 if allowed is not None:  # the service lists (and charges for) those alone
-                    body = _edit_json(body, lambda data: _restrict_listing(data, allowed))
-                    chunks = ([_edit_json(c, lambda data: _restrict_listing(data, allowed))
-                               for c in chunks] if chunks else chunks)
+                    restrict = functools.partial(_restrict_listing, allowed=allowed)
+                    body = _edit_json(body, restrict)
+                    chunks = [_edit_json(c, restrict) for c in chunks] if chunks else chunks
                 if sent_model is not None and request.path.rstrip("/").endswith("/responses"):
                     body = _echo_model(body, sent_model)
                     chunks = [_echo_model(c, sent_model) for c in chunks] if chunks else chunks
