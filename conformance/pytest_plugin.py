@@ -610,6 +610,9 @@ def pytest_runtest_makereport(
             outcome_verdict, message = Verdict.ERROR, refused
     started = item.stash.get(_started_key, None)
     scrubber = item.config.stash[_scrubber_key]
+    if item.config.stash[_target_key].forwards and report.failed and outcome_verdict in (
+            Verdict.FAIL, Verdict.ERROR):
+        _one_paragraph(report, observations, check, message)
     report.user_properties.append(
         (
             _PROPERTY,
@@ -629,6 +632,15 @@ def pytest_runtest_makereport(
     )
     _scrub_report(report, scrubber)
     return report
+
+
+def _one_paragraph(report: pytest.TestReport, observations: Observations, check: Check,
+                   message: str) -> None:
+    """Live: the terminal shows a failing check's reason, one paragraph; pytest's traceback
+    goes to the report (the check's ``traceback`` observation in results.json)."""
+    if report.longrepr is not None:
+        observations.items["traceback"] = str(report.longrepr)[-20_000:]
+    report.longrepr = f"{check.id}: {' '.join(message.split())}"
 
 
 def _upstream_note(item: pytest.Item) -> str:
@@ -705,6 +717,8 @@ class ConformanceRun:
         self.started = time.time()
         self.rows: dict[tuple[str, str], CheckResult] = {}
         self.tally = LiveTally(min_live=config.getoption("conformance_min_live"))
+        # record: cassette -> None (written) or why it was not
+        self.recorded: dict[str, str | None] = {}
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
@@ -759,14 +773,26 @@ class ConformanceRun:
         """Write each recorded cassette once every check sharing it replays it; a recording
         that would break one is not written, and the checks that recorded it are errors."""
         recordings = self.config.stash.get(_recordings_key, None)
-        if recordings is None or not recordings.pending:
+        if recordings is None:
             return
         sharers = {relative: [c.id for c in REGISTRY.values() if c.cassette == relative]
                    for relative in recordings.pending}
-        for relative, problem in recordings.settle(sharers).items():
+        settled = recordings.settle(sharers) if recordings.pending else {}
+        self.recorded = {relative: problem for relative, problem in settled.items()}
+        for (check_id, sdk), row in sorted(self.rows.items()):
+            if sdk != "python" or row.cassette is None or row.cassette in self.recorded:
+                continue  # what was not recorded, and why
+            why = " ".join(row.message.split())[:300] or "no exchange to record"
+            self.recorded.setdefault(
+                row.cassette, f"not written: {check_id} {row.verdict.value} ({why})")
+        for relative, problem in sorted(self.recorded.items()):
             terminalreporter.write_line(
                 f"record: {relative}: " + (problem or "written (replayed by "
                                            + ", ".join(sorted(sharers[relative])) + ")"))
+        written = sum(1 for problem in self.recorded.values() if problem is None)
+        terminalreporter.write_line(f"record: {written} cassette(s) written, "
+                                    f"{len(self.recorded) - written} not written")
+        for relative, problem in settled.items():
             for check_id in recordings.recorded_by[relative]:
                 row = self.rows.get((check_id, "python"))
                 if row is None:
@@ -789,6 +815,9 @@ class ConformanceRun:
             target={
                 **target.describe(self.config.stash[_scrubber_key]),
                 **({"live": self.tally.as_dict()} if target.forwards else {}),
+                **({"written": sorted(c for c, p in self.recorded.items() if p is None),
+                    "not_written": {c: p for c, p in sorted(self.recorded.items()) if p}}
+                   if target.mode == "record" else {}),
                 "cassettes": _display_path(_cassette_root(self.config)),
                 "sse_chunking": self.config.getoption("sse_chunking"),
             },

@@ -70,7 +70,7 @@ def test_the_echoed_model_is_judged_against_the_deployment_sent(pytester, monkey
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
     with WireServer() as server:
         server.use(fake)
-        pytester.runpytest_inprocess(
+        outcome = pytester.runpytest_inprocess(
             "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
             f"--conformance-report-dir={pytester.path / 'report'}",
             f"--conformance-endpoint={server.base_url}",
@@ -80,3 +80,40 @@ def test_the_echoed_model_is_judged_against_the_deployment_sent(pytester, monkey
     [row] = data["checks"]
     assert row["verdict"] == "fail"
     assert "echo the deployment name 'g41-nano'" in row["message"]
+    # The terminal shows the reason in one paragraph; the traceback is in the report.
+    printed = outcome.stdout.str()
+    assert "Traceback" not in printed and "def response_contract" not in printed
+    assert "expect(body[" not in printed
+    outcome.stdout.fnmatch_lines(["responses.response-contract: model should echo the "
+                                  "deployment name 'g41-nano' (wire §11.3), got 'gpt-4.1-nano'"])
+    assert "def response_contract" in row["observations"]["traceback"]
+
+
+def test_a_failing_record_says_what_it_did_not_write_and_why(pytester, monkeypatch):
+    def echo_doc_name(data):
+        if data.get("object") == "response":
+            data["model"] = "gpt-4.1-nano"
+
+    fake = FakeResource(KEY, paths.cassette_root(), edit=echo_doc_name,
+                        deployments={theirs: doc for doc, theirs in THEIRS.items()})
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    recorded = pytester.path / "recorded"
+    with WireServer() as server:
+        server.use(fake)
+        outcome = pytester.runpytest_inprocess(
+            "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
+            f"--conformance-report-dir={pytester.path / 'report'}",
+            f"--conformance-endpoint={server.base_url}", "--conformance-record",
+            f"--conformance-cassettes={recorded}",
+            "--conformance-check=responses.response-contract",
+            "--conformance-deployment=gpt-4.1-nano=g41-nano")
+    assert not recorded.exists()
+    outcome.stdout.fnmatch_lines([
+        "record: responses/create.yaml: not written: responses.response-contract fail (model "
+        "should echo the deployment name 'g41-nano'*",
+        "record: 0 cassette(s) written, 1 not written",
+        "Azure OpenAI v1 conformance: *, record http://<resource-host>/openai/v1/: nothing "
+        "written into *recorded"])
+    data = json.loads((pytester.path / "report" / "results.json").read_text())
+    assert data["target"]["written"] == [] and list(data["target"]["not_written"]) == [
+        "responses/create.yaml"]
