@@ -779,12 +779,13 @@ class ConformanceRun:
                    for relative in recordings.pending}
         settled = recordings.settle(sharers) if recordings.pending else {}
         self.recorded = {relative: problem for relative, problem in settled.items()}
-        for (check_id, sdk), row in sorted(self.rows.items()):
-            if sdk != "python" or row.cassette is None or row.cassette in self.recorded:
+        for (check_id, sdk), unrecorded in sorted(self.rows.items()):
+            if (sdk != "python" or unrecorded.cassette is None
+                    or unrecorded.cassette in self.recorded):
                 continue  # what was not recorded, and why
-            why = " ".join(row.message.split())[:300] or "no exchange to record"
-            self.recorded.setdefault(
-                row.cassette, f"not written: {check_id} {row.verdict.value} ({why})")
+            why = " ".join(unrecorded.message.split())[:300] or "no exchange to record"
+            self.recorded.setdefault(unrecorded.cassette, f"not written: {check_id} "
+                                     f"{unrecorded.verdict.value} ({why})")
         for relative, problem in sorted(self.recorded.items()):
             terminalreporter.write_line(
                 f"record: {relative}: " + (problem or "written (replayed by "
