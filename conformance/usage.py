@@ -28,6 +28,10 @@ IMAGE_TOKENS = 1500
 # seen one (the service feeds the listing to the model; it is not in the request). Raised to
 # the largest listing the run then sees.
 MCP_LISTING_TOKENS = 2000
+# The output cap of a Responses request that configures an MCP server: the tool call is
+# output too, and a reasoning deployment reasons first; 32 tokens can all go on reasoning,
+# leaving no call to judge. Held in the budget like any other cap.
+MCP_OUTPUT_CAP = 256
 # Tools an MCP server lists to the model in live runs, for servers whose doc sample asks for
 # one tool (the request goes upstream with ``allowed_tools``, like the output cap): the
 # listing of every tool of the Microsoft Learn server is most of a live run's input.
@@ -114,6 +118,8 @@ def cap_output(path: str, body: bytes, cap: int = OUTPUT_CAP) -> bytes:
     if not isinstance(data, dict):
         return body
     fields, added = _CAPS[route]
+    if route == "responses" and mcp_tools(data):
+        cap = max(cap, MCP_OUTPUT_CAP)
     present = [f for f in fields if isinstance(data.get(f), int)]
     for name in present:
         data[name] = min(data[name], cap)

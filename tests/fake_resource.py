@@ -70,6 +70,12 @@ class FakeResource:
     edit: Callable[[dict[str, Any]], None] | None = None
     # A gateway in front that forwards only the inference routes: GET models is a 404.
     gateway: bool = False
+    # Deployments (the doc's names) of reasoning models that reason ``reasoning_tokens``
+    # before any visible output: given a smaller output cap they spend all of it on
+    # reasoning, as a real one can (no visible text, finish_reason length in chat; status
+    # incomplete for max_output_tokens in Responses). Answers that are not streamed.
+    spends_cap_on_reasoning: frozenset[str] = frozenset()
+    reasoning_tokens: int = 64
 
     def __post_init__(self) -> None:
         # What a resource answers on demand: the cassettes of the checks that run live (the
@@ -155,6 +161,11 @@ class FakeResource:
                 if sent_model is not None and request.path.rstrip("/").endswith("/responses"):
                     body = _echo_model(body, sent_model)
                     chunks = [_echo_model(c, sent_model) for c in chunks] if chunks else chunks
+                doc_model = _model(incoming.body)
+                if (cap is not None and cap < self.reasoning_tokens
+                        and doc_model in self.spends_cap_on_reasoning
+                        and body.startswith(b"{")):
+                    body = _edit_json(body, functools.partial(_all_reasoning, cap=cap))
                 if self.edit is not None and body.startswith(b"{"):
                     data = json.loads(body)
                     self.edit(data)
@@ -245,6 +256,41 @@ def _restrict_listing(data: Any, allowed: list[str]) -> None:
         if isinstance(usage, dict) and isinstance(usage.get("input_tokens"), int) and dropped:
             usage["input_tokens"] = max(usage["input_tokens"] - dropped, 1)
             usage["total_tokens"] = usage["input_tokens"] + usage.get("output_tokens", 0)
+
+
+def _model(body: bytes | None) -> str | None:
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return None
+    model = data.get("model") if isinstance(data, dict) else None
+    return model if isinstance(model, str) else None
+
+
+def _all_reasoning(data: Any, cap: int) -> None:
+    """A chat completion or a Response whose whole output cap went on reasoning."""
+    if not isinstance(data, dict):
+        return
+    usage = data.get("usage")
+    if data.get("object") == "chat.completion":
+        for choice in data.get("choices") or ():
+            choice["finish_reason"] = "length"
+            if isinstance(choice.get("message"), dict):
+                choice["message"]["content"] = ""
+        if isinstance(usage, dict):
+            usage["completion_tokens"] = cap
+            usage["total_tokens"] = usage.get("prompt_tokens", 0) + cap
+            usage.setdefault("completion_tokens_details", {})["reasoning_tokens"] = cap
+    elif data.get("object") == "response":
+        data["status"] = "incomplete"
+        data["incomplete_details"] = {"reason": "max_output_tokens"}
+        data["output"] = [item for item in data.get("output") or ()
+                          if isinstance(item, dict)
+                          and item.get("type") in ("reasoning", "mcp_list_tools")]
+        if isinstance(usage, dict):
+            usage["output_tokens"] = cap
+            usage["total_tokens"] = usage.get("input_tokens", 0) + cap
+            usage.setdefault("output_tokens_details", {})["reasoning_tokens"] = cap
 
 
 def _echo_model(body: bytes, name: str) -> bytes:

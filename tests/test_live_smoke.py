@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conformance import paths
+from conformance import paths, usage
 from conformance.wire import WireServer
 
 from .fake_resource import FakeResource
@@ -117,3 +117,47 @@ def test_a_failing_record_says_what_it_did_not_write_and_why(pytester, monkeypat
     data = json.loads((pytester.path / "report" / "results.json").read_text())
     assert data["target"]["written"] == [] and list(data["target"]["not_written"]) == [
         "responses/create.yaml"]
+
+
+REASONING = frozenset({"o4-mini", "gpt-5", "gpt-5-mini", "gpt-5.1", "gpt-5.1-codex-max"})
+
+
+def _reasoning_run(pytester, monkeypatch, edit=None):
+    fake = FakeResource(KEY, paths.cassette_root(), edit=edit, spends_cap_on_reasoning=REASONING,
+                        deployments={theirs: doc for doc, theirs in THEIRS.items()})
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("AOAI_CONFORMANCE_DEPLOYMENTS",
+                       ",".join(f"{doc}={theirs}" for doc, theirs in THEIRS.items()))
+    with WireServer() as server:
+        server.use(fake)
+        outcome = pytester.runpytest_inprocess(
+            "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
+            f"--conformance-report-dir={pytester.path / 'report'}",
+            f"--conformance-endpoint={server.base_url}", "--conformance-feature=reasoning",
+            "--conformance-feature=mcp")
+    data = json.loads((pytester.path / "report" / "results.json").read_text())
+    return outcome, {c["id"]: c for c in data["checks"]}, fake
+
+
+def test_reasoning_deployments_that_spend_the_cap_on_reasoning_pass(pytester, monkeypatch):
+    """A real reasoning deployment can spend 32 output tokens on reasoning alone: chat
+    answers '' with finish_reason length, a Response is incomplete with no message. The
+    checks hold for that answer; the MCP checks, which need the tool call, ask for more."""
+    outcome, checks, fake = _reasoning_run(pytester, monkeypatch)
+    assert outcome.ret == 0, {i: c["message"][:200] for i, c in checks.items()
+                              if c["verdict"] not in ("pass", "skipped")}
+    assert checks["reasoning.responses-items"]["observations"]["message"].startswith(
+        "none: the output cap went on reasoning")
+    capped = {json.dumps(r.json().get("tools", [{}])[0].get("type")): r.json().get(
+        "max_output_tokens", r.json().get("max_completion_tokens")) for r in fake.work}
+    assert capped['"mcp"'] == usage.MCP_OUTPUT_CAP and capped["null"] == usage.OUTPUT_CAP
+
+
+def test_an_incomplete_answer_that_claims_completion_still_fails(pytester, monkeypatch):
+    def completed(data):
+        if data.get("object") == "response" and data.get("status") == "incomplete":
+            data["status"], data["incomplete_details"] = "completed", None
+
+    _, checks, _ = _reasoning_run(pytester, monkeypatch, edit=completed)
+    assert checks["reasoning.responses-items"]["verdict"] == "fail"
+    assert "does not precede the message" in checks["reasoning.responses-items"]["message"]

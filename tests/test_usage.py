@@ -129,3 +129,5 @@ def test_the_doc_mcp_server_lists_only_the_tool_its_sample_needs_upstream():
     body = json.dumps({"model": "m", "input": "x", "tools": [tool, own, other]}).encode()
     sent = json.loads(usage.cap_output("/openai/v1/responses", body))
     assert sent["tools"] == [{**tool, "allowed_tools": ["microsoft_docs_search"]}, own, other]
+    # The tool call is output too, after a reasoning deployment's reasoning: it gets room.
+    assert sent["max_output_tokens"] == usage.MCP_OUTPUT_CAP
