@@ -325,18 +325,27 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     runnable = [c for c in live
                 if not set(deployments.needed_by(c, paths.cassette_root())) & target.missing]
     requests, spend = 0, usage.Usage()
-    for check in runnable:
-        sent, spent = usage.estimate(paths.cassette_root() / (check.cassette or ""))
+    # Each SDK sends the same requests for a check: their answers are reused, so a
+    # cassette's exchanges are counted once however many SDKs run its checks.
+    for cassette in sorted({c.cassette or "" for c in runnable}):
+        sent, spent = usage.estimate(paths.cassette_root() / cassette)
         requests, spend = requests + sent, spend + spent
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         for warning in preflight.warnings:
             reporter.write_line(f"live: preflight warning: {warning}")
+        if requests > target.budget or spend.total > target.max_tokens:
+            reporter.write_line(
+                f"live: the budgets ({target.budget} requests, {target.max_tokens} tokens) may "
+                f"not cover the {len(runnable)} check(s) selected (about {requests} request(s), "
+                f"{spend.total} token(s)): the cheapest go first, a check that would cross a "
+                "budget is skipped, and a run that skips one exits 2 (raise --budget or "
+                "--max-tokens, or lower --min-live)", yellow=True)
         reporter.write_line(
             ("live: no preflight (--no-preflight)" if config.getoption(
                 "conformance_no_preflight") else
              f"live: preflight passed ({preflight.requests} request(s), no tokens)") + "; "
-            f"{len(runnable)} check(s) go upstream: at most about {requests} request(s) and "
+            f"{len(runnable)} check(s) go upstream: about {requests} request(s) and "
             f"{spend.total} token(s) (budgets: {target.budget} requests, {target.max_tokens} "
             f"tokens; output capped at {OUTPUT_CAP} per request)")
 

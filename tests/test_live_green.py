@@ -62,6 +62,21 @@ def test_a_budget_too_small_for_any_check_is_not_green(pytester, renamed, monkey
                                   "required*3 skipped for the token budget (raise --max-tokens)*"])
 
 
+def test_budgets_that_may_not_cover_the_selection_are_announced(pytester, renamed,
+                                                                monkeypatch):
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    outcome, data = run(pytester, renamed.endpoint, "--conformance-feature=embeddings",
+                        "--conformance-budget=2", *mapped(
+                            "text-embedding-3-small", "text-embedding-3-large",
+                            "text-embedding-ada-002"))
+    outcome.stdout.fnmatch_lines([
+        "live: the budgets (2 requests, 8000 tokens) may not cover the 6 check(s) selected "
+        "(about * request(s), * token(s)): the cheapest go first*exits 2*"])
+    assert data["target"]["requests_sent"] <= 2
+    assert outcome.ret == pytest.ExitCode.USAGE_ERROR
+    assert data["target"]["live"]["skipped"]["the request budget"] > 0
+
+
 def test_a_skip_for_budget_is_not_silent_in_the_exit_code(pytester, renamed, monkeypatch):
     """One request fits, the next does not: what ran passed, yet the run is not green."""
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
