@@ -32,7 +32,7 @@ from .usage import (
 from .wire.proxy import LOOPBACK, Answers, parse_endpoint
 
 KEY_VARIABLE = "AZURE_OPENAI_API_KEY"
-DEFAULT_BUDGET = 60  # a full live run sends 47 requests
+DEFAULT_BUDGET = 60  # a full live run sends 25 requests on the stand-in (27 with --sdk all)
 
 Mode = Literal["replay", "live", "record"]
 

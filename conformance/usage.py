@@ -20,7 +20,7 @@ from .wire import Cassette, CassetteError
 from .wire.sse import is_event_stream, parse_events
 
 OUTPUT_CAP = 32  # the Responses API refuses max_output_tokens below 16
-DEFAULT_TOKEN_BUDGET = 8000  # a full live run spends about 5,700 (measured on the stand-in)
+DEFAULT_TOKEN_BUDGET = 8000  # a full live run: about 3,800 tokens on the stand-in, any SDKs
 # What one image part may cost as input: a high-detail image at the largest size the service
 # keeps (2048 x 768: 8 tiles of 170 tokens, plus 85) is 1,445 tokens.
 IMAGE_TOKENS = 1500
