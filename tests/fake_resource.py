@@ -87,7 +87,7 @@ class FakeResource:
         live = {c.cassette for c in REGISTRY.values() if c.live and c.cassette is not None}
         interactions = [
             i for root in (self.cassettes, STANDIN) for path in iter_cassette_files([root])
-            if path.relative_to(root).as_posix() in live
+            if path.relative_to(root).as_posix() in live or root == STANDIN
             for i in Cassette.load(path).interactions
         ]
         self._interactions = sorted(interactions, key=lambda i: i.status != 200)
