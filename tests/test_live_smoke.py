@@ -9,7 +9,7 @@ import json
 import pytest
 
 from conformance import paths, usage
-from conformance.wire import WireServer
+from conformance.wire import Cassette, WireServer
 
 from .fake_resource import FakeResource
 
@@ -161,3 +161,38 @@ def test_an_incomplete_answer_that_claims_completion_still_fails(pytester, monke
     _, checks, _ = _reasoning_run(pytester, monkeypatch, edit=completed)
     assert checks["reasoning.responses-items"]["verdict"] == "fail"
     assert "does not precede the message" in checks["reasoning.responses-items"]["message"]
+
+
+def test_a_recording_with_a_renamed_deployment_replays(pytester, monkeypatch):
+    """record keeps the deployment names it sent (metadata.deployments); the recording
+    replays, its echoed model judged against them; a cassette that never names them is
+    judged against the doc's name."""
+    fake = FakeResource(KEY, paths.cassette_root(),
+                        deployments={theirs: doc for doc, theirs in THEIRS.items()})
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    recorded = pytester.path / "recorded"
+    with WireServer() as server:
+        server.use(fake)
+        outcome = pytester.runpytest_inprocess(
+            "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
+            f"--conformance-report-dir={pytester.path / 'report'}",
+            f"--conformance-endpoint={server.base_url}", "--conformance-record",
+            f"--conformance-cassettes={recorded}",
+            "--conformance-check=responses.response-contract",
+            "--conformance-deployment=gpt-4.1-nano=g41-nano")
+    outcome.stdout.fnmatch_lines([
+        "record: responses/create.yaml: written (replayed by *responses.response-contract*",
+        "record: 1 cassette(s) written, 0 not written",
+        "Azure OpenAI v1 conformance: *: 1 cassette(s) written into *recorded"])
+    cassette = Cassette.load(recorded / "responses" / "create.yaml")
+    assert cassette.metadata["deployments"] == {"gpt-4.1-nano": "g41-nano"}
+    assert cassette.interactions[0].response_json()["model"] == "g41-nano"
+    # The same recording without the names it was sent under: the echo no longer matches.
+    Cassette(cassette.path, cassette.interactions,
+             {k: v for k, v in cassette.metadata.items() if k != "deployments"}).save()
+    pytester.runpytest_inprocess(
+        "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
+        f"--conformance-report-dir={pytester.path / 'again'}",
+        f"--conformance-cassettes={recorded}", "--conformance-check=responses.response-contract")
+    [row] = json.loads((pytester.path / "again" / "results.json").read_text())["checks"]
+    assert row["verdict"] == "fail" and "'gpt-4.1-nano'" in row["message"]
