@@ -5,6 +5,8 @@ spent is counted from the stand-in's usage fields (which honour the output cap).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -196,3 +198,32 @@ def test_a_recording_with_a_renamed_deployment_replays(pytester, monkeypatch):
         f"--conformance-cassettes={recorded}", "--conformance-check=responses.response-contract")
     [row] = json.loads((pytester.path / "again" / "results.json").read_text())["checks"]
     assert row["verdict"] == "fail" and "'gpt-4.1-nano'" in row["message"]
+
+
+@pytest.mark.slow
+def test_every_sdk_live_against_renamed_deployments_stays_within_the_budgets(pytester,
+                                                                             monkeypatch):
+    """--sdk all, every deployment renamed and mapped: no SDK's judgement compares with a doc
+    name, and the four SDKs together spend hardly more than Python alone (their identical
+    requests reuse its answers)."""
+    fake = FakeResource(KEY, paths.cassette_root(),
+                        deployments={theirs: doc for doc, theirs in THEIRS.items()})
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("AOAI_CONFORMANCE_DEPLOYMENTS",
+                       ",".join(f"{doc}={theirs}" for doc, theirs in THEIRS.items()))
+    with WireServer() as server:  # the run in its own process, as users run it
+        server.use(fake)
+        subprocess.run([sys.executable, "-m", "conformance", "run", "--sdk=all",
+                        f"--report-dir={pytester.path / 'report'}",
+                        f"--endpoint={server.base_url}"],
+                       capture_output=True, text=True, timeout=900, check=False)
+    data = json.loads((pytester.path / "report" / "results.json").read_text())
+    broken = [(c["id"], c["sdk"], c["message"][:200]) for c in data["checks"]
+              if c["verdict"] in ("fail", "error")]
+    assert not broken
+    target = data["target"]
+    assert target["tokens_used"] <= target["token_budget"] == 8000
+    assert target["requests_sent"] <= target["request_budget"] == 60
+    assert target["live"]["reached"] > target["live"]["planned"] / 2
+    print(f"\n--sdk all live smoke: {target['requests_sent']} requests, "
+          f"{target['tokens_used']} tokens")
