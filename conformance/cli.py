@@ -231,6 +231,11 @@ def _live_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
     parser.add_argument("--run-timeout", type=float, default=1800.0, metavar="SECONDS",
                         help="send nothing upstream after SECONDS (default 1800); driver "
                         "builds stop by then too")
+    parser.add_argument("--min-live", type=int, default=None, metavar="N",
+                        help="exit 2 unless at least N checks reached the resource (default: "
+                        "every check the mapped deployments allow, and at least one)")
+    parser.add_argument("--no-preflight", action="store_true",
+                        help="skip the preflight (for a gateway that blocks its requests)")
 
 
 def load_suites() -> None:
@@ -247,7 +252,9 @@ def _live_args(args: argparse.Namespace) -> list[str]:
             f"--conformance-max-tokens={args.max_tokens}",
             f"--conformance-request-timeout={args.request_timeout}",
             f"--conformance-run-timeout={args.run_timeout}",
-            *[f"--conformance-deployment={d}" for d in args.deployment]]
+            *[f"--conformance-deployment={d}" for d in args.deployment],
+            *([f"--conformance-min-live={args.min_live}"] if args.min_live is not None else []),
+            *(["--conformance-no-preflight"] if args.no_preflight else [])]
 
 
 def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
@@ -301,7 +308,12 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
             print(f"aoai-conformance: no check ran (pytest exit status {int(code)})",
                   file=sys.stderr)
         return EXIT_USAGE if int(code) in (4, 5) else EXIT_FAILED
-    return EXIT_OK if Results.load(stale).ok else EXIT_FAILED
+    results = Results.load(stale)
+    if not results.ok:
+        return EXIT_FAILED
+    live = results.target.get("live")
+    # Too few checks reached the resource (the plugin printed why): not a green smoke.
+    return EXIT_USAGE if isinstance(live, dict) and live.get("shortfall") else EXIT_OK
 
 
 def _interrupted(results: Path) -> int:

@@ -10,6 +10,7 @@ import importlib.util
 import json
 import sys
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -46,6 +47,8 @@ class Wire:
     server: WireServer
     replay: Replay | None = None
     forward: Forward | None = None
+    # Live: the user's deployment names (doc name -> theirs) the forwarder sends upstream.
+    deployments: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         # pytest prints a failing check's fixture arguments; in a live run the exchange log
@@ -74,25 +77,47 @@ class Wire:
         return cls(server, replay)
 
     @classmethod
-    def forwarding(cls, server: WireServer, forward: Forward) -> Wire:
+    def forwarding(cls, server: WireServer, forward: Forward,
+                   deployments: Mapping[str, str] | None = None) -> Wire:
         server.use(forward)
-        return cls(server, forward=forward)
+        return cls(server, forward=forward, deployments=dict(deployments or {}))
+
+    def deployment_sent(self, doc_name: str) -> str:
+        """The deployment name that went upstream when the SDK asked for ``doc_name``: the
+        user's name for it in a live run, the recorder's (``metadata.deployments`` of a
+        cassette ``record`` wrote) in replay, else ``doc_name`` itself. A judgement about
+        what the service echoes compares with this, never with the doc's name."""
+        if self.forward is not None:
+            return self.deployments.get(doc_name, doc_name)
+        recorded = self.cassette.metadata.get("deployments") if self.cassette else None
+        if isinstance(recorded, Mapping) and isinstance(recorded.get(doc_name), str):
+            return str(recorded[doc_name])
+        return doc_name
 
     def recorded(self, check: Check, cassette_root: Path, sdk: str) -> Cassette | None:
         """The cassette a recording run made for ``check`` (unsaved), or None."""
         if self.forward is None or not self.forward.interactions or check.cassette is None:
             return None
-        return Cassette(
-            cassette_root / check.cassette,
-            list(self.forward.interactions),
-            {
-                "provenance": "recorded",
-                "recorded_at": dt.date.today().isoformat(),
-                "recorded_by": f"aoai-conformance record {check.id}",
-                "sdk": sdk,
-                "endpoint": "https://RESOURCE.openai.azure.com/openai/v1/",
-            },
-        )
+        metadata: dict[str, Any] = {
+            "provenance": "recorded",
+            "recorded_at": dt.date.today().isoformat(),
+            "recorded_by": f"aoai-conformance record {check.id}",
+            "sdk": sdk,
+            "endpoint": "https://RESOURCE.openai.azure.com/openai/v1/",
+        }
+        used = {}
+        for interaction in self.forward.interactions:
+            try:
+                body = interaction.request_json()
+            except ValueError:
+                continue
+            model = body.get("model") if isinstance(body, dict) else None
+            if isinstance(model, str) and model in self.deployments:
+                used[model] = self.deployments[model]
+        if used:  # what went upstream, so replay judges the echo against it
+            metadata["deployments"] = dict(sorted(used.items()))
+        return Cassette(cassette_root / check.cassette, list(self.forward.interactions),
+                        metadata)
 
     @property
     def cassette(self) -> Cassette | None:

@@ -8,7 +8,9 @@ budget:
 
 1. the credential gives its headers (an Entra credential its first token);
 2. ``GET models`` answers 200: the host resolves, TLS verifies, the route is the v1 API and
-   the credential is accepted;
+   the credential is accepted. A gateway may forward only the inference routes: a 404 (or
+   405) here is a warning when the deployment probes below answer as the service does, and
+   a stop naming both answers when they do not;
 3. for each deployment the selected checks need, a request on the route they use whose body
    names only the deployment: the service refuses it without running a model, with 404
    ``DeploymentNotFound`` when the deployment does not exist. Checks needing a missing
@@ -34,6 +36,17 @@ _TLS = ("SSLError", "SSLCertVerificationError", "SSLZeroReturnError", "SSLEOFErr
 _DNS = ("gaierror",)
 
 
+# What a front answers for a route it does not serve.
+_ROUTE_MISSING = (404, 405)
+
+
+def _said(error: Mapping[str, Any]) -> str:
+    """What an error body says, briefly (empty when it says nothing)."""
+    code = str(error.get("code") or "")
+    message = " ".join(str(error.get("message") or "").split())[:200]
+    return ": ".join(p for p in (code, message) if p)
+
+
 class SetupError(Exception):
     """The run cannot start; the message is one paragraph: cause, then fix."""
 
@@ -44,6 +57,7 @@ class Preflight:
     scrubber: Scrubber
     requests: int = 0
     missing: dict[str, str] = field(default_factory=dict)  # doc name -> why
+    warnings: list[str] = field(default_factory=list)  # what did not stop the run
 
     def run(self, probes: Mapping[str, str]) -> Preflight:
         """``probes``: doc deployment name -> the route (under the v1 base) its checks use."""
@@ -55,12 +69,20 @@ class Preflight:
                           scrub=self.scrubber.text, scrub_body=self.scrubber.binary,
                           rewrite=self.target.deployments.rewrite)
         status, error = self._send(forward, "GET", "models", None)
-        if status != 200:
+        models = (status, error)
+        if status != 200 and not (status in _ROUTE_MISSING and probes):
             raise SetupError(self._no_check(self._explain(status, error)))
+        answered: list[str] = []  # inference routes that answered as the service does
+        unrouted: list[str] = []  # ... and those that answered like a missing route
         for doc, route in probes.items():
             status, error = self._send(forward, "POST", route, {"model": doc})
             if status in (401, 403):
                 raise SetupError(self._no_check(self._explain(status, error)))
+            if status in _ROUTE_MISSING and error.get("code") != "DeploymentNotFound":
+                unrouted.append(f"POST {route} answered {status}"
+                                + (f" ({_said(error)})" if _said(error) else ""))
+                continue
+            answered.append(f"POST {route} answered {status}")
             if status == 404:
                 self.missing[doc] = (
                     f"deployment {self.target.deployments.describe(doc)} does not exist on the "
@@ -68,6 +90,19 @@ class Preflight:
                     f"--deployment {doc}=YOUR_DEPLOYMENT")
             elif status == 502 and error.get("code") == "upstream_unreachable":
                 raise SetupError(self._no_check(self._explain(status, error)))
+        if models[0] != 200:
+            seen = (f"GET models answered {models[0]}"
+                    + (f" ({_said(models[1])})" if _said(models[1]) else ""))
+            if not answered:
+                raise SetupError(self._no_check(
+                    f"{seen} and {'; '.join(dict.fromkeys(unrouted))}: no route of the v1 API "
+                    "answers at this URL. It should look like "
+                    "https://RESOURCE.openai.azure.com/openai/v1/ (a gateway must forward "
+                    "/openai/v1/ to the resource)."))
+            self.warnings.append(
+                f"{seen}, but {', '.join(dict.fromkeys(answered))} as the service does: "
+                "going on (a gateway that forwards only inference routes answers so; pass "
+                "--no-preflight if it blocks the probes too)")
         self.target.missing = set(self.missing)
         return self
 

@@ -177,6 +177,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"{ENVIRONMENT_VARIABLE} and [{PYPROJECT_TABLE}] in pyproject.toml",
     )
     group.addoption(
+        "--conformance-min-live",
+        default=None,
+        type=int,
+        metavar="N",
+        help="live runs: exit 2 unless at least N checks reached the resource (default: every "
+        "check the mapped deployments allow, and at least one)",
+    )
+    group.addoption(
+        "--conformance-no-preflight",
+        action="store_true",
+        help="live runs: skip the preflight (for a gateway that blocks its requests); a setup "
+        "problem then shows in the checks",
+    )
+    group.addoption(
         "--sse-chunking",
         default="event",
         metavar="POLICY",
@@ -220,6 +234,9 @@ def _start(config: pytest.Config) -> None:
         if not config.getoption(name) > 0:
             raise pytest.UsageError(f"--{name.replace('_', '-')} must be a positive number of "
                                     "seconds")
+    min_live = config.getoption("conformance_min_live")
+    if min_live is not None and min_live < 0:
+        raise pytest.UsageError("--min-live must be 0 or more checks")
     config.stash[_deadline_key] = time.monotonic() + config.getoption("conformance_run_timeout")
     unknown = sorted(set(config.getoption("conformance_feature")) - set(FEATURES))
     if unknown:
@@ -344,21 +361,40 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             and c.live and c.cassette is not None]
     needed = deployments.needs(live, paths.cassette_root())
     routes = deployments.routes(live, paths.cassette_root())
-    try:
-        preflight = Preflight(target, config.stash[_scrubber_key]).run(
-            {n: routes[n] for n in needed})
-    except SetupError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    preflight = Preflight(target, config.stash[_scrubber_key])
+    if not config.getoption("conformance_no_preflight"):
+        try:
+            preflight.run({n: routes[n] for n in needed})
+        except SetupError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    run = config.pluginmanager.get_plugin("conformance-run")
+    if isinstance(run, ConformanceRun):
+        run.tally.planned = sum(1 for c in live if not set(
+            deployments.needed_by(c, paths.cassette_root())) & target.missing)
+        run.tally.missing = sorted(target.missing)
     runnable = [c for c in live
                 if not set(deployments.needed_by(c, paths.cassette_root())) & target.missing]
     requests, spend = 0, usage.Usage()
-    for check in runnable:
-        sent, spent = usage.estimate(paths.cassette_root() / (check.cassette or ""))
+    # Each SDK sends the same requests for a check: their answers are reused, so a
+    # cassette's exchanges are counted once however many SDKs run its checks.
+    for cassette in sorted({c.cassette or "" for c in runnable}):
+        sent, spent = usage.estimate(paths.cassette_root() / cassette)
         requests, spend = requests + sent, spend + spent
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
+        for warning in preflight.warnings:
+            reporter.write_line(f"live: preflight warning: {warning}")
+        if requests > target.budget or spend.total > target.max_tokens:
+            reporter.write_line(
+                f"live: the budgets ({target.budget} requests, {target.max_tokens} tokens) may "
+                f"not cover the {len(runnable)} check(s) selected (about {requests} request(s), "
+                f"{spend.total} token(s)): the cheapest go first, a check that would cross a "
+                "budget is skipped, and a run that skips one exits 2 (raise --budget or "
+                "--max-tokens, or lower --min-live)", yellow=True)
         reporter.write_line(
-            f"live: preflight passed ({preflight.requests} request(s), no tokens); "
+            ("live: no preflight (--no-preflight)" if config.getoption(
+                "conformance_no_preflight") else
+             f"live: preflight passed ({preflight.requests} request(s), no tokens)") + "; "
             f"{len(runnable)} check(s) go upstream: about {requests} request(s) and "
             f"{spend.total} token(s) (budgets: {target.budget} requests, {target.max_tokens} "
             f"tokens; output capped at {OUTPUT_CAP} per request)")
@@ -399,6 +435,16 @@ def _build_drivers(session: pytest.Session) -> None:
             ) from None
 
 
+def live_cost(check: Check | None) -> int:
+    """What a check is expected to spend live (its cassette's usage): 0 for what never goes
+    upstream."""
+    if check is None or check.cassette is None or not check.live:
+        return 0
+    from . import usage
+
+    return usage.estimate(paths.cassette_root() / check.cassette)[1].total
+
+
 def _check(request: pytest.FixtureRequest) -> Check:
     try:
         check: Check = request.node.stash[_check_key]
@@ -434,6 +480,7 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
     nothing (for checks that script the server themselves)."""
     from . import deployments, usage
     from .harness import Wire
+    from .target import Tab
     from .wire import Chunking
     from .wire.proxy import Forward
 
@@ -447,16 +494,13 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
                         "on demand")
         if target.credential_failure is not None:
             pytest.skip(f"not sent: {target.credential_failure}")
-        if target.remaining == 0:
-            pytest.skip(f"the live request budget ({target.budget}) is spent")
         if time.monotonic() >= config.stash[_deadline_key]:
             pytest.skip("the run's deadline (--conformance-run-timeout "
                         f"{config.getoption('conformance_run_timeout'):g} s) has passed")
         _, expected = usage.estimate(paths.cassette_root() / check.cassette)
-        if expected.total > target.tokens_left:
-            pytest.skip(f"the live token budget ({target.max_tokens}) has {target.tokens_left} "
-                        f"token(s) left and this check needs about {expected.total} "
-                        "(raise it with --max-tokens)")
+        refused = target.admit(expected.total)
+        if refused is not None:
+            pytest.skip(refused)
         missing = [n for n in deployments.needed_by(check, paths.cassette_root())
                    if n in target.missing]
         if missing:
@@ -474,7 +518,8 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
             max_requests=target.remaining,
             timeout_s=config.getoption("conformance_request_timeout"),
             deadline=config.stash[_deadline_key],
-        ))
+            answers=target.answers, spending=Tab(target),
+        ), target.deployments.names)
     else:
         handle = Wire.for_check(wire_server, check, _cassette_root(config), chunking)
     request.node.stash[_wire_key] = handle
@@ -663,6 +708,13 @@ def pytest_runtest_makereport(
         if failure is not None and outcome_verdict in (Verdict.FAIL, Verdict.ERROR):
             # The wire server could not forward: the cause is setup, not the SDK or a fault.
             outcome_verdict, message = Verdict.ERROR, f"setup error: {failure}"
+    wire = item.stash.get(_wire_key, None)
+    if call.when == "call" and wire is not None and wire.forward is not None and (
+            wire.forward.refused):
+        # A request the budgets kept back: the SDK was answered by the harness, not judged.
+        outcome_verdict, message = Verdict.SKIPPED, wire.forward.refused[0]
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, message)
     if outcome_verdict is Verdict.UNSUPPORTED:
         # A missing feature is not a failure of the run: report it as a pytest skip.
         report.outcome = "skipped"
@@ -676,6 +728,9 @@ def pytest_runtest_makereport(
             outcome_verdict, message = Verdict.ERROR, refused
     started = item.stash.get(_started_key, None)
     scrubber = item.config.stash[_scrubber_key]
+    if item.config.stash[_target_key].forwards and report.failed and outcome_verdict in (
+            Verdict.FAIL, Verdict.ERROR):
+        _one_paragraph(report, observations, check, message)
     report.user_properties.append(
         (
             _PROPERTY,
@@ -695,6 +750,15 @@ def pytest_runtest_makereport(
     )
     _scrub_report(report, scrubber)
     return report
+
+
+def _one_paragraph(report: pytest.TestReport, observations: Observations, check: Check,
+                   message: str) -> None:
+    """Live: the terminal shows a failing check's reason, one paragraph; pytest's traceback
+    goes to the report (the check's ``traceback`` observation in results.json)."""
+    if report.longrepr is not None:
+        observations.items["traceback"] = str(report.longrepr)[-20_000:]
+    report.longrepr = f"{check.id}: {' '.join(message.split())}"
 
 
 def _upstream_note(item: pytest.Item) -> str:
@@ -744,15 +808,15 @@ def _account_live_exchanges(
     and why its recording was refused."""
     from . import usage
     from .recording import RecordingRefused, stabilise
+    from .target import Tab
 
     wire = item.stash.get(_wire_key, None)
     if wire is None or wire.forward is None:
         return None, None
     target = item.config.stash[_target_key]
-    interactions = wire.forward.interactions
-    spent = usage.total(usage.of_body(i.body, i.header("content-type")) for i in interactions)
+    spending = wire.forward.spending
+    spent = spending.spent if isinstance(spending, Tab) else usage.Usage()
     target.used += wire.forward.sent  # failed sends count too
-    target.tokens_used += spent.total
     refused = None
     cassette = wire.recorded(check, _cassette_root(item.config), str(installed()))
     if (target.mode == "record" and verdict is Verdict.PASS and cassette is not None
@@ -763,8 +827,8 @@ def _account_live_exchanges(
             refused = str(exc)
         else:
             item.config.stash[_recordings_key].add(check.id, check.cassette or "", cassette)
-    return {"requests": wire.forward.sent, "input_tokens": spent.input,
-            "output_tokens": spent.output}, refused
+    return {"requests": wire.forward.sent, "reused": wire.forward.reused,
+            "input_tokens": spent.input, "output_tokens": spent.output}, refused
 
 
 class ConformanceRun:
@@ -776,6 +840,12 @@ class ConformanceRun:
         self.rows: dict[tuple[str, str], CheckResult] = {}
         self.selected = 0  # check items the session runs
         self.interrupted: str | None = None  # the signal that ended the run
+
+        from .live_tally import LiveTally  # light: no wire, no SDK
+
+        self.tally = LiveTally(min_live=config.getoption("conformance_min_live"))
+        # record: cassette -> None (written) or why it was not
+        self.recorded: dict[str, str | None] = {}
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -790,6 +860,26 @@ class ConformanceRun:
         if self.interrupted is None:
             return None
         return Interrupted(self.interrupted, len(self.rows), max(self.selected, len(self.rows)))
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Live: the cheapest checks first, so a tight budget starves the fewest checks and
+        every feature gets its cheap checks in before the dear ones."""
+        if self.config.stash[_target_key].forwards:
+            items.sort(key=lambda item: live_cost(item.stash.get(_check_key, None)))
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """A live run that reached the resource with too few checks is not green."""
+        target = self.config.stash[_target_key]
+        if not target.forwards or hasattr(self.config, "workerinput") or not self.rows:
+            return
+        self.tally.count(
+            (row.verdict.value, row.message, row.observations.get("live_usage"))
+            for row in self.rows.values()
+            if (check := REGISTRY.get(row.id)) is not None and check.live
+            and check.cassette is not None)
+        if self.tally.shortfall() is not None and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
@@ -835,14 +925,25 @@ class ConformanceRun:
                    if recordings.pending else ""))
             recordings.pending.clear()
             return
-        if not recordings.pending:
-            return
         sharers = {relative: [c.id for c in REGISTRY.values() if c.cassette == relative]
                    for relative in recordings.pending}
-        for relative, problem in recordings.settle(sharers).items():
+        settled = recordings.settle(sharers) if recordings.pending else {}
+        self.recorded = {relative: problem for relative, problem in settled.items()}
+        for (check_id, sdk), unrecorded in sorted(self.rows.items()):
+            if (sdk != "python" or unrecorded.cassette is None
+                    or unrecorded.cassette in self.recorded):
+                continue  # what was not recorded, and why
+            why = " ".join(unrecorded.message.split())[:300] or "no exchange to record"
+            self.recorded.setdefault(unrecorded.cassette, f"not written: {check_id} "
+                                     f"{unrecorded.verdict.value} ({why})")
+        for relative, problem in sorted(self.recorded.items()):
             terminalreporter.write_line(
                 f"record: {relative}: " + (problem or "written (replayed by "
                                            + ", ".join(sorted(sharers[relative])) + ")"))
+        written = sum(1 for problem in self.recorded.values() if problem is None)
+        terminalreporter.write_line(f"record: {written} cassette(s) written, "
+                                    f"{len(self.recorded) - written} not written")
+        for relative, problem in settled.items():
             for check_id in recordings.recorded_by[relative]:
                 row = self.rows.get((check_id, "python"))
                 if row is None:
@@ -864,6 +965,10 @@ class ConformanceRun:
             sdk=installed().as_dict(),
             target={
                 **target.describe(self.config.stash[_scrubber_key]),
+                **({"live": self.tally.as_dict()} if target.forwards else {}),
+                **({"written": sorted(c for c, p in self.recorded.items() if p is None),
+                    "not_written": {c: p for c, p in sorted(self.recorded.items()) if p}}
+                   if target.mode == "record" else {}),
                 "cassettes": _display_path(_cassette_root(self.config)),
                 "sse_chunking": self.config.getoption("sse_chunking"),
             },
@@ -894,6 +999,10 @@ class ConformanceRun:
             terminalreporter.write_line(
                 f"live: {target.used} request(s) of {target.budget}, {target.tokens_used} "
                 f"token(s) of {target.max_tokens} (per check: live_usage in results.json)")
+            terminalreporter.write_line(self.tally.summary())
+            shortfall = self.tally.shortfall()
+            if shortfall is not None:
+                terminalreporter.write_line(shortfall, red=True, bold=True)
 
 
 def _display_path(path: Path) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .results import Results
 
 _MESSAGE_WIDTH = 90
@@ -12,7 +14,7 @@ def render(results: Results, report: str | None = None) -> str:
     where = {
         "replay": results.target.get("cassettes", ""),
         "live": results.target.get("endpoint", ""),
-        "record": f"{results.target.get('endpoint', '')} into {results.target.get('cassettes')}",
+        "record": _recording(results.target),
     }.get(target, "")
     lines = [f"Azure OpenAI v1 conformance: {results.sdk.get('name')} "
              f"{results.sdk.get('version')} ({results.sdk.get('http_library')} "
@@ -48,6 +50,18 @@ def _interrupted(results: Results) -> list[str]:
     if results.interrupted is None:
         return []
     return [f"INTERRUPTED: {results.interrupted}; the run did not finish and did not pass"]
+
+
+def _recording(target: dict[str, Any]) -> str:
+    """Where a record run recorded into, and how much it wrote: a run that wrote nothing
+    does not say it recorded."""
+    endpoint, into = target.get("endpoint", ""), target.get("cassettes")
+    written = target.get("written")
+    if written is None:
+        return f"{endpoint} into {into}"
+    if not written:
+        return f"{endpoint}: nothing written into {into}"
+    return f"{endpoint}: {len(written)} cassette(s) written into {into}"
 
 
 def _one_line(message: str, width: int = _MESSAGE_WIDTH) -> str:

@@ -10,7 +10,9 @@ bound what a live run can spend.
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,8 +23,15 @@ from .entra import CREDENTIALS, EntraToken
 from .secrets import Scrubber
 from .settings import DEFAULT_BUDGET as DEFAULT_BUDGET
 from .settings import KEY_VARIABLE as KEY_VARIABLE
-from .usage import DEFAULT_TOKEN_BUDGET
-from .wire.proxy import LOOPBACK, parse_endpoint
+from .usage import (
+    DEFAULT_TOKEN_BUDGET,
+    MCP_LISTING_TOKENS,
+    Usage,
+    mcp_tools,
+    of_body,
+    request_bound,
+)
+from .wire.proxy import LOOPBACK, Answers, parse_endpoint
 
 Mode = Literal["replay", "live", "record"]
 
@@ -45,6 +54,14 @@ class Target:
     missing: set[str] = field(default_factory=set)
     max_tokens: int = DEFAULT_TOKEN_BUDGET
     tokens_used: int = 0
+    # Tokens held for requests upstream now (their bound), released when they answer.
+    tokens_held: int = 0
+    # The largest MCP tool listing seen this run (its prior until one is seen).
+    listing: int = MCP_LISTING_TOKENS
+    listings_seen: int = 0
+    # Answers the resource gave this run, reused for an identical request (any check, any SDK).
+    answers: Answers = field(default_factory=Answers, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_options(
@@ -113,6 +130,42 @@ class Target:
     def tokens_left(self) -> int:
         return max(self.max_tokens - self.tokens_used, 0)
 
+    def admit(self, estimate: int) -> str | None:
+        """Why a check expected to spend about ``estimate`` tokens must not start (None: it
+        may)."""
+        if self.remaining == 0:
+            return f"the live request budget ({self.budget}) is spent"
+        if estimate > self.tokens_left - self.tokens_held:
+            return (f"the live token budget ({self.max_tokens}) has {self.tokens_left} "
+                    f"token(s) left and this check needs about {estimate} (raise it with "
+                    "--max-tokens)")
+        return None
+
+    def reserve(self, body: bytes) -> tuple[int, str | None]:
+        """Before a request goes upstream: hold the most it can cost (:func:`usage.
+        request_bound`), or say why it must not be sent (it could cross the token
+        budget)."""
+        with self._lock:
+            bound = request_bound(body, self.listing)
+            if self.tokens_used + self.tokens_held + bound > self.max_tokens:
+                return 0, (f"not sent: this request could cost up to {bound} token(s) and the "
+                           f"live token budget ({self.max_tokens}) has "
+                           f"{max(self.max_tokens - self.tokens_used - self.tokens_held, 0)} "
+                           "left (raise it with --max-tokens)")
+            self.tokens_held += bound
+            return bound, None
+
+    def settle(self, held: int, body: bytes, spent: Usage) -> None:
+        """A request held ``held`` tokens and spent ``spent``, as the answer reports it."""
+        with self._lock:
+            self.tokens_held = max(self.tokens_held - held, 0)
+            self.tokens_used += spent.total
+            tools = mcp_tools(_json(body))
+            if tools and spent.input:  # the listing cost at most the whole input
+                seen = -(-spent.input // tools)
+                self.listing = max(self.listing, seen) if self.listings_seen else seen
+                self.listings_seen += 1
+
     @property
     def credential_failure(self) -> str | None:
         """Why the Entra credential stopped giving tokens during the run, or None."""
@@ -165,3 +218,27 @@ def _register_endpoint(endpoint: str, scrubber: Scrubber) -> None:
 
 def _query_values(query: str) -> list[str]:
     return [pair.partition("=")[2] for pair in query.split("&") if pair.partition("=")[2]]
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body) if body else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class Tab:
+    """One live check's spending: each request is reserved with and settled to the run's
+    :class:`Target`; what the answers report adds up in ``spent``."""
+
+    target: Target
+    spent: Usage = field(default_factory=Usage)
+
+    def reserve(self, body: bytes) -> tuple[int, str | None]:
+        return self.target.reserve(body)
+
+    def settle(self, held: int, body: bytes, answer: bytes, content_type: str | None) -> None:
+        used = of_body(answer, content_type) if answer else Usage()
+        self.spent = self.spent + used
+        self.target.settle(held, body, used)

@@ -21,6 +21,24 @@ from .settings import OUTPUT_CAP as OUTPUT_CAP
 from .wire import Cassette, CassetteError
 from .wire.sse import is_event_stream, parse_events
 
+# What one image part may cost as input: a high-detail image at the largest size the service
+# keeps (2048 x 768: 8 tiles of 170 tokens, plus 85) is 1,445 tokens.
+IMAGE_TOKENS = 1500
+# What the listing of an MCP server's tools may add to a request's input until the run has
+# seen one (the service feeds the listing to the model; it is not in the request). Raised to
+# the largest listing the run then sees.
+MCP_LISTING_TOKENS = 2000
+# The output cap of a Responses request that configures an MCP server: the tool call is
+# output too, and a reasoning deployment reasons first; 32 tokens can all go on reasoning,
+# leaving no call to judge. Held in the budget like any other cap.
+MCP_OUTPUT_CAP = 256
+# Tools an MCP server lists to the model in live runs, for servers whose doc sample asks for
+# one tool (the request goes upstream with ``allowed_tools``, like the output cap): the
+# listing of every tool of the Microsoft Learn server is most of a live run's input.
+MCP_ALLOWED_TOOLS: dict[str, list[str]] = {
+    "https://learn.microsoft.com/api/mcp": ["microsoft_docs_search"],
+}
+
 # route (under /openai/v1/) -> the request's output-cap fields: (present ones, the one to add)
 _CAPS: dict[str, tuple[tuple[str, ...], str]] = {
     "chat/completions": (("max_tokens", "max_completion_tokens"), "max_completion_tokens"),
@@ -96,12 +114,60 @@ def cap_output(path: str, body: bytes, cap: int = OUTPUT_CAP) -> bytes:
     if not isinstance(data, dict):
         return body
     fields, added = _CAPS[route]
+    if route == "responses" and mcp_tools(data):
+        cap = max(cap, MCP_OUTPUT_CAP)
     present = [f for f in fields if isinstance(data.get(f), int)]
     for name in present:
         data[name] = min(data[name], cap)
     if not present:
         data[added] = cap
+    if route == "responses" and isinstance(data.get("tools"), list):
+        data["tools"] = [_restricted(tool) for tool in data["tools"]]
     return json.dumps(data).encode()
+
+
+def _restricted(tool: Any) -> Any:
+    """An MCP tool config listing only the tools its doc sample needs (unchanged when it
+    names its own ``allowed_tools`` or its server is not in :data:`MCP_ALLOWED_TOOLS`)."""
+    if (isinstance(tool, dict) and tool.get("type") == "mcp" and "allowed_tools" not in tool
+            and tool.get("server_url") in MCP_ALLOWED_TOOLS):
+        return {**tool, "allowed_tools": list(MCP_ALLOWED_TOOLS[tool["server_url"]])}
+    return tool
+
+
+def _bytes(value: Any) -> int:
+    """An upper bound of the tokens ``value`` (part of a JSON request) can cost as input: its
+    UTF-8 bytes (no token is shorter than a byte; the JSON syntax around each message is
+    longer than the service's framing of it), an image part at :data:`IMAGE_TOKENS`."""
+    if isinstance(value, dict):
+        if value.get("type") in ("image_url", "input_image"):
+            return IMAGE_TOKENS
+        return 2 + sum(len(str(k).encode()) + 4 + _bytes(v) for k, v in value.items())
+    if isinstance(value, list):
+        return 2 + sum(1 + _bytes(v) for v in value)
+    return len(json.dumps(value, ensure_ascii=False).encode())
+
+
+def mcp_tools(data: Any) -> int:
+    """How many MCP server tools a request body configures."""
+    tools = data.get("tools") if isinstance(data, dict) else None
+    return sum(1 for t in tools if isinstance(t, dict) and t.get("type") == "mcp") if (
+        isinstance(tools, list)) else 0
+
+
+def request_bound(body: bytes, listing: int = MCP_LISTING_TOKENS) -> int:
+    """An upper bound, without a tokenizer, of what the request ``body`` (as sent upstream,
+    output capped) can cost: its input by :func:`_bytes`, ``listing`` per MCP server it
+    configures, and the output it allows (its output cap; nothing for embeddings)."""
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return len(body)
+    if not isinstance(data, dict):
+        return len(body)
+    output = max((data[f] for f in ("max_tokens", "max_completion_tokens", "max_output_tokens")
+                  if isinstance(data.get(f), int)), default=0)
+    return _bytes(data) + listing * mcp_tools(data) + output
 
 
 @cache

@@ -18,6 +18,7 @@ host) wherever a careless harness might print or store it:
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -72,6 +73,14 @@ class FakeResource:
     # A gateway's key in the query (an Azure Functions front's ``code``): when set, a request
     # without it is refused, and it is taken off before the request is matched.
     code: str | None = None
+    # A gateway in front that forwards only the inference routes: GET models is a 404.
+    gateway: bool = False
+    # Deployments (the doc's names) of reasoning models that reason ``reasoning_tokens``
+    # before any visible output: given a smaller output cap they spend all of it on
+    # reasoning, as a real one can (no visible text, finish_reason length in chat; status
+    # incomplete for max_output_tokens in Responses). Answers that are not streamed.
+    spends_cap_on_reasoning: frozenset[str] = frozenset()
+    reasoning_tokens: int = 64
 
     def __post_init__(self) -> None:
         # What a resource answers on demand: the cassettes of the checks that run live (the
@@ -83,7 +92,7 @@ class FakeResource:
         live = {c.cassette for c in REGISTRY.values() if c.live and c.cassette is not None}
         interactions = [
             i for root in (self.cassettes, STANDIN) for path in iter_cassette_files([root])
-            if path.relative_to(root).as_posix() in live
+            if path.relative_to(root).as_posix() in live or root == STANDIN
             for i in Cassette.load(path).interactions
         ]
         self._interactions = sorted(interactions, key=lambda i: i.status != 200)
@@ -126,10 +135,14 @@ class FakeResource:
             body = b"\xff\xfe\x80 upstream failure: " + sent.encode() + b" \xc3( " + (
                 self.host.encode())
             return Reply(500, [("content-type", "text/plain"), *echoed], body)
+        if request.method == "GET" and request.path.endswith("/models") and self.gateway:
+            return Reply(404, [("content-type", "application/json"), *echoed],
+                         b'{"statusCode": 404, "message": "Resource not found"}')
         if request.method == "GET" and request.path.endswith("/models"):
             return Reply(200, [("content-type", "application/json"), *echoed],
                          b'{"object":"list","data":[]}')
         incoming = request.as_vcr()
+        sent_model: str | None = None  # a Responses answer echoes the deployment it was sent
         if self.deployments:
             body = request.json() if request.body.startswith(b"{") else None
             model = body.get("model") if isinstance(body, dict) else None
@@ -137,7 +150,7 @@ class FakeResource:
                 if model not in self.deployments:
                     return Reply(404, [("content-type", "application/json"), *echoed],
                                  json.dumps(DEPLOYMENT_NOT_FOUND).encode())
-                body["model"] = self.deployments[model]
+                sent_model, body["model"] = model, self.deployments[model]
                 incoming = RecordedRequest(request.index, request.method, request.target,
                                            request.headers, json.dumps(body).encode(),
                                            request.arrived).as_vcr()
@@ -154,6 +167,20 @@ class FakeResource:
                 if not any(k.lower() == "x-request-id" for k, _ in headers):
                     headers.append(("x-request-id", "fake-req-1"))
                 body = reply.body
+                chunks = reply.chunks
+                allowed = _allowed_tools(incoming.body)
+                if allowed is not None:  # the service lists (and charges for) those alone
+                    restrict = functools.partial(_restrict_listing, allowed=allowed)
+                    body = _edit_json(body, restrict)
+                    chunks = [_edit_json(c, restrict) for c in chunks] if chunks else chunks
+                if sent_model is not None and request.path.rstrip("/").endswith("/responses"):
+                    body = _echo_model(body, sent_model)
+                    chunks = [_echo_model(c, sent_model) for c in chunks] if chunks else chunks
+                doc_model = _model(incoming.body)
+                if (cap is not None and cap < self.reasoning_tokens
+                        and doc_model in self.spends_cap_on_reasoning
+                        and body.startswith(b"{")):
+                    body = _edit_json(body, functools.partial(_all_reasoning, cap=cap))
                 if self.edit is not None and body.startswith(b"{"):
                     data = json.loads(body)
                     self.edit(data)
@@ -162,7 +189,7 @@ class FakeResource:
                     data = json.loads(body)
                     data["echo"] = {"credential": sent, "host": self.host}
                     body = json.dumps(data).encode()
-                return Reply(reply.status, headers, body, reply.chunks)
+                return Reply(reply.status, headers, body, chunks)
         # A known deployment, a body no cassette holds (preflight's probe: the model alone).
         return Reply(400, [("content-type", "application/json"), *echoed],
                      json.dumps(MISSING_PARAMETER).encode())
@@ -188,6 +215,10 @@ def _uncapped(request: Request) -> Request:
     if not isinstance(body, dict):
         return request
     trimmed = {k: v for k, v in body.items() if k not in CAP_FIELDS}
+    if isinstance(trimmed.get("tools"), list):  # the listing a run restricted, too
+        trimmed["tools"] = [{k: v for k, v in t.items() if k != "allowed_tools"}
+                            if isinstance(t, dict) and t.get("type") == "mcp" else t
+                            for t in trimmed["tools"]]
     return Request(request.method, request.uri, json.dumps(trimmed).encode(), request.headers)
 
 
@@ -198,6 +229,115 @@ def _cap(body: bytes | None) -> int | None:
         return None
     caps = [data[k] for k in CAP_FIELDS if isinstance(data, dict) and isinstance(data.get(k), int)]
     return min(caps) if caps else None
+
+
+def _allowed_tools(body: bytes | None) -> list[str] | None:
+    """The tools the request's MCP server may list (None: all of them)."""
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return None
+    tools = data.get("tools") if isinstance(data, dict) else None
+    for tool in tools if isinstance(tools, list) else ():
+        if isinstance(tool, dict) and tool.get("type") == "mcp" and isinstance(
+                tool.get("allowed_tools"), list):
+            return [str(name) for name in tool["allowed_tools"]]
+    return None
+
+
+def listing_tokens(tool: Any) -> int:
+    """What one listed tool costs as input: its JSON, about 4 bytes a token."""
+    return -(-len(json.dumps(tool)) // 4)
+
+
+def _restrict_listing(data: Any, allowed: list[str]) -> None:
+    """A Response (or a stream event carrying one, or an output item) whose mcp_list_tools
+    items list only ``allowed``; usage no longer counts the tools left out."""
+    if not isinstance(data, dict):
+        return
+    dropped = 0
+    items = [data.get("item")] if isinstance(data.get("item"), dict) else []
+    for holder in (data, data.get("response")):
+        if isinstance(holder, dict) and isinstance(holder.get("output"), list):
+            items.extend(holder["output"])
+    for item in items:
+        if isinstance(item, dict) and item.get("type") == "mcp_list_tools" and isinstance(
+                item.get("tools"), list):
+            kept = [t for t in item["tools"] if isinstance(t, dict) and t.get("name") in allowed]
+            dropped += sum(listing_tokens(t) for t in item["tools"] if t not in kept)
+            item["tools"] = kept
+    for holder in (data, data.get("response")):
+        usage = holder.get("usage") if isinstance(holder, dict) else None
+        if isinstance(usage, dict) and isinstance(usage.get("input_tokens"), int) and dropped:
+            usage["input_tokens"] = max(usage["input_tokens"] - dropped, 1)
+            usage["total_tokens"] = usage["input_tokens"] + usage.get("output_tokens", 0)
+
+
+def _model(body: bytes | None) -> str | None:
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        return None
+    model = data.get("model") if isinstance(data, dict) else None
+    return model if isinstance(model, str) else None
+
+
+def _all_reasoning(data: Any, cap: int) -> None:
+    """A chat completion or a Response whose whole output cap went on reasoning."""
+    if not isinstance(data, dict):
+        return
+    usage = data.get("usage")
+    if data.get("object") == "chat.completion":
+        for choice in data.get("choices") or ():
+            choice["finish_reason"] = "length"
+            if isinstance(choice.get("message"), dict):
+                choice["message"]["content"] = ""
+        if isinstance(usage, dict):
+            usage["completion_tokens"] = cap
+            usage["total_tokens"] = usage.get("prompt_tokens", 0) + cap
+            usage.setdefault("completion_tokens_details", {})["reasoning_tokens"] = cap
+    elif data.get("object") == "response":
+        data["status"] = "incomplete"
+        data["incomplete_details"] = {"reason": "max_output_tokens"}
+        data["output"] = [item for item in data.get("output") or ()
+                          if isinstance(item, dict)
+                          and item.get("type") in ("reasoning", "mcp_list_tools")]
+        if isinstance(usage, dict):
+            usage["output_tokens"] = cap
+            usage["total_tokens"] = usage.get("input_tokens", 0) + cap
+            usage.setdefault("output_tokens_details", {})["reasoning_tokens"] = cap
+
+
+def _echo_model(body: bytes, name: str) -> bytes:
+    """A Responses answer (a JSON body, or the events of a stream) naming ``name`` as its
+    model, as the service echoes the deployment it was sent."""
+
+    def fix(data: Any) -> None:
+        if isinstance(data, dict):
+            if isinstance(data.get("model"), str):
+                data["model"] = name
+            fix(data.get("response"))
+
+    return _edit_json(body, fix)
+
+
+def _edit_json(body: bytes, edit: Callable[[Any], None]) -> bytes:
+    """``body`` (a JSON document or an event stream's data lines) with ``edit`` applied to
+    each JSON document."""
+
+    def one(text: str) -> str:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return text
+        edit(data)
+        return json.dumps(data)
+
+    text = body.decode("utf-8")
+    if not text.lstrip().startswith("{"):
+        return "\n".join("data: " + one(line[6:]) if line.startswith("data: ") else line
+                         for line in text.split("\n")).encode()
+    return one(text).encode()
 
 
 def _clamp(body: bytes, cap: int) -> bytes:

@@ -31,6 +31,7 @@ LAYERS = {
     "conformance.deployments": 2,
     "conformance.entra": 2,
     "conformance.usage": 2,
+    "conformance.live_tally": 2,
     "conformance.secret_scan": 2,
     "conformance.recording": 2,
     "conformance.preflight": 2,

@@ -68,7 +68,8 @@ def test_a_wrong_key_stops_the_run_before_any_check(pytester, resource, monkeypa
                           "message": "Key based authentication is disabled for this resource."}}),
          ["denied access (403 AuthenticationTypeDisabled", "use --auth entra"]),
         ((404, {"error": {"code": "404", "message": "Resource not found"}}),
-         ["answered 404 to GET models", "https://RESOURCE.openai.azure.com/openai/v1/"]),
+         ["GET models answered 404 (404: Resource not found) and POST chat/completions "
+          "answered 404", "no route of the v1 API", "https://RESOURCE.openai.azure.com/openai/v1/"]),
         ((503, {"statusCode": 503, "message": "Service Unavailable"}),
          ["not available (HTTP 503", "Try again later"]),
     ],
@@ -81,7 +82,8 @@ def test_a_refusing_resource_stops_the_run(pytester, resource, monkeypatch, answ
                             json.dumps(body).encode())
     outcome, data = run(pytester, resource.endpoint, "--conformance-feature=auth")
     stopped(outcome, data, *fragments)
-    assert len(resource.seen) == 1
+    # A 404 to GET models asks one inference route whether the v1 API is there at all.
+    assert len(resource.seen) == (2 if status == 404 else 1)
 
 
 def _closed_port() -> int:
@@ -160,7 +162,7 @@ def test_entra_with_the_azure_cli_runs_live_on_one_token(pytester, resource, az)
     assert len(az.calls()) == 1
     assert "--resource https://cognitiveservices.azure.com" in az.calls()[0]
     assert {r.header("authorization") for r in resource.seen} == {f"Bearer {TOKEN}"}
-    assert len(resource.work) == 4
+    assert len(resource.work) == 2  # the three chat checks share one exchange
     assert TOKEN not in outcome.stdout.str() + (pytester.path / "report/results.json").read_text()
 
 
@@ -240,3 +242,26 @@ def test_a_credential_that_fails_mid_run_is_not_asked_again(pytester, resource, 
         "token")
     assert all(m.startswith("not sent: the Entra ID credential") for m in by_verdict["skipped"])
     assert resource.work == []
+
+
+def test_a_gateway_without_get_models_is_a_warning_and_the_checks_run(pytester, resource,
+                                                                      monkeypatch):
+    """A front (APIM, a proxy) that forwards only inference routes answers 404 to GET models;
+    the deployment probes show the v1 API is there, so the run goes on, saying what it saw."""
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    resource.gateway = True
+    outcome, data = run(pytester, resource.endpoint, "--conformance-feature=chat")
+    assert outcome.ret == 0, outcome.stdout.str()[-2000:]
+    assert {c["verdict"] for c in data["checks"]} == {"pass"}
+    outcome.stdout.fnmatch_lines([
+        "live: preflight warning: GET models answered 404 (Resource not found), but POST "
+        "chat/completions answered 400 as the service does: going on*--no-preflight*"])
+
+
+def test_no_preflight_sends_no_probe(pytester, resource, monkeypatch):
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    outcome, data = run(pytester, resource.endpoint, "--conformance-feature=chat",
+                        "--conformance-no-preflight")
+    assert {c["verdict"] for c in data["checks"]} == {"pass"}
+    assert len(resource.seen) == len(resource.work) == 1
+    outcome.stdout.fnmatch_lines(["live: no preflight (--no-preflight); 3 check(s) go upstream*"])

@@ -69,27 +69,65 @@ def resource():
         yield fake
 
 
-def test_a_check_that_would_exceed_the_token_budget_is_skipped(pytester, resource,
-                                                                monkeypatch):
+def test_a_request_that_could_cross_the_token_budget_is_not_sent(pytester, resource,
+                                                                   monkeypatch):
+    """Each request's bound (its bytes, its output cap) is held before it goes upstream: a
+    budget below it sends nothing, and the checks are skipped saying why."""
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    report = pytester.path / "report"
+    pytester.runpytest_inprocess(
+        "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
+        f"--conformance-report-dir={report}", f"--conformance-endpoint={resource.endpoint}",
+        "--conformance-max-tokens=150", "--conformance-check=chat.request-shape")
+    data = json.loads((report / "results.json").read_text())
+    [row] = data["checks"]
+    assert row["verdict"] == "skipped"
+    assert row["message"].startswith("not sent: this request could cost up to ")
+    assert "live token budget (150) has 150 left" in row["message"]
+    assert resource.work == [] and data["target"]["tokens_used"] == 0
+
+
+def test_identical_requests_go_upstream_once_and_within_the_budget(pytester, resource,
+                                                                   monkeypatch):
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
     report = pytester.path / "report"
     outcome = pytester.runpytest_inprocess(
         "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
         f"--conformance-report-dir={report}", f"--conformance-endpoint={resource.endpoint}",
-        "--conformance-max-tokens=45", "--conformance-feature=chat")
+        "--conformance-max-tokens=250", "--conformance-feature=chat")
     data = json.loads((report / "results.json").read_text())
-    verdicts = sorted(c["verdict"] for c in data["checks"])
-    assert verdicts == ["pass", "skipped", "skipped"]
-    skipped = [c["message"] for c in data["checks"] if c["verdict"] == "skipped"]
-    # The estimate comes from the packaged recording (15 in, 24 out), the spend from the answer.
-    assert skipped[0] == ("the live token budget (45) has 22 token(s) left and this check needs "
-                          "about 39 (raise it with --max-tokens)")
-    ran = next(c for c in data["checks"] if c["verdict"] == "pass")
-    assert ran["observations"]["live_usage"] == {"requests": 1, "input_tokens": 14,
-                                                 "output_tokens": 9}
-    assert data["target"]["tokens_used"] == 23 and data["target"]["token_budget"] == 45
+    assert sorted(c["verdict"] for c in data["checks"]) == ["pass", "pass", "pass"]
+    usages = sorted((c["observations"]["live_usage"] for c in data["checks"]),
+                    key=lambda u: -u["requests"])
+    # The three checks send the doc's sample: the first answer serves the other two.
+    assert usages == [{"requests": 1, "reused": 0, "input_tokens": 14, "output_tokens": 9},
+                      {"requests": 0, "reused": 1, "input_tokens": 0, "output_tokens": 0},
+                      {"requests": 0, "reused": 1, "input_tokens": 0, "output_tokens": 0}]
+    assert data["target"]["tokens_used"] == 23 <= data["target"]["token_budget"]
     # What went upstream carried the cap; what the SDK sent (and the check judged) did not.
     assert [r.json()["max_tokens"] for r in resource.work] == [OUTPUT_CAP]
-    outcome.stdout.fnmatch_lines(["live: preflight passed (2 request(s), no tokens); 3 check(s) "
-                                  "go upstream: about 3 request(s) and 117 token(s)*",
-                                  "live: 1 request(s) of 60, 23 token(s) of 45*"])
+    outcome.stdout.fnmatch_lines(["live: 1 request(s) of 60, 23 token(s) of 250*"])
+
+
+def test_request_bounds_hold_what_a_request_can_cost():
+    chat = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}],
+                       "max_tokens": OUTPUT_CAP}).encode()
+    assert usage.request_bound(chat) >= len(chat) - 20 + OUTPUT_CAP
+    image = json.dumps({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64," + "A" * 9000}}]}]})
+    assert usage.IMAGE_TOKENS <= usage.request_bound(image.encode()) < usage.IMAGE_TOKENS + 200
+    mcp = json.dumps({"model": "m", "input": "x", "max_output_tokens": 16,
+                      "tools": [{"type": "mcp", "server_url": "u"}]}).encode()
+    assert usage.request_bound(mcp, 700) - usage.request_bound(mcp, 0) == 700
+
+
+def test_the_doc_mcp_server_lists_only_the_tool_its_sample_needs_upstream():
+    tool = {"type": "mcp", "server_label": "microsoft_learn",
+            "server_url": "https://learn.microsoft.com/api/mcp", "require_approval": "never"}
+    own = {**tool, "allowed_tools": ["microsoft_docs_fetch"]}
+    other = {**tool, "server_url": "https://example.com/mcp"}
+    body = json.dumps({"model": "m", "input": "x", "tools": [tool, own, other]}).encode()
+    sent = json.loads(usage.cap_output("/openai/v1/responses", body))
+    assert sent["tools"] == [{**tool, "allowed_tools": ["microsoft_docs_search"]}, own, other]
+    # The tool call is output too, after a reasoning deployment's reasoning: it gets room.
+    assert sent["max_output_tokens"] == usage.MCP_OUTPUT_CAP

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conformance.wire import RecordedRequest, Reply, WireServer
-from conformance.wire.proxy import Forward
+from conformance.wire.proxy import Answers, Forward
 
 KEY = {"api-key": "upstream-key-0123456789"}
 
@@ -177,3 +177,72 @@ def test_the_budget_counts_failed_sends(upstream):
         server.stop()
     assert (first, second) == (500, 400) and b"request_budget" in body
     assert forward.sent == 1
+
+
+class Counting:
+    """Answers each request with ``status`` and counts them."""
+
+    concurrent = True
+
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self.count = 0
+
+    def respond(self, request: RecordedRequest):
+        self.count += 1
+        return Reply(self.status, [("content-type", "application/json")],
+                     b'{"n":%d}' % self.count)
+
+
+@pytest.mark.parametrize(("status", "sends"), [(200, 1), (429, 2)])
+def test_an_identical_request_is_answered_once_per_run(upstream, status, sends):
+    """A success is reused by later forwarders of the run (other checks, other SDKs); an
+    error is not: the next identical request goes upstream again."""
+    counting = Counting(status)
+    upstream.use(counting)
+    answers = Answers()
+    seen = []
+    for _ in range(2):  # two checks, each with its own forwarder
+        forward = Forward(upstream.base_url, lambda: KEY, answers=answers)
+        server = front(forward)
+        try:
+            seen.append(post(server))
+        finally:
+            server.stop()
+    assert counting.count == sends
+    assert (seen[0] == seen[1]) is (sends == 1)
+
+
+class Holding:
+    """A :class:`Spending` that allows ``limit`` bytes of request bodies."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.settled: list[tuple[int, bytes]] = []
+
+    def reserve(self, body):
+        return (len(body), None) if len(body) <= self.limit else (0, "not sent: too dear")
+
+    def settle(self, held, body, answer, content_type):
+        self.settled.append((held, answer))
+
+
+def test_a_request_spending_refuses_is_not_sent(upstream):
+    counting = Counting()
+    upstream.use(counting)
+    spending = Holding(limit=1)
+    forward = Forward(upstream.base_url, lambda: KEY, spending=spending)
+    server = front(forward)
+    try:
+        status, body = post(server)
+    finally:
+        server.stop()
+    assert (status, counting.count, forward.sent) == (400, 0, 0)
+    assert b"token_budget" in body and forward.refused == ["not sent: too dear"]
+    spending.limit = 10
+    server = front(forward)
+    try:
+        status, body = post(server)
+    finally:
+        server.stop()
+    assert (status, counting.count, spending.settled) == (200, 1, [(2, body)])

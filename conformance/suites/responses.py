@@ -71,8 +71,9 @@ def response_contract(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     observe("status", body.get("status"))
     observe("model", body["model"])
     observe("output_types", [item["type"] for item in body["output"]])
-    expect(body["model"] == request["model"],
-           f"model should echo the deployment name {request['model']!r} (wire §11.3), got "
+    sent = wire.deployment_sent(request["model"])  # the user's name for it, in a live run
+    expect(body["model"] == sent,
+           f"model should echo the deployment name {sent!r} (wire §11.3), got "
            f"{body['model']!r}")
     expect(response.id == body["id"], f"SDK id {response.id!r} != wire {body['id']!r}")
     expect(response.object == "response", f"SDK object {response.object!r}")

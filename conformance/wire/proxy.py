@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import re
 import socket
 import ssl
@@ -17,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from urllib.parse import unquote_plus, urlsplit
 
 from vcr.request import Request
@@ -62,6 +63,51 @@ class UpstreamError(WireFault):
         self.cause = cause
 
 
+Answer = tuple[int, str, list[tuple[str, str]], bytes]  # status, reason, headers, body
+
+
+@dataclass
+class Answers:
+    """The successful answers the upstream gave in one run, by request (method, target and
+    the JSON body sent upstream, keys in any order): an identical request later in the run,
+    from any check or SDK, is answered from here and costs nothing. The service's answer to
+    a request is a sample of what it answers; every SDK is judged on the same sample."""
+
+    _stored: dict[tuple[str, str, str], Answer] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @staticmethod
+    def key(method: str, target: str, body: bytes) -> tuple[str, str, str] | None:
+        if not body:
+            return (method, target, "")
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        return (method, target, json.dumps(data, sort_keys=True))
+
+    def get(self, key: tuple[str, str, str] | None) -> Answer | None:
+        with self._lock:
+            return self._stored.get(key) if key is not None else None
+
+    def put(self, key: tuple[str, str, str] | None, answer: Answer) -> None:
+        if key is not None and 200 <= answer[0] < 300:
+            with self._lock:
+                self._stored.setdefault(key, answer)
+
+    def __len__(self) -> int:
+        return len(self._stored)
+
+
+class Spending(Protocol):
+    """What a request may cost, asked before it goes upstream (:meth:`reserve`: the tokens
+    held, or why it must not be sent) and told after (:meth:`settle`)."""
+
+    def reserve(self, body: bytes) -> tuple[int, str | None]: ...
+
+    def settle(self, held: int, body: bytes, answer: bytes, content_type: str | None) -> None: ...
+
+
 DEFAULT_REQUEST_TIMEOUT_S = 120.0
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
@@ -71,6 +117,11 @@ PUBLIC_QUERY = frozenset({"api-version"})
 # The shortest query value (an Azure Functions ``code``, an API Management
 # ``subscription-key``, a signature) the scrubber can hide: the floor of Scrubber.add.
 MIN_SECRET = 8
+
+
+def _refusal(code: str, message: str) -> Reply:
+    return Reply(400, [("content-type", "application/json"), ("x-should-retry", "false")],
+                 json.dumps({"error": {"code": code, "message": message}}).encode())
 
 
 def parse_endpoint(endpoint: str) -> tuple[str, str, int, str]:
@@ -145,6 +196,10 @@ class Forward:
     interactions: list[Interaction] = field(default_factory=list, repr=False)
     deadline: float | None = None  # time.monotonic() by which the run must be done
     sent: int = 0  # upstream sends, failed or not: what the budget counts
+    answers: Answers | None = field(default=None, repr=False)  # the run's, shared
+    spending: Spending | None = field(default=None, repr=False)
+    reused: int = 0  # requests answered from ``answers``, sending nothing
+    refused: list[str] = field(default_factory=list)  # why requests were not sent
     _target: tuple[str, str, int, str] = field(init=False, repr=False)
     _query: str = field(init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -162,15 +217,6 @@ class Forward:
         return f"Forward(<the resource>, {len(self.interactions)} exchange(s))"
 
     def respond(self, request: RecordedRequest) -> Action:
-        with self._lock:
-            if self.max_requests is not None and self.sent >= self.max_requests:
-                return Reply(
-                    400,
-                    [("content-type", "application/json"), ("x-should-retry", "false")],
-                    b'{"error":{"code":"request_budget","message":"this run reached its '
-                    b'request budget; nothing was sent upstream"}}',
-                )
-            self.sent += 1  # counted when sent, whatever then happens to it
         scheme, host, port, base = self._target
         target = request.target
         if target.startswith(BASE_PATH):
@@ -178,22 +224,55 @@ class Forward:
         if self._query:  # the endpoint's own query first, then the SDK's
             path, _, query = target.partition("?")
             target = f"{path}?{self._query}" + (f"&{query}" if query else "")
-        headers = {k: v for k, v in request.headers if k.lower() not in NOT_FORWARDED}
-        headers.update(self.credential())
         sent_body = self.rewrite(request.path, request.body) if request.body else b""
-        status, reason, response_headers, body = self._send(
-            scheme, host, port, request.method, target, headers, sent_body)
-        try:  # the SDK is answered, and the cassette stores it, without a content-encoding
-            body = decode_body(body, next(
-                (v for k, v in response_headers if k.lower() == "content-encoding"), None))
-        except Undecodable as exc:
-            raise UpstreamError(f"the upstream's body cannot be decoded: {exc}") from None
+        key = Answers.key(request.method, target, sent_body)
+        known = self.answers.get(key) if self.answers is not None else None
+        if known is not None:
+            with self._lock:
+                self.reused += 1
+            status, reason, response_headers, body = known
+            return self._answer(request, status, reason, list(response_headers), body)
+        with self._lock:
+            if self.max_requests is not None and self.sent >= self.max_requests:
+                self.refused.append("not sent: the run reached its request budget")
+                return _refusal("request_budget", "this run reached its request budget; "
+                                "nothing was sent upstream")
+            held, why = self.spending.reserve(sent_body) if self.spending else (0, None)
+            if why is not None:
+                self.refused.append(why)
+                return _refusal("token_budget", why)
+            self.sent += 1  # counted when sent, whatever then happens to it
+        headers = {k: v for k, v in request.headers if k.lower() not in NOT_FORWARDED}
+        answered = b""
+        content_type: str | None = None
+        try:
+            headers.update(self.credential())
+            status, reason, response_headers, body = self._send(
+                scheme, host, port, request.method, target, headers, sent_body)
+            try:  # the SDK is answered, and the cassette stores it, without an encoding
+                body = decode_body(body, next(
+                    (v for k, v in response_headers if k.lower() == "content-encoding"), None))
+            except Undecodable as exc:
+                raise UpstreamError(f"the upstream's body cannot be decoded: {exc}") from None
+            answered = body
+            content_type = next((v for k, v in response_headers
+                                 if k.lower() == "content-type"), None)
+        finally:
+            if self.spending is not None:
+                self.spending.settle(held, sent_body, answered, content_type)
         if 300 <= status < 400:
             location = next((v for k, v in response_headers if k.lower() == "location"), "")
             raise UpstreamError(
                 f"the upstream answered {status} redirecting to {self.scrub(location)!r}: "
                 "redirects are refused (followed by the SDK they would leave the wire log, "
                 "the https rule and the budget)")
+        if self.answers is not None:
+            self.answers.put(key, (status, reason, list(response_headers), body))
+        return self._answer(request, status, reason, response_headers, body)
+
+    def _answer(self, request: RecordedRequest, status: int, reason: str,
+                response_headers: list[tuple[str, str]], body: bytes) -> Action:
+        """Store the exchange and answer the SDK with it."""
         interaction = self._store(request, status, reason, response_headers, body)
         with self._lock:  # in request order, whichever upstream answer came first
             self._stored.append((request.index, interaction))
