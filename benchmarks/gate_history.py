@@ -144,7 +144,7 @@ def totals(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     """Hits, misses and false alarms, per SDK and overall; setup failures counted apart."""
     def count(picked: Sequence[Outcome]) -> dict[str, Any]:
         n: dict[str, Any] = {s: sum(1 for o in picked if o.score == s)
-             for s in ("hit", "miss", "quiet", "false-alarm", "setup")}
+                             for s in ("hit", "miss", "quiet", "false-alarm", "setup")}
         scored = n["hit"] + n["miss"]
         n["hit_rate"] = round(n["hit"] / scored, 3) if scored else None
         return n
