@@ -140,3 +140,10 @@ def test_a_driver_gate_header_names_the_driver_sdk_not_openai_python():
     assert "openai-python" not in out
     md = rendering.markdown(before, after, changes, changes, "behaviour")
     assert md.startswith("## Conformance diff: javascript 6.48.0 → javascript 6.49.0")
+
+
+def test_a_driver_runs_page_is_named_after_the_driver_sdk():
+    results = cross_sdk("javascript", "6.49.0", **{"chat.basic": ("pass", {})})
+    results.sdk = {"name": "openai-python", "version": "3.57.0"}
+    page = html.render([results])
+    assert "<title>Azure OpenAI v1 conformance: javascript 6.49.0</title>" in page

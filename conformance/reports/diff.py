@@ -29,7 +29,7 @@ MAX_VALUES = 20  # per check in a terminal; the rest is counted
 MAX_VALUES_MD = 80  # per check in Markdown, folded
 
 
-def _sdk(results: Results) -> str:
+def judged(results: Results) -> str:
     """The SDK(s) the run's checks judged: the environment's openai-python when its checks are
     Python's, else each driver SDK with the version its checks carry (``javascript 6.49.0``)."""
     judged = dict.fromkeys((c.sdk, c.sdk_version) for c in results.checks)
@@ -38,6 +38,9 @@ def _sdk(results: Results) -> str:
         return python
     return ", ".join(python if sdk == "python" else f"{sdk} {version or '?'}"
                      for sdk, version in judged)
+
+
+_sdk = judged
 
 
 def decision(blocked: Sequence[Change], policy: str) -> str:

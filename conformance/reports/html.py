@@ -94,7 +94,10 @@ def _e(text: object) -> str:
 
 
 def _sdk(results: Results) -> str:
-    return f"{results.sdk.get('name', '?')} {results.sdk.get('version', '?')}"
+    """The SDK(s) the run judged: a driver SDK's run is named after it, not this Python."""
+    from .diff import judged
+
+    return judged(results)
 
 
 def _select(name: str, label: str, values: Sequence[str]) -> str:
