@@ -125,6 +125,15 @@ def bisect(session: nox.Session) -> None:
     session.run("aoai-conformance", "bisect", *session.posargs)
 
 
+@nox.session(name="gate-history", default=False)
+def gate_history(session: nox.Session) -> None:
+    """Score the gate on the real release pairs of benchmarks/gate-history.yaml (two
+    environments per pair): ``nox -s gate-history -- --only py-2.52.0 --only py-2.54.0``.
+    Writes benchmarks/gate-history-results.json."""
+    session.install("-e", ".", *_sdk_requirements(SDK_DEFAULT))
+    session.run("python", "benchmarks/gate_history.py", *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict on conformance/."""

@@ -205,7 +205,7 @@ def run(args: argparse.Namespace, run_version: RunVersion | None = None,
           + (f"; not installable, skipped: {', '.join(skipped)}" if skipped else ""))
     if change is not None:
         shown = rendering.text(runs[before], runs[after], [change], [], "-").splitlines()
-        print("\n".join(shown[:-1]))  # without the blocking summary: nothing is gated here
+        print("\n".join(shown[1:-1]))  # without the decision and summary: nothing is gated
     return EXIT_FOUND
 
 

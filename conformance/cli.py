@@ -438,13 +438,14 @@ def diff(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     baseline, candidate = loaded
     from .reports import diff as rendering
-    from .results import blocking
+    from .results import blocking, label_changes
 
     changes = compare(baseline, candidate)
     policy = "any" if args.strict else args.block
     blocked = blocking(changes, policy)
     render = rendering.markdown if args.format == "md" else rendering.text
-    sys.stdout.write(render(baseline, candidate, changes, blocked, policy))
+    sys.stdout.write(render(baseline, candidate, changes, blocked, policy,
+                            label_changes(baseline, candidate)))
     return EXIT_FAILED if blocked else EXIT_OK
 
 

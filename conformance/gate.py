@@ -14,10 +14,10 @@ from pathlib import Path
 
 from .environments import Environments, Pin, Runner, SetupError, default_root
 from .outputs import unwritable_dir
-from .reports import ROOT, html
+from .reports import ROOT, html, junit
 from .reports import diff as rendering
 from .reports.markdown import totals
-from .results import BLOCKING, Results, blocking, compare
+from .results import BLOCKING, Results, blocking, compare, label_changes
 
 EXIT_OK, EXIT_BLOCKED, EXIT_SETUP = 0, 1, 2
 DEFAULT_POLICY = "behaviour"
@@ -106,17 +106,32 @@ def run(args: argparse.Namespace, run_version: RunVersion | None = None) -> int:
         return EXIT_SETUP
     changes = compare(before, after)
     blocked = blocking(changes, policy)
-    text = rendering.text(before, after, changes, blocked, policy)
-    markdown = rendering.markdown(before, after, changes, blocked, policy)
+    write_reports(out, before, after, policy, baseline, candidate)
+    print(f"reports: {out}/ (report.md, report.html, junit.xml, diff.md; each side's run in "
+          f"baseline-{baseline.name}/ and candidate-{candidate.name}/)")
+    return EXIT_BLOCKED if blocked else EXIT_OK
+
+
+def write_reports(out: Path, before: Results, after: Results, policy: str, baseline: Pin,
+                  candidate: Pin) -> None:
+    """Every gate output, each led by the decision and the blocking changes with their values
+    (diff.txt, printed too; diff.md; report.md; report.html; junit.xml), policy-table labels
+    in a single note apart."""
+    changes = compare(before, after)
+    blocked = blocking(changes, policy)
+    labels = label_changes(before, after)
+    text = rendering.text(before, after, changes, blocked, policy, labels)
+    markdown = rendering.markdown(before, after, changes, blocked, policy, labels)
+    out.mkdir(parents=True, exist_ok=True)
     (out / "diff.txt").write_text(text, encoding="utf-8")
     (out / "diff.md").write_text(markdown, encoding="utf-8")
     (out / "report.md").write_text(summary(before, after, markdown, baseline, candidate),
                                    encoding="utf-8")
-    (out / "report.html").write_text(html.render([before, after]), encoding="utf-8")
+    lead = rendering.html_section(before, after, changes, blocked, policy, labels)
+    (out / "report.html").write_text(html.render([before, after], lead), encoding="utf-8")
+    decision = rendering.junit_suite(before, after, changes, blocked, policy)
+    (out / "junit.xml").write_text(junit.render([before, after], decision), encoding="utf-8")
     sys.stdout.write(text)
-    print(f"reports: {out}/ (report.md, report.html, diff.md; each side's run in "
-          f"baseline-{baseline.name}/ and candidate-{candidate.name}/)")
-    return EXIT_BLOCKED if blocked else EXIT_OK
 
 
 def summary(before: Results, after: Results, diff_markdown: str, baseline: Pin,

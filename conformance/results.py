@@ -18,6 +18,15 @@ from .interruption import Interrupted
 from .registry import FEATURES, Verdict
 
 SCHEMA_VERSION = 1
+
+# Keys a check records that state what the project's policy tables (conformance.policy) say
+# about the installed release, not what the SDK did: which declared refinements are in force
+# (``release_policy``) and whether the run matched them (``matches_release_policy``, which the
+# verdict already carries). They move whenever a release crosses a range in a table, whatever
+# the SDK did, so they are kept apart from the behavioural observations (``CheckResult.labels``)
+# and never make a Change. (``doc_vs_sdk`` stays an observation: a cross-SDK check writes what
+# the SDK did into it, and a Python scenario that matches another deviation behaved otherwise.)
+LABEL_KEYS = frozenset({"release_policy", "matches_release_policy"})
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 FILENAME = "results.json"
 # What a results.json this tool reads may be: a full run of every SDK writes well under 2 MB,
@@ -39,6 +48,17 @@ class CheckResult:
     duration_s: float = 0.0
     sdk: str = "python"  # the SDK this verdict is about (results before issue 9: python)
     sdk_version: str = ""
+    # What the project's tables say about this release (conformance.policy), recorded beside
+    # the observations but not one of them: never a Change by itself (see LABEL_KEYS).
+    labels: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # A results.json written before labels were apart carries them among observations.
+        moved = {k: self.observations[k] for k in LABEL_KEYS if k in self.observations}
+        if moved:
+            self.observations = {k: v for k, v in self.observations.items()
+                                 if k not in LABEL_KEYS}
+            self.labels = {**moved, **self.labels}
 
     @property
     def key(self) -> tuple[str, str]:
@@ -54,6 +74,8 @@ class CheckResult:
         data = asdict(self)
         data["verdict"] = self.verdict.value
         data["duration_s"] = round(self.duration_s, 4)
+        if not self.labels:
+            del data["labels"]
         return data
 
     @classmethod
@@ -216,7 +238,8 @@ def _shape_problem(data: dict[str, Any]) -> str | None:
             return f"checks[{n}] needs a string id and a verdict ({', '.join(sorted(verdicts))})"
         for key, kind in (("message", str), ("observations", dict), ("feature", str),
                           ("doc", str), ("claim", str), ("duration_s", (int, float)),
-                          ("sdk", str), ("sdk_version", str), ("cassette", (str, type(None)))):
+                          ("sdk", str), ("sdk_version", str), ("cassette", (str, type(None))),
+                          ("labels", dict)):
             if key in check and (not isinstance(check[key], kind)
                                  or isinstance(check[key], bool)):
                 return f"checks[{n}].{key} has the wrong type"
@@ -382,7 +405,8 @@ def normalised(results: Results) -> Results:
     masked: the start time, durations, and observations through :func:`normalise`. Snapshot
     tests compare reports of normalised results."""
     checks = [CheckResult(**{**vars(c), "observations": normalise(c.observations),
-                             "duration_s": 0.0}) for c in results.checks]
+                             "labels": dict(c.labels), "duration_s": 0.0})
+              for c in results.checks]
     return Results(sdk=dict(results.sdk), target=dict(results.target), checks=checks,
                    started_at="<started>", duration_s=0.0, tool=dict(results.tool),
                    interrupted=results.interrupted)
@@ -394,7 +418,8 @@ def compare(baseline: Results, candidate: Results) -> list[Change]:
     A regression is a check that now fails or errors where it did not, or that passed and is
     now unsupported (a feature the SDK lost). Same verdict with different observations is a
     behaviour change (``observations``). Every change between two runs of a check carries the
-    observations that differ, old and new, after :func:`normalise`.
+    observations that differ, old and new, after :func:`normalise`. Labels (what the policy
+    tables say, :data:`LABEL_KEYS`) are not compared here: :func:`label_changes` shows them.
     """
     before = {c.key: c for c in baseline.checks}
     after = {c.key: c for c in candidate.checks}
@@ -424,3 +449,34 @@ def compare(baseline: Results, candidate: Results) -> list[Change]:
             changes.append(Change(check_id, "observations", was, now,
                                   "changed: " + ", ".join(keys), values))
     return changes
+
+
+@dataclass(frozen=True)
+class LabelChange:
+    """One policy-table label that differs between the two runs, shown once however many
+    checks carry it: the key, its two values, and the checks that carry the difference."""
+
+    key: str
+    before: Any
+    after: Any
+    checks: tuple[str, ...]
+
+
+def label_changes(baseline: Results, candidate: Results) -> list[LabelChange]:
+    """What the project's tables say differently about the two releases (``labels``), grouped
+    by value: never a :class:`Change`, whatever differs here."""
+    before = {c.key: c for c in baseline.checks}
+    after = {c.key: c for c in candidate.checks}
+    grouped: dict[tuple[str, str, str], list[str]] = {}
+    values: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+    for key in sorted(before.keys() & after.keys()):
+        old, new = before[key].labels, after[key].labels
+        for name in sorted(old.keys() | new.keys()):
+            was, now = old.get(name, MISSING), new.get(name, MISSING)
+            if was == now:
+                continue
+            group = (name, json.dumps(was, sort_keys=True), json.dumps(now, sort_keys=True))
+            grouped.setdefault(group, []).append(after[key].label)
+            values[group] = (was, now)
+    return [LabelChange(name, *values[(name, b, a)], tuple(checks))
+            for (name, b, a), checks in grouped.items()]

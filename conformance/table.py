@@ -19,9 +19,16 @@ def render(results: Results, report: str | None = None) -> str:
     lines = [f"Azure OpenAI v1 conformance: {results.sdk.get('name')} "
              f"{results.sdk.get('version')} ({results.sdk.get('http_library')} "
              f"{results.sdk.get('http_library_version')}), {target} {where}".rstrip()]
+    # What needs a reader first: each failed or errored check with its reason, above the table.
+    bad = [c for checks in results.by_feature().values() for c in checks
+           if c.verdict.value in ("fail", "error")]
+    if bad:
+        lines.append(f"FAILED: {len(bad)} check(s) failed or errored:")
+        lines += [f"  {c.label}: {c.verdict.value}: {_one_line(c.message)}".rstrip()
+                  for c in bad]
     sdks = results_sdks(results)
     if sdks != ["python"] and sdks:
-        return "\n".join([lines[0], *_matrix(results, sdks, report), *_interrupted(results)])
+        return "\n".join([*lines, *_matrix(results, sdks, report), *_interrupted(results)])
     grouped = results.by_feature()
     id_width = max([len("check"), *(len(c.id) for c in results.checks)])
     feature_width = max([len("feature"), *(len(f) for f in grouped)])

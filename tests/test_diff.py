@@ -147,7 +147,7 @@ def test_diff_command_block_and_markdown(tmp_path, capsys):
     assert main(["diff", "--format", "md", "--block", "behaviour", str(base), str(cand)]) == 1
     md = capsys.readouterr().out
     assert md.startswith("## Conformance diff: openai-python 2.51.0 → openai-python 2.52.0")
-    assert "**blocked**" in md and "### Behaviour changes" in md
+    assert "**blocked**" in md and "### Blocking (1)" in md  # blocking changes first
     assert "| `scenarios.[retry-after 300].attempts` | 2 | 1 |" in md
 
 

@@ -61,9 +61,9 @@ def test_an_old_release_is_judged_by_its_own_numbers(suite, monkeypatch):
         result = run.result(check_id)
         assert result.verdict is Verdict.PASS, (check_id, result.message)
         assert result.observations["conforms_to_doc"] is True
-        assert result.observations["matches_release_policy"] is True
+        assert result.labels["matches_release_policy"] is True
         assert "python.backoff-one-ahead" in {p["id"] for p in
-                                             result.observations["release_policy"]}
+                                             result.labels["release_policy"]}
 
 
 def test_breaking_the_doc_fails_citing_the_doc(suite, monkeypatch):
@@ -96,7 +96,7 @@ def test_breaking_the_release_policy_fails_citing_it(suite, monkeypatch, release
         result.message)
     assert cited in result.message
     assert result.observations["conforms_to_doc"] is True
-    assert result.observations["matches_release_policy"] is False
+    assert result.labels["matches_release_policy"] is False
 
 
 def test_before_default_httpx_client_the_harness_uses_the_http_librarys_client(

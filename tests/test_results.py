@@ -89,9 +89,11 @@ def test_the_table_groups_by_feature_in_the_documented_order():
     run = results("3.57.0", **{"chat.b": ("pass",), "auth.a": ("fail",), "chat.a": ("pass",)})
     run.checks[1].message = "first line\nsecond line"
     lines = render(run).splitlines()
-    assert lines[2].split() == ["auth", "auth.a", "fail", "first", "line"]
-    assert lines[3].split()[:2] == ["chat", "chat.a"]
-    assert lines[4].split()[:1] == ["chat.b"]
+    # the failures head the table (issue 20), then the table itself
+    assert lines[1:3] == ["FAILED: 1 check(s) failed or errored:", "  auth.a: fail: first line"]
+    assert lines[4].split() == ["auth", "auth.a", "fail", "first", "line"]
+    assert lines[5].split()[:2] == ["chat", "chat.a"]
+    assert lines[6].split()[:1] == ["chat.b"]
     assert lines[-1] == "3 checks: 2 pass, 1 fail"
 
 

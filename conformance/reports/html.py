@@ -36,6 +36,14 @@ td.msg{color:#57606a}
 tr.more td{background:#f6f8fa;padding:.6em 1em 1em}
 dl{margin:0;display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em}
 dt{font-weight:600}dd{margin:0}
+.gate{border:2px solid #d0d7de;border-radius:6px;padding:.6em 1em;margin:.6em 0 1em}
+.gate-blocked{border-color:#cf222e;background:#fff8f7}.gate-passed{border-color:#1a7f37}
+.gate h2{font-size:1.1em;margin:.7em 0 .3em}.decision{font-size:1.15em;margin:.2em 0}
+.d{font-weight:700;text-transform:uppercase;padding:.1em .5em;border-radius:4px;color:#fff}
+.d-blocked{background:#cf222e}.d-passed{background:#1a7f37}
+.changes{padding-left:1.2em}.changes li{margin:.3em 0}.why{color:#57606a}
+table.values{width:auto;margin:.2em 0 .4em;font-size:.92em}
+table.values td,table.values th{border:1px solid #eaeef2;padding:.1em .5em;vertical-align:top}
 pre{margin:0;white-space:pre-wrap;word-break:break-word;font-size:12.5px;
   font-family:ui-monospace,Menlo,Consolas,monospace;background:#fff;border:1px solid #d0d7de;
   padding:.5em;border-radius:4px;max-height:28em;overflow:auto}
@@ -86,7 +94,10 @@ def _e(text: object) -> str:
 
 
 def _sdk(results: Results) -> str:
-    return f"{results.sdk.get('name', '?')} {results.sdk.get('version', '?')}"
+    """The SDK(s) the run judged: a driver SDK's run is named after it, not this Python."""
+    from .diff import judged
+
+    return judged(results)
 
 
 def _select(name: str, label: str, values: Sequence[str]) -> str:
@@ -118,7 +129,13 @@ def _check(run: str, check: CheckResult) -> str:
     )
 
 
-def render(runs: Sequence[Results]) -> str:
+def _attention_first(run: Results) -> list[CheckResult]:
+    ordered = [c for checks in run.by_feature().values() for c in checks]
+    return sorted(ordered, key=lambda c: c.verdict not in (Verdict.FAIL, Verdict.ERROR))
+
+
+def render(runs: Sequence[Results], lead: str = "") -> str:
+    """The page; ``lead`` (HTML: a gate's decision and changes) heads it, above the runs."""
     names = [_sdk(r) for r in runs]
     title = "Azure OpenAI v1 conformance: " + ", ".join(names)
     features = sorted({c.feature for r in runs for c in r.checks},
@@ -135,14 +152,16 @@ def render(runs: Sequence[Results]) -> str:
             + (f' <strong class="interrupted">INTERRUPTED: {_e(str(run.interrupted))}; the '
                "run did not finish and did not pass</strong>" if run.interrupted else "")
             + "</li>")
+    # What needs a reader first: fail and error rows, then the rest, by feature.
     bodies = [_check(name, check) for run, name in zip(runs, names, strict=True)
-              for checks in run.by_feature().values() for check in checks]
+              for check in _attention_first(run)]
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{_e(title)}</h1>",
+        lead,
         f'<ul class="runs">{"".join(summaries)}</ul>',
         '<div class="filters">',
         _select("feature", "feature", features),

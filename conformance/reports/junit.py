@@ -25,10 +25,15 @@ def _name(results: Results) -> str:
     return f"{results.sdk.get('name', '?')} {results.sdk.get('version', '?')}"
 
 
-def render(runs: Sequence[Results]) -> str:
+def render(runs: Sequence[Results], lead: ET.Element | None = None) -> str:
+    """``lead``: a first testsuite (a gate's decision), counted in the totals."""
     several = len(runs) > 1
     root = ET.Element("testsuites", name="azure-openai-conformance")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    if lead is not None:
+        root.append(lead)
+        for key in totals:
+            totals[key] += int(lead.get(key, "0"))
     for run in runs:
         sdk = _name(run)
         summary = run.summary
