@@ -864,14 +864,16 @@ class ConformanceRun:
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         """Live: the cheapest checks first, so a tight budget starves the fewest checks and
         every feature gets its cheap checks in before the dear ones."""
-        if self.config.stash[_target_key].forwards:
+        target = self.config.stash.get(_target_key, None)  # None: not a conformance session
+        if target is not None and target.forwards:
             items.sort(key=lambda item: live_cost(item.stash.get(_check_key, None)))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """A live run that reached the resource with too few checks is not green."""
-        target = self.config.stash[_target_key]
-        if not target.forwards or hasattr(self.config, "workerinput") or not self.rows:
+        target = self.config.stash.get(_target_key, None)  # None: not a conformance session
+        if (target is None or not target.forwards or hasattr(self.config, "workerinput")
+                or not self.rows):
             return
         self.tally.count(
             (row.verdict.value, row.message, row.observations.get("live_usage"))

@@ -28,8 +28,8 @@ def _fake_tools_see_their_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     below are told where to write what they saw through these variables."""
     from conformance.drivers import environment
 
-    monkeypatch.setattr(environment, "_BASE",
-                        environment._BASE | {"CALLS", "STARTED", "RELEASE", "HELLO"})
+    seen = {"CALLS", "STARTED", "RELEASE", "HELLO", "NEVER", "PIDS"}
+    monkeypatch.setattr(environment, "_BASE", environment._BASE | seen)
 
 
 @pytest.fixture
@@ -159,7 +159,9 @@ def test_a_failing_build_says_why_and_leaves_no_half_built_driver(bin_dir, go_so
     with pytest.raises(BuildFailed, match="module lookup disabled") as caught:
         builder.build("go", cache=tmp_path / "cache", root=go_source)
     assert caught.value.command[:2] == ["go", "build"]
-    assert list((tmp_path / "cache").iterdir()) == []
+    # only the entry's lock file stays (removing it would race another run taking it)
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [
+        f"go-3.100.0-{builder.sources_hash('go', go_source)}.lock"]
 
 
 USER_SECRETS = {"AZURE_OPENAI_API_KEY": "sk-very-secret", "OPENAI_API_KEY": "sk-other-secret",
@@ -205,9 +207,6 @@ def test_a_driver_process_started_without_an_environment_gets_the_allow_list(tmp
         assert driver.hello is not None
         names = driver.hello.sdk_version.split(",")
     assert "PATH" in names and "AZURE_OPENAI_API_KEY" not in names
-    # only the entry's lock file stays (removing it would race another run taking it)
-    assert [p.name for p in (tmp_path / "cache").iterdir()] == [
-        f"go-3.100.0-{builder.sources_hash('go', go_source)}.lock"]
 
 
 # -- a cache that proves itself: integrity, locking, deadlines, relative paths ------------------
@@ -220,7 +219,7 @@ case "$1" in
   build) echo "go build" >> "$CALLS"
          [ -n "$STARTED" ] && echo started > "$STARTED"
          [ -n "$RELEASE" ] && read go < "$RELEASE"
-         hello="{\"type\":\"hello\",\"protocol\":1,\"sdk\":\"go\","
+         hello="{\"type\":\"hello\",\"protocol\":2,\"sdk\":\"go\","
          hello="$hello\"sdk_version\":\"${HELLO:-3.100.0}\",\"runtime\":\"sh\"}"
          printf '#!/bin/sh\necho %s\nread line\n' "'$hello'" > driver
          /bin/chmod +x driver ;;

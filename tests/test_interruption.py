@@ -143,6 +143,7 @@ def test_a_child_run_that_was_interrupted_interrupts_the_gate(tmp_path, monkeypa
 
     monkeypatch.setattr(subprocess, "run", interrupted_child)
     monkeypatch.setattr(Runner, "__call__", _run_with(interrupted_child))
+    monkeypatch.setattr(Runner, "prepare", lambda self, pin: None)  # both sides installed
     code = cli.main(["gate", "--baseline", "go@v3.99.0", "--candidate", "go@v3.100.0",
                      "--report-dir", str(tmp_path / "gate")])
     assert code == interruption.EXIT_SIGTERM

@@ -17,6 +17,7 @@ import pytest
 from conformance import gate
 from conformance.cli import _parser
 from conformance.drivers import build as driver_build
+from conformance import caches
 from conformance.drivers.build import BuildFailed
 from conformance.environments import Environments, Pin, Uninstallable, constraints, why
 from conformance.results import Results
@@ -121,7 +122,7 @@ def test_an_environment_that_cannot_be_installed_says_why_in_one_line(tmp_path, 
         return subprocess.CompletedProcess(command, 1 if failed else 0, "",
                                            pip_said if failed else "")
 
-    monkeypatch.setattr(subprocess, "run", installer)
+    monkeypatch.setattr(caches, "run_step", installer)  # every install step goes through it
     with pytest.raises(Uninstallable) as caught:
         Environments(tmp_path).python(Pin.parse("openai==9.9.9"))
     message = str(caught.value)
