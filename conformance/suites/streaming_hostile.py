@@ -1,0 +1,270 @@
+"""streaming (chat): bytes that broke real SSE readers, and an error payload inside a chat stream.
+
+The streams are the doc's sample answered with what a standard event stream may carry and a
+careless reader gets wrong: raw U+2028, U+2029 and U+0085 in the text (``str.splitlines`` ends a
+line at each), CRLF and CR-only line endings, a leading BOM, comment lines, and events cut
+inside a multi-byte character. Each is judged on the text user code reads: the doc's loop over
+``create(stream=True)`` and, where the release has it, the stream helper; both against the text
+the wire's events carry as a standard parser reads them (:mod:`conformance.wire.sse`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from conformance.contract.chat_stream import summarize
+from conformance.harness import Wire
+from conformance.registry import Observations, check, expect, fail, unsupported
+from conformance.sdk import Sdk, has
+from conformance.wire import Reply, Script, parse_events
+from conformance.wire.script import EVENT_STREAM
+from conformance.wire.sse import DONE, DONE_EVENT, encode_json
+
+from ._faults import in_process_client
+from ._requests import CHAT_MESSAGES, DEPLOYMENT
+from .streaming import _same_chunks, azure_chunks_or_unsupported, doc_loop, stream_helper
+
+DOC = "Python / Chat / chat.completions.create() - streaming"
+SEPARATORS = "streaming/chat-line-separators.yaml"
+CRLF = "streaming/chat-crlf.yaml"
+CR = "streaming/chat-cr.yaml"
+BOM_COMMENTS = "streaming/chat-bom-comments.yaml"
+ERROR_PAYLOAD = "streaming/chat-error-payload.yaml"
+REFS = ("wire §8.1 (text/event-stream)", "WHATWG HTML, Parsing an event stream",
+        "sdk-behavior §2.8")
+REQUEST = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "stream": True}
+
+
+def _wire_summary(wire: Wire, index: int = -1) -> Any:
+    return summarize([(e.name, e.data) for e in parse_events(wire.reply(index).streamed)])
+
+
+def read_text(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+    """The doc's loop prints exactly the wire's text and the SDK yields one chunk per JSON
+    event."""
+    chunks = list(sdk.client().chat.completions.create(**REQUEST))
+    summary = _wire_summary(wire)
+    text = summary.choice(0).text
+    printed = "".join(doc_loop(chunks))
+    observe("wire_text", text)
+    observe("printed", printed)
+    observe("sdk_chunks", len(chunks))
+    expect(printed == text, f"the doc's loop printed {printed!r}; the wire streamed {text!r}")
+    _same_chunks(chunks, summary)
+
+
+def read_helper_text(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+    """The stream helper, wherever this release has it, yields content.delta events adding up
+    to exactly the wire's text, and a final completion with it."""
+    place, helper = stream_helper(sdk.client())
+    observe("helper", place)
+    params = {k: v for k, v in REQUEST.items() if k != "stream"}
+    deltas: list[str] = []
+    try:
+        with helper(**params) as stream:
+            deltas.extend(e.delta for e in stream if e.type == "content.delta")
+            final = stream.get_final_completion()
+    except Exception as exc:
+        azure_chunks_or_unsupported(exc, observe)
+        raise
+    text = _wire_summary(wire).choice(0).text
+    observe("text", "".join(deltas))
+    expect("".join(deltas) == text, f"the helper's content.delta events add up to "
+           f"{''.join(deltas)!r}; the wire streamed {text!r}")
+    content = final.choices[0].message.content if final.choices else None
+    expect(content == text, f"the helper's final completion says {content!r}; the wire "
+           f"streamed {text!r}")
+
+
+def _claim(what: str) -> str:
+    return (f"A chat stream {what} is read as a standard event stream: the doc's loop prints "
+            "exactly the wire's text and the SDK yields one chunk per JSON event.")
+
+
+def _helper_claim(what: str) -> str:
+    return (f"The chat stream helper reads a stream {what} as a standard event stream: its "
+            "content.delta events and its final completion carry exactly the wire's text.")
+
+
+LINE_SEPARATORS = ("whose text holds raw U+2028, U+2029 and U+0085 (data, not line ends) and "
+                   "2- to 4-byte UTF-8 characters")
+
+
+@check("streaming.chat-line-separators", doc=DOC, claim=_claim(LINE_SEPARATORS), cassette=SEPARATORS, refs=REFS,
+       live=False)
+def chat_line_separators(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+    read_text(wire, sdk, observe)
+
+
+@check("streaming.chat-line-separators-helper", doc=DOC, claim=_helper_claim(LINE_SEPARATORS), cassette=SEPARATORS,
+       refs=REFS, live=False)
+def chat_line_separators_helper(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+    read_helper_text(wire, sdk, observe)
+
+
+CRLF_LINES = "whose lines end in CRLF"
+
+
+@check("streaming.chat-crlf-lines", doc=DOC, claim=_claim(CRLF_LINES), cassette=CRLF, refs=REFS,
+       live=False)
+def chat_crlf_lines(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+    read_text(wire, sdk, observe)
+
+
+@check("streaming.chat-crlf-lines-helper", doc=DOC, claim=_helper_claim(CRLF_LINES), cassette=CRLF,
+       refs=REFS, live=False)
+def chat_crlf_lines_helper(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+    read_helper_text(wire, sdk, observe)
+
+
+CR_LINES = "whose lines end in CR alone"
+
+
+@check("streaming.chat-cr-lines", doc=DOC, claim=_claim(CR_LINES), cassette=CR, refs=REFS,
+       live=False)
+def chat_cr_lines(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+    read_text(wire, sdk, observe)
+
+
+@check("streaming.chat-cr-lines-helper", doc=DOC, claim=_helper_claim(CR_LINES), cassette=CR,
+       refs=REFS, live=False)
+def chat_cr_lines_helper(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+    read_helper_text(wire, sdk, observe)
+
+
+BOM_AND_COMMENTS = ("that opens with a UTF-8 BOM and carries ': ping' comment lines before, "
+                    "inside and between events")
+
+
+@check("streaming.chat-bom-comments", doc=DOC, claim=_claim(BOM_AND_COMMENTS), cassette=BOM_COMMENTS, refs=REFS,
+       live=False)
+def chat_bom_comments(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+    read_text(wire, sdk, observe)
+
+
+@check("streaming.chat-bom-comments-helper", doc=DOC, claim=_helper_claim(BOM_AND_COMMENTS), cassette=BOM_COMMENTS,
+       refs=REFS, live=False)
+def chat_bom_comments_helper(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+    read_helper_text(wire, sdk, observe)
+
+
+# -- an event cut inside a multi-byte character, at every position ---------------------------
+
+SPLIT_TEXT = ("Zü", "rich € 😀", "\u2028next")  # 2-, 3- and 4-byte characters, a separator
+
+
+def split_stream() -> bytes:
+    """A minimal chat stream carrying SPLIT_TEXT, one piece per chunk, raw UTF-8."""
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {"id": "chatcmpl-split", "object": "chat.completion.chunk", "created": 0,
+                "model": DEPLOYMENT, "choices": [{"index": 0, "delta": delta,
+                                                  "finish_reason": finish}]}
+
+    events = [chunk({"role": "assistant", "content": ""})]
+    events += [chunk({"content": piece}) for piece in SPLIT_TEXT]
+    events.append(chunk({}, "stop"))
+    return b"".join(encode_json(e, ensure_ascii=False) for e in events) + DONE_EVENT
+
+
+def character_cuts(body: bytes) -> list[int]:
+    """Every offset that falls inside a multi-byte UTF-8 character of ``body``."""
+    return [n for n in range(1, len(body)) if body[n] & 0xC0 == 0x80]
+
+
+@check(
+    "streaming.chat-split-characters",
+    doc=DOC,
+    claim="However a chat stream is cut into reads, inside any multi-byte UTF-8 character at "
+    "any of its bytes included, the doc's loop prints exactly the streamed text.",
+    cassette=None,
+    refs=("wire §8.1, §8.4 #5 (multi-byte characters split across HTTP chunks)",
+          "sdk-behavior §2.8"),
+)
+def chat_split_characters(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+    body = split_stream()
+    cuts = character_cuts(body)
+    headers = (("content-type", EVENT_STREAM),)
+    wire.use(Script([Reply(200, headers, body, chunks=[body[:cut], body[cut:]])
+                     for cut in cuts], repeat_last=False))
+    # In process: each cut reaches the SDK as two reads, which a socket does not promise.
+    client = in_process_client(sdk, wire)
+    text = "".join(SPLIT_TEXT)
+    wrong: dict[int, str] = {}
+    for cut in cuts:
+        printed = "".join(doc_loop(client.chat.completions.create(**REQUEST)))
+        if printed != text:
+            wrong[cut] = printed
+    observe("cuts", len(cuts))
+    observe("wrong_cuts", sorted(wrong))
+    expect(not wrong, f"cut inside a character at byte(s) {sorted(wrong)}, the doc's loop "
+           f"printed {next(iter(wrong.values()), '')!r} instead of {text!r}")
+
+
+# -- an error payload inside a chat stream ---------------------------------------------------
+
+FIXED_MESSAGE = "An error occurred during streaming"  # what releases before 1.13.4 say
+OLD_SPELLING = "An error ocurred during streaming"  # what releases before 1.6.0 say
+
+
+@check(
+    "streaming.chat-error-payload",
+    doc="Python / Error handling (openai.APIError family); Python / Chat (streaming)",
+    claim="A chat stream event whose JSON has a truthy error key makes the SDK raise "
+    "openai.APIError (not an APIStatusError: the HTTP status was 200) with the error's message "
+    "and the error object as body, after yielding the chunks before it.",
+    cassette=ERROR_PAYLOAD,
+    refs=("sdk-behavior §2.8 (any JSON payload with a truthy error key raises APIError; the "
+          "code path Responses streams share)", "wire §8.1"),
+    live=False,  # the cassette forces an answer a resource gives only by chance
+)
+def chat_error_payload(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+    import openai
+
+    received: list[Any] = []
+    try:
+        for chunk in sdk.client().chat.completions.create(**REQUEST):
+            received.append(chunk)
+    except openai.APIStatusError as exc:
+        fail(f"the SDK raised {type(exc).__name__} (status {exc.status_code}) for an error "
+             "inside a 200 stream; sdk-behavior §2.8 says APIError without a status")
+    except openai.APIError as exc:
+        datas = [e.data for e in parse_events(wire.reply().streamed) if e.data != DONE]
+        payloads = [e for e in (_json(d) for d in datas)]
+        at = next((n for n, p in enumerate(payloads)
+                   if isinstance(p, Mapping) and p.get("error")), None)
+        observe("exception", type(exc).__name__)
+        observe("message", exc.message)
+        observe("chunks_before", len(received))
+        if at is None:
+            fail(f"the SDK raised {type(exc).__name__} ({exc.message}) but no event on the "
+                 "wire has an error key")
+        error = payloads[at]["error"]
+        expect(getattr(exc, "body", None) == error or not has("error_body"),
+               "APIError.body is not the error object of the event")
+        expect([c.id for c in received] == [p.get("id") for p in payloads[:at]],
+               "the chunks before the error payload were not all yielded")
+        message = error.get("message") if isinstance(error, Mapping) else None
+        wanted = message or FIXED_MESSAGE
+        if exc.message == wanted:
+            return
+        if not has("stream_error_message"):
+            fixed = FIXED_MESSAGE if has("stream_error_spelling") else OLD_SPELLING
+            expect(exc.message == fixed, f"APIError.message {exc.message!r} is neither the "
+                   f"error's message nor this release's fixed {fixed!r}")
+            unsupported(f"APIError.message is this release's fixed {fixed!r}; the error's "
+                        f"message needs openai>=1.13.4 (conformance.sdk.CAPABILITIES "
+                        f"stream_error_message); installed {sdk.info.version}")
+        fail(f"APIError.message {exc.message!r} is not the error's message {wanted!r}")
+    else:
+        fail(f"the SDK yielded {len(received)} chunks and raised nothing for an event with a "
+             "truthy error key")
+
+
+def _json(data: str) -> Any:
+    import json
+
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
