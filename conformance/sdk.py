@@ -81,6 +81,13 @@ CAPABILITIES: dict[str, Capability] = {
         "from the 1.13.4 wheel; up to 1.13.3 it is always 'An error occurred during streaming' "
         "(diffed, run against both)",
     ),
+    "stream_byte_lines": Capability(
+        "1.16.2",
+        "_streaming.py: the SSE decoder splits lines on CR and LF bytes before decoding from the "
+        "1.16.2 wheel; up to 1.16.1 it reads httpx's iter_lines(), which in httpx 0.27.2 "
+        "(str.splitlines) also ends a line at U+2028, U+2029 and U+0085 inside data (diffed; run "
+        "against both)",
+    ),
     "responses": Capability(
         "1.66.0",
         "client.responses and Response.output_text first ship in the 1.66.0 wheel "
