@@ -32,7 +32,7 @@ from conformance.contract.chat_stream import (
     validate_chat_stream,
 )
 from conformance.harness import Wire
-from conformance.registry import Observations, check, expect, unsupported
+from conformance.registry import Observations, check, expect, fail
 from conformance.sdk import Sdk, has, require_capability
 from conformance.wire import is_event_stream, parse_events
 
@@ -125,7 +125,7 @@ HELPER_PLACES = ("chat.completions", "beta.chat.completions")  # newest first
 def stream_helper(client: Any) -> tuple[str, Any]:
     """The chat stream helper wherever this release has it (``client.chat.completions.stream``
     from openai 1.92.0, ``client.beta.chat.completions.stream`` from 1.40.0 before that), with
-    where it was found; ``unsupported`` when neither exists."""
+    where it was found; ``unsupported`` before the release that added it, a fail after."""
     for place in HELPER_PLACES:
         owner = client
         for name in place.split("."):
@@ -134,8 +134,8 @@ def stream_helper(client: Any) -> tuple[str, Any]:
         if callable(method):
             return f"client.{place}.stream", method
     require_capability("chat_stream_helper")  # names the release that added it
-    unsupported("this release has no chat stream helper (client.chat.completions.stream, "
-                "client.beta.chat.completions.stream)")
+    fail("the chat stream helper is gone: neither client.chat.completions.stream nor "
+         "client.beta.chat.completions.stream exists")
 
 
 def azure_chunks_or_unsupported(exc: Exception, observe: Observations | None) -> None:

@@ -50,18 +50,18 @@ def _payloads(pieces: list[str]) -> list[dict[str, Any]]:
 def stream_bytes(pieces: list[str], *, newline: str = "\n", bom: bool = False,
                  comments: bool = False) -> bytes:
     """The stream: one ``data:`` event per chunk, then ``data: [DONE]``; lines ended by
-    ``newline``; with ``bom`` a U+FEFF first; with ``comments`` a ``: ping`` comment line
-    before the first event, inside every event (before its data line) and alone between
-    events."""
+    ``newline``; with ``bom`` a U+FEFF right before the first ``data:`` line (a reader that
+    keeps it reads a field named U+FEFF data and loses the first event); with ``comments`` a
+    ``: ping`` comment line inside every later event (before its data line) and a comment
+    alone between events."""
     out = [b"\xef\xbb\xbf"] if bom else []
-    if comments:
-        out.append(f": ping{newline}{newline}".encode())
     datas = [json.dumps(p, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
              for p in _payloads(pieces)] + [DONE]
     for n, data in enumerate(datas):
         event = encode_event(data, newline=newline)
-        if comments:
-            event = f": ping {n}{newline}".encode() + event + f": keep-alive{newline}{newline}".encode()
+        if comments and n:
+            event = (f": ping {n}{newline}".encode() + event
+                     + f": keep-alive{newline}{newline}".encode())
         out.append(event)
     return b"".join(out)
 
@@ -109,7 +109,7 @@ def chat_bom_comments() -> Cassette:
         "chat-bom-comments", stream_bytes(PLAIN_PIECES, bom=True, comments=True),
         "00000000-0000-0000-0000-000000000024",
         "the stream opens with a UTF-8 BOM and carries ': ping' comment lines",
-        "content pieces replaced; a BOM first, comment lines before, inside and between events",
+        "content pieces replaced; a BOM first, comment lines inside and between events",
     )
 
 
