@@ -110,14 +110,14 @@ LINE_SEPARATORS = ("whose text holds raw U+2028, U+2029 and U+0085 (data, not li
                    "2- to 4-byte UTF-8 characters")
 
 
-@check("streaming.chat-line-separators", doc=DOC, claim=_claim(LINE_SEPARATORS), cassette=SEPARATORS, refs=REFS,
-       live=False)
+@check("streaming.chat-line-separators", doc=DOC, claim=_claim(LINE_SEPARATORS),
+       cassette=SEPARATORS, refs=REFS, live=False)
 def chat_line_separators(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     read_text(wire, sdk, observe, known="stream_byte_lines")
 
 
-@check("streaming.chat-line-separators-helper", doc=DOC, claim=_helper_claim(LINE_SEPARATORS), cassette=SEPARATORS,
-       refs=REFS, live=False)
+@check("streaming.chat-line-separators-helper", doc=DOC, claim=_helper_claim(LINE_SEPARATORS),
+       cassette=SEPARATORS, refs=REFS, live=False)
 def chat_line_separators_helper(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     read_helper_text(wire, sdk, observe)
 
@@ -167,8 +167,8 @@ def chat_bom_comments(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     read_text(wire, sdk, observe, every_event=False)
 
 
-@check("streaming.chat-bom-comments-helper", doc=DOC, claim=_helper_claim(BOM_AND_COMMENTS), cassette=BOM_COMMENTS,
-       refs=REFS, live=False)
+@check("streaming.chat-bom-comments-helper", doc=DOC, claim=_helper_claim(BOM_AND_COMMENTS),
+       cassette=BOM_COMMENTS, refs=REFS, live=False)
 def chat_bom_comments_helper(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     read_helper_text(wire, sdk, observe)
 
