@@ -109,7 +109,7 @@ def entra_token_concurrent(wire: Wire, sdk: Sdk, observe: Observations,
     def send(label: str) -> None:
         try:
             client.chat.completions.create(model=DEPLOYMENT, messages=_messages(label))
-        except BaseException as exc:  # noqa: BLE001 - judged below, on this thread's behalf
+        except BaseException as exc:  # judged below, on this thread's behalf
             errors[label] = exc
 
     threads = [threading.Thread(target=send, args=(label,), name=label)
