@@ -23,8 +23,7 @@ from .mutants import pretend_release
 
 LOOP = ("streaming.chat-line-separators", "streaming.chat-crlf-lines", "streaming.chat-cr-lines",
         "streaming.chat-bom-comments")
-HELPER = tuple(f"{c}-helper" for c in LOOP)
-ALL = (*LOOP, *HELPER, "streaming.chat-split-characters", "streaming.chat-error-payload")
+ALL = (*LOOP, "streaming.chat-split-characters", "streaming.chat-error-payload")
 
 
 def test_every_check_of_the_module_is_listed_here():
@@ -76,9 +75,8 @@ def reader(monkeypatch, *, lines=None, keep_bom=False, comments_as_data=False,
 
 def test_a_reader_that_splits_lines_at_unicode_separators_fails(suite, monkeypatch):
     reader(monkeypatch, lines=str.splitlines)
-    run = suite.run("streaming.chat-line-separators", "streaming.chat-line-separators-helper")
+    run = suite.run("streaming.chat-line-separators")
     assert run.verdict("streaming.chat-line-separators") is Verdict.FAIL
-    assert run.verdict("streaming.chat-line-separators-helper") is Verdict.FAIL
     assert "JSONDecodeError" in run.message("streaming.chat-line-separators")
 
 
@@ -94,8 +92,7 @@ def test_before_1_16_2_splitting_at_separators_is_observed_and_unsupported(suite
 
 def test_a_reader_that_ends_lines_at_lf_only_fails_cr_and_crlf(suite, monkeypatch):
     reader(monkeypatch, lines=lambda text: text.split("\n"))
-    checks = ("streaming.chat-crlf-lines", "streaming.chat-cr-lines",
-              "streaming.chat-crlf-lines-helper", "streaming.chat-cr-lines-helper")
+    checks = ("streaming.chat-crlf-lines", "streaming.chat-cr-lines")
     run = suite.run(*checks)
     assert {c: run.verdict(c) for c in checks} == dict.fromkeys(checks, Verdict.FAIL)
 
@@ -114,9 +111,8 @@ def test_a_reader_that_keeps_the_bom_loses_the_first_event_observed(suite, monke
 
 def test_a_reader_that_reads_comments_as_data_fails(suite, monkeypatch):
     reader(monkeypatch, comments_as_data=True)
-    run = suite.run("streaming.chat-bom-comments", "streaming.chat-bom-comments-helper")
+    run = suite.run("streaming.chat-bom-comments")
     assert run.verdict("streaming.chat-bom-comments") is Verdict.FAIL
-    assert run.verdict("streaming.chat-bom-comments-helper") is Verdict.FAIL
 
 
 def test_a_reader_that_decodes_each_read_alone_fails_the_split_check(suite, monkeypatch):
@@ -152,16 +148,38 @@ def test_the_helper_is_found_under_beta_where_a_release_has_it_there():
     assert stream_helper(new) == ("client.chat.completions.stream", helper)
 
 
-def test_a_lost_helper_fails_and_a_release_before_it_is_unsupported(suite, monkeypatch):
+def test_a_lost_helper_fails_and_a_release_before_it_judges_the_loop_alone(suite, monkeypatch):
     monkeypatch.delattr(Completions, "stream")
-    run = suite.run("streaming.chat-cr-lines-helper")
-    assert run.verdict("streaming.chat-cr-lines-helper") is Verdict.FAIL
-    assert "helper is gone" in run.message("streaming.chat-cr-lines-helper")
+    check_id = "streaming.chat-cr-lines"
+    run = suite.run(check_id, "streaming.chat-helper-text")
+    assert run.verdict(check_id) is Verdict.FAIL
+    assert "helper is gone" in run.message(check_id)
+    assert run.verdict("streaming.chat-helper-text") is Verdict.FAIL
     pretend_release(monkeypatch, "1.39.0")
-    run = suite.run("streaming.chat-cr-lines-helper", "streaming.chat-helper-text")
-    for check_id in ("streaming.chat-cr-lines-helper", "streaming.chat-helper-text"):
-        assert run.verdict(check_id) is Verdict.UNSUPPORTED
-        assert "openai>=1.40.0" in run.message(check_id)
+    run = suite.run(check_id, "streaming.chat-helper-text")
+    assert run.verdict(check_id) is Verdict.PASS
+    assert run.result(check_id).observations["helper"] is None
+    assert run.verdict("streaming.chat-helper-text") is Verdict.UNSUPPORTED
+    assert "openai>=1.40.0" in run.message("streaming.chat-helper-text")
+
+
+def test_a_helper_that_loses_a_delta_fails_the_hostile_checks(suite, monkeypatch):
+    original = _completions.ChatCompletionStream.__iter__
+
+    def iterate(self):
+        deltas = 0
+        for event in original(self):
+            if event.type == "content.delta":
+                deltas += 1
+                if deltas == 2:
+                    continue
+            yield event
+
+    monkeypatch.setattr(_completions.ChatCompletionStream, "__iter__", iterate)
+    run = suite.run(*LOOP)
+    for check_id in LOOP:
+        assert run.verdict(check_id) is Verdict.FAIL
+        assert "stream helper's content.delta events" in run.message(check_id)
 
 
 def test_a_helper_that_breaks_on_azure_chunks(suite, monkeypatch):
