@@ -10,13 +10,14 @@ the wire's events carry as a standard parser reads them (:mod:`conformance.wire.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from conformance.contract.chat_stream import summarize
 from conformance.harness import Wire
-from conformance.registry import Observations, Unsupported, check, expect, fail, unsupported
+from conformance.registry import Observations, Unsupported, check, expect, fail
 from conformance.sdk import Sdk, has, require_capability
 from conformance.wire import Reply, Script, parse_events
 from conformance.wire.script import EVENT_STREAM
@@ -243,7 +244,7 @@ def chat_error_payload(wire: Wire, sdk: Sdk, observe: Observations) -> None:
              "inside a 200 stream; sdk-behavior §2.8 says APIError without a status")
     except openai.APIError as exc:
         datas = [e.data for e in parse_events(wire.reply().streamed) if e.data != DONE]
-        payloads = [e for e in (_json(d) for d in datas)]
+        payloads = [_json(d) for d in datas]
         at = next((n for n, p in enumerate(payloads)
                    if isinstance(p, Mapping) and p.get("error")), None)
         observe("exception", type(exc).__name__)
@@ -265,9 +266,7 @@ def chat_error_payload(wire: Wire, sdk: Sdk, observe: Observations) -> None:
             fixed = FIXED_MESSAGE if has("stream_error_spelling") else OLD_SPELLING
             expect(exc.message == fixed, f"APIError.message {exc.message!r} is neither the "
                    f"error's message nor this release's fixed {fixed!r}")
-            unsupported(f"APIError.message is this release's fixed {fixed!r}; the error's "
-                        f"message needs openai>=1.13.4 (conformance.sdk.CAPABILITIES "
-                        f"stream_error_message); installed {sdk.info.version}")
+            require_capability("stream_error_message")  # observed above: the fixed text
         fail(f"APIError.message {exc.message!r} is not the error's message {wanted!r}")
     else:
         fail(f"the SDK yielded {len(received)} chunks and raised nothing for an event with a "
@@ -275,8 +274,6 @@ def chat_error_payload(wire: Wire, sdk: Sdk, observe: Observations) -> None:
 
 
 def _json(data: str) -> Any:
-    import json
-
     try:
         return json.loads(data)
     except ValueError:
