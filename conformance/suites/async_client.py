@@ -101,8 +101,10 @@ def _judge(policy: Any, seen: list[Any], observe: Observations) -> None:
 
     rows = []
     problems = []
+    shown: dict[str, Any] = {}
     for name, script, options, observed in seen:
         verdict = judge(policy, script, options, observed)
+        shown.update((d.id, d) for d in verdict.deviations)
         rows.append({"scenario": name, "attempts": observed.attempts,
                      "delays_s": [round(d, 4) for d in observed.delays],
                      "outcome": observed.outcome[0],
@@ -112,5 +114,7 @@ def _judge(policy: Any, seen: list[Any], observe: Observations) -> None:
             problems.append(f"{name}: {'; '.join(verdict.problems)} (predicted "
                             f"{verdict.actual.describe()})")
     observe("scenarios", rows)
+    observe("doc_vs_sdk", [d.as_observation() for d in shown.values()])
+    observe("matches_release_policy", not problems)
     expect(not problems, "AsyncOpenAI did not retry as this release's policy says: "
            + " | ".join(problems))
