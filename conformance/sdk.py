@@ -69,6 +69,25 @@ CAPABILITIES: dict[str, Capability] = {
         "sdk-behavior.md §2.8 (transport errors in the middle of a stream become "
         "APIConnectionError/APITimeoutError)",
     ),
+    "stream_error_spelling": Capability(
+        "1.6.0",
+        "_streaming.py: an error payload in a stream raises APIError('An error ocurred during "
+        "streaming') up to 1.5.0, spelled 'occurred' from the 1.6.0 wheel (diffed, run against "
+        "both)",
+    ),
+    "stream_error_message": Capability(
+        "1.13.4",
+        "_streaming.py: APIError.message of an error payload in a stream is the error's message "
+        "from the 1.13.4 wheel; up to 1.13.3 it is always 'An error occurred during streaming' "
+        "(diffed, run against both)",
+    ),
+    "stream_byte_lines": Capability(
+        "1.16.2",
+        "_streaming.py: the SSE decoder splits lines on CR and LF bytes before decoding from the "
+        "1.16.2 wheel; up to 1.16.1 it reads httpx's iter_lines(), which in httpx 0.27.2 "
+        "(str.splitlines) also ends a line at U+2028, U+2029 and U+0085 inside data (diffed; run "
+        "against both)",
+    ),
     "responses": Capability(
         "1.66.0",
         "client.responses and Response.output_text first ship in the 1.66.0 wheel "
@@ -103,10 +122,16 @@ CAPABILITIES: dict[str, Capability] = {
         "ship in the 1.58.0 wheel (absent from 1.57.4)",
     ),
     "chat_stream_helper": Capability(
-        "1.92.0",
-        "client.chat.completions.stream(): under client.beta until 1.91.0, on client.chat from "
-        "1.92.0 (resources/chat/completions/completions.py in the released wheels); it drops "
-        "Azure's object \"\" filter chunks from 1.74.0 (sdk-behavior.md §2.8)",
+        "1.40.0",
+        "the chat stream helper first ships in the 1.40.0 wheel as client.beta.chat.completions."
+        "stream() (openai/lib/streaming/chat absent from 1.39.0); on client.chat from 1.92.0 "
+        "(resources/chat/completions/completions.py). The checks probe both places",
+    ),
+    "chat_stream_helper_azure_chunks": Capability(
+        "1.74.0",
+        "lib/streaming/chat/_completions.py skips chunks that fail "
+        "_is_valid_chat_completion_chunk_weak (Azure's object \"\" filter chunks) from the "
+        "1.74.0 wheel; absent from 1.73.0 (sdk-behavior.md §2.8)",
     ),
     "embeddings_base64_default": Capability(
         "1.62.0",

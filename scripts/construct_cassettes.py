@@ -57,6 +57,13 @@ WHY_CONSTRUCTED = {
     "no recording has them",
     "streaming/chat-async-filter-blocked.yaml": "an asynchronous-filter block is not recorded",
     "streaming/chat-async-filter.yaml": "Azure's asynchronous filter mode is not recorded",
+    "streaming/chat-bom-comments.yaml": "no recorded stream opens with a BOM or carries comment "
+    "lines",
+    "streaming/chat-cr.yaml": "no recorded stream ends its lines with CR alone",
+    "streaming/chat-crlf.yaml": "no recorded stream ends its lines with CRLF",
+    "streaming/chat-error-payload.yaml": "fault injection: an error payload inside a chat stream",
+    "streaming/chat-line-separators.yaml": "no recording in tests/corpus/real/ has U+2028, U+2029 "
+    "or U+0085 in streamed text",
     "streaming/chat-tool-calls.yaml": "needs parallel tool calls with a multi-byte character "
     "split across fragments; the recorded tool-call stream "
     "(streaming/chat-helper-tool-calls.yaml) has one call",

@@ -68,7 +68,8 @@ def test_live_run_reports_the_target_and_skips_replay_only_checks(pytester, reso
     _, data = run(pytester, f"--conformance-endpoint={resource.endpoint}",
                   "--conformance-feature=auth")
     assert verdicts(data) == {"auth.api-key-bearer": "pass", "auth.entra-token-provider": "pass",
-                              "auth.entra-token-per-attempt": "skipped"}
+                              "auth.entra-token-per-attempt": "skipped",
+                              "auth.entra-token-concurrent": "pass"}  # scripted, never sent
     # The two checks send the same request: the resource's answer serves both.
     assert data["target"]["mode"] == "live" and data["target"]["requests_sent"] == 1
     assert LIVE_KEY not in json.dumps(data)

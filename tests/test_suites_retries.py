@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conformance.registry import REGISTRY, Verdict
+from conformance.suites import async_client as _registers_the_async_check  # noqa: F401
 from conformance.suites import retries as _registers_the_checks  # noqa: F401
 
 from . import fault_mutants as mutants

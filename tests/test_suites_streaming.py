@@ -129,16 +129,17 @@ def test_all_pass_split_across_arbitrary_chunk_boundaries(suite, chunking):
     assert {c.id: c.verdict for c in run.results.checks} == dict.fromkeys(checks, Verdict.PASS)
 
 
-def test_helper_checks_are_unsupported_below_1_92(suite, monkeypatch):
-    import importlib.metadata
+def test_helper_checks_run_before_1_92_where_the_helper_is(suite, monkeypatch):
+    """The helper left client.beta at 1.92.0; a release before it is not unsupported for that:
+    the checks probe for the helper (tests/test_suites_streaming_hostile.py has it under beta),
+    and unsupported is only for a release before 1.40.0, which has none."""
+    from .mutants import pretend_release
 
-    real = importlib.metadata.version
-    monkeypatch.setattr(importlib.metadata, "version",
-                        lambda name: "1.91.0" if name == "openai" else real(name))
+    pretend_release(monkeypatch, "1.91.0")
     run = suite.run(*HELPER)
-    assert {c.id: c.verdict for c in run.results.checks} == dict.fromkeys(
-        HELPER, Verdict.UNSUPPORTED)
-    assert "1.92.0" in run.message("streaming.chat-helper-text")
+    assert {c.id: c.verdict for c in run.results.checks} == dict.fromkeys(HELPER, Verdict.PASS)
+    assert run.result("streaming.chat-helper-text").observations["helper"] == (
+        "client.chat.completions.stream")
 
 
 # -- framing -------------------------------------------------------------------------------

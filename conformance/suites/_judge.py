@@ -3,6 +3,7 @@ check against the doc's sample."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ def sole_json_post(wire: Wire, observe: Observations, operation: str
     expect(len(wire.requests) == 1, f"expected 1 request, saw {len(wire.requests)}")
     request = wire.requests[0]
     observe("request", f"{request.method} {request.target}")
+    observe("headers", header_set(request))
     body = request.json()
     observe("body_fields", sorted(body))
     path = f"/openai/v1/{operation}"
@@ -47,3 +49,28 @@ def sent_as_given(body: Mapping[str, Any], given: Mapping[str, Any]) -> None:
         expect(body.get(name) == value, f"{name} should be {value!r}, got {body.get(name)!r}")
     extra = sorted(set(body) - set(given))
     expect(not extra, f"the SDK added fields the caller did not pass: {extra}")
+
+
+# Header values that vary by design: the connection's, the credential's, the body's length.
+_VARYING = {"host": "<host>", "content-length": "<length>"}
+_CREDENTIALS = ("authorization", "api-key")
+_VERSION = re.compile(r"\d+\.\d+(\.\d+)?([-+._a-zA-Z0-9]*)?")
+
+
+def header_set(request: RecordedRequest) -> dict[str, str]:
+    """Every request header, by lower-case name, with its value where it does not vary by
+    design: version strings become ``<version>``, credentials keep their scheme only, the host
+    and the body length are masked. An SDK release that adds, drops or changes a header (an
+    ``x-stainless-*``, the ``user-agent``'s shape, ``accept``, a timeout sent as a header)
+    then shows in ``diff`` and ``gate``."""
+    shown: dict[str, str] = {}
+    for name, value in request.headers:
+        key = name.lower()
+        if key in _VARYING:
+            shown[key] = _VARYING[key]
+        elif key in _CREDENTIALS:
+            shown[key] = value.split(" ", 1)[0] + " <credential>" if " " in value \
+                else "<credential>"
+        else:
+            shown[key] = _VERSION.sub("<version>", value)
+    return dict(sorted(shown.items()))

@@ -10,8 +10,9 @@ Two ways of reading are exercised. The doc's sample iterates the raw stream::
         if chunk.choices and chunk.choices[0].delta.content is not None:
             print(chunk.choices[0].delta.content, end='',)
 
-and ``client.chat.completions.stream(...)`` is the SDK's helper (openai >= 1.92.0 on
-``client.chat``), which drops Azure's ``object: ""`` filter chunks (sdk-behavior §2.8).
+and ``client.chat.completions.stream(...)`` is the SDK's helper (``client.beta.chat`` from
+openai 1.40.0, ``client.chat`` from 1.92.0: probed, see :func:`stream_helper`), which drops
+Azure's ``object: ""`` filter chunks from 1.74.0 (sdk-behavior §2.8).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from conformance.contract.chat_stream import (
     validate_chat_stream,
 )
 from conformance.harness import Wire
-from conformance.registry import Observations, check, expect
-from conformance.sdk import Sdk, require_capability
+from conformance.registry import Observations, check, expect, fail
+from conformance.sdk import Sdk, has, require_capability
 from conformance.wire import is_event_stream, parse_events
 
 from ._judge import conforms
@@ -118,18 +119,58 @@ def _doc_loop_error(chunks: list[Any]) -> str | None:
     return None
 
 
+HELPER_PLACES = ("chat.completions", "beta.chat.completions")  # newest first
+
+
+def stream_helper(client: Any) -> tuple[str, Any]:
+    """The chat stream helper wherever this release has it (``client.chat.completions.stream``
+    from openai 1.92.0, ``client.beta.chat.completions.stream`` from 1.40.0 before that), with
+    where it was found; ``unsupported`` before the release that added it, a fail after."""
+    for place in HELPER_PLACES:
+        owner = client
+        for name in place.split("."):
+            owner = getattr(owner, name, None)
+        method = getattr(owner, "stream", None)
+        if callable(method):
+            return f"client.{place}.stream", method
+    require_capability("chat_stream_helper")  # names the release that added it
+    fail("the chat stream helper is gone: neither client.chat.completions.stream nor "
+         "client.beta.chat.completions.stream exists")
+
+
+def azure_chunks_or_unsupported(exc: Exception, observe: Observations | None) -> None:
+    """The helper raised while reading a stream with Azure's object "" chunks: before the
+    release that skips them (chat_stream_helper_azure_chunks) that is the release's known
+    behaviour, observed and ``unsupported``; from it on the exception stands (a fail)."""
+    if has("chat_stream_helper_azure_chunks"):
+        return
+    if observe is not None:
+        observe("helper_error", f"{type(exc).__name__}: {exc}"[:200])
+    require_capability("chat_stream_helper_azure_chunks")
+
+
 class HelperRun:
     """What the stream helper handed out: its events, and the final completion."""
 
-    def __init__(self, sdk: Sdk, wire: Wire, cassette: str) -> None:
-        require_capability("chat_stream_helper")
+    def __init__(self, sdk: Sdk, wire: Wire, cassette: str,
+                 observe: Observations | None = None) -> None:
         params = {k: v for k, v in _params(wire, cassette).items() if k != "stream"}
+        client = sdk.client()
+        self.place, helper = stream_helper(client)
+        if observe is not None:
+            observe("helper", self.place)
+        try:
+            self._read(helper, params)
+        except Exception as exc:
+            azure_chunks_or_unsupported(exc, observe)
+            raise
+
+    def _read(self, helper: Any, params: dict[str, Any]) -> None:
         self.deltas: list[str] = []
         self.done: list[str] = []
         self.chunk_events = 0
         self.tool_calls_done: dict[int, tuple[str, str]] = {}
-        client = sdk.client()
-        with call_sdk(client.chat.completions.stream, params) as stream:
+        with call_sdk(helper, params) as stream:
             for event in stream:
                 if event.type == "chunk":
                     self.chunk_events += 1
@@ -300,7 +341,7 @@ def chat_doc_loop_text(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     refs=("sdk-behavior §2.8, §8 #18", "wire §8.2"),
 )
 def chat_helper_text(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    run = HelperRun(sdk, wire, BUFFERED)
+    run = HelperRun(sdk, wire, BUFFERED, observe)
     summary = summarize(_events(wire))
     wire_choice = summary.choice(0)
     observe("text", run.text)
@@ -384,7 +425,7 @@ def chat_async_filter(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_async_filter_helper(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    run = HelperRun(sdk, wire, ASYNC_FILTER)
+    run = HelperRun(sdk, wire, ASYNC_FILTER, observe)
     summary = summarize(_events(wire))
     wire_choice = summary.choice(0)
     observe("text", run.text)
@@ -449,7 +490,7 @@ def chat_async_filter_blocked(wire: Wire, sdk: Sdk, observe: Observations) -> No
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_helper_blocked(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    run = HelperRun(sdk, wire, BLOCKED)
+    run = HelperRun(sdk, wire, BLOCKED, observe)
     wire_choice = summarize(_events(wire)).choice(0)
     observe("text", run.text)
     observe("blocked_on_wire", wire_choice.blocked)
@@ -536,7 +577,7 @@ def chat_tool_call_deltas(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     live=False,  # the cassette forces an answer a resource gives only by chance
 )
 def chat_helper_tool_calls(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    run = HelperRun(sdk, wire, HELPER_TOOL_CALLS)
+    run = HelperRun(sdk, wire, HELPER_TOOL_CALLS, observe)
     events = _events(wire)
     summary = summarize(events)
     choice = run.choice

@@ -1,0 +1,73 @@
+"""auth.entra-token-concurrent fails against an SDK that lets a request built while another is
+in flight go out with the other's token, and passes on the pinned SDK; the sequential checks
+do not see that SDK."""
+
+from __future__ import annotations
+
+import threading
+
+from conformance.registry import Verdict
+
+CHECK = "auth.entra-token-concurrent"
+
+
+def shares_the_header_while_in_flight(monkeypatch):
+    """An SDK that keeps the Authorization of the request in flight on the client and puts it
+    on any request built before that one is answered."""
+    from openai._base_client import SyncAPIClient
+
+    lock = threading.Lock()
+    in_flight: list[str] = []
+    mine = threading.local()
+    request, build = SyncAPIClient.request, SyncAPIClient._build_request
+
+    def sharing_build(self, options, *args, **kwargs):
+        built = build(self, options, *args, **kwargs)
+        with lock:
+            previous = getattr(mine, "header", None)  # this request's own earlier attempt
+            if previous in in_flight:
+                in_flight.remove(previous)
+            if in_flight:
+                built.headers["Authorization"] = in_flight[0]
+            mine.header = built.headers.get("Authorization")
+            in_flight.append(mine.header)
+        return built
+
+    def tracking_request(self, *args, **kwargs):
+        try:
+            return request(self, *args, **kwargs)
+        finally:
+            header, mine.header = getattr(mine, "header", None), None
+            with lock:
+                if header in in_flight:
+                    in_flight.remove(header)
+
+    monkeypatch.setattr(SyncAPIClient, "_build_request", sharing_build)
+    monkeypatch.setattr(SyncAPIClient, "request", tracking_request)
+
+
+def test_passes_on_the_pinned_sdk(suite):
+    run = suite.run(CHECK)
+    assert run.verdict(CHECK) is Verdict.PASS, run.message(CHECK)
+    observed = run.result(CHECK).observations
+    assert observed["overlapped"] is True
+    assert observed["token_given"] == observed["token_carried"]
+    assert observed["token_given"]["first"] != observed["token_given"]["second"]
+
+
+def test_an_sdk_sharing_the_header_in_flight_fails_only_the_concurrent_check(suite, monkeypatch):
+    shares_the_header_while_in_flight(monkeypatch)
+    run = suite.run(CHECK, "auth.entra-token-per-attempt", "retries.token-per-attempt")
+    assert run.verdict(CHECK) is Verdict.FAIL
+    assert "carry the token it was given" in run.message(CHECK)
+    assert run.verdict("auth.entra-token-per-attempt") is Verdict.PASS
+    assert run.verdict("retries.token-per-attempt") is Verdict.PASS
+
+
+def test_unsupported_before_callable_api_keys(suite, monkeypatch):
+    from .mutants import pretend_release
+
+    pretend_release(monkeypatch, "1.105.0")
+    run = suite.run(CHECK)
+    assert run.verdict(CHECK) is Verdict.UNSUPPORTED
+    assert "1.106.0" in run.message(CHECK)
