@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from conformance import gate
+from conformance import caches, gate
 from conformance.cli import _parser
 from conformance.drivers import build as driver_build
-from conformance import caches
 from conformance.drivers.build import BuildFailed
 from conformance.environments import Environments, Pin, Uninstallable, constraints, why
 from conformance.results import Results
