@@ -244,6 +244,8 @@ class RetryPolicy:
     # How often the documented Entra path calls the token provider the caller gave it:
     # before every attempt (retries included), or once per request (retries reuse it).
     token_provider_called: Literal["attempt", "request"] = "attempt"
+    # How many times it is called each of those times (an SDK may ask twice).
+    token_provider_calls: int = 1
     per_request_max_retries: bool = True  # a per-call max retries option exists
 
     def retry_counts(self, attempts: int) -> list[str | None]:

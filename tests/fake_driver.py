@@ -13,7 +13,8 @@ version it claims to be and how it misbehaves:
 - ``give_up_at_s``: a hint of this many seconds or more ends the retries (a broken build);
 - ``token_provider``: when the Entra path asks the token provider: ``attempt`` (before every
   attempt) or ``request`` (once per request: retries reuse the header); ``provider_calls``
-  reports the calls apart from the credential's (its ``token_calls``).
+  reports the calls apart from the credential's (its ``token_calls``); ``asks``: how many
+  times each of those asks the provider (openai-java on an Azure host: 2).
 
 Run as a script (``python fake_driver.py``); it imports nothing from the project.
 """
@@ -75,15 +76,16 @@ def perform(scenario: dict[str, Any]) -> dict[str, Any]:
                                "token_calls": [], "sdk_retry_count": None, "elapsed_ms": 0,
                                "read": {}}  # protocol 2: what user code reads (nothing typed)
     tokens = list(auth.get("tokens") or ["stand-in-token"])
-    provider_calls = 0
+    provider_calls = asked = 0
 
     def bearer() -> str:
-        nonlocal provider_calls
+        nonlocal provider_calls, asked
         if auth.get("kind") != "token_provider":
             return str(auth.get("key", "stand-in"))
-        provider_calls += 1
+        asked += 1
+        provider_calls += int(CONFIG.get("asks", 1))  # an SDK may ask twice (openai-java)
         outcome["token_calls"].append({"scopes": [auth["scope"]]})
-        return tokens[min(provider_calls, len(tokens)) - 1]
+        return tokens[min(asked, len(tokens)) - 1]
 
     header = bearer()
     attempt = 0

@@ -62,7 +62,9 @@ def _nox_sessions() -> set[str]:
             for decorator in node.decorator_list:
                 target = decorator.func if isinstance(decorator, ast.Call) else decorator
                 if ast.unparse(target) == "nox.session":
-                    names.add(node.name)
+                    named = [k.value for k in getattr(decorator, "keywords", [])
+                             if k.arg == "name" and isinstance(k.value, ast.Constant)]
+                    names.add(str(named[0].value) if named else node.name)
     return names
 
 

@@ -159,7 +159,8 @@ def test_a_stand_in_that_breaks_its_own_policy_fails_there(
 
 RELEASES = {"javascript": ("6.49.0", {"cap_s": 1e9}),
             "go": ("3.100.0", {"cap_s": 120.0, "above": "no-retry"}),
-            "java": ("4.105.0", {"cap_s": 8.0, "above": "clamp", "token_provider": "request"})}
+            "java": ("4.105.0", {"cap_s": 8.0, "above": "clamp", "token_provider": "request",
+                                  "asks": 2})}
 
 
 class _Misbehaving:
@@ -251,7 +252,7 @@ def test_a_token_provider_called_per_attempt_or_per_request_as_its_release_does_
     ("javascript", "request", "1 time(s) for one request of 2 attempt(s)"),
     ("go", "request", "1 time(s) for one request of 2 attempt(s)"),
     # asked before every attempt where the release asks once per API call
-    ("java", "attempt", "2 time(s) for one request of 2 attempt(s)"),
+    ("java", "attempt", "4 time(s) for one request of 2 attempt(s)"),
 ])
 def test_a_token_provider_called_other_than_its_release_does_fails(
         suite: Suite, monkeypatch, sdk: str, broken: str, said: str):

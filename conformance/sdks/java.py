@@ -46,6 +46,10 @@ OWN = RetryPolicy(
     # PrepareRequest.prepare puts clientOptions.securityHeaders (the supplier's token) on the
     # request once per API call; RetryingHttpClient re-sends that request on every retry.
     token_provider_called="request",
+    # On an Azure host (the doc's base URL) the supplier is asked twice per API call:
+    # ClientOptions.securityHeaders, then HttpRequestBuilderExtensions.replaceBearerTokenForAzure
+    # (openai-java core; found when the drivers first ran against the doc's Azure host).
+    token_provider_calls=2,
     per_request_max_retries=False,  # RequestOptions has timeout and responseValidation only
 )
 

@@ -164,10 +164,11 @@ def sdks_token_provider(wire: Wire, driver: Driver, observe: Observations) -> No
     # Java supplier...), counted apart from how often the credential issued a token: a
     # provider that caches hands back a still-valid token (token reuse is not a provider
     # skipped). A driver that reports no provider_calls has the credential as its provider.
-    called = release_policy(driver).actual.token_provider_called
+    policy = release_policy(driver).actual
+    called = policy.token_provider_called
     provider_calls = observe("provider_calls", outcome.get("provider_calls", len(calls)))
     observe("token_reused", not fresh)
-    expected = len(labels) if called == "attempt" else 1
+    expected = (len(labels) if called == "attempt" else 1) * policy.token_provider_calls
     expect(provider_calls == expected,
            f"{driver.sdk} called its token provider {provider_calls} time(s) for one request "
            f"of {len(labels)} attempt(s); its release calls it once per {called} "

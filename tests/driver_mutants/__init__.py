@@ -47,8 +47,10 @@ class MutantBuild:
     command: tuple[str, ...]
     env: Mapping[str, str] = field(repr=False)
 
-    def process(self, *, startup_timeout: float = 60.0) -> DriverProcess:
-        return DriverProcess(self.sdk, self.command, cwd=self.directory, env=self.env,
+    def process(self, *, startup_timeout: float = 60.0,
+                extra_env: Mapping[str, str] | None = None) -> DriverProcess:
+        return DriverProcess(self.sdk, self.command, cwd=self.directory,
+                             env={**self.env, **(extra_env or {})},
                              startup_timeout=startup_timeout)
 
 
