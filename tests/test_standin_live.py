@@ -36,7 +36,8 @@ def test_every_live_check_passes_against_the_standin(suite, live):
         c.id: c.message[:200] for c in run.results.checks
         if c.verdict not in (Verdict.PASS, Verdict.SKIPPED)}
     assert len(verdicts) - len(skipped) >= 50
-    assert len(live.requests) > 40  # the SDK's requests, through the run's forwarder
+    # the SDK's requests, through the run's forwarder (identical requests go upstream once)
+    assert len(live.requests) > 30
 
 
 def test_a_standin_that_answers_wrong_fails_the_check(suite, live, monkeypatch):

@@ -28,6 +28,7 @@ from vcr.request import Request as VcrRequest
 
 from ..wire import Cassette, Chunking, Interaction, Replay, Reply, iter_cassette_files
 from ..wire.replay import MATCHERS
+from ..wire.sse import is_event_stream, json_payloads
 
 # The route of a request, with "-stream" for "stream": true.
 Route = str
@@ -72,8 +73,10 @@ class Library:
             for name, cassette in self.cassettes.items()
             for index, interaction in enumerate(cassette.interactions)
         ]
-        # Successes only (a check's forced error is a scenario, not an answer), real first.
-        self.successes = sorted((e for e in entries if e.interaction.status == 200),
+        # Successes only (a check's forced error is a scenario, not an answer: a 200 stream
+        # that carries an error event is one too), real first.
+        self.successes = sorted((e for e in entries if e.interaction.status == 200
+                                 and not _stream_error(e.interaction)),
                                 key=lambda e: not e.recorded)
         missing = [f"{name}#{index}" for name, index in [*DEFAULTS.values()]
                    if name not in self.cassettes
@@ -138,6 +141,19 @@ class Library:
         if route == "responses" and isinstance(body.get("reasoning"), dict):
             return "reasoning/responses.yaml", 0
         return DEFAULTS[route]
+
+def _stream_error(interaction: Interaction) -> bool:
+    """An event stream that carries an error: an ``error`` or ``response.failed`` event, or
+    a payload with a truthy ``error`` key (wire §12.4)."""
+    if not is_event_stream(interaction.header("content-type")):
+        return False
+    try:
+        payloads = json_payloads(interaction.body)
+    except ValueError:
+        return True
+    return any(isinstance(p, dict) and (p.get("error") or p.get("type") in (
+        "error", "response.failed")) for p in payloads)
+
 
 def _comparable(request: VcrRequest) -> VcrRequest:
     """The request without what any deployment answers the same way: its model and caps."""
