@@ -4,9 +4,11 @@ spent is counted from the stand-in's usage fields (which honour the output cap).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,7 +55,7 @@ def test_a_mapped_full_live_smoke_passes_within_the_default_budgets(pytester, mo
     assert target["requests_sent"] <= target["request_budget"]
     assert target["tokens_used"] <= target["token_budget"]
     announced = [line for line in outcome.stdout.lines if line.startswith("live: preflight")]
-    assert len(announced) == 1 and "36 check(s) go upstream: about " in announced[0]
+    assert len(announced) == 1 and "37 check(s) go upstream: about " in announced[0]
     outcome.stdout.fnmatch_lines([f"live: {target['requests_sent']} request(s) of 60, "
                                   f"{spent} token(s) of *"])
     print(f"\nfull live smoke: {target['requests_sent']} requests, {spent} tokens")
@@ -219,7 +221,8 @@ def test_every_sdk_live_against_renamed_deployments_stays_within_the_budgets(pyt
                        capture_output=True, text=True, timeout=900, check=False)
     data = json.loads((pytester.path / "report" / "results.json").read_text())
     broken = [(c["id"], c["sdk"], c["message"][:200]) for c in data["checks"]
-              if c["verdict"] in ("fail", "error")]
+              if c["verdict"] in ("fail", "error")
+              and (c["id"], c["sdk"]) not in KNOWN]  # the doc's Go Entra sample fails
     assert not broken
     target = data["target"]
     assert target["tokens_used"] <= target["token_budget"] == 8000
@@ -227,3 +230,15 @@ def test_every_sdk_live_against_renamed_deployments_stays_within_the_budgets(pyt
     assert target["live"]["reached"] > target["live"]["planned"] / 2
     print(f"\n--sdk all live smoke: {target['requests_sent']} requests, "
           f"{target['tokens_used']} tokens")
+
+
+def _known() -> dict[tuple[str, str], str]:
+    path = Path(__file__).resolve().parent.parent / "scripts" / "known_failures.py"
+    spec = importlib.util.spec_from_file_location("known_failures", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return dict(module.KNOWN)
+
+
+KNOWN = _known()

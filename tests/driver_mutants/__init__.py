@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from conformance import sdks
 from conformance.drivers import DriverProcess
 from conformance.drivers import build as driver_build
 
@@ -123,7 +124,8 @@ def _finish(directory: Path, command: Sequence[str]) -> None:
 
 def go(directory: Path, edits: Sequence[GoEdit]) -> MutantBuild:
     built = driver_build.build("go")
-    env = {**built.env, "HOME": str(_REAL_HOME)}
+    # The build's environment (the module proxy alone, GOFLAGS), not the driver process's.
+    env = {**driver_build._env("go"), "HOME": str(_REAL_HOME)}
     directory, done = _cached("go", built.directory, edits)
     command = (str(directory / "driver" / "driver"),)
     if done:
@@ -140,7 +142,9 @@ def go(directory: Path, edits: Sequence[GoEdit]) -> MutantBuild:
         _edit(module / relative, old, new)
     driver = directory / "driver"
     driver.mkdir()
-    for name in driver_build.SPECS["go"].sources:
+    spec = sdks.get("go").driver
+    assert spec is not None
+    for name in spec.sources:
         shutil.copy2(driver_build.drivers_root() / "go" / name, driver / name)
     _run(["go", "mod", "edit", f"-replace={GO_MODULE}={module}"], driver, env)
     _run(["go", "build", "-trimpath", "-o", "driver", "."], driver, env)
