@@ -133,12 +133,12 @@ class Suite:
 
 # pytester points HOME at a scratch directory; the drivers' build cache stays the real one, so
 # a suite run that drives javascript, go or java reuses the builds instead of building cold.
-_DRIVER_CACHE = cache_root().parent
+DRIVER_CACHE = cache_root().parent
 
 
 @pytest.fixture
 def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Suite:
-    monkeypatch.setenv("AOAI_CONFORMANCE_CACHE", str(_DRIVER_CACHE))
+    monkeypatch.setenv("AOAI_CONFORMANCE_CACHE", str(DRIVER_CACHE))
     return Suite(pytester)
 
 

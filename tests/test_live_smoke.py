@@ -15,6 +15,7 @@ import pytest
 from conformance import paths, usage
 from conformance.wire import Cassette, WireServer
 
+from .conftest import DRIVER_CACHE
 from .fake_resource import FakeResource
 
 KEY = "live-secret-key-0123456789abcdef"
@@ -211,15 +212,18 @@ def test_every_sdk_live_against_renamed_deployments_stays_within_the_budgets(pyt
     fake = FakeResource(KEY, paths.cassette_root(),
                         deployments={theirs: doc for doc, theirs in THEIRS.items()})
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("AOAI_CONFORMANCE_CACHE", str(DRIVER_CACHE))  # the drivers built once
     monkeypatch.setenv("AOAI_CONFORMANCE_DEPLOYMENTS",
                        ",".join(f"{doc}={theirs}" for doc, theirs in THEIRS.items()))
     with WireServer() as server:  # the run in its own process, as users run it
         server.use(fake)
-        subprocess.run([sys.executable, "-m", "conformance", "run", "--sdk=all",
-                        f"--report-dir={pytester.path / 'report'}",
-                        f"--endpoint={server.base_url}"],
-                       capture_output=True, text=True, timeout=900, check=False)
-    data = json.loads((pytester.path / "report" / "results.json").read_text())
+        done = subprocess.run([sys.executable, "-m", "conformance", "run", "--sdk=all",
+                               f"--report-dir={pytester.path / 'report'}",
+                               f"--endpoint={server.base_url}"],
+                              capture_output=True, text=True, timeout=900, check=False)
+    written = pytester.path / "report" / "results.json"
+    assert written.exists(), (done.returncode, done.stdout[-3000:], done.stderr[-3000:])
+    data = json.loads(written.read_text())
     broken = [(c["id"], c["sdk"], c["message"][:200]) for c in data["checks"]
               if c["verdict"] in ("fail", "error")
               and (c["id"], c["sdk"]) not in KNOWN]  # the doc's Go Entra sample fails
