@@ -103,15 +103,7 @@ def test_a_failing_record_says_what_it_did_not_write_and_why(pytester, monkeypat
                         deployments={theirs: doc for doc, theirs in THEIRS.items()})
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
     recorded = pytester.path / "recorded"
-    with WireServer() as server:
-        server.use(fake)
-        outcome = pytester.runpytest_inprocess(
-            "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
-            f"--conformance-report-dir={pytester.path / 'report'}",
-            f"--conformance-endpoint={server.base_url}", "--conformance-record",
-            f"--conformance-cassettes={recorded}",
-            "--conformance-check=responses.response-contract",
-            "--conformance-deployment=gpt-4.1-nano=g41-nano")
+    outcome = _record_response_contract(pytester, fake, recorded)
     assert not recorded.exists()
     outcome.stdout.fnmatch_lines([
         "record: responses/create.yaml: not written: responses.response-contract fail (model "
@@ -176,15 +168,7 @@ def test_a_recording_with_a_renamed_deployment_replays(pytester, monkeypatch):
                         deployments={theirs: doc for doc, theirs in THEIRS.items()})
     monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
     recorded = pytester.path / "recorded"
-    with WireServer() as server:
-        server.use(fake)
-        outcome = pytester.runpytest_inprocess(
-            "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
-            f"--conformance-report-dir={pytester.path / 'report'}",
-            f"--conformance-endpoint={server.base_url}", "--conformance-record",
-            f"--conformance-cassettes={recorded}",
-            "--conformance-check=responses.response-contract",
-            "--conformance-deployment=gpt-4.1-nano=g41-nano")
+    outcome = _record_response_contract(pytester, fake, recorded)
     outcome.stdout.fnmatch_lines([
         "record: responses/create.yaml: written (replayed by *responses.response-contract*",
         "record: 1 cassette(s) written, 0 not written",
@@ -246,3 +230,17 @@ def _known() -> dict[tuple[str, str], str]:
 
 
 KNOWN = _known()
+
+
+def _record_response_contract(pytester: pytest.Pytester, fake: FakeResource,
+                              recorded: Path) -> pytest.RunResult:
+    """Record responses.response-contract from ``fake`` with gpt-4.1-nano renamed."""
+    with WireServer() as server:
+        server.use(fake)
+        return pytester.runpytest_inprocess(
+            "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
+            f"--conformance-report-dir={pytester.path / 'report'}",
+            f"--conformance-endpoint={server.base_url}", "--conformance-record",
+            f"--conformance-cassettes={recorded}",
+            "--conformance-check=responses.response-contract",
+            "--conformance-deployment=gpt-4.1-nano=g41-nano")
