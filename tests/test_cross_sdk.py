@@ -213,12 +213,7 @@ def test_a_broken_sdk_build_is_caught(suite: Suite, monkeypatch, tmp_path: Path,
         mutant = make(tmp_path / "mutant")
     except DriverUnavailable as exc:
         pytest.skip(f"{sdk} driver unavailable: {exc}")
-    def start(_sdk: str, **kwargs: Any) -> tuple[Any, DriverProcess]:
-        process = mutant.process(extra_env=kwargs.get("extra_env"))
-        process.start()
-        return mutant, process
-
-    monkeypatch.setattr(driver_pool, "start", start)
+    monkeypatch.setattr(driver_pool, "start", driver_mutants.pool_start(mutant))
     run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", selection))
     verdicts = _verdicts(run, sdk)
     assert {c: verdicts.get(c) for c in failing} == dict.fromkeys(failing, Verdict.FAIL), (

@@ -25,6 +25,7 @@ from conformance.sdks.profile import DriverSpec, Profile, Tool
 from conformance.suites import cross_sdk_retries
 
 from .conftest import Suite
+from .driver_mutants import pool_start
 
 FAKE = Path(__file__).resolve().parent / "fake_driver.py"
 RETRY_CHECKS = ("retries.sdks-backoff-and-azure-hint", "retries.sdks-hint-past-cap",
@@ -179,23 +180,12 @@ class _Misbehaving:
                              env={**os.environ, **self.env})
 
 
-def _starter(built: Any) -> Callable[..., tuple[Any, DriverProcess]]:
-    """What the pool asks for: the driver built and started (with what the pool adds to its
-    environment)."""
-    def start(sdk: str, **kwargs: Any) -> tuple[Any, DriverProcess]:
-        process = built.process(extra_env=kwargs.get("extra_env"))
-        process.start()
-        return built, process
-
-    return start
-
-
 def _with_driver(monkeypatch: pytest.MonkeyPatch,
                  make: Callable[[str], Any]) -> None:
     # The stand-in driver speaks plain HTTP to the wire server: no Azure host for it.
     monkeypatch.setattr(driver_pool.DriverPool, "_host", lambda self: None)
     monkeypatch.setattr(driver_pool, "start",
-                        lambda sdk, **kwargs: _starter(make(sdk))(sdk, **kwargs))
+                        lambda sdk, **kwargs: pool_start(make(sdk))(sdk, **kwargs))
     monkeypatch.setattr(cross_sdk_retries, "AZURE_HINT_S", SCALED_HINT_S)
 
 
@@ -300,6 +290,6 @@ def test_a_broken_openai_node_build_is_caught(suite: Suite, monkeypatch, tmp_pat
         patched = _patched_node_build(tmp_path, mutant)
     except builder.DriverUnavailable as exc:
         pytest.skip(f"javascript driver unavailable: {exc.reason}")
-    monkeypatch.setattr(driver_pool, "start", _starter(patched))
+    monkeypatch.setattr(driver_pool, "start", pool_start(patched))
     run = suite.run(args=("--conformance-sdk=javascript", "-k", "sdks_backoff"))
     assert run.verdict("retries.sdks-backoff-and-azure-hint", "javascript") is Verdict.FAIL

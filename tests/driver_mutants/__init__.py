@@ -25,9 +25,9 @@ import os
 import shutil
 import stat
 import subprocess
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from conformance import sdks
 from conformance.drivers import DriverProcess
@@ -40,19 +40,22 @@ GO_MODULE = "github.com/openai/openai-go/v3"
 _REAL_HOME = Path.home()
 
 
-@dataclass(frozen=True)
-class MutantBuild:
-    sdk: str
-    sdk_version: str
-    directory: Path
-    command: tuple[str, ...]
-    env: Mapping[str, str] = field(repr=False)
+def mutant_build(sdk: str, sdk_version: str, directory: Path, command: Sequence[str],
+                env: Mapping[str, str]) -> driver_build.Built:
+    """A broken build, as the pool takes a build from the cache."""
+    return driver_build.Built(sdk, sdk_version, directory, tuple(command), env, cached=True,
+                              seconds=0.0)
 
-    def process(self, *, startup_timeout: float = 60.0,
-                extra_env: Mapping[str, str] | None = None) -> DriverProcess:
-        return DriverProcess(self.sdk, self.command, cwd=self.directory,
-                             env={**self.env, **(extra_env or {})},
-                             startup_timeout=startup_timeout)
+
+def pool_start(built: Any) -> Callable[..., tuple[Any, DriverProcess]]:
+    """A stand-in for ``drivers.pool.start`` that starts ``built`` with what the pool adds to
+    its environment (the Azure host's proxy and test CA)."""
+    def start(_sdk: str, **kwargs: Any) -> tuple[Any, DriverProcess]:
+        process = built.process(extra_env=kwargs.get("extra_env"))
+        process.start()
+        return built, process
+
+    return start
 
 
 # -- JavaScript ------------------------------------------------------------------------------------
@@ -73,7 +76,7 @@ JS_REQUEST_ID_DROPPED: Sequence[JsEdit] = [(
 )]
 
 
-def javascript(directory: Path, edits: Sequence[JsEdit]) -> MutantBuild:
+def javascript(directory: Path, edits: Sequence[JsEdit]) -> driver_build.Built:
     built = driver_build.build("javascript")
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("driver.mjs", "package.json"):
@@ -87,7 +90,7 @@ def javascript(directory: Path, edits: Sequence[JsEdit]) -> MutantBuild:
             (modules / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
     for relative, old, new in edits:
         _edit(modules / "openai" / relative, old, new)
-    return MutantBuild("javascript", built.sdk_version, directory,
+    return mutant_build("javascript", built.sdk_version, directory,
                        ("node", str(directory / "driver.mjs")), built.env)
 
 
@@ -122,14 +125,14 @@ def _finish(directory: Path, command: Sequence[str]) -> None:
                                            encoding="utf-8")
 
 
-def go(directory: Path, edits: Sequence[GoEdit]) -> MutantBuild:
+def go(directory: Path, edits: Sequence[GoEdit]) -> driver_build.Built:
     built = driver_build.build("go")
     # The build's environment (the module proxy alone, GOFLAGS), not the driver process's.
     env = {**driver_build._env("go"), "HOME": str(_REAL_HOME)}
     directory, done = _cached("go", built.directory, edits)
     command = (str(directory / "driver" / "driver"),)
     if done:
-        return MutantBuild("go", built.sdk_version, directory / "driver", command, env)
+        return mutant_build("go", built.sdk_version, directory / "driver", command, env)
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True,
@@ -149,7 +152,7 @@ def go(directory: Path, edits: Sequence[GoEdit]) -> MutantBuild:
     _run(["go", "mod", "edit", f"-replace={GO_MODULE}={module}"], driver, env)
     _run(["go", "build", "-trimpath", "-o", "driver", "."], driver, env)
     _finish(directory, command)
-    return MutantBuild("go", built.sdk_version, driver, command, env)
+    return mutant_build("go", built.sdk_version, driver, command, env)
 
 
 # -- Java ------------------------------------------------------------------------------------------
@@ -162,12 +165,12 @@ JAVA_AZURE_ROUTED_AS_LEGACY = (
     "com/openai/azure/AzureUrlCategory.AZURE_UNIFIED=AZURE_LEGACY",)
 
 
-def java(directory: Path, patches: Sequence[str]) -> MutantBuild:
+def java(directory: Path, patches: Sequence[str]) -> driver_build.Built:
     built = driver_build.build("java")
     directory, done = _cached("java", built.directory, patches)
     jar = directory / "driver.jar"
     if done:
-        return MutantBuild("java", built.sdk_version, directory, ("java", "-jar", str(jar)),
+        return mutant_build("java", built.sdk_version, directory, ("java", "-jar", str(jar)),
                            built.env)
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
@@ -177,7 +180,7 @@ def java(directory: Path, patches: Sequence[str]) -> MutantBuild:
     _run(["java", "-cp", f"{asm}{os.pathsep}{directory}", "JarPatcher",
           str(built.directory / "driver.jar"), str(jar), *patches], directory, built.env)
     _finish(directory, ("java", "-jar", str(jar)))
-    return MutantBuild("java", built.sdk_version, directory, ("java", "-jar", str(jar)),
+    return mutant_build("java", built.sdk_version, directory, ("java", "-jar", str(jar)),
                        built.env)
 
 
