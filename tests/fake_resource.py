@@ -386,3 +386,14 @@ def serving(fake: FakeResource) -> Iterator[FakeResource]:
         fake.host = f"127.0.0.1:{server.port}"
         fake.endpoint = server.base_url
         yield fake
+
+
+def live_run(pytester: Any, endpoint: str, *args: str) -> tuple[Any, dict[str, Any] | None]:
+    """The packaged checks run live against ``endpoint`` in process: pytest's outcome and the
+    results.json it wrote (None when the run wrote none)."""
+    report = pytester.path / "report"
+    outcome = pytester.runpytest_inprocess(
+        "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
+        f"--conformance-report-dir={report}", f"--conformance-endpoint={endpoint}", *args)
+    path = report / "results.json"
+    return outcome, (json.loads(path.read_text()) if path.exists() else None)

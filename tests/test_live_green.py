@@ -4,13 +4,12 @@ paragraph naming why; ``--min-live N`` sets how many are enough."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from conformance import cli, paths
 
 from .fake_resource import FakeResource, serving
+from .fake_resource import live_run as run
 from .test_live_smoke import THEIRS
 
 KEY = "live-secret-key-0123456789abcdef"
@@ -23,15 +22,6 @@ def renamed():
                         deployments={theirs: doc for doc, theirs in THEIRS.items()})
     with serving(fake) as serving_fake:
         yield serving_fake
-
-
-def run(pytester, endpoint, *args):
-    report = pytester.path / "report"
-    outcome = pytester.runpytest_inprocess(
-        "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
-        f"--conformance-report-dir={report}", f"--conformance-endpoint={endpoint}", *args)
-    path = report / "results.json"
-    return outcome, (json.loads(path.read_text()) if path.exists() else None)
 
 
 def mapped(*docs):

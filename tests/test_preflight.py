@@ -20,6 +20,7 @@ from conformance.target import Target
 from conformance.wire import Reply
 
 from .fake_resource import FakeResource, serving
+from .fake_resource import live_run as run
 
 KEY = "live-secret-key-0123456789abcdef"
 TOKEN = "eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJjb2duaXRpdmUifQ.az-cli-issued-signature"
@@ -30,15 +31,6 @@ SETUP = "ERROR: setup error, no check ran and nothing was spent: "
 def resource():
     with serving(FakeResource(KEY, paths.cassette_root(), tokens={TOKEN})) as fake:
         yield fake
-
-
-def run(pytester, endpoint, *args):
-    report = pytester.path / "report"
-    outcome = pytester.runpytest_inprocess(
-        "--pyargs", "conformance.suites", "-p", "no:cacheprovider",
-        f"--conformance-report-dir={report}", f"--conformance-endpoint={endpoint}", *args)
-    path = report / "results.json"
-    return outcome, (json.loads(path.read_text()) if path.exists() else None)
 
 
 def stopped(outcome, data, *fragments):
