@@ -20,6 +20,7 @@ LAYERS = {
     "conformance.paths": 1,
     "conformance.routes": 1,
     "conformance.settings": 1,
+    "conformance.aliases": 1,
     "conformance.harness": 2,
     "conformance.sdk": 2,
     "conformance.clock": 2,
