@@ -298,6 +298,7 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
         *[f"--conformance-feature={f}" for f in args.feature or ()],
         *[f"--conformance-check={c}" for c in args.check or ()],
         *[f"--conformance-sdk={n}" for n in getattr(args, "sdk", None) or ()],
+        *_workers(args, extra),
         *getattr(args, "pytest_args", ()),
     ]
     code = pytest.main(pytest_args)
@@ -314,6 +315,32 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     live = results.target.get("live")
     # Too few checks reached the resource (the plugin printed why): not a green smoke.
     return EXIT_USAGE if isinstance(live, dict) and live.get("shortfall") else EXIT_OK
+
+
+def _workers(args: argparse.Namespace, extra: Sequence[str]) -> list[str]:
+    """``-n N --dist loadgroup`` when the run's checks cover two SDKs or more and it replays
+    (:mod:`conformance.workers`): one worker per SDK. Nothing for one SDK, a live or record
+    run, or when the user's pytest arguments choose (``-- -n 0``)."""
+    from . import workers
+    from .sdk_selection import SdkSelection, SdkSelectionError
+
+    given = [*extra, *getattr(args, "pytest_args", ())]
+    forwards = bool(getattr(args, "endpoint", None)) or "--conformance-record" in extra
+    if forwards or workers.chosen_by_user(given):
+        return []
+    try:
+        selection = SdkSelection.parse(getattr(args, "sdk", None) or ())
+    except SdkSelectionError:
+        return []  # the plugin says why, before any check
+    running: list[str] = list(selection.sdks) if selection.explicit else []
+    if len(running) > 1 and (args.check or args.feature):
+        load_suites()
+        named = set(args.check or ())
+        covered = {sdk for check in REGISTRY.values()
+                   if check.id in named or check.feature in (args.feature or ())
+                   for sdk in selection.covers(check.sdks, named=check.id in named)}
+        running = [sdk for sdk in running if sdk in covered]
+    return workers.pytest_args(running, forwards=False, given=given)
 
 
 def _interrupted(results: Path) -> int:

@@ -18,7 +18,7 @@ import pytest
 # Only light modules at load: this plugin is loaded into every pytest session of the
 # environment. vcrpy, the SDK, the wire server, the drivers and the reports are imported where
 # they are used, once the session turns out to run checks (:func:`_start`).
-from . import paths, sdks
+from . import paths, sdks, workers
 from .clock import VirtualClock, virtual_clock
 from .interruption import Interrupted, signal_of
 from .registry import (
@@ -69,6 +69,8 @@ _recordings_key: pytest.StashKey[Recordings] = pytest.StashKey()
 _sdk_key = pytest.StashKey[str]()
 _sdk_version_key = pytest.StashKey[str]()
 _selection_key: pytest.StashKey[SdkSelection] = pytest.StashKey()
+_pool_key: pytest.StashKey[DriverPool] = pytest.StashKey()
+_proven_key = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -208,8 +210,18 @@ _OPTION_DEFAULTS: dict[str, object] = {}
 def pytest_configure(config: pytest.Config) -> None:
     # Cheap until verdicts arrive (also from xdist workers, whose controller collects nothing).
     config.pluginmanager.register(ConformanceRun(config), "conformance-run")
+    # Each check item's SDK is its xdist group (conformance.workers); declared here too, for a
+    # session with --strict-markers and xdist disabled.
+    config.addinivalue_line("markers", f"{workers.GROUP_MARK}(name): the checks of one SDK "
+                            "run in one xdist worker (--dist loadgroup)")
     if any(config.getoption(dest) != default for dest, default in _OPTION_DEFAULTS.items()):
         _start(config)  # a bad option is a usage error before collection
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    pool = config.stash.get(_pool_key, None)
+    if pool is not None:  # a run that stopped before its checks closes what it proved
+        pool.close()
 
 
 def _start(config: pytest.Config) -> None:
@@ -263,6 +275,11 @@ def _start(config: pytest.Config) -> None:
             config.getoption("conformance_deployment"), directory=config.invocation_params.dir)
     except (TargetError, DeploymentError) as exc:
         raise pytest.UsageError(scrubber.text(str(exc))) from None
+    if (config.stash[_target_key].forwards and workers.distributed(config)
+            and not workers.is_worker(config)):
+        raise pytest.UsageError(
+            "live and record runs run in one process (the budgets, the preflight and the "
+            "recordings are counted in one place): drop -n/--dist")
     written = [(config.getoption("conformance_report_dir"), "--conformance-report-dir")]
     if config.stash[_target_key].mode == "record":
         written.append((config.getoption("conformance_cassettes"), "--conformance-cassettes"))
@@ -308,6 +325,7 @@ def pytest_pycollect_makeitem(
         item = pytest.Function.from_parent(collector, name=item_name, callobj=obj)
         item.stash[_check_key] = check
         item.stash[_sdk_key] = sdk_name
+        item.add_marker(pytest.mark.xdist_group(workers.group(sdk_name)))
         item.extra_keyword_matches.update({check.id, check.feature, sdk_name})
         items.append(item)
     return items
@@ -402,20 +420,38 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 def _build_drivers(session: pytest.Session) -> None:
     """Build (or find cached) the driver of every SDK the collected checks run against, and
-    prove it whole (it answers hello at its version; a broken cache entry is rebuilt once); the
-    driver pool then starts them from the cache. A setup problem stops the run before any
-    check; a missing toolchain is left to the pool (those checks skip with the install hint)."""
+    prove it whole (it answers hello at its version; a broken cache entry is rebuilt once).
+    In one process the proof goes through the session's driver pool, which keeps the process
+    it started for the checks; an xdist worker proves nothing (its controller did, once, from
+    the first worker's collection: :meth:`ConformanceRun.pytest_xdist_node_collection_finished`)
+    and starts a driver on its first check of that SDK. A setup problem stops the run before
+    any check; a missing toolchain is left to the pool (those checks skip with the hint)."""
+    config = session.config
+    if workers.is_worker(config):
+        return
+    wanted = {item.stash[_sdk_key] for item in session.items if _sdk_key in item.stash}
+    _prove_drivers(config, [s for s in sdks.driver_names() if s in wanted], _pool(config))
+
+
+def _prove_drivers(config: pytest.Config, wanted: list[str], pool: DriverPool | None) -> None:
+    """Prove each of the ``wanted`` drivers (through ``pool``, which keeps them running, or,
+    on an xdist controller, started and closed again), raising a one-paragraph
+    ``UsageError`` for one that cannot be built."""
     from .drivers.build import BuildFailed, BuildTimedOut, CacheBroken, DriverUnavailable, start
 
-    config = session.config
-    wanted = {item.stash[_sdk_key] for item in session.items if _sdk_key in item.stash}
-    for sdk_name in sorted(wanted - {"python"}):
+    if config.stash.get(_proven_key, False):
+        return
+    config.stash[_proven_key] = True
+    for sdk_name in wanted:
         version = config.stash[_selection_key].versions.get(sdk_name)
         what = f"the {sdk_name} driver" + (f" with {sdk_name} {version}" if version else "")
         try:
-            _, process = start(sdk_name, version=version, until=config.stash[_deadline_key],
-                               progress=lambda text: _say(config, text))
-            process.close()
+            if pool is not None:
+                pool.get(sdk_name)
+            else:
+                _, process = start(sdk_name, version=version, until=config.stash[_deadline_key],
+                                   progress=lambda text: _say(config, text))
+                process.close()
         except DriverUnavailable:
             continue
         except ValueError as exc:  # not a version at all
@@ -562,16 +598,27 @@ def sdk(wire: Wire, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 @pytest.fixture(scope="session")
 def driver_pool(pytestconfig: pytest.Config) -> Iterator[DriverPool]:
-    """One long-lived driver process per SDK for the whole run, built on first use."""
-    from .drivers.pool import DriverPool
-
-    pool = DriverPool(progress=lambda text: _say(pytestconfig, text),
-                      versions=pytestconfig.stash[_selection_key].versions,
-                      until=pytestconfig.stash[_deadline_key])
+    """One long-lived driver process per SDK for the whole run (per worker under xdist),
+    started on first use, or kept from the proof before the first check."""
+    pool = _pool(pytestconfig)
     try:
         yield pool
     finally:
         pool.close()
+
+
+def _pool(config: pytest.Config) -> DriverPool:
+    """The session's driver pool: the drivers proven before the first check are the ones the
+    checks use (a JVM is started once, not twice)."""
+    pool = config.stash.get(_pool_key, None)
+    if pool is None:
+        from .drivers.pool import DriverPool
+
+        pool = DriverPool(progress=lambda text: _say(config, text),
+                          versions=config.stash[_selection_key].versions,
+                          until=config.stash[_deadline_key])
+        config.stash[_pool_key] = pool
+    return pool
 
 
 @pytest.fixture
@@ -851,10 +898,23 @@ class ConformanceRun:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.selected = sum(1 for item in session.items if _check_key in item.stash)
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """On the xdist controller, which collects nothing: the first worker's collection
+        says which drivers the run needs, and each is proven once (built or found cached,
+        hello at its version) before any check is scheduled; one that cannot be built stops
+        the run (exit 2) as in one process."""
+        if _target_key not in self.config.stash or self.config.option.collectonly:
+            return
+        self.selected = max(self.selected, len(ids))
+        _prove_drivers(self.config, workers.driver_sdks(ids, sdks.driver_names()), None)
+
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         """A signal ended the run: the check that was running gets no verdict, and every
         report says how far the run got."""
         self.interrupted = signal_of(excinfo.value)
+        for report in workers.queued_reports(self.config):  # xdist: finished, not yet handled
+            self.pytest_runtest_logreport(report)
 
     def interruption(self) -> Interrupted | None:
         if self.interrupted is None:

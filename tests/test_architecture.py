@@ -56,6 +56,7 @@ LAYERS = {
     "conformance.doctor": 4,
     "conformance.pytest_plugin": 4,
     "conformance.cli": 4,
+    "conformance.workers": 4,
     "conformance.__main__": 4,
 }
 # Core packages that must not reach outside themselves (besides the package root).

@@ -48,7 +48,8 @@ def test_interrupt_probe_blocks(wire, observe):
 """
 
 
-def interrupted_run(tmp_path: Path, signum: int, *, group: bool) -> tuple[int, str, Path]:
+def interrupted_run(tmp_path: Path, signum: int, *, group: bool,
+                    extra: tuple[str, ...] = ()) -> tuple[int, str, Path]:
     probes = tmp_path / "probes" / "test_interrupt_probes.py"
     probes.parent.mkdir()
     probes.write_text(textwrap.dedent(PROBES))
@@ -59,7 +60,7 @@ def interrupted_run(tmp_path: Path, signum: int, *, group: bool) -> tuple[int, s
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     run = subprocess.Popen(
         [sys.executable, "-m", "conformance", "run", f"--report-dir={report}", "--",
-         str(probes), "-k", "interrupt_probe", "-p", "no:randomly"],
+         str(probes), "-k", "interrupt_probe", "-p", "no:randomly", *extra],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)
     try:
@@ -77,13 +78,16 @@ def interrupted_run(tmp_path: Path, signum: int, *, group: bool) -> tuple[int, s
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("signum", "name", "status", "group"), [
-    (signal.SIGINT, "SIGINT", 130, True),
-    (signal.SIGTERM, "SIGTERM", 143, False),
-])
+@pytest.mark.parametrize(("signum", "name", "status", "group", "extra"), [
+    (signal.SIGINT, "SIGINT", 130, True, ()),
+    (signal.SIGTERM, "SIGTERM", 143, False, ()),
+    # a run spread over xdist workers (conformance.workers): the controller reports
+    (signal.SIGINT, "SIGINT", 130, True, ("-n", "2", "--dist", "loadgroup")),
+    (signal.SIGTERM, "SIGTERM", 143, False, ("-n", "2", "--dist", "loadgroup")),
+], ids=["SIGINT", "SIGTERM", "SIGINT-workers", "SIGTERM-workers"])
 def test_a_signal_during_a_check_ends_the_run_non_zero_and_every_report_says_so(
-        tmp_path, signum, name, status, group):
-    code, output, report = interrupted_run(tmp_path, signum, group=group)
+        tmp_path, signum, name, status, group, extra):
+    code, output, report = interrupted_run(tmp_path, signum, group=group, extra=extra)
     assert code == status, output
     data = json.loads((report / "results.json").read_text())
     jsonschema.validate(data, json.loads(SCHEMA_FILE.read_text()))
