@@ -257,3 +257,21 @@ def test_a_multi_sdk_run_of_the_cli_is_distributed_and_reports_once(tmp_path):
     starts = [tuple(json.loads(line)) for line in log.read_text().splitlines()]
     assert [sdk for _, sdk in starts] == ["go", "go"]  # the controller's proof, one worker
     assert starts[0][0] == "controller" and starts[1][0].startswith("gw")
+
+
+# -- driver start-up ------------------------------------------------------------------------
+
+def test_a_java_driver_starts_with_the_client_compiler_alone(tmp_path):
+    """Every start of a cached build, without a rebuild: the JVM options are the profile's
+    (Java.launch), not the build stamp's."""
+    from conformance.drivers.build import Built
+
+    def command(sdk: str, *argv: str) -> tuple[str, ...]:
+        built = Built(sdk, "1.0.0", tmp_path, argv, {}, cached=True, seconds=0.0)
+        return tuple(built.process().command)
+
+    assert command("java", "java", "-jar", "/c/driver.jar") == (
+        "java", "-XX:TieredStopAtLevel=1", "-jar", "/c/driver.jar")
+    assert command("javascript", "node", "/c/driver.mjs") == ("node", "/c/driver.mjs")
+    assert command("go", "/c/driver") == ("/c/driver",)
+    assert command("standin", sys.executable, "x.py") == (sys.executable, "x.py")

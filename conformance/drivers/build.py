@@ -104,8 +104,10 @@ class Built:
                 extra_env: Mapping[str, str] | None = None) -> DriverProcess:
         """The driver's process (not started); ``extra_env`` adds to its environment (the
         Azure host's proxy and test CA)."""
-        return DriverProcess(self.sdk, self.command, cwd=self.directory,
-                             env={**self.env, **(extra_env or {})},
+        profile = sdks.PROFILES.get(self.sdk)
+        return DriverProcess(self.sdk,
+                             profile.launch(self.command) if profile else self.command,
+                             cwd=self.directory, env={**self.env, **(extra_env or {})},
                              startup_timeout=startup_timeout)
 
 

@@ -22,6 +22,11 @@ from ..policy import Backoff, Deviation, Outcome, RetryAfter, RetryPolicy
 from ..policy import changes as _set
 from .profile import DriverSpec, Profile, Tool
 
+# The driver JVM's options, added at every start (Java.launch). A driver lives seconds to a
+# minute and spends most of it starting and warming up: the client compiler alone (C1, no C2)
+# starts it and its first scenarios in about half the time and CPU
+# (benchmarks/bench_sdk_all.py, "driver_starts").
+JVM_OPTIONS = ("-XX:TieredStopAtLevel=1",)
 MAVEN_METADATA = "https://repo1.maven.org/maven2/com/openai/openai-java/maven-metadata.xml"
 _SOURCE = "openai-java 4.105.0 core/http/RetryingHttpClient.kt"
 
@@ -123,6 +128,11 @@ class Java(Profile):
         (work / "target" / "driver.jar").rename(work / "driver.jar")
         shutil.rmtree(work / "target", ignore_errors=True)
         return ["java", "-jar", str(target / "driver.jar")]
+
+    def launch(self, command: Sequence[str]) -> tuple[str, ...]:
+        if command and Path(command[0]).name == "java":
+            return (command[0], *JVM_OPTIONS, *command[1:])
+        return tuple(command)
 
     def released_versions(self, output: Callable[[Sequence[str]], str]) -> list[str]:
         from ..drivers.releases import ListingFailed, maven_versions

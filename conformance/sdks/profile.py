@@ -124,6 +124,12 @@ class Profile:
         ``repin`` first when given; return the command that starts it in ``target``."""
         raise NotImplementedError(f"{self.name} has no driver to build")
 
+    def launch(self, command: Sequence[str]) -> tuple[str, ...]:
+        """The command a driver process is started with, given its build's command: the
+        runtime's start-up options (a JVM's) are added here, at every start, so a cached
+        build gets them without a rebuild."""
+        return tuple(command)
+
     def released_versions(self, output: Callable[[Sequence[str]], str]) -> list[str]:
         """The versions the ecosystem's index lists, oldest first, as ``NAME@VERSION`` takes
         them; ``output`` runs the ecosystem's client and returns its stdout."""
