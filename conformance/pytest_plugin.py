@@ -898,6 +898,14 @@ class ConformanceRun:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.selected = sum(1 for item in session.items if _check_key in item.stash)
 
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        """``--dist loadgroup`` in a conformance session: one SDK's checks are one unit of
+        work, so a worker starts only the drivers of the SDKs it runs (conformance.workers)."""
+        if _target_key not in config.stash or config.getvalue("dist") != "loadgroup":
+            return None
+        return workers.scheduler(config, log, sdks.names())
+
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         """On the xdist controller, which collects nothing: the first worker's collection

@@ -31,8 +31,9 @@ GROUP_MARK = "xdist_group"
 # pytest-xdist's own options (and disabling it): when the user passes any, the CLI adds none.
 _CHOSEN = ("-n", "--numprocesses", "--dist", "-d", "--tx", "--maxprocesses")
 # A check item is ``<function>[<sdk>]`` (cross-SDK) or ``<function>`` (python only); under
-# loadgroup, xdist appends ``@<group>`` to the node id.
+# loadgroup with pytest < 9.2, xdist appends ``@<group>`` to the node id.
 _SDK_OF_ID = re.compile(r"\[(?P<sdk>[a-z]+)\](?:@[^\]@]*)?$")
+IN_PROCESS = "python"
 
 
 def group(sdk: str) -> str:
@@ -75,15 +76,33 @@ def pytest_args(sdks: Sequence[str], *, forwards: bool, given: Sequence[str] = (
     return ["-n", str(count), "--dist", "loadgroup"]
 
 
+def sdk_of(node_id: str, names: Iterable[str]) -> str:
+    """The SDK a collected item runs against, read from its node id: ``[<sdk>]`` at its end
+    for a cross-SDK check item, else python (python-only checks, and any other test)."""
+    match = _SDK_OF_ID.search(node_id)
+    return match["sdk"] if match and match["sdk"] in set(names) else IN_PROCESS
+
+
 def driver_sdks(node_ids: Iterable[str], drivers: Iterable[str]) -> list[str]:
     """The driver SDKs (of ``drivers``) that the collected ``node_ids`` run against, in
     ``drivers`` order: what the controller proves before any check is scheduled."""
-    found = set()
-    for node_id in node_ids:
-        match = _SDK_OF_ID.search(node_id)
-        if match:
-            found.add(match["sdk"])
+    drivers = list(drivers)
+    found = {sdk_of(node_id, drivers) for node_id in node_ids}
     return [sdk for sdk in drivers if sdk in found]
+
+
+def scheduler(config: Any, log: Any, names: Sequence[str]) -> Any:
+    """The controller's scheduler for ``--dist loadgroup`` in a conformance session: whole
+    SDKs are the units of work (:func:`sdk_of` each node id), handed to the workers as
+    pytest-xdist's loadscope hands out modules. The groups are read from the node ids, not
+    from xdist's ``@group`` suffix, which pytest 9.2 no longer lets xdist 3.8 add."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BySdk(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return sdk_of(nodeid, names)
+
+    return BySdk(config, log)
 
 
 def is_worker(config: Any) -> bool:
@@ -116,5 +135,6 @@ def queued_reports(config: Any) -> list[Any]:
     return reports
 
 
-__all__ = ["GROUP_MARK", "cap", "chosen_by_user", "distributed", "driver_sdks", "group",
-           "is_worker", "pytest_args", "queued_reports", "worker_count"]
+__all__ = ["GROUP_MARK", "IN_PROCESS", "cap", "chosen_by_user", "distributed", "driver_sdks",
+           "group", "is_worker", "pytest_args", "queued_reports", "scheduler", "sdk_of",
+           "worker_count"]
