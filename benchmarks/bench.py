@@ -281,9 +281,18 @@ def cross_sdk(repeat: int) -> Sample:
     return out
 
 
+def sdk_all(repeat: int) -> Sample:
+    """``run --sdk all`` warm: wall and CPU time, each SDK's sum of check durations, the
+    drivers' start times (benchmarks/bench_sdk_all.py)."""
+    from benchmarks.bench_sdk_all import measure
+
+    sample: Sample = measure(repeat, {"this": ROOT})["this"]
+    return sample
+
+
 MEASUREMENTS: dict[str, Callable[[int], Sample]] = {
     "offline": offline, "wire": wire, "fuzz": fuzz, "gate": gate, "bisect": bisect,
-    "live": live, "suite": suite, "cross_sdk": cross_sdk,
+    "live": live, "suite": suite, "cross_sdk": cross_sdk, "sdk_all": sdk_all,
 }
 
 
