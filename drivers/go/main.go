@@ -502,7 +502,9 @@ func sdkVersion() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, dep := range info.Deps {
 			if dep.Path == sdkModule {
-				if dep.Replace != nil {
+				// A module replaced by a folder (a patched copy of a release) has no version
+				// of its own: it is the version go.mod requires.
+				if dep.Replace != nil && dep.Replace.Version != "" {
 					return dep.Replace.Version
 				}
 				return dep.Version
