@@ -511,8 +511,8 @@ func sdkVersion() string {
 		for _, dep := range info.Deps {
 			if dep.Path == sdkModule {
 				// A module replaced by a folder (a patched copy of a release) has no version
-				// of its own: it is the version go.mod requires.
-				if dep.Replace != nil && dep.Replace.Version != "" {
+				// of its own ("(devel)"): it is the version go.mod requires.
+				if dep.Replace != nil && strings.HasPrefix(dep.Replace.Version, "v") {
 					return dep.Replace.Version
 				}
 				return dep.Version
