@@ -87,7 +87,7 @@ def _typed(outcome: dict[str, Any], name: str, from_result: Any) -> Any:
     """A value as the SDK's typed field holds it: the driver's ``read`` where it reads one
     (Go, Java), else the result's (Python's typed model, JavaScript's object)."""
     read = outcome.get("read") or {}
-    return read[name] if name in read else from_result
+    return read.get(name, from_result)
 
 
 def _retry_counts(requests: list[RecordedRequest]) -> list[str | None]:
