@@ -185,9 +185,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     last = (json.loads(options.out.read_text(encoding="utf-8"))
             if options.only and options.out.exists() else None)
     if options.combine:  # audits run apart (one SDK each), put together
-        numbers = json.loads(options.combine[0].read_text(encoding="utf-8"))
-        for other in options.combine[1:]:
-            numbers = _merged(numbers, json.loads(other.read_text(encoding="utf-8")))
+        parts = [json.loads(path.read_text(encoding="utf-8")) for path in options.combine]
+        numbers = parts[0]
+        for other in parts[1:]:
+            numbers = _merged(numbers, other)
+        numbers.pop("rerun", None)
+        numbers["seconds"] = round(sum(part["seconds"] for part in parts), 1)
+        numbers["combined"] = [{"measured": part["measured"], "seconds": part["seconds"],
+                                "ids": [r["id"] for r in part["mutants"]]} for part in parts]
     else:
         with tempfile.TemporaryDirectory(prefix="driver-mutants-") as work:
             numbers = audit(options.sdk or SDKS, options.only, Path(work),
