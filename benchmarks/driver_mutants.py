@@ -93,6 +93,9 @@ def _score(mutant: catalogue.Mutant, base: dict[str, str], run: dict[str, Any]) 
     if "setup" in run:  # the build or the run did not happen: not scored
         return {**row, "caught": None, "setup": run["setup"]}
     verdicts = run["verdicts"]
+    if verdicts and all(v == "error" for v in verdicts.values()):  # the build never started
+        first = next(iter(run["messages"].values()), "")
+        return {**row, "caught": None, "setup": first[:600]}
     caught_by = sorted(c for c, v in verdicts.items() if v == "fail" and base.get(c) != "fail")
     errors = sorted(c for c, v in verdicts.items() if v == "error" and base.get(c) != "error")
     return {**row, "caught": bool(caught_by), "caught_by": caught_by, "new_errors": errors,

@@ -25,6 +25,7 @@ import os
 import shutil
 import stat
 import subprocess
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -179,13 +180,18 @@ def java(directory: Path, patches: Sequence[str]) -> driver_build.Built:
     if done:
         return mutant_build("java", built.sdk_version, directory, ("java", "-jar", str(jar)),
                            built.env)
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
+    # Two processes may make the same mutant at once (a test beside the audit): each patches
+    # in a scratch folder of its own and moves the finished jar into place.
+    directory.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="patch-", dir=directory))
     asm = _asm_jar()
-    _run(["javac", "-d", str(directory), "-cp", str(asm), str(HERE / "JarPatcher.java")],
-         directory, built.env)
-    _run(["java", "-cp", f"{asm}{os.pathsep}{directory}", "JarPatcher",
-          str(built.directory / "driver.jar"), str(jar), *patches], directory, built.env)
+    _run(["javac", "-d", str(scratch), "-cp", str(asm), str(HERE / "JarPatcher.java")],
+         scratch, built.env)
+    _run(["java", "-cp", f"{asm}{os.pathsep}{scratch}", "JarPatcher",
+          str(built.directory / "driver.jar"), str(scratch / "driver.jar"), *patches], scratch,
+         built.env)
+    os.replace(scratch / "driver.jar", jar)
+    shutil.rmtree(scratch, ignore_errors=True)
     _finish(directory, ("java", "-jar", str(jar)))
     return mutant_build("java", built.sdk_version, directory, ("java", "-jar", str(jar)),
                        built.env)
