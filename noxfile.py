@@ -154,6 +154,15 @@ def gate_history(session: nox.Session) -> None:
     session.run("python", "benchmarks/gate_history.py", *session.posargs)
 
 
+@nox.session(name="driver-mutants", default=False)
+def driver_mutants(session: nox.Session) -> None:
+    """The broken-SDK audit: how many broken JavaScript, Go and Java SDK builds
+    (tests/driver_mutants/catalogue.py) the run catches (``-- --sdk go --only go-backoff-removed``;
+    about half an hour on 2 cores). Writes benchmarks/driver-mutants-results.json."""
+    session.install("-e", ".", *_sdk_requirements(SDK_DEFAULT))
+    session.run("python", "benchmarks/driver_mutants.py", *session.posargs)
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict on conformance/."""

@@ -10,6 +10,8 @@ version it claims to be and how it misbehaves:
 - ``cap_s``, ``above``: the Retry-After cap and what a longer hint does (``no-retry``,
   ``clamp``, ``backoff``);
 - ``no_backoff``: retries without waiting when there is no hint (a broken build);
+- ``flat_backoff``: every retry without a hint waits the first backoff (it does not double: a
+  broken build);
 - ``give_up_at_s``: a hint of this many seconds or more ends the retries (a broken build);
 - ``token_provider``: when the Entra path asks the token provider: ``attempt`` (before every
   attempt) or ``request`` (once per request: retries reuse the header); ``provider_calls``
@@ -121,7 +123,8 @@ def perform(scenario: dict[str, Any]) -> dict[str, Any]:
             delay = min(hint, CONFIG["cap_s"])
         else:
             delay = 0.0 if CONFIG["no_backoff"] else (
-                min(0.5 * 2 ** attempt, 8.0) * (1 - 0.25 * random.random()))
+                min(0.5 * (1 if CONFIG.get("flat_backoff") else 2 ** attempt), 8.0)
+                * (1 - 0.25 * random.random()))
         time.sleep(delay)
         attempt += 1
     if auth.get("kind") == "token_provider":

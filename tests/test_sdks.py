@@ -200,7 +200,8 @@ def test_a_build_that_follows_its_release_passes(suite: Suite, monkeypatch, sdk:
 @pytest.mark.parametrize("sdk", ["javascript", "go", "java"])
 @pytest.mark.parametrize(("broken", "said"), [
     ({"no_backoff": True}, "delay before retry 1"),
-    ({"give_up_at_s": SCALED_HINT_S}, "2 attempt(s), expected 3"),
+    ({"flat_backoff": True}, "delay before retry 2"),
+    ({"give_up_at_s": SCALED_HINT_S}, "3 attempt(s), expected 4"),
 ])
 def test_a_build_without_backoff_or_that_gives_up_on_azure_hints_fails(
         suite: Suite, monkeypatch, sdk: str, broken: dict[str, Any], said: str):

@@ -83,6 +83,13 @@ def _chat(wire: Wire, **options: Any) -> dict[str, Any]:
     return scenario(wire, "chat.completions.create", CHAT_SAMPLE, **options)
 
 
+def _typed(outcome: dict[str, Any], name: str, from_result: Any) -> Any:
+    """A value as the SDK's typed field holds it: the driver's ``read`` where it reads one
+    (Go, Java), else the result's (Python's typed model, JavaScript's object)."""
+    read = outcome.get("read") or {}
+    return read.get(name, from_result)
+
+
 def _retry_counts(requests: list[RecordedRequest]) -> list[str | None]:
     return [r.header("x-stainless-retry-count") for r in requests]
 
@@ -199,12 +206,16 @@ def sdks_chat_completion(wire: Wire, driver: Driver, observe: Observations) -> N
     # Choices[0].Message.Content, Java choices().get(0).message().content()): not the raw JSON.
     content = observe("content", read_value(outcome, "content"))
     observe("usage", result.get("usage"))
-    expect(result.get("id") == sent["id"], f"{driver.sdk} returned id {result.get('id')!r}, the "
-           f"server sent {sent['id']!r}")
+    # The id and total tokens through the typed fields where the result is raw JSON (Go) or
+    # not what the accessors return (Java): ``read`` then carries them.
+    got_id = _typed(outcome, "id", result.get("id"))
+    total = _typed(outcome, "total_tokens", (result.get("usage") or {}).get("total_tokens"))
+    expect(got_id == sent["id"], f"{driver.sdk} returned id {got_id!r}, the server sent "
+           f"{sent['id']!r}")
     expect(content == sent["choices"][0]["message"]["content"],
            f"{driver.sdk} returned other content than the server sent: {content!r}")
-    expect((result.get("usage") or {}).get("total_tokens") == sent["usage"]["total_tokens"],
-           f"{driver.sdk} lost the usage the server sent")
+    expect(total == sent["usage"]["total_tokens"],
+           f"{driver.sdk} lost the usage the server sent (total tokens {total!r})")
 
 
 @check(
@@ -261,8 +272,10 @@ def sdks_responses_create(wire: Wire, driver: Driver, observe: Observations) -> 
     # has no such helper (its sample prints the response): Java's driver reads the typed
     # output().message().content().outputText().text().
     helper = observe("output_text", read_value(outcome, "output_text"))
-    expect(result.get("id") == sent["id"], f"{driver.sdk} returned id {result.get('id')!r}")
-    expect(result.get("status") == sent.get("status"), f"{driver.sdk} changed the status")
+    got_id = _typed(outcome, "id", result.get("id"))
+    status = _typed(outcome, "status", result.get("status"))
+    expect(got_id == sent["id"], f"{driver.sdk} returned id {got_id!r}")
+    expect(status == sent.get("status"), f"{driver.sdk} changed the status to {status!r}")
     expect(texts(result) == texts(sent), f"{driver.sdk} returned other output text than sent")
     expect(helper == "".join(texts(sent)), f"{driver.sdk}'s output text is {helper!r}, not the "
            "output text sent")

@@ -83,16 +83,16 @@ def _observed(wire: Wire, outcome: Mapping[str, Any]) -> tuple[Observed, tuple[f
 
 
 def _judge(wire: Wire, driver: Driver, observe: Observations, steps: Sequence[Step],
-           deadline_ms: int) -> Judgement:
+           deadline_ms: int, max_retries: int | None = None) -> Judgement:
     policy = _policy(driver)
     outcome = driver.run(scenario(wire, "chat.completions.create", CHAT_SAMPLE,
-                                  deadline_ms=deadline_ms))
+                                  max_retries=max_retries, deadline_ms=deadline_ms))
     observed, slack = _observed(wire, outcome)
     observe("attempts", observed.attempts)
     observe("delays_s", list(observed.delays))
     observe("timed_by", "virtual clock" if slack == (0.0, 0.0) else "wire arrival times")
     observe("outcome", observed.outcome[0])
-    judged = judge(policy, steps, Options(), observed, slack=slack)
+    judged = judge(policy, steps, Options(max_retries=max_retries), observed, slack=slack)
     observe("release_policy", {"version": driver.version,
                                "predicted": judged.actual.describe(),
                                "refinements": [r.id for r in policy.refinements]})
@@ -112,19 +112,21 @@ def _azure_hint() -> tuple[tuple[str, str], ...]:
 @check(
     "retries.sdks-backoff-and-azure-hint",
     doc=DOC_RETRY,
-    claim="A 503 without a hint is retried after the release's exponential backoff (0.5 s, "
-    "jittered), then a 429 carrying Azure's 5 s hint (retry-after-ms: 5000, retry-after: 5) "
-    "is retried after 5 s, and the third attempt succeeds: what that SDK release's own retry "
-    "policy predicts.",
+    claim="Two 503s without a hint are retried after the release's exponential backoff (0.5 "
+    "s, then 1 s, jittered), then a 429 carrying Azure's 5 s hint (retry-after-ms: 5000, "
+    "retry-after: 5) is retried after 5 s, and the fourth attempt succeeds (max retries 3): "
+    "what that SDK release's own retry policy predicts.",
     cassette=None,
     refs=("sdk-behavior §1 (backoff, Retry-After), §3, §4, §5, §9",
           "conformance/sdks/ (each release's policy)"),
     sdks=ALL_SDKS,
 )
 def sdks_backoff_and_azure_hint(wire: Wire, driver: Driver, observe: Observations) -> None:
-    steps = [Answer(503), Answer(429, _azure_hint()), Answer(200)]
+    # Two backoffs, so a backoff that does not grow shows (the second waits 0.75-1 s).
+    steps = [Answer(503), Answer(503), Answer(429, _azure_hint()), Answer(200)]
     _play(wire, steps)
-    _judge(wire, driver, observe, steps, deadline_ms=int(AZURE_HINT_S * 1000) + 15_000)
+    _judge(wire, driver, observe, steps, deadline_ms=int(AZURE_HINT_S * 1000) + 15_000,
+           max_retries=3)
 
 
 @check(

@@ -92,8 +92,12 @@ type errorInfo struct {
 
 // read holds the values the doc's Go samples read, through the SDK's typed fields:
 // Choices[0].Message.Content, a chunk's Choices[0].Delta.Content, OutputText(), a Responses
-// event's Delta, Data[0].Embedding, the x-request-id of option.WithResponseInto.
+// event's Delta, Data[0].Embedding, the x-request-id of option.WithResponseInto; and the typed
+// ID, Status and Usage.TotalTokens the checks compare (the result is the raw JSON).
 type read struct {
+	ID            *string   `json:"id,omitempty"`
+	Status        *string   `json:"status,omitempty"`
+	TotalTokens   *int64    `json:"total_tokens,omitempty"`
 	Content       *string   `json:"content,omitempty"`
 	OutputText    *string   `json:"output_text,omitempty"`
 	Deltas        []string  `json:"deltas,omitempty"`
@@ -240,6 +244,8 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 				return err
 			}
 			p.result = json.RawMessage(completion.RawJSON())
+			id, total := completion.ID, completion.Usage.TotalTokens
+			p.read.ID, p.read.TotalTokens = &id, &total
 			if len(completion.Choices) > 0 {
 				content := completion.Choices[0].Message.Content // what the sample prints
 				p.read.Content = &content
@@ -273,6 +279,8 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 				return err
 			}
 			p.result = json.RawMessage(response.RawJSON())
+			id, status := response.ID, string(response.Status)
+			p.read.ID, p.read.Status = &id, &status
 			text := response.OutputText() // the sample: println(resp.OutputText())
 			p.read.OutputText = &text
 			return nil
@@ -502,7 +510,9 @@ func sdkVersion() string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, dep := range info.Deps {
 			if dep.Path == sdkModule {
-				if dep.Replace != nil {
+				// A module replaced by a folder (a patched copy of a release) has no version
+				// of its own ("(devel)"): it is the version go.mod requires.
+				if dep.Replace != nil && strings.HasPrefix(dep.Replace.Version, "v") {
 					return dep.Replace.Version
 				}
 				return dep.Version

@@ -7,6 +7,19 @@
 //   empty-optional:com/openai/Class#method   the method returns Optional.empty()
 //   swap-static:com/openai/Class#method:com/openai/Owner.FROM=TO
 //                                            every GETSTATIC Owner.FROM in it reads Owner.TO
+//   swap-constant:com/openai/Class#method:FROM=TO
+//                                            every constant FROM it loads (a number or a
+//                                            string, as written by toString) loads TO instead,
+//                                            of the same type
+//   return-constant:com/openai/Class#method:VALUE
+//                                            the method returns VALUE (a String, long, int or
+//                                            double, as the method's return type says)
+//   return-static:com/openai/Class#method:com/openai/Owner.name:DESCRIPTOR
+//                                            the method returns what static Owner.name returns
+//   memoize-field:com/openai/Class#method:FIELD
+//                                            the method's result is kept: FIELD (a Supplier
+//                                            the method asks) becomes a supplier of that
+//                                            result, so it is asked once per instance
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -88,6 +101,55 @@ public final class JarPatcher {
           visitor.visitEnd();
           return null; // the original body is dropped
         }
+        if (patch.kind().equals("return-static")) {
+          String[] target = patch.argument().split(":", 2);
+          String owner = target[0].substring(0, target[0].lastIndexOf('.'));
+          String method = target[0].substring(target[0].lastIndexOf('.') + 1);
+          visitor.visitCode();
+          visitor.visitMethodInsn(Opcodes.INVOKESTATIC, owner, method, target[1], false);
+          visitor.visitInsn(Opcodes.ARETURN);
+          visitor.visitMaxs(0, 0);
+          visitor.visitEnd();
+          return null;
+        }
+        if (patch.kind().equals("return-constant")) {
+          char type = descriptor.charAt(descriptor.indexOf(')') + 1);
+          visitor.visitCode();
+          switch (type) {
+            case 'J' -> {
+              visitor.visitLdcInsn(Long.valueOf(patch.argument()));
+              visitor.visitInsn(Opcodes.LRETURN);
+            }
+            case 'I' -> {
+              visitor.visitLdcInsn(Integer.valueOf(patch.argument()));
+              visitor.visitInsn(Opcodes.IRETURN);
+            }
+            case 'D' -> {
+              visitor.visitLdcInsn(Double.valueOf(patch.argument()));
+              visitor.visitInsn(Opcodes.DRETURN);
+            }
+            default -> {
+              visitor.visitLdcInsn(patch.argument());
+              visitor.visitInsn(Opcodes.ARETURN);
+            }
+          }
+          visitor.visitMaxs(0, 0);
+          visitor.visitEnd();
+          return null;
+        }
+        if (patch.kind().equals("memoize-field")) {
+          return memoize(visitor, patch.owner(), patch.argument());
+        }
+        if (patch.kind().equals("swap-constant")) {
+          String[] constant = patch.argument().split("=", 2);
+          return new MethodVisitor(Opcodes.ASM9, visitor) {
+            @Override
+            public void visitLdcInsn(Object value) {
+              super.visitLdcInsn(String.valueOf(value).equals(constant[0])
+                  ? sameType(value, constant[1]) : value);
+            }
+          };
+        }
         String[] fromTo = patch.argument().split("=", 2);
         String owner = fromTo[0].substring(0, fromTo[0].lastIndexOf('.'));
         String from = fromTo[0].substring(fromTo[0].lastIndexOf('.') + 1);
@@ -100,10 +162,68 @@ public final class JarPatcher {
           }
         };
       }
+      @Override
+      public org.objectweb.asm.FieldVisitor visitField(int access, String name, String descriptor,
+          String signature, Object value) {
+        boolean memoized = patch.kind().equals("memoize-field") && name.equals(patch.argument());
+        return super.visitField(memoized ? access & ~Opcodes.ACC_FINAL : access, name, descriptor,
+            signature, value);
+      }
     }, 0);
     if (!found[0]) {
       throw new IllegalStateException(patch.owner() + " has no method " + patch.method());
     }
     return writer.toByteArray();
+  }
+
+  static Object sameType(Object value, String text) {
+    if (value instanceof Double) {
+      return Double.valueOf(text);
+    }
+    if (value instanceof Float) {
+      return Float.valueOf(text);
+    }
+    if (value instanceof Long) {
+      return Long.valueOf(text);
+    }
+    if (value instanceof Integer) {
+      return Integer.valueOf(text);
+    }
+    return text;
+  }
+
+  /**
+   * The method's body becomes: ask FIELD (a java.util.function.Supplier) once, then replace
+   * FIELD by a supplier of that answer (() -> answer, made by LambdaMetafactory), and return
+   * it; FIELD loses its final flag.
+   */
+  static MethodVisitor memoize(MethodVisitor visitor, String owner, String field) {
+    String supplier = "Ljava/util/function/Supplier;";
+    visitor.visitCode();
+    visitor.visitVarInsn(Opcodes.ALOAD, 0);
+    visitor.visitFieldInsn(Opcodes.GETFIELD, owner, field, supplier);
+    visitor.visitMethodInsn(Opcodes.INVOKEINTERFACE, "java/util/function/Supplier", "get",
+        "()Ljava/lang/Object;", true);
+    visitor.visitVarInsn(Opcodes.ASTORE, 1);
+    visitor.visitVarInsn(Opcodes.ALOAD, 0);
+    visitor.visitVarInsn(Opcodes.ALOAD, 1);
+    org.objectweb.asm.Handle factory = new org.objectweb.asm.Handle(Opcodes.H_INVOKESTATIC,
+        "java/lang/invoke/LambdaMetafactory", "metafactory",
+        "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;Ljava/lang/invoke/MethodType;"
+            + "Ljava/lang/invoke/MethodType;Ljava/lang/invoke/MethodHandle;"
+            + "Ljava/lang/invoke/MethodType;)Ljava/lang/invoke/CallSite;", false);
+    // () -> answer: the identity of Object, bound to the answer (Objects.requireNonNull).
+    org.objectweb.asm.Handle identity = new org.objectweb.asm.Handle(Opcodes.H_INVOKESTATIC,
+        "java/util/Objects", "requireNonNull", "(Ljava/lang/Object;)Ljava/lang/Object;", false);
+    visitor.visitInvokeDynamicInsn("get", "(Ljava/lang/Object;)" + supplier, factory,
+        org.objectweb.asm.Type.getType("()Ljava/lang/Object;"), identity,
+        org.objectweb.asm.Type.getType("()Ljava/lang/Object;"));
+    visitor.visitFieldInsn(Opcodes.PUTFIELD, owner, field, supplier);
+    visitor.visitVarInsn(Opcodes.ALOAD, 1);
+    visitor.visitTypeInsn(Opcodes.CHECKCAST, "java/lang/String");
+    visitor.visitInsn(Opcodes.ARETURN);
+    visitor.visitMaxs(0, 0);
+    visitor.visitEnd();
+    return null;
   }
 }

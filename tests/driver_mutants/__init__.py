@@ -25,6 +25,7 @@ import os
 import shutil
 import stat
 import subprocess
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -125,14 +126,19 @@ def _finish(directory: Path, command: Sequence[str]) -> None:
                                            encoding="utf-8")
 
 
-def go(directory: Path, edits: Sequence[GoEdit]) -> driver_build.Built:
+def go(directory: Path, edits: Sequence[GoEdit], *, files: Mapping[str, str] | None = None,
+       run_env: Mapping[str, str] | None = None) -> driver_build.Built:
+    """``files``: files added to the module copy (path: text); ``run_env``: variables the
+    driver process gets besides the build's (a switch that picks one of several mutants
+    compiled into one build: tests/driver_mutants/catalogue.py)."""
     built = driver_build.build("go")
     # The build's environment (the module proxy alone, GOFLAGS), not the driver process's.
     env = {**driver_build._env("go"), "HOME": str(_REAL_HOME)}
-    directory, done = _cached("go", built.directory, edits)
+    directory, done = _cached("go", built.directory, [edits, files] if files else edits)
     command = (str(directory / "driver" / "driver"),)
+    process_env = {**env, **(run_env or {})}
     if done:
-        return mutant_build("go", built.sdk_version, directory / "driver", command, env)
+        return mutant_build("go", built.sdk_version, directory / "driver", command, process_env)
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(parents=True)
     cache = subprocess.run(["go", "env", "GOMODCACHE"], capture_output=True, text=True,
@@ -143,6 +149,8 @@ def go(directory: Path, edits: Sequence[GoEdit]) -> driver_build.Built:
         path.chmod(path.stat().st_mode | stat.S_IWUSR)
     for relative, old, new in edits:
         _edit(module / relative, old, new)
+    for relative, text in (files or {}).items():
+        (module / relative).write_text(text, encoding="utf-8")
     driver = directory / "driver"
     driver.mkdir()
     spec = sdks.get("go").driver
@@ -152,7 +160,7 @@ def go(directory: Path, edits: Sequence[GoEdit]) -> driver_build.Built:
     _run(["go", "mod", "edit", f"-replace={GO_MODULE}={module}"], driver, env)
     _run(["go", "build", "-trimpath", "-o", "driver", "."], driver, env)
     _finish(directory, command)
-    return mutant_build("go", built.sdk_version, driver, command, env)
+    return mutant_build("go", built.sdk_version, driver, command, process_env)
 
 
 # -- Java ------------------------------------------------------------------------------------------
@@ -172,13 +180,18 @@ def java(directory: Path, patches: Sequence[str]) -> driver_build.Built:
     if done:
         return mutant_build("java", built.sdk_version, directory, ("java", "-jar", str(jar)),
                            built.env)
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
+    # Two processes may make the same mutant at once (a test beside the audit): each patches
+    # in a scratch folder of its own and moves the finished jar into place.
+    directory.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="patch-", dir=directory))
     asm = _asm_jar()
-    _run(["javac", "-d", str(directory), "-cp", str(asm), str(HERE / "JarPatcher.java")],
-         directory, built.env)
-    _run(["java", "-cp", f"{asm}{os.pathsep}{directory}", "JarPatcher",
-          str(built.directory / "driver.jar"), str(jar), *patches], directory, built.env)
+    _run(["javac", "-d", str(scratch), "-cp", str(asm), str(HERE / "JarPatcher.java")],
+         scratch, built.env)
+    _run(["java", "-cp", f"{asm}{os.pathsep}{scratch}", "JarPatcher",
+          str(built.directory / "driver.jar"), str(scratch / "driver.jar"), *patches], scratch,
+         built.env)
+    os.replace(scratch / "driver.jar", jar)
+    shutil.rmtree(scratch, ignore_errors=True)
     _finish(directory, ("java", "-jar", str(jar)))
     return mutant_build("java", built.sdk_version, directory, ("java", "-jar", str(jar)),
                        built.env)

@@ -224,6 +224,10 @@ public final class Main {
         ChatCompletion completion = raw.parse();
         p.requestId = requestId(raw);
         p.result = MAPPER.valueToTree(completion);
+        // The typed id and usage the checks compare (the result is Jackson's view of the
+        // fields, not what the accessors return).
+        p.read.put("id", completion.id());
+        completion.usage().ifPresent(u -> p.read.put("total_tokens", u.totalTokens()));
         // The value the chat samples print: choices().get(0).message().content().
         p.read.put("content", completion.choices().isEmpty() ? null
             : completion.choices().get(0).message().content().orElse(null));
@@ -261,6 +265,8 @@ public final class Main {
         Response response = raw.parse();
         p.requestId = requestId(raw);
         p.result = MAPPER.valueToTree(response);
+        p.read.put("id", response.id());
+        response.status().ifPresent(s -> p.read.put("status", s.asString()));
         // openai-java has no output_text helper: the output text as Java code reads it,
         // output() -> message() -> content() -> outputText() -> text().
         StringBuilder text = new StringBuilder();
