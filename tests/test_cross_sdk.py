@@ -110,9 +110,10 @@ def _misbehave(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cross_sdk, "_error", no_retry)
 
 
-# The streaming checks are not here: no stream the SDKs can read makes them fail (one they
-# cannot read is the cassette's fault, an error: tests/test_sse_blame.py); an SDK that loses
-# an event does (test_a_misbehaving_openai_python_is_caught).
+# The streaming checks are not here: tests/test_streaming_sdks.py breaks their streams for each
+# SDK (a stream the SDKs cannot read at all is the cassette's fault, an error:
+# tests/test_sse_blame.py); an SDK that loses an event fails them too
+# (test_a_misbehaving_openai_python_is_caught).
 EXPECTED_FAILURES = {
     "auth.sdks-api-key", "auth.sdks-token-provider", "chat.sdks-completion",
     "responses.sdks-create",

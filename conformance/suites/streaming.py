@@ -345,7 +345,8 @@ def chat_helper_text(wire: Wire, driver: Driver, observe: Observations) -> None:
     expect(finish == wire_choice.finish_reason,
            f"final finish_reason {finish!r}, wire {wire_choice.finish_reason!r}")
     usage = (outcome.get("result") or {}).get("usage")
-    expect(_counts(usage) == _counts(summary.usages[0] if summary.usages else None),
+    wire_usage = summary.usages[0] if summary.usages else None
+    expect(usage is not None and _counts(usage) == _counts(wire_usage),
            f"{driver.sdk}'s final completion's usage {usage!r} differs from the wire's")
 
 
