@@ -15,9 +15,9 @@ import pytest
 from openai.lib.streaming.chat import _completions
 from openai.resources.chat.completions import Completions
 
+from conformance.drivers.python import stream_helper
 from conformance.registry import REGISTRY, Verdict
 from conformance.suites import streaming_hostile
-from conformance.suites.streaming import stream_helper
 
 from .mutants import pretend_release
 

@@ -37,7 +37,6 @@ from conformance.contract.chat_stream import (
     validate_chat_stream,
 )
 from conformance.drivers.pool import Driver
-from conformance.drivers.python import stream_helper
 from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, check, expect
 from conformance.sdk import has, require_capability
@@ -76,9 +75,6 @@ REQUESTS: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]] = {
 }
 # The openai-python feature each extra argument needs (conformance.sdk.CAPABILITIES).
 ARGUMENT_CAPABILITIES = {"stream_options": "chat_stream_options", "tools": "chat_tools"}
-
-__all__ = ["stream_helper"]  # where the hostile-stream tests find it
-
 
 # -- reading the stream ----------------------------------------------------------------------
 
