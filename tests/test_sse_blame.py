@@ -1,7 +1,8 @@
 """The harness reads event streams as the SDKs do (wire/sse, WHATWG), so it blames precisely:
 
 - a stream whose last event lacks its closing blank line is a stream without that event, for
-  every SDK and for the harness alike: the checks pass;
+  every SDK and for the harness alike: the chat check passes, and the Responses check blames
+  the stream (it lacks its terminal event), not the SDK, which yielded every event sent;
 - a cassette whose event stream is not UTF-8, or whose chat or responses events hold data that
   is not JSON (``[DONE]`` aside), is refused when loaded for replay: an ``error`` naming the
   cassette on every SDK, never a ``fail``; ``check-cassettes`` reports the same defect.
@@ -21,8 +22,8 @@ from conformance.wire import Cassette, Interaction, make_interaction, validation
 
 from .conftest import Suite
 
-CHAT = ("streaming.sdks-chat-stream", "request-ids/chat-stream.yaml")
-RESPONSES = ("streaming.sdks-responses-stream", "streaming/responses-events.yaml")
+CHAT = ("streaming.chat-doc-loop-text", "streaming/chat-buffered.yaml")
+RESPONSES = ("streaming.responses-sample-handling", "streaming/responses-events.yaml")
 SDKS = ("python", "javascript", "go", "java")
 PARAMS = [pytest.param(sdk, marks=() if sdk == "python" else pytest.mark.drivers)
           for sdk in SDKS]
@@ -30,7 +31,7 @@ PARAMS = [pytest.param(sdk, marks=() if sdk == "python" else pytest.mark.drivers
 
 def _run(suite: Suite, sdk: str) -> Any:
     run = suite.run(args=(f"--conformance-sdk={sdk}", "-k",
-                          "sdks_chat_stream or sdks_responses_stream"))
+                          "chat_doc_loop_text or sample_handling"))
     results = [c for c in run.results.checks if c.sdk == sdk]
     if sdk != "python" and results and all(c.verdict is Verdict.SKIPPED for c in results):
         pytest.skip(f"{sdk} driver unavailable: {results[0].message}")
@@ -59,12 +60,14 @@ def test_an_unfinished_last_event_is_dropped_by_the_sdks_and_the_harness(suite: 
     for _, cassette in (CHAT, RESPONSES):
         suite.edit(cassette, unfinished)
     run = _run(suite, sdk)
-    for check, _ in (CHAT, RESPONSES):
-        assert run.verdict(check, sdk) is Verdict.PASS, run.message(check, sdk)
+    assert run.verdict(CHAT[0], sdk) is Verdict.PASS, run.message(CHAT[0], sdk)
+    assert run.verdict(RESPONSES[0], sdk) is Verdict.FAIL
+    assert "responses-stream.terminal" in run.message(RESPONSES[0], sdk)
     # Each stream lost its last JSON event; what the SDK yielded is what was sent.
     [chat] = [c for c in run.results.checks if c.id == CHAT[0] and c.sdk == sdk]
     assert chat.observations["chunks"]["sent"] == chat.observations["chunks"]["yielded"] > 0
     [result] = [c for c in run.results.checks if c.id == RESPONSES[0] and c.sdk == sdk]
+    assert result.observations["event_types"] == result.observations["wire_event_types"]
     assert result.observations["event_types"][-1] != "response.completed"
 
 

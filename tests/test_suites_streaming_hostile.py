@@ -15,9 +15,9 @@ import pytest
 from openai.lib.streaming.chat import _completions
 from openai.resources.chat.completions import Completions
 
+from conformance.drivers.python import stream_helper
 from conformance.registry import REGISTRY, Verdict
 from conformance.suites import streaming_hostile
-from conformance.suites.streaming import stream_helper
 
 from .mutants import pretend_release
 
@@ -87,7 +87,7 @@ def test_before_1_16_2_splitting_at_separators_is_observed_and_unsupported(suite
     assert run.verdict("streaming.chat-line-separators") is Verdict.UNSUPPORTED
     assert "openai>=1.16.2" in run.message("streaming.chat-line-separators")
     observed = run.result("streaming.chat-line-separators").observations
-    assert observed["error"].startswith("JSONDecodeError")
+    assert "raised JSONDecodeError" in observed["error"]
 
 
 def test_a_reader_that_ends_lines_at_lf_only_fails_cr_and_crlf(suite, monkeypatch):

@@ -40,7 +40,8 @@ OUTCOME_KEYS = ("result", "read", "events", "error", "request_id", "token_calls"
                 "sdk_retry_count", "elapsed_ms")
 # What ``read`` may hold (docs/driver-protocol.md, "read"): the values the doc's samples read
 # through the SDK's typed accessors. A string field is a string or null.
-READ_STRINGS = ("content", "output_text", "text", "request_id", "response_request_id")
+READ_STRINGS = ("content", "output_text", "text", "request_id", "response_request_id",
+                "finish_reason", "helper")
 STDERR_TAIL_LINES = 40
 # What the runner adds to a scenario's own deadline_ms before it gives up on the driver: the
 # driver must answer a scenario it could not finish by itself ("driver deadline") first.
@@ -330,7 +331,7 @@ def outcome_problems(outcome: object) -> list[str]:
         for key in READ_STRINGS:
             if read.get(key) is not None and not isinstance(read[key], str):
                 problems.append(f"read.{key} must be a string or null")
-        for key in ("deltas", "dropped_params"):
+        for key in ("deltas", "dropped_params", "done"):
             if read.get(key) is not None and not (
                     isinstance(read[key], list) and all(isinstance(v, str) for v in read[key])):
                 problems.append(f"read.{key} must be a list of strings")

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..clock import VirtualClock
-from ..sdk import Sdk, has
+from ..registry import CheckFailed, Unsupported, fail
+from ..sdk import Sdk, has, require_capability
 from .process import ScenarioRejected
 
 _ATTRIBUTES = ("param", "type")
@@ -94,12 +95,19 @@ class PythonDriver:
                                    "request_id": None, "token_calls": [],
                                    "sdk_retry_count": None, "elapsed_ms": 0}
         delays_before = len(self.clock.delays) if self.clock is not None else 0
+        name = operation["name"]
         try:
-            _perform(client, operation["name"], dict(operation.get("params") or {}), outcome)
-        except ScenarioRejected:
+            if name == "chat.completions.stream_async":
+                _perform_async(self.handle, options, dict(operation.get("params") or {}),
+                               outcome)
+            else:
+                _perform(client, name, dict(operation.get("params") or {}), outcome)
+        except (ScenarioRejected, Unsupported, CheckFailed):
             raise
         except Exception as exc:  # what the SDK raised is the outcome, not a crash
             outcome["error"] = error_of(exc, streaming=bool(outcome["events"]))
+            # Python only: the error object the exception carries (APIError.body).
+            outcome["error_body"] = getattr(exc, "body", None)
         outcome["token_calls"] = list(credential.calls) if credential else []
         outcome["elapsed_ms"] = int((time.monotonic() - started) * 1000)
         if self.clock is not None:
@@ -139,8 +147,85 @@ def _perform(client: Any, name: str, params: dict[str, Any], outcome: dict[str, 
             if delta:  # what the sample prints
                 deltas.append(delta)
                 read["text"] += delta
+    elif name == "chat.completions.stream_helper":
+        _stream_helper(client, params, outcome)
     else:
         raise ScenarioRejected("python", f"unknown operation {name!r}", unsupported=False)
+
+
+HELPER_PLACES = ("chat.completions", "beta.chat.completions")  # newest first
+
+
+def stream_helper(client: Any) -> tuple[str, Any]:
+    """The chat stream helper wherever this release has it (``client.chat.completions.stream``
+    from openai 1.92.0, ``client.beta.chat.completions.stream`` from 1.40.0 before that), with
+    where it was found; ``unsupported`` before the release that added it, a fail after."""
+    for place in HELPER_PLACES:
+        owner = client
+        for part in place.split("."):
+            owner = getattr(owner, part, None)
+        method = getattr(owner, "stream", None)
+        if callable(method):
+            return f"client.{place}.stream", method
+    require_capability("chat_stream_helper")  # names the release that added it
+    fail("the chat stream helper is gone: neither client.chat.completions.stream nor "
+         "client.beta.chat.completions.stream exists")
+
+
+def _stream_helper(client: Any, params: dict[str, Any], outcome: dict[str, Any]) -> None:
+    """``chat.completions.stream_helper``: the helper's events (content.delta, content.done,
+    tool_calls.function.arguments.done, chunk) and its final completion."""
+    read = outcome["read"]
+    read["helper"], helper = stream_helper(client)
+    deltas: list[str] = read.setdefault("deltas", [])
+    done: list[str] = read.setdefault("done", [])
+    calls: list[dict[str, Any]] = read.setdefault("tool_calls_done", [])
+    read["chunks"] = 0
+    with _call(helper, params) as stream:
+        for event in stream:
+            if event.type == "chunk":
+                read["chunks"] += 1
+                outcome["events"].append(_json(event.chunk))
+            elif event.type == "content.delta" and event.delta:
+                deltas.append(event.delta)
+            elif event.type == "content.done":
+                done.append(event.content)
+            elif event.type == "tool_calls.function.arguments.done":
+                calls.append({"index": event.index, "name": event.name,
+                              "arguments": event.arguments})
+        final = stream.get_final_completion()
+    read["text"] = "".join(deltas)
+    outcome["result"] = _json(final)
+    choice = final.choices[0] if final.choices else None
+    read["content"] = choice.message.content if choice is not None else None
+    read["finish_reason"] = choice.finish_reason if choice is not None else None
+
+
+def _perform_async(handle: Sdk, options: dict[str, Any], params: dict[str, Any],
+                   outcome: dict[str, Any]) -> None:
+    """``chat.completions.stream_async``: the doc's loop as ``async for`` through
+    ``AsyncOpenAI`` (its own stream reader, ``AsyncStream``), in an event loop of its own."""
+    import asyncio
+
+    read = outcome["read"]
+    deltas: list[str] = read.setdefault("deltas", [])
+
+    async def loop() -> None:
+        client = handle.async_client(**options)
+        try:
+            stream = await _call(client.chat.completions.create, {**params, "stream": True})
+            async for chunk in stream:
+                outcome["events"].append(_json(chunk))
+                delta = _delta_of(chunk)
+                if delta:
+                    deltas.append(delta)
+        finally:
+            await client.close()
+
+    try:
+        asyncio.run(loop())
+    finally:
+        read["text"] = "".join(deltas)
 
 
 def _delta_of(event: Any) -> str | None:

@@ -49,7 +49,7 @@ def scenario(
     body = dict(params)
     # The operation says whether to stream (the driver streams the SDK's own way; openai-go's
     # New/NewStreaming have no stream field): a recording's "stream" is not a param.
-    if operation.endswith(".stream") or body.get("stream") is False:
+    if ".stream" in operation or body.get("stream") is False:
         body.pop("stream", None)
     return {
         "base_url": wire.base_url,

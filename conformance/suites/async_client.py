@@ -2,8 +2,10 @@
 
 Users call the async client as often as the sync one, and its stream reader and retry loop are
 separate code (``AsyncStream``, ``AsyncAPIClient``). These checks run the same claims through
-it: the doc's streaming loop as ``async for``, and the retry policy of the release
-(``conformance.policy``) on connection errors. Each check runs its own event loop.
+it: the doc's streaming loop as ``async for`` (on every SDK with an async client: the
+``chat.completions.stream_async`` operation of docs/driver-protocol.md), and the retry policy
+of the release (``conformance.policy``) on connection errors. Each check runs its own event
+loop.
 """
 
 from __future__ import annotations
@@ -13,44 +15,40 @@ from typing import Any
 
 from conformance.clock import VirtualClock
 from conformance.contract.chat_stream import summarize
+from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.policy import OK, Observed, Options, Step
-from conformance.registry import Observations, check, expect
+from conformance.registry import ALL_SDKS, Observations, check, expect
 from conformance.sdk import Sdk
 from conformance.wire import Script, parse_events
 
 from ._faults import CONNECTION, action, classes_of, python_policies
-from ._recorded import call_sdk
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
-from .streaming import BUFFERED, _params, _same_chunks, doc_loop
-
-
-async def _read_stream(client: Any, params: dict[str, Any]) -> list[Any]:
-    try:
-        stream = await call_sdk(client.chat.completions.create, params)
-        return [chunk async for chunk in stream]
-    finally:
-        await client.close()
+from .streaming import ASYNC, BUFFERED, chunks_of, pieces, printed, same_chunks
 
 
 @check(
     "streaming.async-doc-loop-text",
     doc="Python / Chat / chat.completions.create() - streaming",
-    claim="Through AsyncOpenAI, the doc's loop as 'async for chunk in completion' runs "
-    "without raising on Azure's empty-choices chunks and prints exactly the wire's text, and "
-    "the SDK yields one chunk per JSON event.",
+    claim="Through the SDK's async client (openai-python's AsyncOpenAI, 'async for chunk in "
+    "completion'; openai-java's client.async() with subscribe(); openai-node's one client, "
+    "async already), the doc's loop runs without raising on Azure's empty-choices chunks and "
+    "prints exactly the wire's text, and the SDK yields one chunk per JSON event.",
     cassette=BUFFERED,
     refs=("wire §8.1, §8.2, §8.4 #2", "sdk-behavior §2.8"),
+    sdks=ALL_SDKS,
 )
-def async_doc_loop_text(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    chunks = asyncio.run(_read_stream(sdk.async_client(), _params(wire, BUFFERED)))
+def async_doc_loop_text(wire: Wire, driver: Driver, observe: Observations) -> None:
+    outcome, chunks = chunks_of(wire, driver, BUFFERED, ASYNC)
     summary = summarize([(e.name, e.data) for e in parse_events(wire.reply().streamed)])
     text = summary.choice(0).text
-    printed = "".join(doc_loop(chunks))
-    observe("printed", printed)
+    got = observe("printed", printed(outcome))
     observe("sdk_chunks", len(chunks))
-    expect(printed == text, f"the async loop printed {printed!r}; the wire streamed {text!r}")
-    _same_chunks(chunks, summary)
+    expect(got == text, f"{driver.sdk}'s async loop printed {got!r}; the wire streamed "
+           f"{text!r}")
+    expect("".join(pieces(chunks)) == text, f"{driver.sdk}'s async chunks carry "
+           f"{''.join(pieces(chunks))!r}; the wire streamed {text!r}")
+    same_chunks(chunks, summary, driver.sdk)
 
 
 async def _chat(client: Any) -> BaseException | None:

@@ -1,8 +1,11 @@
 """streaming (Responses): responses.create(stream=True), its events and its failures.
 
 The chat streaming checks live in ``streaming.py``; these share the feature and the
-``streaming.responses-*`` ids. Every check here also holds when the recorded stream is cut at
-arbitrary byte offsets (``--sse-chunking random:SEED``).
+``streaming.responses-*`` ids. Every check runs on every SDK (the ``driver`` fixture performs
+``responses.stream``: the SDK's streaming loop, as JavaScript's sample writes it, ``for await``
+with ``if (event.type === 'response.output_text.delta' && event.delta)``), and judges the events
+the SDK yielded, the text that loop printed and what it raised. Every check here also holds
+when the recorded stream is cut at arbitrary byte offsets (``--sse-chunking random:SEED``).
 """
 
 from __future__ import annotations
@@ -12,24 +15,35 @@ from typing import Any
 
 from conformance.contract import responses as response_contract
 from conformance.contract.responses_stream import payloads, validate_responses_stream
+from conformance.drivers.pool import Driver
 from conformance.harness import Wire
-from conformance.registry import Observations, check, expect, fail
-from conformance.sdk import Sdk, require_capability
+from conformance.registry import ALL_SDKS, Observations, check, expect, fail
+from conformance.sdk import require_capability
 
 from ._judge import conforms
-from ._recorded import call_sdk, request_params
+from ._recorded import request_params
 from ._requests import RESPONSES_STREAM_REQUEST
 from ._responses import wire_events
+from ._scenario import no_error, read_value, scenario
 
 SCALARS = (str, int, float, bool, type(None))
+DOC = "Python / Responses API; JavaScript / Streaming (responses.create with stream: true)"
 
 
-def _stream(sdk: Sdk, wire: Wire) -> Any:
-    """responses.create(stream=True): the recorded request for a real recording
-    (responses-events), else the doc's sample."""
-    require_capability("responses_streaming")
+def _stream(wire: Wire, driver: Driver) -> dict[str, Any]:
+    """The SDK's streaming loop over responses.create(stream=True): the recorded request for
+    a real recording (responses-events), else the doc's sample."""
+    if driver.sdk == "python":
+        require_capability("responses_streaming")
     request = request_params(wire, {**RESPONSES_STREAM_REQUEST, "stream": True})
-    return call_sdk(sdk.client().responses.create, request)
+    return driver.run(scenario(wire, "responses.stream", request))
+
+
+def _events(wire: Wire, driver: Driver) -> tuple[dict[str, Any], list[Mapping[str, Any]]]:
+    """The outcome of a stream read to its end without raising, and the events yielded."""
+    outcome = _stream(wire, driver)
+    no_error(outcome, driver.sdk)
+    return outcome, list(outcome["events"])
 
 
 def _valid_stream(wire: Wire, observe: Observations) -> list[Mapping[str, Any]]:
@@ -40,36 +54,51 @@ def _valid_stream(wire: Wire, observe: Observations) -> list[Mapping[str, Any]]:
     return payloads(events)
 
 
-def _same_events(events: list[Any], wire: list[Mapping[str, Any]]) -> None:
+def _same_events(events: list[Mapping[str, Any]], wire: list[Mapping[str, Any]],
+                 sdk: str) -> None:
     """The SDK yielded one event per wire event, in order, with its type and number."""
     expect(len(events) == len(wire),
-           f"the SDK yielded {len(events)} events for {len(wire)} on the wire")
+           f"{sdk} yielded {len(events)} events for {len(wire)} on the wire")
     for n, (event, payload) in enumerate(zip(events, wire, strict=True)):
-        expect(getattr(event, "type", None) == payload["type"],
-               f"event {n}: the SDK yielded type {getattr(event, 'type', None)!r} for "
-               f"{payload['type']!r}")
-        expect(getattr(event, "sequence_number", None) == payload.get("sequence_number"),
-               f"event {n} ({payload['type']}): the SDK's sequence_number differs from the wire")
+        expect(event.get("type") == payload["type"],
+               f"event {n}: {sdk} yielded type {event.get('type')!r} for {payload['type']!r}")
+        expect(event.get("sequence_number") == payload.get("sequence_number"),
+               f"event {n} ({payload['type']}): {sdk}'s sequence_number differs from the wire")
+
+
+def _first_difference(yielded: list[Any], sent: list[Any]) -> str:
+    for n, (got, wanted) in enumerate(zip(yielded, sent, strict=False)):
+        if got != wanted:
+            return f"event {n} is {got!r}, the server sent {wanted!r}"
+    n = min(len(yielded), len(sent))
+    got, wanted = (yielded[n:] or [None])[0], (sent[n:] or [None])[0]
+    return f"event {n} is {got!r}, the server sent {wanted!r}"
+
+
+def _printed(outcome: Mapping[str, Any]) -> str:
+    text = read_value(outcome, "text")
+    return text if isinstance(text, str) else ""
 
 
 @check(
     "streaming.responses-event-contract",
-    doc="Python / Responses API; JavaScript / Streaming (responses.create with stream: true)",
+    doc=DOC,
     claim="A Responses stream honours the event contract (response.created first, sequence "
     "numbers 0..N, items and parts bracketed, .done texts equal to their deltas, one terminal "
     "event, completed output equal to the finished items) and the SDK yields every event, in "
-    "order, with its type and sequence number.",
+    "order, with its type and sequence number, the completed response carrying the output "
+    "text.",
     cassette="streaming/responses-events.yaml",
     refs=("wire §12.1, §12.2, §12.3", "sdk-behavior §2.8"),
+    sdks=ALL_SDKS,
 )
-def event_contract(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    events = list(_stream(sdk, wire))
+def event_contract(wire: Wire, driver: Driver, observe: Observations) -> None:
+    _, events = _events(wire, driver)
     wire_payloads = _valid_stream(wire, observe)
-    _same_events(events, wire_payloads)
-    completed = events[-1]
+    _same_events(events, wire_payloads, driver.sdk)
     expected = response_contract.output_text(wire_payloads[-1]["response"])
-    expect(completed.response.output_text == expected,
-           f"the completed response's output_text {completed.response.output_text!r} != "
+    got = response_contract.output_text(events[-1].get("response") or {})
+    expect(got == expected, f"{driver.sdk}'s completed response's output text {got!r} != "
            f"{expected!r} on the wire")
 
 
@@ -78,33 +107,42 @@ def event_contract(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     doc=".NET / Streaming (StreamingResponseOutputItemAddedUpdate with a ReasoningResponseItem "
     "-> its status; StreamingResponseOutputTextDeltaUpdate -> the delta); JavaScript / "
     "Streaming (event.type === 'response.output_text.delta' -> write event.delta)",
-    claim="Handling the stream as the doc's samples do works through the SDK: output_item.added "
-    "events carry the reasoning item (with its status), and the output_text.delta deltas, "
-    "printed in order, are the final answer.",
+    claim="Handling the stream as the doc's samples do works through each SDK: its loop yields "
+    "every typed event the server sent, in order, from response.created to response.completed; "
+    "output_item.added events carry the reasoning item (with its status), and the "
+    "output_text.delta deltas the loop prints (through the SDK's typed delta accessor), in "
+    "order, are the final answer.",
     cassette="streaming/responses-events.yaml",
     refs=("wire §12.2, §12.3, §10.2",),
+    sdks=ALL_SDKS,
 )
-def sample_handling(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    events = list(_stream(sdk, wire))
+def sample_handling(wire: Wire, driver: Driver, observe: Observations) -> None:
+    outcome, events = _events(wire, driver)
+    yielded = observe("event_types", [e.get("type") for e in events])
     wire_payloads = _valid_stream(wire, observe)  # first: the loop below trusts the shapes
-    printed: list[str] = []
-    reasoning_status: list[Any] = []
-    for event in events:  # the samples' loop
-        if event.type == "response.output_item.added" and event.item.type == "reasoning":
-            reasoning_status.append(getattr(event.item, "status", None))
-        elif event.type == "response.output_text.delta" and event.delta:
-            printed.append(event.delta)
+    sent = [p.get("type") for p in wire_payloads]
+    reasoning_status = [
+        (e.get("item") or {}).get("status") for e in events
+        if e.get("type") == "response.output_item.added"
+        and (e.get("item") or {}).get("type") == "reasoning"]
     added = [p["item"] for p in wire_payloads if p["type"] == "response.output_item.added"]
     expected_status = [item.get("status") for item in added if item.get("type") == "reasoning"]
     answer = response_contract.output_text(wire_payloads[-1]["response"])
+    deltas = "".join(p.get("delta") or "" for p in wire_payloads
+                     if p.get("type") == "response.output_text.delta")
+    printed = _printed(outcome)
     observe("reasoning_status", reasoning_status)
-    observe("printed", "".join(printed))
+    observe("printed", printed)
     expect(expected_status, "the stream has no reasoning item to report (the sample expects one)")
     expect(reasoning_status == expected_status,
-           f"the SDK reported reasoning items with status {reasoning_status}, the wire "
+           f"{driver.sdk} reported reasoning items with status {reasoning_status}, the wire "
            f"{expected_status}")
-    expect("".join(printed) == answer,
-           f"the printed deltas {''.join(printed)!r} are not the final answer {answer!r}")
+    expect(printed == answer,
+           f"the printed deltas {printed!r} are not the final answer {answer!r}")
+    expect(printed == deltas, f"the text {driver.sdk}'s streaming loop prints is {printed!r}, "
+           f"the server streamed {deltas!r}")
+    expect(yielded == sent, f"{driver.sdk} yielded {len(yielded)} events, the server sent "
+           f"{len(sent)}; the first difference: {_first_difference(yielded, sent)}")
 
 
 @check(
@@ -116,25 +154,26 @@ def sample_handling(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     cassette="streaming/responses-unknown-events.yaml",
     refs=("wire §12.2 (tolerate unknown reasoning event names), §13.4", "sdk-behavior §2.8"),
     live=False,  # the cassette forces an answer a resource gives only by chance
+    sdks=ALL_SDKS,
 )
-def unknown_events(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    events = list(_stream(sdk, wire))
+def unknown_events(wire: Wire, driver: Driver, observe: Observations) -> None:
+    outcome, events = _events(wire, driver)
     wire_payloads = _valid_stream(wire, observe)
-    _same_events(events, wire_payloads)
+    _same_events(events, wire_payloads, driver.sdk)
     kept = 0
     for n, (event, payload) in enumerate(zip(events, wire_payloads, strict=True)):
         for name, value in payload.items():
             if isinstance(value, SCALARS):
                 kept += 1
-                expect(getattr(event, name, None) == value,
-                       f"event {n} ({payload['type']}): the SDK changed or dropped {name} "
-                       f"({value!r} on the wire, {getattr(event, name, None)!r} yielded)")
+                expect(event.get(name) == value,
+                       f"event {n} ({payload['type']}): {driver.sdk} changed or dropped {name} "
+                       f"({value!r} on the wire, {event.get(name)!r} yielded)")
     observe("scalar_fields_compared", kept)
-    printed = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    printed = _printed(outcome)
     answer = response_contract.output_text(wire_payloads[-1]["response"])
     expect(printed == answer, f"after the unknown events the deltas printed {printed!r}, not "
            f"{answer!r}")
-    expect(events[-1].response.output_text == answer,
+    expect(response_contract.output_text(events[-1].get("response") or {}) == answer,
            "after the unknown events the completed response's output_text is wrong")
 
 
@@ -142,69 +181,102 @@ def unknown_events(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     "streaming.responses-error-event",
     doc="Python / Error handling (the SDK surfaces service errors); JavaScript / Streaming",
     claim="An error event mid-stream (type 'error' with top-level code, message and param, no "
-    "error key) is yielded as the stream's last event, a typed error event carrying that code "
-    "and message; the SDK raises nothing and the deltas before it were delivered.",
+    "error key) reaches user code with that code and message after the deltas before it: "
+    "openai-python yields it as the stream's last event, a typed error event, and raises "
+    "nothing; another SDK yields it so or raises its stream error carrying them.",
     cassette="streaming/responses-error-event.yaml",
     refs=("wire §12.2, §12.4", "sdk-behavior §2.8 (an `event: error` without an error key is "
           "yielded)"),
     live=False,  # the cassette forces an answer a resource gives only by chance
+    sdks=ALL_SDKS,
 )
-def error_event(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    require_capability("responses_streaming")
-    require_capability("responses_error_event")
-    events = list(_stream(sdk, wire))
+def error_event(wire: Wire, driver: Driver, observe: Observations) -> None:
+    if driver.sdk == "python":
+        require_capability("responses_streaming")
+        require_capability("responses_error_event")
+    outcome = _stream(wire, driver)
+    events = outcome["events"]
     wire_payloads = _valid_stream(wire, observe)
-    _same_events(events, wire_payloads)
-    error, last = wire_payloads[-1], events[-1]
-    observe("sdk_event_class", type(last).__name__)
-    expect(last.type == "error", f"the last event yielded is {last.type!r}, not the error")
-    expect((last.code, last.message, last.param)
-           == (error["code"], error["message"], error["param"]),
-           "the yielded error event does not carry the wire's code, message and param")
-    printed = [e.delta for e in events if e.type == "response.output_text.delta"]
+    error_payload = wire_payloads[-1]
+    raised = outcome.get("error")
+    printed = read_value(outcome, "deltas") or []
     observe("deltas_before_error", printed)
+    if raised is None:
+        observe("surfaced_as", "event")
+        _same_events(events, wire_payloads, driver.sdk)
+        last = events[-1]
+        expect(last.get("type") == "error",
+               f"the last event {driver.sdk} yielded is {last.get('type')!r}, not the error")
+        expect((last.get("code"), last.get("message"), last.get("param"))
+               == (error_payload["code"], error_payload["message"], error_payload["param"]),
+               f"the error event {driver.sdk} yielded does not carry the wire's code, message "
+               "and param")
+    else:
+        observe("surfaced_as", "raised")
+        observe("error", {k: raised.get(k) for k in ("kind", "class", "code", "message")})
+        expect(driver.sdk != "python",
+               f"python raised {raised.get('class')} ({raised.get('message')}) for an error "
+               "event: sdk-behavior §2.8 says it is yielded")
+        expect(raised.get("kind") == "stream",
+               f"{driver.sdk} raised a {raised.get('kind')} error, not its stream error")
+        expect(str(error_payload["message"]) in str(raised.get("message")),
+               f"{driver.sdk}'s stream error says {raised.get('message')!r}, not the "
+               f"error's message {error_payload['message']!r}")
+        expect(raised.get("code") in (None, error_payload["code"]),
+               f"{driver.sdk}'s stream error has code {raised.get('code')!r}, the event "
+               f"{error_payload['code']!r}")
+        expect([e.get("type") for e in events] == [p["type"] for p in wire_payloads[:-1]],
+               f"the events before the error were not all yielded by {driver.sdk}")
     expect(printed, "no text delta was delivered before the error")
 
 
 @check(
     "streaming.responses-error-payload",
     doc="Python / Error handling (openai.APIError family)",
-    claim="An event whose JSON has a truthy error key makes the SDK raise openai.APIError "
-    "(not an APIStatusError: the HTTP status was 200) with the error's message and the error "
-    "object as body, after yielding the events before it.",
+    claim="An event whose JSON has a truthy error key makes the SDK raise its stream error "
+    "(openai-python: openai.APIError, not an APIStatusError: the HTTP status was 200; with the "
+    "error object as body) carrying the error's message, after yielding the events before it.",
     cassette="streaming/responses-error-payload.yaml",
     refs=("sdk-behavior §2.8 (any JSON payload with a truthy error key raises APIError)",
           "wire §12.4"),
     live=False,  # the cassette forces an answer a resource gives only by chance
+    sdks=ALL_SDKS,
 )
-def error_payload(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    import openai
-
-    received: list[Any] = []
-    try:
-        for event in _stream(sdk, wire):
-            received.append(event)
-    except openai.APIStatusError as exc:
-        fail(f"the SDK raised {type(exc).__name__} (status {exc.status_code}) for an error "
-             "inside a 200 stream; sdk-behavior §2.8 says APIError without a status")
-    except openai.APIError as exc:
-        wire_payloads = payloads(wire_events(wire))
-        at = next((n for n, p in enumerate(wire_payloads) if p.get("error")), None)
-        observe("exception", type(exc).__name__)
-        observe("events_before", len(received))
-        if at is None:
-            fail(f"the SDK raised {type(exc).__name__} ({exc.message}) but no event on the "
-                 "wire has an error key")
-        error = wire_payloads[at]["error"]
-        message = error.get("message") if isinstance(error, Mapping) else None
-        expect(exc.message == (message or "An error occurred during streaming"),
-               f"APIError.message {exc.message!r} is not the error's message")
-        expect(exc.body == error, "APIError.body is not the error object of the event")
-        expect([e.type for e in received] == [p.get("type") for p in wire_payloads[:at]],
-               "the events before the error payload were not all yielded")
+def error_payload(wire: Wire, driver: Driver, observe: Observations) -> None:
+    outcome = _stream(wire, driver)
+    received = outcome["events"]
+    error = outcome.get("error")
+    if error is None:
+        fail(f"{driver.sdk} yielded {len(received)} events and raised nothing for an event "
+             "with a truthy error key")
+    status = error.get("status")
+    if error.get("kind") == "status" or (isinstance(status, int) and status >= 400):
+        fail(f"{driver.sdk} raised {error.get('class')} (status {status}) for an error inside "
+             "a 200 stream; sdk-behavior §2.8 says a stream error without an error status")
+    wire_payloads = payloads(wire_events(wire))
+    at = next((n for n, p in enumerate(wire_payloads) if p.get("error")), None)
+    message = str(error.get("message"))
+    observe("exception", error.get("class"))
+    observe("kind", error.get("kind"))
+    observe("events_before", len(received))
+    if at is None:
+        fail(f"{driver.sdk} raised {error.get('class')} ({message}) but no event on the wire "
+             "has an error key")
+    wire_error = wire_payloads[at]["error"]
+    said = wire_error.get("message") if isinstance(wire_error, Mapping) else None
+    expect([e.get("type") for e in received] == [p.get("type") for p in wire_payloads[:at]],
+           f"the events before the error payload were not all yielded by {driver.sdk}")
+    if driver.sdk == "python":
+        expect(error.get("class") == "APIError" or "APIError" in (error.get("bases") or []),
+               f"python raised {error.get('class')}, not an openai.APIError")
+        expect(message == (said or "An error occurred during streaming"),
+               f"APIError.message {message!r} is not the error's message")
+        expect(outcome.get("error_body") == wire_error,
+               "APIError.body is not the error object of the event")
     else:
-        fail(f"the SDK yielded {len(received)} events and raised nothing for an event with a "
-             "truthy error key")
+        expect(said is None or said in message,
+               f"{driver.sdk}'s stream error says {message!r}, not the error's message "
+               f"{said!r}")
 
 
 @check(
@@ -217,17 +289,20 @@ def error_payload(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     cassette="streaming/responses-failed.yaml",
     refs=("wire §12.2 (response.failed: terminal, response.error set), §12.4",),
     live=False,  # the cassette forces an answer a resource gives only by chance
+    sdks=ALL_SDKS,
 )
-def failed(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    events = list(_stream(sdk, wire))
+def failed(wire: Wire, driver: Driver, observe: Observations) -> None:
+    _, events = _events(wire, driver)
     wire_payloads = _valid_stream(wire, observe)
-    _same_events(events, wire_payloads)
+    _same_events(events, wire_payloads, driver.sdk)
     last, error = events[-1], wire_payloads[-1]["response"]["error"]
     observe("error_code", error["code"])
-    expect(last.type == "response.failed", f"the last event yielded is {last.type!r}")
-    expect(last.response.status == "failed", f"the failed response has status "
-           f"{last.response.status!r}")
-    expect(last.response.error is not None
-           and (last.response.error.code, last.response.error.message)
-           == (error["code"], error["message"]),
-           "the failed response does not carry the wire's error code and message")
+    response = last.get("response") or {}
+    sdk_error = response.get("error") or {}
+    expect(last.get("type") == "response.failed",
+           f"the last event {driver.sdk} yielded is {last.get('type')!r}")
+    expect(response.get("status") == "failed",
+           f"the failed response has status {response.get('status')!r}")
+    expect((sdk_error.get("code"), sdk_error.get("message")) == (error["code"], error["message"]),
+           f"the failed response {driver.sdk} yielded does not carry the wire's error code and "
+           "message")

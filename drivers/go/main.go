@@ -105,7 +105,23 @@ type read struct {
 	Embedding     []float64 `json:"embedding,omitempty"`
 	RequestID     *string   `json:"request_id"`
 	DroppedParams []string  `json:"dropped_params"`
+	// chat.completions.stream_helper: what openai.ChatCompletionAccumulator hands the caller.
+	Helper        *string        `json:"helper,omitempty"`
+	Done          []string       `json:"done"`
+	ToolCallsDone []toolCallDone `json:"tool_calls_done"`
+	FinishReason  *string        `json:"finish_reason,omitempty"`
 }
+
+type toolCallDone struct {
+	Index     int    `json:"index"`
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+}
+
+// unsupported: the SDK lacks what the scenario asks for (a driver_error with unsupported: true).
+type unsupported struct{ reason string }
+
+func (u unsupported) Error() string { return "unsupported: " + u.reason }
 
 type outcome struct {
 	Result        json.RawMessage   `json:"result"`
@@ -232,7 +248,10 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 		params = json.RawMessage("{}")
 	}
 	switch o.Name {
-	case "chat.completions.create", "chat.completions.stream":
+	case "chat.completions.stream_async":
+		return unsupported{"openai-go has no async client: a stream is read with stream.Next() in " +
+			"the caller's goroutine (chat.completions.stream)"}
+	case "chat.completions.create", "chat.completions.stream", "chat.completions.stream_helper":
 		var body openai.ChatCompletionNewParams
 		if err := json.Unmarshal(params, &body); err != nil {
 			return badParams{err}
@@ -251,6 +270,9 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 				p.read.Content = &content
 			}
 			return nil
+		}
+		if o.Name == "chat.completions.stream_helper" {
+			return accumulate(ctx, client, body, opts, p)
 		}
 		stream := client.Chat.Completions.NewStreaming(ctx, body, opts...)
 		defer stream.Close()
@@ -321,6 +343,51 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 		return nil
 	}
 	return unknownOperation{o.Name}
+}
+
+// accumulate is openai-go's stream helper as its README uses it: every chunk of NewStreaming
+// goes to a ChatCompletionAccumulator (AddChunk), JustFinishedContent and JustFinishedToolCall
+// are the content.done and tool_calls.function.arguments.done events, the loop prints each
+// chunk's Choices[0].Delta.Content, and acc.ChatCompletion is the final completion.
+func accumulate(ctx context.Context, client openai.Client, body openai.ChatCompletionNewParams, opts []option.RequestOption, p *performed) error {
+	helper := "openai.ChatCompletionAccumulator"
+	p.read.Helper = &helper
+	p.read.Done, p.read.ToolCallsDone = []string{}, []toolCallDone{}
+	stream := client.Chat.Completions.NewStreaming(ctx, body, opts...)
+	defer stream.Close()
+	acc := openai.ChatCompletionAccumulator{}
+	text := ""
+	for stream.Next() {
+		p.inStream = true
+		chunk := stream.Current()
+		p.events = append(p.events, json.RawMessage(chunk.RawJSON()))
+		acc.AddChunk(chunk)
+		if content, ok := acc.JustFinishedContent(); ok {
+			p.read.Done = append(p.read.Done, content)
+		}
+		if tool, ok := acc.JustFinishedToolCall(); ok {
+			p.read.ToolCallsDone = append(p.read.ToolCallsDone,
+				toolCallDone{Index: tool.Index, Name: tool.Name, Arguments: tool.Arguments})
+		}
+		if len(chunk.Choices) > 0 && chunk.Choices[0].Delta.Content != "" {
+			p.read.Deltas = append(p.read.Deltas, chunk.Choices[0].Delta.Content)
+			text += chunk.Choices[0].Delta.Content
+		}
+	}
+	p.read.Text = &text
+	if err := stream.Err(); err != nil {
+		return err
+	}
+	final, err := json.Marshal(acc.ChatCompletion)
+	if err != nil {
+		return err
+	}
+	p.result = final
+	if len(acc.Choices) > 0 {
+		content, reason := acc.Choices[0].Message.Content, acc.Choices[0].FinishReason
+		p.read.Content, p.read.FinishReason = &content, &reason
+	}
+	return nil
 }
 
 // typedInput gives a Responses `input` the SDK's typed union, as the doc's Go sample does
@@ -479,6 +546,11 @@ func run(id string, s scenario) {
 	err = perform(ctx, client, s.Operation, perRequest(s.Operation, &response), p)
 	var unknown unknownOperation
 	var bad badParams
+	var lacking unsupported
+	if errors.As(err, &lacking) {
+		send(map[string]any{"type": "driver_error", "id": id, "message": err.Error(), "unsupported": true})
+		return
+	}
 	if errors.As(err, &unknown) || errors.As(err, &bad) {
 		send(map[string]any{"type": "driver_error", "id": id, "message": err.Error()})
 		return

@@ -113,6 +113,34 @@ const OPERATIONS = {
     return { result: null, read: { deltas, text: deltas.join(""), request_id: null,
                                    response_request_id: request_id ?? null } };
   },
+  // The async doc loop: openai-node has one client and every call is async already, so the
+  // doc's loop is the same `for await` as chat.completions.stream (no other client to judge).
+  async "chat.completions.stream_async"(client, params, options, events, obtained) {
+    return OPERATIONS["chat.completions.stream"](client, params, options, events, obtained);
+  },
+  // The SDK's stream helper, client.chat.completions.stream(params): its events (content.delta,
+  // content.done, tool_calls.function.arguments.done, chunk) and finalChatCompletion().
+  async "chat.completions.stream_helper"(client, params, options, events, obtained) {
+    const stream = client.chat.completions.stream(params, options);
+    obtained();
+    const deltas = [];
+    const done = [];
+    const toolCallsDone = [];
+    let chunks = 0;
+    stream.on("chunk", () => { chunks += 1; });
+    stream.on("content.delta", ({ delta }) => { if (delta) deltas.push(delta); });
+    stream.on("content.done", ({ content }) => { done.push(content); });
+    stream.on("tool_calls.function.arguments.done", ({ index, name, arguments: args }) => {
+      toolCallsDone.push({ index, name, arguments: args });
+    });
+    for await (const chunk of stream) events.push(chunk);
+    const final = await stream.finalChatCompletion();
+    const choice = final.choices?.[0];
+    return { result: final, read: {
+      helper: "client.chat.completions.stream", deltas, text: deltas.join(""), done,
+      tool_calls_done: toolCallsDone, chunks, content: choice?.message?.content ?? null,
+      finish_reason: choice?.finish_reason ?? null, request_id: null } };
+  },
   async "responses.create"(client, params, options) {
     const { data, request_id } = await client.responses.create(params, options).withResponse();
     return {
@@ -186,7 +214,7 @@ async function run(id, scenario) {
     send({ type: "driver_error", id, message: `unknown operation ${JSON.stringify(operation.name)}` });
     return;
   }
-  const streaming = operation.name.endsWith(".stream");
+  const streaming = operation.name.includes(".stream");
   let client;
   try {
     client = clientFor(scenario, tokenCalls);

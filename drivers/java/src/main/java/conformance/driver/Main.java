@@ -10,11 +10,13 @@ import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.ObjectMappers;
 import com.openai.core.RequestOptions;
+import com.openai.core.http.AsyncStreamResponse;
 import com.openai.core.http.Headers;
 import com.openai.core.http.HttpResponseFor;
 import com.openai.core.http.StreamResponse;
 import com.openai.credential.BearerTokenCredential;
 import com.openai.errors.OpenAIIoException;
+import com.openai.helpers.ChatCompletionAccumulator;
 import com.openai.errors.OpenAIServiceException;
 import com.openai.errors.SseException;
 import com.openai.models.chat.completions.ChatCompletion;
@@ -256,6 +258,68 @@ public final class Main {
         p.read.put("text", p.text.toString());
         return;
       }
+      case "chat.completions.stream_helper": {
+        // openai-java's stream helper as its README uses it: every chunk of createStreaming goes
+        // to a ChatCompletionAccumulator, the loop prints each chunk's delta().content(), and
+        // chatCompletion() is the final completion. It has no content.done or
+        // tool_calls.function.arguments.done events: read.done and read.tool_calls_done stay out.
+        ChatCompletionCreateParams body = ChatCompletionCreateParams.builder()
+            .body(params(operation, ChatCompletionCreateParams.Body.class)).build();
+        noteDropped(operation.path("params"), body._body(), p);
+        p.read.put("helper", "ChatCompletionAccumulator");
+        ChatCompletionAccumulator accumulator = ChatCompletionAccumulator.create();
+        ArrayNode deltas = p.read.putArray("deltas");
+        try (StreamResponse<ChatCompletionChunk> stream =
+            client.chat().completions().createStreaming(body, requestOptions(operation))) {
+          p.inStream = true;
+          stream.stream().peek(accumulator::accumulate).forEach(chunk -> {
+            p.events.add(MAPPER.valueToTree(chunk));
+            if (!chunk.choices().isEmpty()) {
+              chunk.choices().get(0).delta().content().filter(d -> !d.isEmpty()).ifPresent(d -> {
+                deltas.add(d);
+                p.text.append(d);
+              });
+            }
+          });
+        }
+        p.read.put("text", p.text.toString());
+        ChatCompletion completion = accumulator.chatCompletion();
+        p.result = MAPPER.valueToTree(completion);
+        if (!completion.choices().isEmpty()) {
+          ChatCompletion.Choice choice = completion.choices().get(0);
+          p.read.put("content", choice.message().content().orElse(null));
+          p.read.put("finish_reason", choice.finishReason().asString());
+        }
+        return;
+      }
+      case "chat.completions.stream_async": {
+        // The async client (client.async()): createStreaming hands back an AsyncStreamResponse;
+        // the doc's loop is its subscribe() handler, and onCompleteFuture() ends it.
+        ChatCompletionCreateParams body = ChatCompletionCreateParams.builder()
+            .body(params(operation, ChatCompletionCreateParams.Body.class)).build();
+        noteDropped(operation.path("params"), body._body(), p);
+        ArrayNode deltas = p.read.putArray("deltas");
+        AsyncStreamResponse<ChatCompletionChunk> stream = client.async().chat().completions()
+            .createStreaming(body, requestOptions(operation));
+        try {
+          stream.subscribe(chunk -> {
+            p.inStream = true;
+            p.events.add(MAPPER.valueToTree(chunk));
+            if (!chunk.choices().isEmpty()) {
+              chunk.choices().get(0).delta().content().filter(d -> !d.isEmpty()).ifPresent(d -> {
+                deltas.add(d);
+                p.text.append(d);
+              });
+            }
+          }).onCompleteFuture().get();
+        } catch (ExecutionException e) {
+          throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
+        } finally {
+          stream.close();
+        }
+        p.read.put("text", p.text.toString());
+        return;
+      }
       case "responses.create": {
         ResponseCreateParams body = ResponseCreateParams.builder()
             .body(params(operation, ResponseCreateParams.Body.class)).build();
@@ -468,8 +532,9 @@ public final class Main {
     }
     closeQuietly(client);
     ObjectNode outcome = NODES.objectNode();
-    boolean streaming = operation.path("name").asText().endsWith(".stream");
-    outcome.set("result", error == null && !streaming ? p.result : NullNode.getInstance());
+    boolean streaming = operation.path("name").asText().contains(".stream");
+    // A stream has no result, but for its helper's final completion (stream_helper).
+    outcome.set("result", error == null ? p.result : NullNode.getInstance());
     outcome.set("events", streaming ? p.events : NODES.arrayNode());
     outcome.set("error", error == null ? NullNode.getInstance() : error);
     outcome.put("request_id", error == null ? p.requestId : null);
