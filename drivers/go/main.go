@@ -58,6 +58,7 @@ type operation struct {
 	Name           string          `json:"name"`
 	Params         json.RawMessage `json:"params"`
 	RequestOptions requestOptions  `json:"request_options"`
+	Repeat         int             `json:"repeat"`
 }
 
 type scenario struct {
@@ -468,7 +469,14 @@ func run(id string, s scenario) {
 	defer cancel()
 	var response *http.Response
 	p := &performed{}
-	err = perform(ctx, client, s.Operation, perRequest(s.Operation, &response), p)
+	// `repeat` calls on the one client, one after the other: the last call's result, the
+	// first error any call raised (docs/driver-protocol.md).
+	for n := 0; n == 0 || n < s.Operation.Repeat; n++ {
+		p = &performed{}
+		if callErr := perform(ctx, client, s.Operation, perRequest(s.Operation, &response), p); callErr != nil && err == nil {
+			err = callErr
+		}
+	}
 	var unknown unknownOperation
 	var bad badParams
 	if errors.As(err, &unknown) || errors.As(err, &bad) {

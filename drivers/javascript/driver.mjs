@@ -37,18 +37,23 @@ class FakeCredential {
   }
 }
 
-function clientFor(scenario, tokenCalls) {
+function clientFor(scenario, tokenCalls, providerCalls) {
   const options = { baseURL: scenario.base_url };
   const client = scenario.client ?? {};
   const auth = client.auth ?? { kind: "key", key: "conformance-key" };
   if (auth.kind === "key") {
     options.apiKey = auth.key;
   } else if (auth.kind === "token_provider") {
-    // The doc's sample: getBearerTokenProvider(credential, scope) passed as apiKey.
-    options.apiKey = getBearerTokenProvider(
+    // The doc's sample: getBearerTokenProvider(credential, scope) passed as apiKey; each
+    // call the SDK makes to it is counted (provider_calls), apart from the credential's.
+    const provider = getBearerTokenProvider(
       new FakeCredential(auth.tokens ?? [], tokenCalls, auth.expires_in_s ?? 3600),
       auth.scope,
     );
+    options.apiKey = async () => {
+      providerCalls.count += 1;
+      return provider();
+    };
   } else {
     throw new DriverError(`unknown auth kind ${JSON.stringify(auth.kind)}`);
   }
@@ -179,6 +184,7 @@ function describeError(error, inStream) {
 async function run(id, scenario) {
   const started = Date.now();
   const tokenCalls = [];
+  const providerCalls = { count: 0 };
   const events = [];
   const operation = scenario.operation ?? {};
   const perform = OPERATIONS[operation.name];
@@ -189,7 +195,7 @@ async function run(id, scenario) {
   const streaming = operation.name.endsWith(".stream");
   let client;
   try {
-    client = clientFor(scenario, tokenCalls);
+    client = clientFor(scenario, tokenCalls, providerCalls);
   } catch (error) {
     send({ type: "driver_error", id, message: `could not build the client: ${error.message}` });
     return;
@@ -203,10 +209,22 @@ async function run(id, scenario) {
   let read = {};
   let error = null;
   let obtained = false; // the stream object was returned: later errors are stream errors
+  // `repeat` calls on the one client, one after the other: the last call's result, the
+  // first error any call raised (docs/driver-protocol.md).
+  const repeat = Math.max(1, Number(operation.repeat ?? 1));
   const work = (async () => {
     const params = operation.params ?? {};
-    const value = await perform(client, params, requestOptions(operation, abort.signal), events,
-      () => { obtained = true; });
+    let value = null;
+    let first = null;
+    for (let n = 0; n < repeat; n += 1) {
+      try {
+        value = await perform(client, params, requestOptions(operation, abort.signal), events,
+          () => { obtained = true; });
+      } catch (caught) {
+        if (first === null) first = caught;
+      }
+    }
+    if (first !== null) throw first;
     return value;
   })();
   try {
@@ -236,6 +254,8 @@ async function run(id, scenario) {
       request_id: (streaming ? read.response_request_id : read.request_id) ?? null,
       read: JSON.parse(JSON.stringify(read)),
       token_calls: tokenCalls,
+      ...(scenario.client?.auth?.kind === "token_provider"
+        ? { provider_calls: providerCalls.count } : {}),
       sdk_retry_count: null,
       elapsed_ms: Date.now() - started,
     },

@@ -432,8 +432,23 @@ public final class Main {
     JsonNode operation = scenario.path("operation");
     ObjectNode error = null;
     long deadline = scenario.path("deadline_ms").asLong(30000);
+    // `repeat` calls on the one client, one after the other: the last call's result, the
+    // first error any call raised (docs/driver-protocol.md).
+    int repeat = Math.max(1, operation.path("repeat").asInt(1));
     Future<?> work = WORKERS.submit(() -> {
-      perform(client, operation, p);
+      Exception first = null;
+      for (int n = 0; n < repeat; n++) {
+        try {
+          perform(client, operation, n == repeat - 1 ? p : new Performed());
+        } catch (Exception e) {
+          if (first == null) {
+            first = e;
+          }
+        }
+      }
+      if (first != null) {
+        throw first;
+      }
       return null;
     });
     try {
