@@ -3,9 +3,9 @@
 `run --sdk all` exits 1 on the pinned SDKs, truthfully: the doc's own Go Entra sample
 (`option.WithBaseURL` + `azure.WithTokenCredential`) fails against openai-go v3.100.0 with
 "azure: authentication requires azure.WithEndpoint", and the pinned openai-node, openai-go and
-openai-java raise no connection error for a connection cut mid-body or mid-stream. CI runs that command and then this script,
-so any other failure or error still fails CI, and so does a known one going away (the list
-is then stale: remove it).
+openai-java raise no connection error for a connection cut mid-body or mid-stream. CI runs
+that command and then this script, so any other failure or error still fails CI, and so does a
+known one going away (the list is then stale: remove it).
 
     python scripts/known_failures.py conformance-report/all-sdks/results.json
 """

@@ -79,9 +79,9 @@ KNOWN = _known()
 
 
 def test_known_failures_lists_what_the_converted_checks_report():
-    assert KNOWN == {(c, "go") for c in GO_ENTRA} | {
+    assert {(c, "go") for c in GO_ENTRA} | {
         ("errors.connection-error", sdk) for sdk in ("javascript", "go", "java")} | {
-        ("errors.stream-connection-reset", sdk) for sdk in ("javascript", "go")}
+        ("errors.stream-connection-reset", sdk) for sdk in ("javascript", "go")} == KNOWN
 
 
 def test_a_run_without_sdk_options_judges_python_on_every_claim(suite: Suite):

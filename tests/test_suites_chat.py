@@ -66,9 +66,9 @@ def test_a_malformed_filter_category_fails(suite):
 
 
 def test_an_sdk_that_drops_azure_extras_fails(suite, monkeypatch):
-    from openai.types.chat import ChatCompletion
-
     import json
+
+    from openai.types.chat import ChatCompletion
 
     original = ChatCompletion.to_json
 

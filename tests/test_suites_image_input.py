@@ -153,4 +153,5 @@ def test_an_sdk_that_loses_the_reply_content_fails(suite, monkeypatch):
     monkeypatch.setattr(completions, "create", hollow)
     run = suite.run("image-input.chat-doc-sample")
     assert run.verdict("image-input.chat-doc-sample") is Verdict.FAIL
-    assert "returned other content than the server sent" in run.message("image-input.chat-doc-sample")
+    assert "returned other content than the server sent" in run.message(
+        "image-input.chat-doc-sample")
