@@ -28,6 +28,7 @@ _CUT_STREAM = ("a stream reset mid-way raises no connection error: {what} "
 KNOWN = {
     ("auth.entra-token-provider", "go"): _GO_ENTRA,
     ("auth.entra-token-per-attempt", "go"): _GO_ENTRA,
+    ("auth.entra-token-concurrent", "go"): _GO_ENTRA,
     ("errors.connection-error", "javascript"): _CUT_BODY.format(
         what="openai-node 6.49.0 raises undici's TypeError: terminated"),
     ("errors.connection-error", "go"): _CUT_BODY.format(

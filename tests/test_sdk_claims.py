@@ -37,7 +37,8 @@ SELECTION = ("--conformance-feature=errors", "--conformance-feature=request-ids"
              "--conformance-feature=image-input")
 # The doc's Go Entra sample (WithBaseURL + azure.WithTokenCredential) fails against openai-go
 # v3.100.0 before sending anything: scripts/known_failures.py lists exactly these.
-GO_ENTRA = ("auth.entra-token-provider", "auth.entra-token-per-attempt")
+GO_ENTRA = ("auth.entra-token-provider", "auth.entra-token-per-attempt",
+            "auth.entra-token-concurrent")
 GO_ENTRA_ERROR = "azure: authentication requires azure.WithEndpoint"
 
 
@@ -146,6 +147,8 @@ def _misbehave(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
     stream = actions.event_stream
     monkeypatch.setattr(actions, "event_stream",
                         lambda events, **kw: stream(events, **{**kw, "reset_after": None}))
+    monkeypatch.setattr(auth_concurrency.Overlap, "respond",
+                        lambda self, request: actions.reply(401, errors._envelope(401)))
     monkeypatch.setattr(actions, "malformed_json",
                         lambda status=200, **kw: actions.reply(400, {"error": {"code": "x"}}))
 
@@ -170,6 +173,8 @@ CAUGHT = [
     ("auth.api-key-bearer", "401"),
     ("auth.entra-token-provider", "401"),
     ("auth.entra-token-per-attempt", "403"),
+    ("auth.entra-token-concurrent", "401"),
+    ("errors.fine-tuning-example", "unreachable: the example took its no error branch"),
     ("image-input.chat-doc-sample", "400"),
     ("image-input.chat-url-and-data-url", "data:image/png;base64"),
 ]

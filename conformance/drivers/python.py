@@ -63,6 +63,9 @@ class PythonDriver:
         client_options = scenario.get("client") or {}
         credential: ScenarioCredential | None = None
         provider_calls: list[int] = []
+        repeat = max(1, int(scenario["operation"].get("repeat") or 1))
+        by_call: list[list[str]] = [[] for _ in range(repeat)]  # tokens the provider returned
+        current = threading.local()  # the call being performed on this thread
         options: dict[str, Any] = {"base_url": scenario["base_url"]}
         auth = client_options.get("auth") or {"kind": "key", "key": "conformance-key"}
         if auth.get("kind") == "key":
@@ -80,7 +83,9 @@ class PythonDriver:
 
             def counted() -> str:  # the doc's provider, its calls counted (provider_calls)
                 provider_calls.append(1)
-                return provider()
+                token: str = provider()
+                by_call[getattr(current, "n", 0)].append(token)
+                return token
 
             options["api_key"] = counted
         else:
@@ -102,28 +107,31 @@ class PythonDriver:
             client = client.with_options(**overrides)
         delays_before = len(self.clock.delays) if self.clock is not None else 0
         # ``repeat`` calls on the one client, one after the other or all at once
-        # (``concurrent``): the outcome is the last call's, its error the first one raised.
-        calls = [self._outcome() for _ in range(max(1, int(operation.get("repeat") or 1)))]
+        # (``concurrent``), call n with ``params_each[n]`` where given: the outcome is the
+        # last call's, its error the first one raised (docs/driver-protocol.md).
+        calls = [self._outcome() for _ in range(repeat)]
+        each = operation.get("params_each")
 
-        def call(outcome: dict[str, Any]) -> None:
+        def call(n: int, outcome: dict[str, Any]) -> None:
+            current.n = n
+            params = each[n] if isinstance(each, list) else operation.get("params")
             try:
-                _perform(client, operation["name"], dict(operation.get("params") or {}),
-                         outcome)
+                _perform(client, operation["name"], dict(params or {}), outcome)
             except ScenarioRejected as exc:
                 outcome["rejected"] = exc
             except Exception as exc:  # what the SDK raised is the outcome, not a crash
                 outcome["error"] = error_of(exc, streaming=bool(outcome["events"]))
 
         if operation.get("concurrent") and len(calls) > 1:
-            threads = [threading.Thread(target=call, args=(o,), name=f"call-{n}")
+            threads = [threading.Thread(target=call, args=(n, o), name=f"call-{n}")
                        for n, o in enumerate(calls)]
             for thread in threads:
                 thread.start()
             for thread in threads:
                 thread.join()
         else:
-            for one in calls:
-                call(one)
+            for n, one in enumerate(calls):
+                call(n, one)
         for one in calls:
             if "rejected" in one:
                 raise one["rejected"]
@@ -132,6 +140,7 @@ class PythonDriver:
         outcome["token_calls"] = list(credential.calls) if credential else []
         if credential is not None:
             outcome["provider_calls"] = len(provider_calls)
+            outcome["calls"] = [{"provider_tokens": tokens} for tokens in by_call]
         outcome["elapsed_ms"] = int((time.monotonic() - started) * 1000)
         if self.clock is not None:
             # Python only (the protocol lets a driver add fields): the retry delays the SDK
@@ -162,6 +171,10 @@ def _perform(client: Any, name: str, params: dict[str, Any], outcome: dict[str, 
         result = _call(client.embeddings.create, params)
         outcome["result"] = _json(result)
         read["embedding"] = list(result.data[0].embedding) if result.data else None
+        read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
+    elif name == "fine_tuning.jobs.create":  # the doc's error-handling example
+        result = _call(client.fine_tuning.jobs.create, params)
+        outcome["result"] = _json(result)
         read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name in ("chat.completions.stream", "responses.stream"):
         resource = client.chat.completions if name.startswith("chat") else client.responses

@@ -12,6 +12,7 @@ what a release's errors do not carry yet (``unsupported``).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,10 +20,11 @@ from typing import Any
 from conformance import sdks
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
-from conformance.policy import Observed, Options, Policies, Step, judge
+from conformance.policy import WIRE_HINT_SLACK_S, Observed, Options, Policies, Step, judge
 from conformance.registry import Observations, fail, unsupported
 from conformance.wire import Action, Script
 
+from ._faults import allowance
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
 from ._scenario import scenario
 
@@ -58,6 +60,7 @@ class ErrorLedger:
     release_problems: list[str] = field(default_factory=list)
     shown: dict[str, dict[str, str]] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)  # attribute -> why it is wanted
+    gaps: tuple[float, ...] = ()  # seconds between the last run's requests, at the wire
 
     def __post_init__(self) -> None:
         self.policy = release_policy(self.driver)
@@ -79,17 +82,30 @@ class ErrorLedger:
         outcome = self.driver.run(scenario(wire, operation, params,
                                            max_retries=options.max_retries,
                                            timeout_ms=timeout_ms))
+        times = [r.arrived for r in wire.requests[before:]]
+        self.gaps = tuple(round(b - a, 3) for a, b in itertools.pairwise(times))
         return outcome, len(wire.requests) - before
 
     def judge(self, name: str, steps: Sequence[Step], outcome: Mapping[str, Any],
               attempts: int, options: Options = NO_RETRIES, **extra: Any) -> bool:
         """Judge one run by the release's policy; True when it matched it (or the doc)."""
         error = outcome.get("error")
-        delays = tuple(outcome.get("virtual_delays_s") or ())  # python: the virtual clock
+        if "virtual_delays_s" in outcome:  # python: the delays the virtual clock kept
+            delays, slack = tuple(outcome["virtual_delays_s"]), (0.0, 0.0)
+        else:  # the SDKs that really sleep: timed at the wire
+            delays, slack = self.gaps, WIRE_HINT_SLACK_S
         verdict = judge(self.policy, steps, options,
-                        Observed(attempts, delays, classes(error)))
+                        Observed(attempts, delays, classes(error)), slack=slack)
         model = verdict.baseline if verdict.matched == "doc" else verdict.actual
+        policy = self.policy.baseline if verdict.matched == "doc" else self.policy.actual
+        allowed = [allowance(policy, n, bound) for n, bound in enumerate(model.delays)]
+        # A delay timed at the wire varies with the machine: the report keeps what the model
+        # allowed for it (the virtual clock's are exact, and normalised by results.normalise).
         self.rows.append({"scenario": name, "attempts": attempts,
+                          "delays_s": ([round(d, 4) for d in delays] if slack == (0.0, 0.0)
+                                       else allowed if verdict.matched else
+                                       [round(d, 2) for d in delays]),
+                          "allowed_delays": allowed,
                           "outcome": classes(error)[0],
                           "predicted": f"{model.attempts} attempt(s), outcome {model.outcome}",
                           "matched": verdict.matched or "neither", "error": error, **extra})
