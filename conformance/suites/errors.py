@@ -30,7 +30,7 @@ from conformance.registry import ALL_SDKS, Observations, check, expect, fail, un
 from conformance.wire import Action, Reply
 from conformance.wire import script as actions
 
-from ._driven import CHAT_SAMPLE, ErrorLedger, classes
+from ._driven import CHAT_SAMPLE, NO_RETRIES, ErrorLedger, classes
 from ._faults import (
     COMPLETION,
     CONNECTION,
@@ -410,10 +410,10 @@ def _branch(error: dict[str, Any] | None, ledger: ErrorLedger) -> str:
     "errors.fine-tuning-example",
     doc="Python / Error handling (the client.fine_tuning.jobs.create example)",
     claim="The doc's example sends POST <base>/fine_tuning/jobs {model: 'gpt-4o', "
-    "training_file: 'file-test'}; after the SDK's default retries, an unreachable or timed-out "
-    "server lands in its APIConnectionError branch (the SDK's connection error; openai-python "
-    "with a __cause__), a 429 in its RateLimitError branch (the SDK's 429 class), any other "
-    "error status in its APIStatusError branch with the status.",
+    "training_file: 'file-test'}; an unreachable or timed-out server lands in its "
+    "APIConnectionError branch (the SDK's connection error; openai-python with a __cause__), "
+    "and, after the SDK's default retries, a 429 in its RateLimitError branch (the SDK's 429 "
+    "class), any other error status in its APIStatusError branch with the status.",
     cassette=None,
     refs=("sdk-behavior §2.1, §2.5", "wire §4.3", "docs/driver-protocol.md "
           "(fine_tuning.jobs.create)"),
@@ -436,11 +436,14 @@ def fine_tuning_example(wire: Wire, driver: Driver, observe: Observations) -> No
     ]
     branches: dict[str, str] = {}
     for name, step, action, branch in scenarios:
+        # A failure without a response is not retried here: its backoff (seconds for the
+        # SDKs that really sleep) is the retries checks' to time; a status carries a 10 ms hint.
+        options = Options() if isinstance(step, Answer) else NO_RETRIES
         outcome, attempts = ledger.run(
             wire, [action], operation="fine_tuning.jobs.create", params=FINE_TUNING,
-            options=Options(), timeout_ms=TIMEOUT_MS if action is stalled else None)
+            options=options, timeout_ms=TIMEOUT_MS if action is stalled else None)
         error = outcome["error"]
-        ledger.judge(name, [step], outcome, attempts, options=Options())
+        ledger.judge(name, [step], outcome, attempts, options=options)
         taken = branches[name] = _branch(error, ledger)
         if taken != branch:
             ledger.problem(f"{name}: the example took its {taken} branch, not {branch}")
