@@ -214,8 +214,7 @@ DRIVER_MUTANTS = {
         ["chat.response-contract", "image-input.chat-doc-sample"]),
     "go-max-tokens-dropped": (
         "go", lambda d: driver_mutants.go(d, driver_mutants.GO_MAX_TOKENS_DROPPED),
-        "chat_doc_sample or request_shape",
-        ["image-input.chat-doc-sample", "chat.request-shape"]),
+        "chat_doc_sample", ["image-input.chat-doc-sample"]),
     "java-content-empty": (
         "java", lambda d: driver_mutants.java(d, driver_mutants.JAVA_CONTENT_EMPTY),
         "response_contract or chat_doc_sample",

@@ -44,8 +44,10 @@ PYTHON_ERRORS = "Python / Error handling (Error codes table)"
 # tables; 502 from the .NET retry list), plus 408 and 409, which the doc's retry lists name.
 STATUSES = (400, 401, 403, 404, 408, 409, 422, 429, 500, 502, 503, 504)
 HTTP_PACKAGES = ("httpx", "httpx2", "httpcore", "httpcore2")
-# A stalled reply times out after this long (every SDK's own timeout option, retries off).
-TIMEOUT_MS = 200
+# A stalled reply times out after this long (every SDK's own timeout option, retries off):
+# long enough for a cold JVM's first TLS handshake through the Azure host's proxy on a busy
+# machine (at 200 ms openai-java timed out before its request reached the server).
+TIMEOUT_MS = 1000
 
 
 def _root(qualified: str | None) -> str | None:
