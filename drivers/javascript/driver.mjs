@@ -239,6 +239,7 @@ async function run(id, scenario) {
       settled.push(...await Promise.allSettled(Array.from({ length: repeat }, (_, n) => call(n))));
     } else {
       for (let n = 0; n < repeat; n += 1) {
+        events.length = 0; // the outcome's events are the last call's
         settled.push(...await Promise.allSettled([call(n)]));
       }
     }
