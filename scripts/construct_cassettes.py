@@ -27,8 +27,8 @@ from cassettes.common import write_or_check  # noqa: E402
 # Why each constructed cassette is not a real recording: tests/corpus/real/ has no exchange the
 # check needs (its README lists what no permissively licensed recording shows).
 WHY_CONSTRUCTED = {
-    "auth/entra-token-per-attempt.yaml": "needs a 429 then a 200 for one request; no 429 is "
-    "recorded",
+    "auth/entra-token-per-attempt.yaml": "needs a 429 then a 200 for one request, then a 200 "
+    "for a second one; no 429 is recorded",
     "embeddings/dimensions.yaml": "no recording asks for dimensions=256",
     "embeddings/encodings.yaml": "needs the same input embedded as base64 and as float; no "
     "recording pair exists",

@@ -89,44 +89,47 @@ def perform(scenario: dict[str, Any]) -> dict[str, Any]:
         outcome["token_calls"].append({"scopes": [auth["scope"]]})
         return tokens[min(asked, len(tokens)) - 1]
 
-    header = bearer()
-    attempt = 0
-    while True:
-        if attempt and CONFIG["token_provider"] == "attempt":
-            header = bearer()
-        connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-        connection.request("POST", url.path + "chat/completions", body=body, headers={
-            "content-type": "application/json",
-            "authorization": f"Bearer {header}",
-            "x-stainless-retry-count": str(attempt)})
-        response = connection.getresponse()
-        data = response.read()
-        connection.close()
-        status, headers = response.status, response.headers
-        if status < 400:
-            outcome["result"] = json.loads(data)
-            outcome["request_id"] = headers.get("x-request-id")
-            break
-        hint = hint_of(headers)
-        give_up = CONFIG["give_up_at_s"]
-        if not retryable(status, headers) or attempt >= max_retries or (
-                hint is not None and give_up is not None and hint >= give_up) or (
-                hint is not None and hint > CONFIG["cap_s"] and CONFIG["above"] == "no-retry"):
-            error = (json.loads(data or b"{}").get("error") or {})
-            outcome["error"] = {
-                "kind": "status", "class": "StandInError", "bases": [], "status": status,
-                "code": error.get("code"), "code_type": "string" if error.get("code") else "null",
-                "param": None, "type": None, "message": f"{status}",
-                "request_id": headers.get("x-request-id")}
-            break
-        if hint is not None and not (hint > CONFIG["cap_s"] and CONFIG["above"] == "backoff"):
-            delay = min(hint, CONFIG["cap_s"])
-        else:
-            delay = 0.0 if CONFIG["no_backoff"] else (
-                min(0.5 * (1 if CONFIG.get("flat_backoff") else 2 ** attempt), 8.0)
-                * (1 - 0.25 * random.random()))
-        time.sleep(delay)
-        attempt += 1
+    # `repeat` calls on one client (docs/driver-protocol.md), one after the other.
+    for _ in range(max(1, int(scenario["operation"].get("repeat") or 1))):
+        header = bearer()
+        attempt = 0
+        while True:
+            if attempt and CONFIG["token_provider"] == "attempt":
+                header = bearer()
+            connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+            connection.request("POST", url.path + "chat/completions", body=body, headers={
+                "content-type": "application/json",
+                "authorization": f"Bearer {header}",
+                "x-stainless-retry-count": str(attempt)})
+            response = connection.getresponse()
+            data = response.read()
+            connection.close()
+            status, headers = response.status, response.headers
+            if status < 400:
+                outcome["result"] = json.loads(data)
+                outcome["request_id"] = headers.get("x-request-id")
+                break
+            hint = hint_of(headers)
+            give_up = CONFIG["give_up_at_s"]
+            if not retryable(status, headers) or attempt >= max_retries or (
+                    hint is not None and give_up is not None and hint >= give_up) or (
+                    hint is not None and hint > CONFIG["cap_s"] and CONFIG["above"] == "no-retry"):
+                error = (json.loads(data or b"{}").get("error") or {})
+                outcome["error"] = {
+                    "kind": "status", "class": "StandInError", "bases": [], "status": status,
+                    "code": error.get("code"),
+                    "code_type": "string" if error.get("code") else "null",
+                    "param": None, "type": None, "message": f"{status}",
+                    "request_id": headers.get("x-request-id")}
+                break
+            if hint is not None and not (hint > CONFIG["cap_s"] and CONFIG["above"] == "backoff"):
+                delay = min(hint, CONFIG["cap_s"])
+            else:
+                delay = 0.0 if CONFIG["no_backoff"] else (
+                    min(0.5 * (1 if CONFIG.get("flat_backoff") else 2 ** attempt), 8.0)
+                    * (1 - 0.25 * random.random()))
+            time.sleep(delay)
+            attempt += 1
     if auth.get("kind") == "token_provider":
         outcome["provider_calls"] = provider_calls
     outcome["elapsed_ms"] = int((time.monotonic() - started) * 1000)

@@ -71,9 +71,8 @@ def test_a_recording_every_sharer_replays_is_written(pytester, resource, monkeyp
     # The cross-SDK checks on the cassette replay it too (for python).
     outcome.stdout.fnmatch_lines(["record: chat/completion.yaml: written (replayed by "
                                   "auth.api-key-bearer, auth.entra-token-provider, "
-                                  "auth.sdks-api-key, chat.azure-filter-results, "
-                                  "chat.request-shape, chat.response-contract, "
-                                  "chat.sdks-completion)"])
+                                  "chat.azure-filter-results, chat.request-shape, "
+                                  "chat.response-contract)"])
     assert Cassette.load(root / "chat" / "completion.yaml").provenance == "recorded"
 
 

@@ -233,24 +233,24 @@ def test_each_release_is_judged_by_its_own_policy(suite: Suite, monkeypatch, ver
 def test_a_token_provider_called_per_attempt_or_per_request_as_its_release_does_passes(
         suite: Suite, monkeypatch, sdk: str):
     _with_driver(monkeypatch, lambda name: _Misbehaving(name))
-    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_token_provider"))
-    assert run.verdict("auth.sdks-token-provider", sdk) is Verdict.PASS, \
-        run.message("auth.sdks-token-provider", sdk)
+    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "entra_token_per_attempt"))
+    assert run.verdict("auth.entra-token-per-attempt", sdk) is Verdict.PASS, \
+        run.message("auth.entra-token-per-attempt", sdk)
 
 
 @pytest.mark.parametrize(("sdk", "broken", "said"), [
-    # a provider asked once per client (or request) where the release asks before each attempt
-    ("javascript", "request", "1 time(s) for one request of 2 attempt(s)"),
-    ("go", "request", "1 time(s) for one request of 2 attempt(s)"),
-    # asked before every attempt where the release asks once per API call
-    ("java", "attempt", "4 time(s) for one request of 2 attempt(s)"),
+    # a provider asked once per request where the release asks before each attempt
+    ("javascript", "request", "2 time(s) for two requests of 3 attempts"),
+    ("go", "request", "2 time(s) for two requests of 3 attempts"),
+    # asked before every attempt where the release asks (twice) once per API call
+    ("java", "attempt", "6 time(s) for two requests of 3 attempts"),
 ])
 def test_a_token_provider_called_other_than_its_release_does_fails(
         suite: Suite, monkeypatch, sdk: str, broken: str, said: str):
     _with_driver(monkeypatch, lambda name: _Misbehaving(name, token_provider=broken))
-    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_token_provider"))
-    assert run.verdict("auth.sdks-token-provider", sdk) is Verdict.FAIL
-    assert said in run.message("auth.sdks-token-provider", sdk)
+    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "entra_token_per_attempt"))
+    assert run.verdict("auth.entra-token-per-attempt", sdk) is Verdict.FAIL
+    assert said in run.message("auth.entra-token-per-attempt", sdk)
 
 
 # -- a real openai-node build, broken in its node_modules ----------------------------------------

@@ -100,4 +100,4 @@ def test_wrong_scope_fails(suite, monkeypatch):
                         lambda cred, scope: real(cred, "https://management.azure.com/.default"))
     run = suite.run("auth.entra-token-provider")
     assert run.verdict("auth.entra-token-provider") is Verdict.FAIL
-    assert "asked for" in run.message("auth.entra-token-provider")
+    assert "asked the credential for" in run.message("auth.entra-token-provider")

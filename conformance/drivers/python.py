@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -61,19 +62,32 @@ class PythonDriver:
         started = time.monotonic()
         client_options = scenario.get("client") or {}
         credential: ScenarioCredential | None = None
+        provider_calls: list[int] = []
+        repeat = max(1, int(scenario["operation"].get("repeat") or 1))
+        by_call: list[list[str]] = [[] for _ in range(repeat)]  # tokens the provider returned
+        current = threading.local()  # the call being performed on this thread
         options: dict[str, Any] = {"base_url": scenario["base_url"]}
         auth = client_options.get("auth") or {"kind": "key", "key": "conformance-key"}
         if auth.get("kind") == "key":
             options["api_key"] = auth["key"]
         elif auth.get("kind") == "token_provider":
             if not has("callable_api_key"):
-                raise ScenarioRejected("python", "a callable api_key (token provider) needs "
-                                       "openai>=1.106.0", unsupported=True)
+                # As the pool turns a driver's unsupported answer into the verdict.
+                raise Unsupported("python: a callable api_key (token provider) needs "
+                                  "openai>=1.106.0")
             from azure.identity import get_bearer_token_provider
 
             credential = ScenarioCredential(list(auth.get("tokens") or []),
                                             int(auth.get("expires_in_s", 3600)))
-            options["api_key"] = get_bearer_token_provider(credential, auth["scope"])
+            provider = get_bearer_token_provider(credential, auth["scope"])
+
+            def counted() -> str:  # the doc's provider, its calls counted (provider_calls)
+                provider_calls.append(1)
+                token: str = provider()
+                by_call[getattr(current, "n", 0)].append(token)
+                return token
+
+            options["api_key"] = counted
         else:
             raise ScenarioRejected("python", f"unknown auth kind {auth.get('kind')!r}",
                                    unsupported=False)
@@ -91,30 +105,62 @@ class PythonDriver:
             overrides["timeout"] = per_request["timeout_ms"] / 1000
         if overrides:
             client = client.with_options(**overrides)
-        outcome: dict[str, Any] = {"result": None, "read": {}, "events": [], "error": None,
-                                   "request_id": None, "token_calls": [],
-                                   "sdk_retry_count": None, "elapsed_ms": 0}
         delays_before = len(self.clock.delays) if self.clock is not None else 0
         name = operation["name"]
-        try:
-            if name == "chat.completions.stream_async":
-                _perform_async(self.handle, options, dict(operation.get("params") or {}),
-                               outcome)
-            else:
-                _perform(client, name, dict(operation.get("params") or {}), outcome)
-        except (ScenarioRejected, Unsupported, CheckFailed):
-            raise
-        except Exception as exc:  # what the SDK raised is the outcome, not a crash
-            outcome["error"] = error_of(exc, streaming=bool(outcome["events"]))
-            # Python only: the error object the exception carries (APIError.body).
-            outcome["error_body"] = getattr(exc, "body", None)
+        # ``repeat`` calls on the one client, one after the other or all at once
+        # (``concurrent``), call n with ``params_each[n]`` where given: the outcome is the
+        # last call's, its error the first one raised (docs/driver-protocol.md).
+        calls = [self._outcome() for _ in range(repeat)]
+        each = operation.get("params_each")
+
+        def call(n: int, outcome: dict[str, Any]) -> None:
+            current.n = n
+            params = each[n] if isinstance(each, list) else operation.get("params")
+            try:
+                if name == "chat.completions.stream_async":
+                    _perform_async(self.handle, options, dict(params or {}), outcome)
+                else:
+                    _perform(client, name, dict(params or {}), outcome)
+            except (ScenarioRejected, Unsupported, CheckFailed) as exc:
+                outcome["rejected"] = exc
+            except Exception as exc:  # what the SDK raised is the outcome, not a crash
+                outcome["error"] = error_of(exc, streaming=bool(outcome["events"]))
+                # Python only: the error object the exception carries (APIError.body).
+                outcome["error_body"] = getattr(exc, "body", None)
+
+        if operation.get("concurrent") and len(calls) > 1:
+            threads = [threading.Thread(target=call, args=(n, o), name=f"call-{n}")
+                       for n, o in enumerate(calls)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        else:
+            for n, one in enumerate(calls):
+                call(n, one)
+        for one in calls:
+            if "rejected" in one:
+                raise one["rejected"]
+        outcome = calls[-1]
+        failed = next((o for o in calls if o["error"] is not None), None)
+        if failed is not None:
+            outcome["error"] = failed["error"]
+            outcome["error_body"] = failed.get("error_body")
         outcome["token_calls"] = list(credential.calls) if credential else []
+        if credential is not None:
+            outcome["provider_calls"] = len(provider_calls)
+            outcome["calls"] = [{"provider_tokens": tokens} for tokens in by_call]
         outcome["elapsed_ms"] = int((time.monotonic() - started) * 1000)
         if self.clock is not None:
             # Python only (the protocol lets a driver add fields): the retry delays the SDK
             # computed, which the virtual clock kept instead of sleeping.
             outcome["virtual_delays_s"] = self.clock.delays[delays_before:]
         return outcome
+
+    @staticmethod
+    def _outcome() -> dict[str, Any]:
+        return {"result": None, "read": {}, "events": [], "error": None, "request_id": None,
+                "token_calls": [], "sdk_retry_count": None, "elapsed_ms": 0}
 
 
 def _perform(client: Any, name: str, params: dict[str, Any], outcome: dict[str, Any]) -> None:
@@ -135,6 +181,10 @@ def _perform(client: Any, name: str, params: dict[str, Any], outcome: dict[str, 
         outcome["result"] = _json(result)
         read["embedding"] = list(result.data[0].embedding) if result.data else None
         read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
+    elif name == "fine_tuning.jobs.create":  # the doc's error-handling example
+        result = _call(client.fine_tuning.jobs.create, params)
+        outcome["result"] = _json(result)
+        read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name in ("chat.completions.stream", "responses.stream"):
         resource = client.chat.completions if name.startswith("chat") else client.responses
         stream = _call(resource.create, {**params, "stream": True})
@@ -143,6 +193,10 @@ def _perform(client: Any, name: str, params: dict[str, Any], outcome: dict[str, 
         read["text"] = ""
         for event in stream:  # the doc's loop
             outcome["events"].append(_json(event))
+            if getattr(event, "_request_id", None) is not None:  # python only: on a chunk
+                chunk_ids = outcome.setdefault("chunk_request_ids", [])
+                if str(event._request_id) not in chunk_ids:
+                    chunk_ids.append(str(event._request_id))
             delta = _delta_of(event)
             if delta:  # what the sample prints
                 deltas.append(delta)
@@ -263,7 +317,12 @@ def _json(model: Any) -> dict[str, Any]:
 
 
 def error_of(exc: BaseException, *, streaming: bool = False) -> dict[str, Any]:
-    """The protocol's ``error`` object for an exception openai-python raised."""
+    """What user code sees of an exception openai-python raised: the protocol's ``error``
+    object (docs/driver-protocol.md), the one exception view of every check, plus what only
+    Python exposes: ``module`` (where the class lives), ``str`` (what ``print(e)`` shows),
+    ``cause`` (``__cause__``, as ``module.Class``: the HTTP library's exception under a
+    connection error), ``body`` (``err.body``) and ``response_status``
+    (``err.response.status_code``), each where the exception has it."""
     import openai
 
     if isinstance(exc, openai.APITimeoutError):
@@ -286,13 +345,38 @@ def error_of(exc: BaseException, *, streaming: bool = False) -> dict[str, Any]:
         "code": code if isinstance(code, (str, int, float)) else None,
         "code_type": ("string" if isinstance(code, str) else "number"
                       if isinstance(code, (int, float)) else "null"),
-        "message": str(exc),
+        "message": message if isinstance(message := getattr(exc, "message", None), str)
+        else str(exc),
         "request_id": getattr(exc, "request_id", None),
     }
     for name in _ATTRIBUTES:
         value = getattr(exc, name, None)
         view[name] = value if isinstance(value, str) else None
+    view["module"] = type(exc).__module__
+    view["str"] = str(exc)  # what print(e) shows
+    cause = exc.__cause__
+    view["cause"] = None if cause is None else f"{type(cause).__module__}.{type(cause).__name__}"
+    if hasattr(exc, "body"):
+        view["body"] = jsonable(exc.body)
+    response = getattr(exc, "response", None)
+    if response is not None and isinstance(getattr(response, "status_code", None), int):
+        view["response_status"] = response.status_code
     return view
 
 
-__all__ = ["PythonDriver", "ScenarioCredential", "error_of"]
+def jsonable(value: Any) -> Any:
+    """A value as a report holds it: models dumped, other objects by their repr."""
+    if hasattr(value, "model_dump"):
+        value = value.model_dump(mode="json", exclude_unset=True)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value
+
+
+__all__ = ["PythonDriver", "ScenarioCredential", "error_of", "jsonable"]

@@ -20,6 +20,7 @@ from typing import Any
 
 import conformance.sdk
 from conformance.clock import VirtualClock
+from conformance.drivers.python import error_of
 from conformance.harness import Wire
 from conformance.policy import (
     PYTHON_DOC,
@@ -42,7 +43,6 @@ from conformance.wire import Action, RecordedRequest, Script
 from conformance.wire import script as actions
 from conformance.wire.inprocess import transport
 
-from ._observe import exception_view
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
 
 # A chat completion as wire §6.1 shapes it, the smallest the SDK parses: what a scripted
@@ -231,7 +231,7 @@ class Ledger:
         if run.error is not None and "OpenAIError" not in run.observed.outcome:
             row["raised_at"] = raised_at(run.error)
         if run.error is not None:
-            row["exception"] = exception_view(run.error)  # what an except clause sees
+            row["exception"] = error_of(run.error)  # what an except clause sees
         self.rows.append(row)
         for deviation in verdict.deviations:
             self.shown.setdefault(deviation.id, deviation)

@@ -1,25 +1,33 @@
-"""chat: chat.completions.create against /openai/v1/chat/completions."""
+"""chat: chat.completions.create against /openai/v1/chat/completions, on every SDK.
+
+Each check performs the doc's chat sample with the ``driver`` of the SDK it runs against
+(docs/driver-protocol.md) and judges the request that crossed the wire and what the SDK handed
+user code: the result as the SDK serializes it and the content the samples print, read through
+the SDK's typed accessor (Go ``Choices[0].Message.Content``, Java
+``choices().get(0).message().content()``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from conformance.contract import chat as contract
+from conformance.drivers.pool import Driver
 from conformance.harness import Wire
-from conformance.registry import Observations, check, expect
-from conformance.sdk import Sdk
+from conformance.registry import ALL_SDKS, Observations, check, expect
 
 from ._judge import conforms, sent_as_given, sole_json_post
-from ._observe import observe_result
-from ._recorded import call_sdk, request_params
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
+from ._scenario import no_error, read_value, recorded, scenario
 
 CASSETTE = "chat/completion.yaml"  # a real Azure recording: the request is the recorded one
 SAMPLE = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
 
 
-def _create(sdk: Sdk, wire: Wire) -> Any:
-    return call_sdk(sdk.client().chat.completions.create, request_params(wire, SAMPLE))
+def _create(wire: Wire, driver: Driver) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The scenario's params (what the doc's code passes) and the outcome."""
+    given = recorded(wire, SAMPLE)
+    return given, driver.run(scenario(wire, "chat.completions.create", given))
 
 
 @check(
@@ -31,68 +39,76 @@ def _create(sdk: Sdk, wire: Wire) -> Any:
     "api-version query.",
     cassette=CASSETTE,
     refs=("wire §1.1, §1.3, §5",),
+    sdks=ALL_SDKS,
 )
-def request_shape(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    _create(sdk, wire)
+def request_shape(wire: Wire, driver: Driver, observe: Observations) -> None:
+    given, outcome = _create(wire, driver)
     _, body = sole_json_post(wire, observe, "chat/completions")
-    sent_as_given(body, request_params(wire, SAMPLE))
+    sent_as_given(body, given)
+    no_error(outcome, driver.sdk)
 
 
 @check(
     "chat.response-contract",
-    doc="Python / Chat / chat.completions.create() (print(completion.model_dump_json()))",
+    doc="Python / Chat / chat.completions.create() (print(completion.model_dump_json())); "
+    "JavaScript / Chat; Go and Java / the chat samples",
     claim="The response honours the chat completion contract (id, object, created, model, "
-    "choices with message and finish_reason, usage adding up) and the SDK exposes it "
-    "unchanged.",
+    "choices with message and finish_reason, usage adding up) and every SDK hands it to user "
+    "code unchanged: the same id, choices and usage, and the content its sample prints.",
     cassette=CASSETTE,
-    refs=("wire §6.1, §6.2, §6.4",),
+    refs=("wire §6.1, §6.2, §6.4", "docs/driver-protocol.md (read.content)"),
+    sdks=ALL_SDKS,
 )
-def response_contract(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    completion = _create(sdk, wire)
-    observe_result(observe, completion, (
-        "id", "object", "created", "model", "choices.0.message.role",
-        "choices.0.message.content", "choices.0.finish_reason", "usage.prompt_tokens",
-        "usage.completion_tokens", "usage.total_tokens"))
+def response_contract(wire: Wire, driver: Driver, observe: Observations) -> None:
+    _, outcome = _create(wire, driver)
+    no_error(outcome, driver.sdk)
     body = wire.response_json()
     violations = contract.validate_completion(body)
     conforms(violations, observe, "the response")
+    result = outcome["result"] or {}
     observe("model", body["model"])
     observe("finish_reasons", [c["finish_reason"] for c in body["choices"]])
-    expect(completion.id == body["id"], f"SDK id {completion.id!r} != wire {body['id']!r}")
-    expect(completion.object == "chat.completion", f"SDK object {completion.object!r}")
-    expect(completion.created == body["created"], "SDK created differs from the wire")
-    expect(completion.model == body["model"], "SDK model differs from the wire")
-    expect(len(completion.choices) == len(body["choices"]), "SDK dropped or added choices")
-    for parsed, raw in zip(completion.choices, body["choices"], strict=True):
-        expect(parsed.message.content == raw["message"]["content"],
-               f"choice {raw['index']}: SDK content differs from the wire")
-        expect(parsed.finish_reason == raw["finish_reason"],
-               f"choice {raw['index']}: SDK finish_reason differs from the wire")
-        expect(parsed.message.role == "assistant", f"choice {raw['index']}: role "
-               f"{parsed.message.role!r}")
+    # The content the samples print, through the SDK's typed accessor: not the raw JSON.
+    content = observe("content", read_value(outcome, "content"))
+    for name in ("id", "object", "created", "model"):
+        expect(result.get(name) == body[name], f"{driver.sdk}'s {name} is {result.get(name)!r}, "
+               f"the wire's {body[name]!r}")
+    choices = result.get("choices") or []
+    expect(len(choices) == len(body["choices"]), f"{driver.sdk} dropped or added choices")
+    expect(content == body["choices"][0]["message"]["content"],
+           f"the content {driver.sdk}'s sample prints is {content!r}, the server sent "
+           f"{body['choices'][0]['message']['content']!r}")
+    for parsed, raw in zip(choices, body["choices"], strict=False):
+        message = parsed.get("message") or {}
+        expect(message.get("content") == raw["message"]["content"],
+               f"choice {raw['index']}: {driver.sdk}'s content differs from the wire")
+        expect(parsed.get("finish_reason") == raw["finish_reason"],
+               f"choice {raw['index']}: {driver.sdk}'s finish_reason differs from the wire")
+        expect(message.get("role") == "assistant", f"choice {raw['index']}: role "
+               f"{message.get('role')!r}")
     if "usage" in body:
-        usage = completion.usage
-        observe("usage", {k: body["usage"][k] for k in
-                          ("prompt_tokens", "completion_tokens", "total_tokens")})
-        expect(usage is not None, "the wire had usage, the SDK object has none")
-        expect(
-            (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
-            == (body["usage"]["prompt_tokens"], body["usage"]["completion_tokens"],
-                body["usage"]["total_tokens"]),
-            "SDK usage differs from the wire",
-        )
+        wanted = {k: body["usage"][k] for k in
+                  ("prompt_tokens", "completion_tokens", "total_tokens")}
+        usage = result.get("usage")
+        observe("usage", wanted)
+        expect(isinstance(usage, dict), f"the wire had usage, {driver.sdk}'s result has none")
+        got = {k: (usage or {}).get(k) for k in wanted}
+        expect(got == wanted, f"{driver.sdk}'s usage {got} differs from the wire's {wanted}")
 
 
 @check(
     "chat.azure-filter-results",
     doc="Python / Chat / chat.completions.create() (the full model_dump_json is printed)",
     claim="Azure's extra fields (prompt_filter_results, per-choice content_filter_results) have "
-    "their documented shape and survive SDK parsing, reachable from the returned object.",
+    "their documented shape and survive each SDK's parsing, reachable from the returned "
+    "object.",
     cassette=CASSETTE,
     refs=("wire §6.1, §6.2, §7",),
+    sdks=ALL_SDKS,
 )
-def azure_filter_results(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    completion = _create(sdk, wire)
+def azure_filter_results(wire: Wire, driver: Driver, observe: Observations) -> None:
+    _, outcome = _create(wire, driver)
+    no_error(outcome, driver.sdk)
     body = wire.response_json()
     violations = [v for v in contract.validate_completion(body)
                   if v.rule.startswith("content-filter.")]
@@ -100,14 +116,16 @@ def azure_filter_results(wire: Wire, sdk: Sdk, observe: Observations) -> None:
            + "\n".join(map(str, violations)))
     expect("prompt_filter_results" in body,
            "the response has no prompt_filter_results; Azure adds them to every completion")
-    dumped = completion.model_dump()
+    dumped = outcome["result"] or {}
     observe("prompt_filter_categories",
             sorted(body["prompt_filter_results"][0]["content_filter_results"]))
     expect(dumped.get("prompt_filter_results") == body["prompt_filter_results"],
-           "prompt_filter_results did not survive SDK parsing (model_dump differs from the wire)")
-    for parsed, raw in zip(dumped["choices"], body["choices"], strict=True):
+           f"prompt_filter_results did not survive {driver.sdk}'s parsing (its result differs "
+           "from the wire)")
+    for parsed, raw in zip(dumped.get("choices") or [], body["choices"], strict=False):
         if "content_filter_results" in raw:
             expect(parsed.get("content_filter_results") == raw["content_filter_results"],
-                   f"choice {raw['index']}: content_filter_results did not survive SDK parsing")
+                   f"choice {raw['index']}: content_filter_results did not survive "
+                   f"{driver.sdk}'s parsing")
     observe("choice_filter_categories",
             [sorted(c.get("content_filter_results", {})) for c in body["choices"]])

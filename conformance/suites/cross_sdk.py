@@ -23,9 +23,6 @@ from conformance import sdks
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.policy import (
-    DOC_SCOPE,
-    DOC_TOKEN_CLAIM,
-    Outcome,
     Policies,
     doc_vs_sdk,
     wire_hint_window,
@@ -36,14 +33,13 @@ from conformance.wire import script as actions
 
 from ._requests import CHAT_MESSAGES, DEPLOYMENT, EMBEDDING_SMALL, RESPONSES_DEPLOYMENT
 from ._scenario import (
-    KEY,
     arrival_gaps,
-    key_auth,
     no_error,
     read_value,
     recorded,
     scenario,
     token_auth,
+    sse_data,
 )
 
 CHAT_SAMPLE = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
@@ -103,118 +99,7 @@ def _source(driver: Driver) -> str:
     return sdks.get(driver.sdk).policy_source
 
 
-# -- auth --------------------------------------------------------------------------------------
-
-
-@check(
-    "auth.sdks-api-key",
-    doc=DOC_AUTH,
-    claim="Each SDK sends the API key its client option was given, on /openai/v1/, the way "
-    "that option sends it (Authorization: Bearer), and returns the completion.",
-    cassette="chat/completion.yaml",
-    refs=("wire §2 (auth headers)", "docs/driver-protocol.md (auth)"),
-    sdks=ALL_SDKS,
-)
-def sdks_api_key(wire: Wire, driver: Driver, observe: Observations) -> None:
-    outcome = driver.run(scenario(wire, "chat.completions.create", recorded(wire, CHAT_SAMPLE),
-                                  auth=key_auth()))
-    no_error(outcome, driver.sdk)
-    [request] = wire.requests
-    observe("path", request.path)
-    observe("host", request.header("host"))  # the doc's Azure host for the process drivers
-    bearer = request.header("authorization") == f"Bearer {KEY}"
-    api_key = request.header("api-key") == KEY
-    sent_as = observe("key_sent_in", "authorization" if bearer
-                      else "api-key" if api_key else None)
-    expect(request.path == "/openai/v1/chat/completions",
-           f"{driver.sdk} sent {request.path}, not /openai/v1/chat/completions")
-    expect(sent_as is not None, f"{driver.sdk} sent the key in neither Authorization: Bearer "
-           "nor api-key")
-    expect(outcome["token_calls"] == [], "key auth asked a credential for a token")
-
-
-@check(
-    "auth.sdks-token-provider",
-    doc="Python / Authentication (get_bearer_token_provider); JavaScript / Authentication "
-    "(getBearerTokenProvider); Go / Authentication (azure.WithTokenCredential); Java / "
-    "Authentication (BearerTokenCredential)",
-    claim="Each SDK's Entra path asks the credential for the doc's scope "
-    "(https://cognitiveservices.azure.com/.default) and sends a token it issued as "
-    "Authorization: Bearer on every attempt; whether a retry gets a fresh token follows the "
-    "SDK's own policy (a departure from the doc is recorded in doc_vs_sdk).",
-    cassette="auth/entra-token-per-attempt.yaml",
-    refs=("sdk-behavior §1 (token provider called)", "sdk-behavior §2.7, §3, §4, §5"),
-    sdks=ALL_SDKS,
-)
-def sdks_token_provider(wire: Wire, driver: Driver, observe: Observations) -> None:
-    # Tokens that expire in 60 s, as the Python check's fake issues them: inside every caching
-    # provider's refresh window, so a provider asked per attempt fetches a fresh one.
-    tokens = ("entra-token-1", "entra-token-2", "entra-token-3")
-    outcome = driver.run(scenario(wire, "chat.completions.create", recorded(wire, CHAT_SAMPLE),
-                                  auth=token_auth(*tokens, expires_in_s=60)))
-    no_error(outcome, driver.sdk)
-    calls = outcome["token_calls"]
-    observe("token_calls", len(calls))
-    scopes = observe("scopes", sorted({s for c in calls for s in c["scopes"]}))
-    sent = [r.header("authorization") for r in wire.requests]
-    labels = observe("token_per_attempt", [
-        f"token#{tokens.index(v[7:]) + 1}" if v and v.startswith("Bearer ")
-        and v[7:] in tokens else "other" for v in sent])
-    expect(calls, f"{driver.sdk} never asked the credential for a token")
-    expect(scopes == [DOC_SCOPE], f"{driver.sdk} asked for scopes {scopes}, the doc's scope is "
-           f"{DOC_SCOPE}")
-    expect("other" not in labels, f"{driver.sdk} sent an Authorization the credential did not "
-           f"issue: {labels}")
-    fresh = len(set(labels)) == len(labels)
-    # How often the SDK calls the provider it was given (the JavaScript apiKey function, the
-    # Java supplier...), counted apart from how often the credential issued a token: a
-    # provider that caches hands back a still-valid token (token reuse is not a provider
-    # skipped). A driver that reports no provider_calls has the credential as its provider.
-    policy = release_policy(driver).actual
-    called = policy.token_provider_called
-    provider_calls = observe("provider_calls", outcome.get("provider_calls", len(calls)))
-    observe("token_reused", not fresh)
-    expected = (len(labels) if called == "attempt" else 1) * policy.token_provider_calls
-    expect(provider_calls == expected,
-           f"{driver.sdk} called its token provider {provider_calls} time(s) for one request "
-           f"of {len(labels)} attempt(s); its release calls it once per {called} "
-           f"({_source(driver)})")
-    if len(labels) > 1 and not fresh:
-        observe("doc_vs_sdk", [doc_vs_sdk(driver.sdk, "token per attempt", DOC_TOKEN_CLAIM,
-                                          f"a still-valid token is reused for the retry "
-                                          f"({labels})", _source(driver))])
-
-
 # -- chat, Responses, streaming, embeddings ------------------------------------------------------
-
-
-@check(
-    "chat.sdks-completion",
-    doc="Python / Chat / chat.completions.create(); JavaScript / Chat; Go and Java / the "
-    "chat samples",
-    claim="Every SDK returns the recorded completion: the same id, content and usage.",
-    cassette="chat/completion.yaml",
-    sdks=ALL_SDKS,
-)
-def sdks_chat_completion(wire: Wire, driver: Driver, observe: Observations) -> None:
-    outcome = driver.run(scenario(wire, "chat.completions.create", recorded(wire, CHAT_SAMPLE)))
-    no_error(outcome, driver.sdk)
-    sent = wire.response_json(0)
-    result = outcome["result"] or {}
-    # The content the samples print, through the SDK's typed accessor (Go
-    # Choices[0].Message.Content, Java choices().get(0).message().content()): not the raw JSON.
-    content = observe("content", read_value(outcome, "content"))
-    observe("usage", result.get("usage"))
-    # The id and total tokens through the typed fields where the result is raw JSON (Go) or
-    # not what the accessors return (Java): ``read`` then carries them.
-    got_id = _typed(outcome, "id", result.get("id"))
-    total = _typed(outcome, "total_tokens", (result.get("usage") or {}).get("total_tokens"))
-    expect(got_id == sent["id"], f"{driver.sdk} returned id {got_id!r}, the server sent "
-           f"{sent['id']!r}")
-    expect(content == sent["choices"][0]["message"]["content"],
-           f"{driver.sdk} returned other content than the server sent: {content!r}")
-    expect(total == sent["usage"]["total_tokens"],
-           f"{driver.sdk} lost the usage the server sent (total tokens {total!r})")
 
 
 @check(
@@ -290,84 +175,6 @@ def sdks_embeddings(wire: Wire, driver: Driver, observe: Observations) -> None:
     vector = observe("vector", read_value(outcome, "embedding"))
     expect(vector == VECTOR, f"{driver.sdk} handed user code {vector!r}, the server sent "
            f"{VECTOR} (as {server.asked[0] or 'float'})")
-
-
-# -- errors and request ids ----------------------------------------------------------------------
-
-STATUSES = (400, 401, 403, 404, 408, 409, 422, 429, 500, 503, 504)
-
-
-@check(
-    "errors.sdks-status-classes",
-    doc="Python / Error handling (error codes); JavaScript / Error handling (error codes)",
-    claim="Each error status raises the SDK's class for it (its own table; where it differs "
-    "from the doc's table, doc_vs_sdk), carrying the status, the envelope's code as a string "
-    "and the request id.",
-    cassette=None,
-    refs=("sdk-behavior §2.5, §3, §4, §5 (exception tables)",),
-    sdks=ALL_SDKS,
-)
-def sdks_status_classes(wire: Wire, driver: Driver, observe: Observations) -> None:
-    policy = release_policy(driver)
-    documented = policy.documented
-    seen: dict[str, Any] = {}
-    problems: list[str] = []
-    departures = []
-    for status in STATUSES:
-        wire.use(Script([_error(status, hint_ms=None)]))
-        outcome = driver.run(_chat(wire, max_retries=0))
-        error = outcome["error"] or {}
-        seen[str(status)] = {k: error.get(k) for k in
-                             ("class", "status", "code", "code_type", "request_id")}
-        expected = policy.actual.status_outcome(status).name
-        if error.get("class") != expected:
-            problems.append(f"{status}: {error.get('class')!r}, expected {expected!r}")
-        if error.get("status") != status:
-            problems.append(f"{status}: the error carries status {error.get('status')!r}")
-        if (error.get("code"), error.get("code_type")) != (f"code-{status}", "string"):
-            problems.append(f"{status}: code {error.get('code')!r} "
-                            f"({error.get('code_type')}), the envelope's is 'code-{status}'")
-        if error.get("request_id") != f"req-{status}":
-            problems.append(f"{status}: request id {error.get('request_id')!r}")
-        if documented is not None:  # the doc's table, where this SDK's section has one
-            wanted = documented.status_outcome(status)
-            doc_class = Outcome(wanted.name.replace(" ", ""), wanted.exact)
-            if not doc_class.matches([str(error.get("class")), *(error.get("bases") or [])]):
-                departures.append(doc_vs_sdk(driver.sdk, f"class for {status}", str(doc_class),
-                                             error.get("class"), _source(driver)))
-    observe("errors", seen)
-    if departures:
-        observe("doc_vs_sdk", departures)
-    if problems:
-        fail(f"{driver.sdk} errors differ from its own policy ({_source(driver)}):\n"
-             + "\n".join(problems))
-
-
-@check(
-    "request-ids.sdks-accessor",
-    doc="Python / Request IDs (_request_id is the x-request-id response header)",
-    claim="Each SDK's public request-id accessor returns the x-request-id response header "
-    "(not Azure's apim-request-id).",
-    cassette="request-ids/chat-completion.yaml",
-    refs=("docs/driver-protocol.md (request_id)",),
-    sdks=ALL_SDKS,
-)
-def sdks_request_id(wire: Wire, driver: Driver, observe: Observations) -> None:
-    outcome = driver.run(scenario(wire, "chat.completions.create", recorded(wire, CHAT_SAMPLE)))
-    no_error(outcome, driver.sdk)
-    header = observe("x_request_id", wire.reply(0).header("x-request-id"))
-    observe("apim_request_id", wire.reply(0).header("apim-request-id"))
-    got = observe("sdk_request_id", read_value(outcome, "request_id"))
-    # JavaScript has two accessors, each judged: data._request_id and withResponse().request_id.
-    other = observe("sdk_response_request_id", (outcome.get("read") or {})
-                    .get("response_request_id"))
-    if header is None:  # the cassette, not the SDK: an error of the check
-        raise LookupError("the cassette's reply has no x-request-id to compare the SDK's "
-                          "accessor with")
-    expect(got == header, f"{driver.sdk}'s request-id accessor gave {got!r}, the header is "
-           f"{header!r}")
-    expect(other == header or (other is None and driver.sdk != "javascript"),
-           f"{driver.sdk}'s withResponse().request_id gave {other!r}, the header is {header!r}")
 
 
 # -- retries ---------------------------------------------------------------------------------------

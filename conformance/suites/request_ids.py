@@ -1,24 +1,28 @@
-"""request-ids: the id of a request, as the SDK exposes it and as it crossed the wire.
+"""request-ids: the id of a request, as each SDK exposes it and as it crossed the wire.
 
 The doc: "you can use the _request_id property which corresponds to the x-request-id response
 header". Azure's own request id is ``apim-request-id`` (wire §3.2); the SDK never reads it
 (wire §17 #18). Every check observes both headers, so a report shows what a support ticket
-would need.
+would need. Each runs on every SDK through its public accessor (docs/driver-protocol.md,
+``read.request_id``): Python ``_request_id``, JavaScript ``_request_id`` and
+``withResponse().request_id`` (each judged), Go ``option.WithResponseInto`` + ``x-request-id``,
+Java ``requestId()``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
+from conformance.drivers.pool import Driver
 from conformance.harness import Wire
-from conformance.registry import Observations, check, expect
-from conformance.sdk import Sdk, require_capability
+from conformance.registry import ALL_SDKS, Observations, check, expect
+from conformance.sdk import require_capability
 
-from ._observe import observe_result
-from ._recorded import call_sdk, request_params
 from ._requests import CHAT_MESSAGES, DEPLOYMENT, STREAM_OPTIONS
+from ._scenario import no_error, read_value, recorded, scenario
 
 DOC = "Python / Request IDs"
 X_REQUEST_ID = "x-request-id"
@@ -30,9 +34,13 @@ STREAM_SAMPLE = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "stream": True,
                  "stream_options": STREAM_OPTIONS}
 
 
-def _create(sdk: Sdk, wire: Wire) -> Any:
+def _create(wire: Wire, driver: Driver) -> dict[str, Any]:
     # request-ids/chat-completion.yaml is a real recording: its request is the recorded one.
-    return call_sdk(sdk.client().chat.completions.create, request_params(wire, SAMPLE))
+    outcome = driver.run(scenario(wire, "chat.completions.create", recorded(wire, SAMPLE)))
+    no_error(outcome, driver.sdk)
+    if driver.sdk == "python":
+        require_capability("request_id")  # _request_id first ships in openai 1.46
+    return outcome
 
 
 def _observe_headers(wire: Wire, observe: Observations) -> tuple[str | None, str | None]:
@@ -42,52 +50,64 @@ def _observe_headers(wire: Wire, observe: Observations) -> tuple[str | None, str
     return x_request_id, apim_request_id
 
 
+def _accessors(outcome: Mapping[str, Any], observe: Observations) -> dict[str, Any]:
+    """Each public request-id accessor the SDK has on a result, by name: the one every SDK
+    has (``read.request_id``) and JavaScript's second, ``withResponse().request_id``."""
+    found = {"request_id": observe("sdk_request_id", read_value(outcome, "request_id"))}
+    if "response_request_id" in (outcome.get("read") or {}):
+        found["withResponse().request_id"] = observe(
+            "sdk_response_request_id", read_value(outcome, "response_request_id"))
+    return found
+
+
 @check(
     "request-ids.parsed-object",
     doc=DOC,
-    claim="completion._request_id on the object chat.completions.create returns is the "
-    "x-request-id response header, not Azure's apim-request-id.",
+    claim="The request id on the object chat.completions.create returns (Python and "
+    "JavaScript _request_id, JavaScript also withResponse().request_id, Go's response "
+    "header, Java requestId()) is the x-request-id response header, not Azure's "
+    "apim-request-id.",
     cassette="request-ids/chat-completion.yaml",
-    refs=("sdk-behavior §2.6, §8 #8", "wire §3.2, §17 #18"),
+    refs=("sdk-behavior §2.6, §8 #8", "wire §3.2, §17 #18", "docs/driver-protocol.md (read)"),
+    sdks=ALL_SDKS,
 )
-def parsed_object(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    completion = _create(sdk, wire)
-    require_capability("request_id")
-    observe_result(observe, completion, ("_request_id", "id", "model"))
+def parsed_object(wire: Wire, driver: Driver, observe: Observations) -> None:
+    outcome = _create(wire, driver)
+    observe("result_id", (outcome["result"] or {}).get("id"))
     x_request_id, apim_request_id = _observe_headers(wire, observe)
-    sdk_request_id = observe("sdk_request_id", getattr(completion, "_request_id", None))
     expect(x_request_id is not None,
-           "the response carries no x-request-id header, so _request_id cannot hold the "
-           "request id (the doc's print(completion._request_id) prints None)")
-    expect(sdk_request_id == x_request_id,
-           f"_request_id is {sdk_request_id!r}; the x-request-id header was {x_request_id!r}"
-           + (" (that is apim-request-id)" if sdk_request_id == apim_request_id else ""))
+           "the response carries no x-request-id header, so the request id accessor cannot "
+           "hold it (the doc's print(completion._request_id) prints None)")
+    for name, got in _accessors(outcome, observe).items():
+        expect(got == x_request_id,
+               f"{driver.sdk}'s {name} is {got!r}; the x-request-id header was "
+               f"{x_request_id!r}" + (" (that is apim-request-id)"
+                                      if got is not None and got == apim_request_id else ""))
 
 
 @check(
     "request-ids.stream-response-header",
     doc=DOC,
-    claim="For a streamed completion the request id is on the stream's HTTP response: "
-    "stream.response.headers['x-request-id'] is the header on the wire; a chunk that carries "
-    "a _request_id carries that value.",
+    claim="For a streamed completion the request id is on the stream's HTTP response (Python "
+    "stream.response.headers['x-request-id'], JavaScript withResponse().request_id, Go's "
+    "response header, Java requestId()): the header on the wire; a chunk that carries a "
+    "_request_id (openai-python) carries that value.",
     cassette="request-ids/chat-stream.yaml",
     refs=("sdk-behavior §2.6", "wire §3.2, §8.1"),
+    sdks=ALL_SDKS,
 )
-def stream_response_header(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    params = request_params(wire, STREAM_SAMPLE)
-    if "stream_options" in params:
+def stream_response_header(wire: Wire, driver: Driver, observe: Observations) -> None:
+    params = recorded(wire, STREAM_SAMPLE)
+    if "stream_options" in params and driver.sdk == "python":
         require_capability("chat_stream_options")
-    stream = call_sdk(sdk.client().chat.completions.create, params)
-    chunks = list(stream)
-    observe_result(observe, stream, ("response.status_code", "response.headers.x-request-id"))
+    outcome = driver.run(scenario(wire, "chat.completions.stream", params))
+    no_error(outcome, driver.sdk)
     x_request_id, _ = _observe_headers(wire, observe)
-    from_stream = observe("sdk_stream_request_id", stream.response.headers.get(X_REQUEST_ID))
-    on_chunks = sorted({str(c._request_id) for c in chunks
-                        if getattr(c, "_request_id", None) is not None})
-    observe("chunk_request_ids", on_chunks)
+    from_stream = observe("sdk_stream_request_id", outcome.get("request_id"))
+    on_chunks = observe("chunk_request_ids", outcome.get("chunk_request_ids", []))
     expect(x_request_id is not None, "the streamed response carries no x-request-id header")
     expect(from_stream == x_request_id,
-           f"stream.response.headers['x-request-id'] is {from_stream!r}; the wire had "
+           f"{driver.sdk}'s stream request id is {from_stream!r}; the wire had "
            f"{x_request_id!r}")
     expect(on_chunks in ([], [x_request_id]),
            f"chunks carry _request_id {on_chunks}, not the x-request-id {x_request_id!r}")
@@ -96,22 +116,22 @@ def stream_response_header(wire: Wire, sdk: Sdk, observe: Observations) -> None:
 @check(
     "request-ids.not-from-apim",
     doc=DOC,
-    claim="_request_id comes from x-request-id only: when the response carries Azure's "
-    "apim-request-id and no x-request-id, _request_id is None (the SDK does not fall back to "
-    "apim-request-id; Azure's id stays reachable only through the raw response headers).",
+    claim="The request id comes from x-request-id only: when the response carries Azure's "
+    "apim-request-id and no x-request-id, every request-id accessor is empty (the SDK does "
+    "not fall back to apim-request-id; Azure's id stays reachable only through the raw "
+    "response headers).",
     cassette="request-ids/apim-only.yaml",
     refs=("wire §3.2, §17 #18", "sdk-behavior §2.6"),
     live=False,  # the cassette forces an answer a resource gives only by chance
+    sdks=ALL_SDKS,
 )
-def not_from_apim(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    completion = _create(sdk, wire)
-    require_capability("request_id")
-    observe_result(observe, completion, ("_request_id", "id", "model"))
+def not_from_apim(wire: Wire, driver: Driver, observe: Observations) -> None:
+    outcome = _create(wire, driver)
     x_request_id, apim_request_id = _observe_headers(wire, observe)
-    sdk_request_id = observe("sdk_request_id", getattr(completion, "_request_id", None))
     if x_request_id is not None or apim_request_id is None:
         pytest.skip("needs a response with apim-request-id and no x-request-id; this one has "
                     f"x-request-id {x_request_id!r}, apim-request-id {apim_request_id!r}")
-    expect(sdk_request_id is None,
-           f"_request_id is {sdk_request_id!r} although the response has no x-request-id"
-           + (": the SDK took apim-request-id" if sdk_request_id == apim_request_id else ""))
+    for name, got in _accessors(outcome, observe).items():
+        expect(got is None,
+               f"{driver.sdk}'s {name} is {got!r} although the response has no x-request-id"
+               + (": the SDK took apim-request-id" if got == apim_request_id else ""))

@@ -55,9 +55,12 @@ type requestOptions struct {
 }
 
 type operation struct {
-	Name           string          `json:"name"`
-	Params         json.RawMessage `json:"params"`
-	RequestOptions requestOptions  `json:"request_options"`
+	Name           string            `json:"name"`
+	Params         json.RawMessage   `json:"params"`
+	RequestOptions requestOptions    `json:"request_options"`
+	Repeat         int               `json:"repeat"`
+	Concurrent     bool              `json:"concurrent"`
+	ParamsEach     []json.RawMessage `json:"params_each"`
 }
 
 type scenario struct {
@@ -122,8 +125,16 @@ type toolCallDone struct {
 type unsupported struct{ reason string }
 
 func (u unsupported) Error() string { return "unsupported: " + u.reason }
+// callTokens is what the credential handed out while one of the scenario's calls ran.
+type callTokens struct {
+	ProviderTokens []string `json:"provider_tokens"`
+}
+
+// callKey marks a call's context with its index (operation.repeat): the credential reads it.
+type callKey struct{}
 
 type outcome struct {
+	Calls         []callTokens      `json:"calls,omitempty"`
 	Result        json.RawMessage   `json:"result"`
 	Read          read              `json:"read"`
 	Events        []json.RawMessage `json:"events"`
@@ -153,11 +164,12 @@ type fakeCredential struct {
 	tokens  []string
 	expires time.Duration
 	calls   []tokenCall
+	byCall  map[int][]string
 }
 
 var _ azcore.TokenCredential = (*fakeCredential)(nil)
 
-func (c *fakeCredential) GetToken(_ context.Context, options policy.TokenRequestOptions) (azcore.AccessToken, error) {
+func (c *fakeCredential) GetToken(ctx context.Context, options policy.TokenRequestOptions) (azcore.AccessToken, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	tokens := c.tokens
@@ -169,6 +181,11 @@ func (c *fakeCredential) GetToken(_ context.Context, options policy.TokenRequest
 		n = len(tokens) - 1
 	}
 	c.calls = append(c.calls, tokenCall{Scopes: append([]string{}, options.Scopes...)})
+	call, _ := ctx.Value(callKey{}).(int)
+	if c.byCall == nil {
+		c.byCall = map[int][]string{}
+	}
+	c.byCall[call] = append(c.byCall[call], tokens[n])
 	return azcore.AccessToken{Token: tokens[n], ExpiresOn: time.Now().Add(c.expires)}, nil
 }
 
@@ -321,6 +338,18 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 		}
 		p.read.Text = &text
 		return stream.Err()
+	case "fine_tuning.jobs.create": // the doc's error-handling example (Python / Error handling)
+		var body openai.FineTuningJobNewParams
+		if err := json.Unmarshal(params, &body); err != nil {
+			return badParams{err}
+		}
+		p.read.DroppedParams = dropped(params, body)
+		job, err := client.FineTuning.Jobs.New(ctx, body, opts...)
+		if err != nil {
+			return err
+		}
+		p.result = json.RawMessage(job.RawJSON())
+		return nil
 	case "embeddings.create":
 		var body openai.EmbeddingNewParams
 		if err := json.Unmarshal(params, &body); err != nil {
@@ -541,9 +570,47 @@ func run(id string, s scenario) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(deadline)*time.Millisecond)
 	defer cancel()
-	var response *http.Response
-	p := &performed{}
-	err = perform(ctx, client, s.Operation, perRequest(s.Operation, &response), p)
+	// `repeat` calls on the one client, one after the other or all at once (`concurrent`),
+	// call n with params_each[n] where given: the last call's result, the first error any
+	// call raised (docs/driver-protocol.md).
+	repeat := s.Operation.Repeat
+	if repeat < 1 {
+		repeat = 1
+	}
+	responses := make([]*http.Response, repeat)
+	results := make([]*performed, repeat)
+	errs := make([]error, repeat)
+	call := func(n int) {
+		o := s.Operation
+		if n < len(o.ParamsEach) {
+			o.Params = o.ParamsEach[n]
+		}
+		results[n] = &performed{}
+		errs[n] = perform(context.WithValue(ctx, callKey{}, n), client, o,
+			perRequest(o, &responses[n]), results[n])
+	}
+	if s.Operation.Concurrent {
+		var group sync.WaitGroup
+		for n := 0; n < repeat; n++ {
+			group.Add(1)
+			go func(n int) {
+				defer group.Done()
+				call(n)
+			}(n)
+		}
+		group.Wait()
+	} else {
+		for n := 0; n < repeat; n++ {
+			call(n)
+		}
+	}
+	for _, callErr := range errs {
+		if callErr != nil {
+			err = callErr
+			break
+		}
+	}
+	p, response := results[repeat-1], responses[repeat-1]
 	var unknown unknownOperation
 	var bad badParams
 	var lacking unsupported
@@ -556,6 +623,13 @@ func run(id string, s scenario) {
 		return
 	}
 	o := outcome{Result: p.result, Events: p.events, Read: p.read, TokenCalls: credential.recorded()}
+	if s.Client.Auth != nil && s.Client.Auth.Kind == "token_provider" {
+		credential.mu.Lock()
+		for n := 0; n < repeat; n++ {
+			o.Calls = append(o.Calls, callTokens{ProviderTokens: append([]string{}, credential.byCall[n]...)})
+		}
+		credential.mu.Unlock()
+	}
 	if o.Read.DroppedParams == nil {
 		o.Read.DroppedParams = []string{}
 	}

@@ -4,6 +4,7 @@
 // with the SDK's public API exactly as the doc's samples do, and writes one JSON object per
 // line on stdout (hello, outcome, driver_error). Logs go to stderr. See docs/driver-protocol.md.
 
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createInterface } from "node:readline";
 import OpenAI from "openai";
 import { VERSION } from "openai/version";
@@ -37,18 +38,26 @@ class FakeCredential {
   }
 }
 
-function clientFor(scenario, tokenCalls) {
+function clientFor(scenario, tokenCalls, providerCalls) {
   const options = { baseURL: scenario.base_url };
   const client = scenario.client ?? {};
   const auth = client.auth ?? { kind: "key", key: "conformance-key" };
   if (auth.kind === "key") {
     options.apiKey = auth.key;
   } else if (auth.kind === "token_provider") {
-    // The doc's sample: getBearerTokenProvider(credential, scope) passed as apiKey.
-    options.apiKey = getBearerTokenProvider(
+    // The doc's sample: getBearerTokenProvider(credential, scope) passed as apiKey; each
+    // call the SDK makes to it is counted (provider_calls), apart from the credential's.
+    const provider = getBearerTokenProvider(
       new FakeCredential(auth.tokens ?? [], tokenCalls, auth.expires_in_s ?? 3600),
       auth.scope,
     );
+    options.apiKey = async () => {
+      providerCalls.count += 1;
+      const token = await provider();
+      const n = currentCall.getStore() ?? 0;
+      (providerCalls.byCall[n] ??= []).push(token);
+      return token;
+    };
   } else {
     throw new DriverError(`unknown auth kind ${JSON.stringify(auth.kind)}`);
   }
@@ -87,6 +96,10 @@ function mutantMaxRetries() {
 }
 
 class DriverError extends Error {}
+
+// Which of a scenario's calls (operation.repeat) is running: the apiKey function reads it to
+// note the tokens it returned for that call.
+const currentCall = new AsyncLocalStorage();
 
 // Each operation: the SDK call as the doc's sample makes it. Returns {result, read}; `read`
 // holds the values the doc's samples read, through the SDK's own properties.
@@ -162,6 +175,15 @@ const OPERATIONS = {
     return { result: null, read: { deltas, text: deltas.join(""), request_id: null,
                                    response_request_id: request_id ?? null } };
   },
+  // The doc's error-handling example (Python / Error handling): a fine-tuning job.
+  async "fine_tuning.jobs.create"(client, params, options) {
+    const { data, request_id } = await client.fineTuning.jobs.create(params, options)
+      .withResponse();
+    return {
+      result: data,
+      read: { request_id: data._request_id ?? null, response_request_id: request_id ?? null },
+    };
+  },
   async "embeddings.create"(client, params, options) {
     const { data, request_id } = await client.embeddings.create(params, options).withResponse();
     return {
@@ -207,6 +229,7 @@ function describeError(error, inStream) {
 async function run(id, scenario) {
   const started = Date.now();
   const tokenCalls = [];
+  const providerCalls = { count: 0, byCall: [] };
   const events = [];
   const operation = scenario.operation ?? {};
   const perform = OPERATIONS[operation.name];
@@ -217,7 +240,7 @@ async function run(id, scenario) {
   const streaming = operation.name.includes(".stream");
   let client;
   try {
-    client = clientFor(scenario, tokenCalls);
+    client = clientFor(scenario, tokenCalls, providerCalls);
   } catch (error) {
     send({ type: "driver_error", id, message: `could not build the client: ${error.message}` });
     return;
@@ -231,11 +254,26 @@ async function run(id, scenario) {
   let read = {};
   let error = null;
   let obtained = false; // the stream object was returned: later errors are stream errors
+  // `repeat` calls on the one client, one after the other or all at once (`concurrent`),
+  // call n with params_each[n] where given: the last call's result, the first error any call
+  // raised (docs/driver-protocol.md).
+  const repeat = Math.max(1, Number(operation.repeat ?? 1));
+  const call = (n) => currentCall.run(n, () => perform(client,
+    (Array.isArray(operation.params_each) ? operation.params_each[n] : operation.params) ?? {},
+    requestOptions(operation, abort.signal), events, () => { obtained = true; }));
   const work = (async () => {
-    const params = operation.params ?? {};
-    const value = await perform(client, params, requestOptions(operation, abort.signal), events,
-      () => { obtained = true; });
-    return value;
+    const settled = [];
+    if (operation.concurrent) {
+      settled.push(...await Promise.allSettled(Array.from({ length: repeat }, (_, n) => call(n))));
+    } else {
+      for (let n = 0; n < repeat; n += 1) {
+        events.length = 0; // the outcome's events are the last call's
+        settled.push(...await Promise.allSettled([call(n)]));
+      }
+    }
+    const failed = settled.find((s) => s.status === "rejected");
+    if (failed) throw failed.reason;
+    return settled[settled.length - 1].value;
   })();
   try {
     const winner = await Promise.race([work, deadline]);
@@ -264,6 +302,11 @@ async function run(id, scenario) {
       request_id: (streaming ? read.response_request_id : read.request_id) ?? null,
       read: JSON.parse(JSON.stringify(read)),
       token_calls: tokenCalls,
+      ...(scenario.client?.auth?.kind === "token_provider"
+        ? { provider_calls: providerCalls.count,
+            calls: Array.from({ length: repeat },
+              (_, n) => ({ provider_tokens: providerCalls.byCall[n] ?? [] })) }
+        : {}),
       sdk_retry_count: null,
       elapsed_ms: Date.now() - started,
     },

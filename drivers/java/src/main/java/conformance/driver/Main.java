@@ -25,6 +25,8 @@ import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.embeddings.CreateEmbeddingResponse;
 import com.openai.models.embeddings.Embedding;
 import com.openai.models.embeddings.EmbeddingCreateParams;
+import com.openai.models.finetuning.jobs.FineTuningJob;
+import com.openai.models.finetuning.jobs.JobCreateParams;
 import com.openai.models.responses.Response;
 import com.openai.models.responses.ResponseCreateParams;
 import com.openai.models.responses.ResponseOutputItem;
@@ -70,6 +72,9 @@ public final class Main {
     return t;
   });
 
+  /** Which of a scenario's calls (operation.repeat) this thread performs. */
+  private static final ThreadLocal<Integer> CURRENT_CALL = new ThreadLocal<>();
+
   private Main() {}
 
   /** The SDK cannot do what the scenario asks (an option it does not have). */
@@ -104,6 +109,8 @@ public final class Main {
     private final List<String> tokens;
     private final String scope;
     final List<List<String>> calls = Collections.synchronizedList(new ArrayList<>());
+    /** The tokens handed out while each of the scenario's calls ran (operation.repeat). */
+    final java.util.Map<Integer, List<String>> byCall = new java.util.TreeMap<>();
 
     FakeTokenSupplier(List<String> tokens, String scope) {
       this.tokens = tokens.isEmpty() ? List.of("fake-token") : tokens;
@@ -115,6 +122,8 @@ public final class Main {
       synchronized (calls) {
         String token = tokens.get(Math.min(calls.size(), tokens.size() - 1));
         calls.add(List.of(scope));
+        Integer n = CURRENT_CALL.get();
+        byCall.computeIfAbsent(n == null ? 0 : n, k -> new ArrayList<>()).add(token);
         return token;
       }
     }
@@ -365,6 +374,17 @@ public final class Main {
         p.read.put("text", p.text.toString());
         return;
       }
+      case "fine_tuning.jobs.create": { // the doc's error-handling example (Python)
+        JobCreateParams body = JobCreateParams.builder()
+            .body(params(operation, JobCreateParams.Body.class)).build();
+        noteDropped(operation.path("params"), body._body(), p);
+        HttpResponseFor<FineTuningJob> raw =
+            client.fineTuning().jobs().withRawResponse().create(body, requestOptions(operation));
+        FineTuningJob job = raw.parse();
+        p.requestId = requestId(raw);
+        p.result = MAPPER.valueToTree(job);
+        return;
+      }
       case "embeddings.create": {
         EmbeddingCreateParams body = EmbeddingCreateParams.builder()
             .body(params(operation, EmbeddingCreateParams.Body.class)).build();
@@ -502,8 +522,51 @@ public final class Main {
     JsonNode operation = scenario.path("operation");
     ObjectNode error = null;
     long deadline = scenario.path("deadline_ms").asLong(30000);
+    // `repeat` calls on the one client, one after the other or all at once (`concurrent`),
+    // call n with params_each[n] where given: the last call's result, the first error any
+    // call raised (docs/driver-protocol.md).
+    int repeat = Math.max(1, operation.path("repeat").asInt(1));
+    boolean concurrent = operation.path("concurrent").asBoolean(false);
     Future<?> work = WORKERS.submit(() -> {
-      perform(client, operation, p);
+      List<Future<?>> calls = new ArrayList<>();
+      Exception first = null;
+      for (int n = 0; n < repeat; n++) {
+        int call = n;
+        JsonNode one = operation;
+        if (operation.path("params_each").isArray()) {
+          one = operation.deepCopy();
+          ((ObjectNode) one).set("params", operation.path("params_each").get(n));
+        }
+        JsonNode performed = one;
+        java.util.concurrent.Callable<Object> task = () -> {
+          CURRENT_CALL.set(call);
+          try {
+            perform(client, performed, call == repeat - 1 ? p : new Performed());
+          } finally {
+            CURRENT_CALL.remove();
+          }
+          return null;
+        };
+        if (concurrent) {
+          calls.add(WORKERS.submit(task));
+          continue;
+        }
+        try {
+          task.call();
+        } catch (Exception e) {
+          first = first == null ? e : first;
+        }
+      }
+      for (Future<?> call : calls) {
+        try {
+          call.get();
+        } catch (ExecutionException e) {
+          first = first == null ? (Exception) e.getCause() : first;
+        }
+      }
+      if (first != null) {
+        throw first;
+      }
       return null;
     });
     try {
@@ -548,6 +611,12 @@ public final class Main {
         for (List<String> scopes : supplier[0].calls) {
           ArrayNode list = calls.addObject().putArray("scopes");
           scopes.forEach(list::add);
+        }
+        // The supplier is the credential (no provider_calls): the tokens it handed out by call.
+        ArrayNode byCall = outcome.putArray("calls");
+        for (int n = 0; n < repeat; n++) {
+          ArrayNode tokens = byCall.addObject().putArray("provider_tokens");
+          supplier[0].byCall.getOrDefault(n, List.of()).forEach(tokens::add);
         }
       }
     }
