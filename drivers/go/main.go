@@ -125,6 +125,7 @@ type toolCallDone struct {
 type unsupported struct{ reason string }
 
 func (u unsupported) Error() string { return "unsupported: " + u.reason }
+
 // callTokens is what the credential handed out while one of the scenario's calls ran.
 type callTokens struct {
 	ProviderTokens []string `json:"provider_tokens"`
