@@ -19,6 +19,8 @@ from pathlib import Path
 KNOWN = {
     ("auth.sdks-token-provider", "go"): "the doc's Go Entra sample needs azure.WithEndpoint "
     "in openai-go v3.100.0 (README: Every SDK the doc covers)",
+    ("retries.token-per-attempt", "go"): "the same Go Entra sample, retried: it sends nothing "
+    "(azure.WithEndpoint needed in openai-go v3.100.0)",
 }
 
 

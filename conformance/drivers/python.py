@@ -80,7 +80,8 @@ class PythonDriver:
             options["max_retries"] = client_options["max_retries"]
         if client_options.get("timeout_ms") is not None:
             options["timeout"] = client_options["timeout_ms"] / 1000
-        client = self.handle.client(**options)
+        asynchronous = bool(client_options.get("async"))  # openai.AsyncOpenAI
+        client = (self.handle.async_client if asynchronous else self.handle.client)(**options)
         operation = scenario["operation"]
         per_request = operation.get("request_options") or {}
         overrides: dict[str, Any] = {}
@@ -95,7 +96,12 @@ class PythonDriver:
                                    "sdk_retry_count": None, "elapsed_ms": 0}
         delays_before = len(self.clock.delays) if self.clock is not None else 0
         try:
-            _perform(client, operation["name"], dict(operation.get("params") or {}), outcome)
+            if asynchronous:
+                _perform_async(client, operation["name"], dict(operation.get("params") or {}),
+                               outcome)
+            else:
+                _perform(client, operation["name"], dict(operation.get("params") or {}),
+                         outcome)
         except ScenarioRejected:
             raise
         except Exception as exc:  # what the SDK raised is the outcome, not a crash
@@ -141,6 +147,28 @@ def _perform(client: Any, name: str, params: dict[str, Any], outcome: dict[str, 
                 read["text"] += delta
     else:
         raise ScenarioRejected("python", f"unknown operation {name!r}", unsupported=False)
+
+
+def _perform_async(client: Any, name: str, params: dict[str, Any],
+                   outcome: dict[str, Any]) -> None:
+    """``chat.completions.create`` through ``AsyncOpenAI`` (its own retry loop), on an event
+    loop of its own."""
+    import asyncio
+
+    if name != "chat.completions.create":
+        raise ScenarioRejected("python", f"the async client performs chat.completions.create "
+                               f"only, not {name!r}", unsupported=False)
+
+    async def call() -> Any:
+        try:
+            return await _call(client.chat.completions.create, params)
+        finally:
+            await client.close()
+
+    result = asyncio.run(call())
+    outcome["result"] = _json(result)
+    outcome["read"]["content"] = result.choices[0].message.content if result.choices else None
+    outcome["read"]["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
 
 
 def _delta_of(event: Any) -> str | None:

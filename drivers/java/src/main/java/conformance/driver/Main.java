@@ -156,6 +156,40 @@ public final class Main {
     return builder.build();
   }
 
+  /**
+   * The scenario's client option {"async": true}: the same client's async view,
+   * client.async() (OpenAIClientAsync, its own retry loop), for chat.completions.create; what
+   * the future fails with is what the caller's get() unwraps.
+   */
+  private static void performAsync(OpenAIClient client, JsonNode operation, Performed p)
+      throws Exception {
+    String name = operation.path("name").asText();
+    if (!name.equals("chat.completions.create")) {
+      throw new BadScenario("the async client performs chat.completions.create only, not "
+          + name, null);
+    }
+    ChatCompletionCreateParams body = ChatCompletionCreateParams.builder()
+        .body(params(operation, ChatCompletionCreateParams.Body.class)).build();
+    noteDropped(operation.path("params"), body._body(), p);
+    HttpResponseFor<ChatCompletion> raw;
+    try {
+      raw = client.async().chat().completions().withRawResponse()
+          .create(body, requestOptions(operation)).get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException
+          && e.getCause().getCause() != null ? e.getCause().getCause() : e.getCause();
+      if (cause instanceof Exception) {
+        throw (Exception) cause;
+      }
+      throw e;
+    }
+    ChatCompletion completion = raw.parse();
+    p.requestId = requestId(raw);
+    p.result = MAPPER.valueToTree(completion);
+    p.read.put("content", completion.choices().isEmpty() ? null
+        : completion.choices().get(0).message().content().orElse(null));
+  }
+
   private static RequestOptions requestOptions(JsonNode operation) {
     JsonNode given = operation.path("request_options");
     if (optInt(given, "max_retries") != null) {
@@ -432,8 +466,13 @@ public final class Main {
     JsonNode operation = scenario.path("operation");
     ObjectNode error = null;
     long deadline = scenario.path("deadline_ms").asLong(30000);
+    boolean async = scenario.path("client").path("async").asBoolean(false);
     Future<?> work = WORKERS.submit(() -> {
-      perform(client, operation, p);
+      if (async) {
+        performAsync(client, operation, p);
+      } else {
+        perform(client, operation, p);
+      }
       return null;
     });
     try {
