@@ -14,17 +14,20 @@ use a 10 ms hint, and long waits are judged up to a short deadline.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import time
 from typing import Any
 
 from conformance import sdk as python_sdk
 from conformance.drivers.pool import Driver
+from conformance.drivers.python import PythonDriver
 from conformance.harness import Wire
 from conformance.policy import DOC_TOKEN_CLAIM, OK, Options, Step, doc_vs_sdk
 from conformance.registry import ALL_SDKS, Observations, check, expect, unsupported
+from conformance.wire import Script
 
-from ._faults import CONNECTION, TIMEOUT, answer
+from ._faults import CONNECTION, TIMEOUT, action, answer
 from ._retry_runs import RetryRuns, fast
 from ._scenario import token_auth
 
@@ -155,7 +158,25 @@ def per_request_override(wire: Wire, driver: Driver, observe: Observations) -> N
               Options(max_retries=3, per_request=0))
     runs.play("client max retries 3, no request option, persistent 500", [fast(500)],
               Options(max_retries=3))
+    if isinstance(driver, PythonDriver):  # in process: the very client with_options came from
+        seen = observe("with_options_then_original_attempts", _original_client(wire, driver))
+        if seen != [6, 3]:
+            runs.problem(f"with_options(max_retries=5), then the client it came from, made "
+                         f"{seen} attempts at a persistent 500, expected [6, 3]")
     runs.close(observe)
+
+
+def _original_client(wire: Wire, driver: PythonDriver) -> list[int]:
+    """Attempts of ``client.with_options(max_retries=5)``, then of ``client`` itself."""
+    client = driver.handle.client()
+    attempts = []
+    for target in (client.with_options(max_retries=5), client):
+        wire.use(Script([action(fast(500))]))
+        # The 500 after the retries is raised: the attempts are what is judged.
+        with contextlib.suppress(Exception):
+            target.chat.completions.create(messages=DOC_MESSAGES, model=DOC_MODEL)
+        attempts.append(len(wire.requests))
+    return attempts
 
 
 @check(
