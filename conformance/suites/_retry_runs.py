@@ -52,6 +52,8 @@ TIMEOUT_MS = 200
 # What an attempt may cost at the wire besides the delays (the request, a TLS handshake).
 ATTEMPT_MARGIN_S = 0.4
 DEADLINE = Outcome("driver deadline")
+# How much later than its backoff a retry after a reset may reach the wire (a new connection).
+RECONNECT_S = 0.5
 
 
 def fast(status: int, *headers: tuple[str, str]) -> Any:
@@ -182,11 +184,15 @@ class RetryRuns:
     def _judge(self, played: Played, steps: Sequence[Step], options: Options,
                deadline_s: float | None, now: float) -> None:
         slack = (0.0, 0.0) if played.virtual else WIRE_HINT_SLACK_S
-        if not played.virtual and any(isinstance(s, Fault) and s.kind == "timeout"
-                                      for s in steps):
+        faults = {s.kind for s in steps if isinstance(s, Fault)}
+        if not played.virtual and "timeout" in faults:
             # A gap at the wire after a timeout holds the wait for the reply too: such a
             # scenario judges whether the SDK retried, not how long it waited.
             slack = (slack[0], slack[1] + TIMEOUT_MS / 1000 + 2.0)
+        elif not played.virtual and faults:
+            # After a reset the SDK connects anew (a TLS handshake through the Azure host):
+            # later, never earlier, than its backoff.
+            slack = (slack[0], slack[1] + RECONNECT_S)
         if deadline_s is None:
             verdict = judge(self.policy, steps, options, played.observed, now=now, slack=slack)
         else:

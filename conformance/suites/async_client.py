@@ -55,7 +55,7 @@ def async_doc_loop_text(wire: Wire, sdk: Sdk, observe: Observations) -> None:
 
 SCENARIOS: tuple[tuple[str, tuple[Step, ...], Options], ...] = (
     ("reset, reset, then success", (CONNECTION, CONNECTION, OK), Options()),
-    ("persistent reset", (CONNECTION,), Options()),
+    ("max retries 1, persistent reset", (CONNECTION,), Options(max_retries=1)),
     ("max retries 0, reset", (CONNECTION,), Options(max_retries=0)),
 )
 
