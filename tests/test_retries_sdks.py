@@ -124,3 +124,15 @@ def test_a_long_wait_is_judged_up_to_its_deadline():
     assert _retry_runs.until_deadline(waits, 9.0) == waits
     with pytest.raises(ValueError, match="too close"):
         _retry_runs.until_deadline(waits, 0.7)
+
+
+def test_delays_timed_at_the_wire_are_compared_by_their_window_not_to_the_millisecond():
+    from conformance.results import normalise
+
+    def row(delay: float, matched: str = "sdk") -> dict[str, Any]:
+        return {"scenario": "persistent 500", "delays_s": [delay], "matched": matched,
+                "timed_by": "wire arrival times",
+                "allowed_delays": ["at the wire [0.355, 0.75] s"]}
+
+    assert normalise(row(0.41)) == normalise(row(0.47))
+    assert normalise(row(0.41, "neither")) != normalise(row(0.02, "neither"))

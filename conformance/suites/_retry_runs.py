@@ -25,6 +25,7 @@ from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.policy import (
     WIRE_HINT_SLACK_S,
+    Bound,
     Deviation,
     Fault,
     Judgement,
@@ -39,7 +40,7 @@ from conformance.policy import (
 from conformance.registry import Observations, fail
 from conformance.wire import Action, RecordedRequest, Script
 
-from ._faults import action
+from ._faults import action, allowance
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
 from ._scenario import arrival_gaps, scenario
 
@@ -200,11 +201,20 @@ class RetryRuns:
         else:
             verdict = self._judge_until(steps, options, played.observed, deadline_s, now)
         model = verdict.baseline if verdict.matched == "doc" else verdict.actual
+        # What the model allows for each delay, in words that do not move with the clock or
+        # the machine's load: the diff normaliser compares delays by these
+        # (results.normalise).
+        declared = self.policy.baseline if verdict.matched == "doc" else self.policy.actual
+        allowed = ([allowance(declared, n, b) for n, b in enumerate(model.delays)]
+                   if played.virtual else
+                   [f"at the wire {Bound(max(b.low - slack[0], 0.0), b.high + slack[1])}"
+                    for b in model.delays])
         row: dict[str, Any] = {
             "scenario": played.name,
             "attempts": played.observed.attempts,
             "retry_counts": played.retry_counts,
             "delays_s": [round(d, 3) for d in played.observed.delays],
+            "allowed_delays": allowed,
             "timed_by": "virtual clock" if played.virtual else "wire arrival times",
             "outcome": played.observed.outcome[0],
             "predicted": model.describe(),
