@@ -219,7 +219,6 @@ class RetryRuns:
             "outcome": played.observed.outcome[0],
             "predicted": model.describe(),
             "matched": verdict.matched or "neither",
-            "elapsed_ms": played.outcome.get("elapsed_ms"),
         }
         if deadline_s is not None:
             row["deadline_s"] = deadline_s
