@@ -51,6 +51,7 @@ class PythonDriver:
     handle: Sdk = field(repr=False)
     clock: VirtualClock | None = field(default=None, repr=False)
     sdk: str = "python"
+    _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def version(self) -> str:
@@ -81,7 +82,17 @@ class PythonDriver:
         if client_options.get("timeout_ms") is not None:
             options["timeout"] = client_options["timeout_ms"] / 1000
         asynchronous = bool(client_options.get("async"))  # openai.AsyncOpenAI
-        client = (self.handle.async_client if asynchronous else self.handle.client)(**options)
+        if asynchronous:
+            client = self.handle.async_client(**options)
+        elif credential is None:
+            # Building a client costs a TLS context (tens of ms): scenarios of one check with
+            # the same key and options share one (what a key holds is no state between calls).
+            key = repr(sorted(options.items()))
+            client = self._clients.get(key)
+            if client is None:
+                client = self._clients[key] = self.handle.client(**options)
+        else:
+            client = self.handle.client(**options)
         operation = scenario["operation"]
         per_request = operation.get("request_options") or {}
         overrides: dict[str, Any] = {}
