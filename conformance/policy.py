@@ -221,6 +221,8 @@ class RetryAfter:
     ms_header: bool = True  # retry-after-ms is read (first)
     integer_seconds: bool = False  # retry-after seconds must be an integer
     negative: Literal["backoff", "zero"] = "backoff"  # a negative hint or a past date
+    past_date: Literal["backoff", "zero"] | None = None  # a past date (None: as ``negative``)
+    junk: Literal["backoff", "zero"] = "backoff"  # a retry-after neither number nor date
 
 
 @dataclass(frozen=True)
@@ -275,6 +277,7 @@ class RetryPolicy:
 class _Hint:
     seconds: float
     from_date: bool = False
+    junk: bool = False  # unreadable, but used (a release that sleeps NaN: at once)
 
 
 _INFINITY_LITERALS = frozenset({"inf", "+inf", "infinity", "+infinity"})
@@ -302,7 +305,7 @@ def retry_after_hint(rule: RetryAfter, answer: Answer, now: float) -> _Hint | No
     try:
         parsed = email.utils.parsedate_tz(value)
         if parsed is None:
-            return None
+            return _Hint(math.nan, junk=True) if rule.junk == "zero" and value else None
         date = email.utils.mktime_tz(parsed)
     except (TypeError, ValueError, OverflowError, OSError):
         return None
@@ -383,7 +386,10 @@ def _delay(policy: RetryPolicy, n: int, hint: _Hint | None) -> Bound:
     if rule is not None and hint is not None:
         if rule.above == "clamp" and _too_long(rule, hint.seconds):
             return Bound(rule.maximum, rule.maximum)
-        if rule.negative == "zero" and math.isfinite(hint.seconds) and hint.seconds < 0:
+        past = rule.past_date if hint.from_date and rule.past_date else rule.negative
+        if past == "zero" and math.isfinite(hint.seconds) and hint.seconds < 0:
+            return Bound(0.0, 0.0)
+        if hint.junk:
             return Bound(0.0, 0.0)
     if rule is None or hint is None or not _in_window(rule, hint.seconds):
         return backoff

@@ -291,8 +291,9 @@ def blocking(changes: list[Change], policy: str) -> list[Change]:
 _BAD = ("fail", "error")
 
 # A jittered retry delay is compared by the bounds the retry policy allows for it (recorded
-# next to it as ``allowed_delays``); a delay from a server hint is kept as it is.
-_JITTERED = ("backoff ", "hint from an HTTP-date")
+# next to it as ``allowed_delays``); a delay from a server hint is kept as it is, unless it was
+# timed at the wire (``at the wire [low, high] s``: the hint or backoff with the wire's slack).
+_JITTERED = ("backoff ", "hint from an HTTP-date", "at the wire ")
 
 
 def normalise(value: Any) -> Any:

@@ -12,6 +12,7 @@ version it claims to be and how it misbehaves:
 - ``no_backoff``: retries without waiting when there is no hint (a broken build);
 - ``flat_backoff``: every retry without a hint waits the first backoff (it does not double: a
   broken build);
+- ``classes``: the error classes it claims (by status, ``5xx``, ``default``, ``connection``);
 - ``give_up_at_s``: a hint of this many seconds or more ends the retries (a broken build);
 - ``token_provider``: when the Entra path asks the token provider: ``attempt`` (before every
   attempt) or ``request`` (once per request: retries reuse the header); ``provider_calls``
@@ -23,6 +24,7 @@ Run as a script (``python fake_driver.py``); it imports nothing from the project
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import json
 import os
@@ -36,6 +38,16 @@ CONFIG: dict[str, Any] = {"sdk": "standin", "version": "1.0.0", "cap_s": 120.0,
                           "above": "no-retry", "no_backoff": False, "give_up_at_s": None,
                           "default_max_retries": 2, "token_provider": "attempt"}
 CONFIG.update(json.loads(os.environ.get("FAKE_DRIVER") or "{}"))
+
+
+def error_class(status: int | None) -> str:
+    """The class the claimed SDK raises (``classes``: by status, ``5xx``, ``default``;
+    ``connection`` for no response)."""
+    classes = CONFIG.get("classes") or {}
+    if status is None:
+        return str(classes.get("connection", "StandInError"))
+    return str(classes.get(str(status)) or (classes.get("5xx") if status >= 500 else None)
+               or classes.get("default", "StandInError"))
 
 
 def say(message: dict[str, Any]) -> None:
@@ -59,9 +71,14 @@ def hint_of(headers: http.client.HTTPMessage) -> float | None:
             seconds = float(value) * unit
         except ValueError:
             continue
-        if seconds >= 0:
+        if seconds >= 0 and seconds == seconds:
             return seconds
-    return None
+    try:  # an HTTP-date
+        when = email.utils.parsedate_to_datetime(headers.get("retry-after") or "")
+    except (TypeError, ValueError):
+        return None
+    seconds = when.timestamp() - time.time()
+    return seconds if seconds > 0 else None
 
 
 def perform(scenario: dict[str, Any]) -> dict[str, Any]:
@@ -89,6 +106,19 @@ def perform(scenario: dict[str, Any]) -> dict[str, Any]:
         outcome["token_calls"].append({"scopes": [auth["scope"]]})
         return tokens[min(asked, len(tokens)) - 1]
 
+    deadline = started + (scenario.get("deadline_ms") or 30000) / 1000
+
+    def wait(delay: float) -> bool:
+        """Sleep ``delay``, or up to the scenario's deadline (then the outcome says so)."""
+        if time.monotonic() + delay <= deadline:
+            time.sleep(delay)
+            return True
+        time.sleep(max(0.0, deadline - time.monotonic()))
+        outcome["error"] = {"kind": "other", "class": "Error", "bases": [], "status": None,
+                            "code": None, "code_type": "null", "param": None, "type": None,
+                            "message": "driver deadline", "request_id": None}
+        return False
+
     # `repeat` calls on one client (docs/driver-protocol.md), one after the other.
     for _ in range(max(1, int(scenario["operation"].get("repeat") or 1))):
         header = bearer()
@@ -96,13 +126,32 @@ def perform(scenario: dict[str, Any]) -> dict[str, Any]:
         while True:
             if attempt and CONFIG["token_provider"] == "attempt":
                 header = bearer()
-            connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-            connection.request("POST", url.path + "chat/completions", body=body, headers={
-                "content-type": "application/json",
-                "authorization": f"Bearer {header}",
-                "x-stainless-retry-count": str(attempt)})
-            response = connection.getresponse()
-            data = response.read()
+            timeout_ms = client_options.get("timeout_ms")
+            connection = http.client.HTTPConnection(
+                url.hostname, url.port, timeout=timeout_ms / 1000 if timeout_ms else 30)
+            try:
+                connection.request("POST", url.path + "chat/completions", body=body, headers={
+                    "content-type": "application/json",
+                    "authorization": f"Bearer {header}",
+                    "x-stainless-retry-count": str(attempt)})
+                response = connection.getresponse()
+                data = response.read()
+            except (OSError, http.client.HTTPException) as exc:  # a reset or a timeout
+                connection.close()
+                if attempt >= max_retries:
+                    outcome["error"] = {
+                        "kind": "connection", "class": error_class(None), "bases": [],
+                        "status": None,
+                        "code": None, "code_type": "null", "param": None, "type": None,
+                        "message": str(exc), "request_id": None}
+                    break
+                delay = 0.0 if CONFIG["no_backoff"] else (
+                    min(0.5 * (1 if CONFIG.get("flat_backoff") else 2 ** attempt), 8.0)
+                    * (1 - 0.25 * random.random()))
+                if not wait(delay):
+                    break
+                attempt += 1
+                continue
             connection.close()
             status, headers = response.status, response.headers
             if status < 400:
@@ -116,9 +165,8 @@ def perform(scenario: dict[str, Any]) -> dict[str, Any]:
                     hint is not None and hint > CONFIG["cap_s"] and CONFIG["above"] == "no-retry"):
                 error = (json.loads(data or b"{}").get("error") or {})
                 outcome["error"] = {
-                    "kind": "status", "class": "StandInError", "bases": [], "status": status,
-                    "code": error.get("code"),
-                    "code_type": "string" if error.get("code") else "null",
+                    "kind": "status", "class": error_class(status), "bases": [], "status": status,
+                    "code": error.get("code"), "code_type": "string" if error.get("code") else "null",
                     "param": None, "type": None, "message": f"{status}",
                     "request_id": headers.get("x-request-id")}
                 break
@@ -128,7 +176,8 @@ def perform(scenario: dict[str, Any]) -> dict[str, Any]:
                 delay = 0.0 if CONFIG["no_backoff"] else (
                     min(0.5 * (1 if CONFIG.get("flat_backoff") else 2 ** attempt), 8.0)
                     * (1 - 0.25 * random.random()))
-            time.sleep(delay)
+            if not wait(delay):
+                break
             attempt += 1
     if auth.get("kind") == "token_provider":
         outcome["provider_calls"] = provider_calls

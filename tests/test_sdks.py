@@ -22,15 +22,15 @@ from conformance.drivers import pool as driver_pool
 from conformance.policy import Backoff, Outcome, RetryAfter, RetryPolicy
 from conformance.registry import Verdict
 from conformance.sdks.profile import DriverSpec, Profile, Tool
-from conformance.suites import cross_sdk_retries
+from conformance.suites import retries
 
 from .conftest import Suite
 from .driver_mutants import pool_start
 
 FAKE = Path(__file__).resolve().parent / "fake_driver.py"
-RETRY_CHECKS = ("retries.sdks-backoff-and-azure-hint", "retries.sdks-hint-past-cap",
-                "retries.sdks-default-attempts")
-SCALED_HINT_S = 0.2  # the stand-ins really sleep: the check's 5 s hint, scaled down
+RETRY_CHECKS = ("retries.backoff", "retries.retry-after", "retries.default-attempts")
+RETRY_SELECTION = "backoff or default_attempts or (retry_after and not limits)"
+SCALED_HINT_S = 2  # the stand-ins really sleep: Azure's hint, still past the wait deadline
 
 
 def test_each_sdk_is_one_registered_profile_and_a_taken_name_is_refused():
@@ -114,7 +114,7 @@ def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Profil
     shutil.copy(FAKE, folder / "fake_driver.py")
     (folder / "VERSION").write_text("1.0.0\n")
     monkeypatch.setenv("AOAI_CONFORMANCE_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setattr(cross_sdk_retries, "AZURE_HINT_S", SCALED_HINT_S)
+    monkeypatch.setattr(retries, "AZURE_HINT_S", SCALED_HINT_S)
 
     class StandIn(_StandIn):
         name = "standin"
@@ -131,8 +131,7 @@ def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Profil
 def test_a_stand_in_sdk_registered_by_one_class_runs_the_cross_sdk_checks(
         suite: Suite, stand_in: Profile):
     assert "standin" in sdks.names() and sdks.get("standin") is stand_in
-    run = suite.run(args=("--conformance-sdk=standin", "-k",
-                          "sdks_backoff or sdks_hint_past or sdks_default_attempts"))
+    run = suite.run(args=("--conformance-sdk=standin", "-k", RETRY_SELECTION))
     verdicts = {c.id: c.verdict for c in run.results.checks if c.sdk == "standin"}
     assert verdicts == dict.fromkeys(RETRY_CHECKS, Verdict.PASS), run.outcome.stdout.str()
     assert {c.sdk_version for c in run.results.checks} == {"1.0.0"}
@@ -150,18 +149,23 @@ def test_a_stand_in_sdk_registered_by_one_class_runs_the_cross_sdk_checks(
 def test_a_stand_in_that_breaks_its_own_policy_fails_there(
         suite: Suite, stand_in: Profile, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("FAKE_DRIVER", json.dumps({"no_backoff": True}))
-    run = suite.run(args=("--conformance-sdk=standin", "-k", "sdks_backoff"))
-    assert run.verdict("retries.sdks-backoff-and-azure-hint", "standin") is Verdict.FAIL
-    assert "delay before retry 1" in run.message("retries.sdks-backoff-and-azure-hint",
-                                                 "standin")
+    run = suite.run(args=("--conformance-sdk=standin", "-k", "backoff"))
+    assert run.verdict("retries.backoff", "standin") is Verdict.FAIL
+    assert "delay before retry 1" in run.message("retries.backoff", "standin")
 
 
 # -- broken builds of the driver SDKs: a misbehaving stand-in speaks for each --------------------
 
-RELEASES = {"javascript": ("6.49.0", {"cap_s": 1e9}),
-            "go": ("3.100.0", {"cap_s": 120.0, "above": "no-retry"}),
+RELEASES = {"javascript": ("6.49.0", {"cap_s": 1e9, "classes": {
+                "429": "RateLimitError", "5xx": "InternalServerError",
+                "connection": "APIConnectionError"}}),
+            "go": ("3.100.0", {"cap_s": 120.0, "above": "no-retry", "classes": {
+                "default": "*openai.Error", "connection": "*url.Error"}}),
             "java": ("4.105.0", {"cap_s": 8.0, "above": "clamp", "token_provider": "request",
-                                  "asks": 2})}
+                                  "asks": 2, "classes": {
+                                      "429": "RateLimitException",
+                                      "5xx": "InternalServerException",
+                                      "connection": "OpenAIIoException"}})}
 
 
 class _Misbehaving:
@@ -186,33 +190,36 @@ def _with_driver(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(driver_pool.DriverPool, "_host", lambda self: None)
     monkeypatch.setattr(driver_pool, "start",
                         lambda sdk, **kwargs: pool_start(make(sdk))(sdk, **kwargs))
-    monkeypatch.setattr(cross_sdk_retries, "AZURE_HINT_S", SCALED_HINT_S)
+    monkeypatch.setattr(retries, "AZURE_HINT_S", SCALED_HINT_S)
 
 
 @pytest.mark.parametrize("sdk", ["javascript", "go", "java"])
 def test_a_build_that_follows_its_release_passes(suite: Suite, monkeypatch, sdk: str):
     _with_driver(monkeypatch, lambda name: _Misbehaving(name))
-    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_backoff"))
-    assert run.verdict("retries.sdks-backoff-and-azure-hint", sdk) is Verdict.PASS, \
-        run.message("retries.sdks-backoff-and-azure-hint", sdk)
+    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k",
+                          "backoff or (retry_after and not limits)"))
+    for check_id in ("retries.backoff", "retries.retry-after"):
+        assert run.verdict(check_id, sdk) is Verdict.PASS, run.message(check_id, sdk)
 
 
 @pytest.mark.parametrize("sdk", ["javascript", "go", "java"])
-@pytest.mark.parametrize(("broken", "said"), [
-    ({"no_backoff": True}, "delay before retry 1"),
-    ({"flat_backoff": True}, "delay before retry 2"),
-    ({"give_up_at_s": SCALED_HINT_S}, "3 attempt(s), expected 4"),
+@pytest.mark.parametrize(("broken", "check_id", "said"), [
+    ({"no_backoff": True}, "retries.backoff", "delay before retry 1"),
+    ({"flat_backoff": True}, "retries.backoff", "delay before retry 2"),
+    ({"give_up_at_s": SCALED_HINT_S}, "retries.retry-after",
+     "expected driver deadline"),
 ])
 def test_a_build_without_backoff_or_that_gives_up_on_azure_hints_fails(
-        suite: Suite, monkeypatch, sdk: str, broken: dict[str, Any], said: str):
+        suite: Suite, monkeypatch, sdk: str, broken: dict[str, Any], check_id: str, said: str):
     _with_driver(monkeypatch, lambda name: _Misbehaving(name, **broken))
-    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_backoff"))
-    assert run.verdict("retries.sdks-backoff-and-azure-hint", sdk) is Verdict.FAIL
-    assert said in run.message("retries.sdks-backoff-and-azure-hint", sdk)
+    selection = "backoff" if check_id == "retries.backoff" else "retry_after and not limits"
+    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", selection))
+    assert run.verdict(check_id, sdk) is Verdict.FAIL
+    assert said in run.message(check_id, sdk)
 
 
 @pytest.mark.parametrize(("version", "verdict"), [("7.5.0", Verdict.PASS),
-                                                  ("6.49.0", Verdict.UNSUPPORTED)])
+                                                  ("6.49.0", Verdict.FAIL)])
 def test_each_release_is_judged_by_its_own_policy(suite: Suite, monkeypatch, version: str,
                                                   verdict: Verdict):
     """One behaviour (a 61 s hint replaced by the backoff, as openai-node does from 7.5.0),
@@ -224,8 +231,8 @@ def test_each_release_is_judged_by_its_own_policy(suite: Suite, monkeypatch, ver
         return driver
 
     _with_driver(monkeypatch, make)
-    run = suite.run(args=("--conformance-sdk=javascript", "-k", "sdks_hint_past_cap"))
-    result = run.result("retries.sdks-hint-past-cap", "javascript")
+    run = suite.run(args=("--conformance-sdk=javascript", "-k", "retry_after_limits"))
+    result = run.result("retries.retry-after-limits", "javascript")
     assert (result.verdict, result.sdk_version) == (verdict, version), result.message
 
 
@@ -292,5 +299,8 @@ def test_a_broken_openai_node_build_is_caught(suite: Suite, monkeypatch, tmp_pat
     except builder.DriverUnavailable as exc:
         pytest.skip(f"javascript driver unavailable: {exc.reason}")
     monkeypatch.setattr(driver_pool, "start", pool_start(patched))
-    run = suite.run(args=("--conformance-sdk=javascript", "-k", "sdks_backoff"))
-    assert run.verdict("retries.sdks-backoff-and-azure-hint", "javascript") is Verdict.FAIL
+    check_id = "retries.backoff" if mutant == "no-backoff" else "retries.retry-after"
+    run = suite.run(args=("--conformance-sdk=javascript", "-k",
+                          "backoff" if mutant == "no-backoff" else "retry_after and not limits"))
+    assert run.verdict(check_id, "javascript") is Verdict.FAIL, run.message(check_id,
+                                                                            "javascript")

@@ -71,13 +71,16 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "go.retry-after-refusal", "go", "(the Go section says nothing about retries)",
         "retry-after-ms, then retry-after (seconds, then an RFC1123 date) replace the backoff "
         "when 0 <= d <= 120 s; a longer hint (or one that overflows) stops the retries and "
-        "returns that response's error at once",
+        "returns that response's error at once; a negative number falls back to the backoff, "
+        "a past date retries at once",
         f"{_SOURCE} (defaultMaxRetryAfterDelay = 2 * time.Minute; retryDelay returns "
-        "!exceedsLimit); v3.67.0 is the first with it (CHANGELOG 3.67.0 'honor Retry-After "
-        "delays in line with the Python SDK (#987)'); sdk-behavior §9.1", kind="refines",
+        "!exceedsLimit; a date's time.Until(t) <= 0 returns 0); v3.67.0 is the first with "
+        "it (CHANGELOG 3.67.0 'honor Retry-After delays in line with the Python SDK "
+        "(#987)'); sdk-behavior §9.1", kind="refines",
         feature="retry_after_refusal",
         apply=_set(retry_after=RetryAfter(maximum=120.0, low_inclusive=True,
-                                          above="no-retry", overflow_is_too_long=True)),
+                                          above="no-retry", overflow_is_too_long=True,
+                                          past_date="zero")),
     ),
 )
 

@@ -32,11 +32,13 @@ DEVIATIONS: tuple[Deviation, ...] = (
     Deviation(
         "javascript.retry-after-uncapped", "javascript", "nothing about server wait hints",
         "retry-after-ms, then retry-after (seconds, then a date) are slept in full, however "
-        "long (a 150 s hint waits 150 s); a negative one retries at once",
-        f"{_SOURCE} retryRequest (sleep(timeoutMillis) with no bound); sdk-behavior §9 (a 61 s "
-        "hint waited in full)", kind="refines", until="retry_after_window",
+        "long (a 150 s hint waits 150 s); a negative one, or a retry-after that is neither a "
+        "number nor a date, retries at once",
+        f"{_SOURCE} retryRequest (sleep(timeoutMillis) with no bound; Date.parse of junk is "
+        "NaN, and sleep(NaN) returns at once); sdk-behavior §9 (a 61 s hint waited in full)",
+        kind="refines", until="retry_after_window",
         apply=_set(retry_after=RetryAfter(maximum=math.inf, low_inclusive=True,
-                                          negative="zero")),
+                                          negative="zero", junk="zero")),
     ),
     Deviation(
         "javascript.retry-after", "javascript", "nothing about server wait hints",

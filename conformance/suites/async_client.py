@@ -13,17 +13,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from conformance.clock import VirtualClock
 from conformance.contract.chat_stream import summarize
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.policy import OK, Observed, Options, Step
 from conformance.registry import ALL_SDKS, Observations, check, expect
 from conformance.sdk import Sdk
-from conformance.wire import Script, parse_events
+from conformance.wire import parse_events
 
 from ._faults import CONNECTION, action, classes_of, python_policies
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
+from ._retry_runs import RetryRuns
 from .streaming import ASYNC, BUFFERED, chunks_of, pieces, printed, same_chunks
 
 
@@ -51,68 +51,27 @@ def async_doc_loop_text(wire: Wire, driver: Driver, observe: Observations) -> No
     same_chunks(chunks, summary, driver.sdk)
 
 
-async def _chat(client: Any) -> BaseException | None:
-    try:
-        await client.chat.completions.create(model=DEPLOYMENT, messages=CHAT_MESSAGES,
-                                             max_tokens=100)
-    except Exception as exc:  # the outcome is judged against the release's policy
-        return exc
-    finally:
-        await client.close()
-    return None
-
-
 SCENARIOS: tuple[tuple[str, tuple[Step, ...], Options], ...] = (
     ("reset, reset, then success", (CONNECTION, CONNECTION, OK), Options()),
-    ("persistent reset", (CONNECTION,), Options()),
-    ("max_retries=0, reset", (CONNECTION,), Options(max_retries=0)),
+    ("max retries 1, persistent reset", (CONNECTION,), Options(max_retries=1)),
+    ("max retries 0, reset", (CONNECTION,), Options(max_retries=0)),
 )
 
 
 @check(
     "retries.async-connection-errors",
-    doc="Python / Retries (connection errors are retried, 2 retries by default, max_retries)",
-    claim="AsyncOpenAI retries connection errors as the sync client does: 2 retries by "
-    "default with this release's backoff, max_retries=0 none, and after the last attempt it "
-    "raises openai.APIConnectionError.",
+    doc="Python / Retries (connection errors are retried, 2 retries by default, max_retries); "
+    "JavaScript / Retries",
+    claim="The SDK's async client (AsyncOpenAI; openai-java's client.async(); openai-node's "
+    "only client) retries connection errors as the sync client does: 2 retries by default "
+    "with this release's backoff, max retries 0 none, and after the last attempt it raises "
+    "the SDK's connection error. An SDK without an async client is unsupported.",
     cassette=None,
-    refs=("sdk-behavior §2.1, §2.2",),
+    refs=("sdk-behavior §2.1, §2.2, §3, §5",),
+    sdks=ALL_SDKS,
 )
-def async_connection_errors(wire: Wire, sdk: Sdk, observe: Observations,
-                            clock: VirtualClock) -> None:
-    policy = python_policies()
-    seen = []
+def async_connection_errors(wire: Wire, driver: Driver, observe: Observations) -> None:
+    runs = RetryRuns(wire, driver)
     for name, script, options in SCENARIOS:
-        wire.use(Script([action(step) for step in script]))
-        before = len(wire.requests)
-        extra = {} if options.max_retries is None else {"max_retries": options.max_retries}
-        delays = len(clock.delays)
-        exc = asyncio.run(_chat(sdk.async_client(**extra)))
-        attempts = len(wire.requests) - before
-        observed = Observed(attempts, tuple(clock.delays[delays:]), classes_of(exc))
-        seen.append((name, script, options, observed))
-    _judge(policy, seen, observe)
-
-
-def _judge(policy: Any, seen: list[Any], observe: Observations) -> None:
-    from conformance.policy import judge
-
-    rows = []
-    problems = []
-    shown: dict[str, Any] = {}
-    for name, script, options, observed in seen:
-        verdict = judge(policy, script, options, observed)
-        shown.update((d.id, d) for d in verdict.deviations)
-        rows.append({"scenario": name, "attempts": observed.attempts,
-                     "delays_s": [round(d, 4) for d in observed.delays],
-                     "outcome": observed.outcome[0],
-                     "predicted": verdict.actual.describe(),
-                     "matched": verdict.matched})
-        if verdict.matched is None:
-            problems.append(f"{name}: {'; '.join(verdict.problems)} (predicted "
-                            f"{verdict.actual.describe()})")
-    observe("scenarios", rows)
-    observe("doc_vs_sdk", [d.as_observation() for d in shown.values()])
-    observe("matches_release_policy", not problems)
-    expect(not problems, "AsyncOpenAI did not retry as this release's policy says: "
-           + " | ".join(problems))
+        runs.play(name, script, options, client={"async": True})
+    runs.close(observe)

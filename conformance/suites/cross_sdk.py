@@ -25,7 +25,6 @@ from conformance.harness import Wire
 from conformance.policy import (
     Policies,
     doc_vs_sdk,
-    wire_hint_window,
 )
 from conformance.registry import ALL_SDKS, Observations, check, expect, fail
 from conformance.wire import RecordedRequest, Script
@@ -34,6 +33,8 @@ from conformance.wire import script as actions
 from ._requests import CHAT_MESSAGES, DEPLOYMENT, EMBEDDING_SMALL, RESPONSES_DEPLOYMENT
 from ._scenario import (
     arrival_gaps,
+    KEY,
+    key_auth,
     no_error,
     read_value,
     recorded,
@@ -177,141 +178,3 @@ def sdks_embeddings(wire: Wire, driver: Driver, observe: Observations) -> None:
            f"{VECTOR} (as {server.asked[0] or 'float'})")
 
 
-# -- retries ---------------------------------------------------------------------------------------
-
-
-@check(
-    "retries.sdks-default-attempts",
-    doc=DOC_RETRY,
-    claim="A retryable error (503) is retried twice by default: three attempts, numbered by "
-    "the retry-count header, then the SDK's 5xx error.",
-    cassette=None,
-    refs=("sdk-behavior §1 (default max retries)",),
-    sdks=ALL_SDKS,
-)
-def sdks_default_attempts(wire: Wire, driver: Driver, observe: Observations) -> None:
-    wire.use(Script([_error(503)]))  # repeated for every attempt
-    outcome = driver.run(_chat(wire))
-    default = release_policy(driver).actual.default_max_retries
-    attempts = observe("attempts", len(wire.requests))
-    observe("retry_count_header", _retry_counts(wire.requests))
-    error = outcome["error"] or {}
-    observe("error_class", error.get("class"))
-    expect(attempts == default + 1,
-           f"{driver.sdk} made {attempts} attempt(s); by default it retries "
-           f"{default} times ({_source(driver)})")
-    expect(error.get("status") == 503, f"{driver.sdk} ended with {error or 'no error'}, not "
-           "the 503")
-
-
-RETRY_PROBES = (408, 409, 429, 500, 501, 502, 503, 504, 400, 404, 422)
-
-
-@check(
-    "retries.sdks-retryable-statuses",
-    doc=DOC_RETRY,
-    claim="408, 429 and every status >= 500 are retried, other 4xx are not (409 is retried by "
-    "every SDK here, which the doc does not list: doc_vs_sdk).",
-    cassette=None,
-    refs=("sdk-behavior §1 (retried statuses)",),
-    sdks=ALL_SDKS,
-)
-def sdks_retryable_statuses(wire: Wire, driver: Driver, observe: Observations) -> None:
-    policy = release_policy(driver)
-    documented = policy.documented
-    retried: dict[str, bool] = {}
-    problems, departures = [], []
-    for status in RETRY_PROBES:
-        wire.use(Script([_error(status), _ok()]))
-        driver.run(_chat(wire, max_retries=1))
-        did = retried[str(status)] = len(wire.requests) > 1
-        if did != policy.actual.retries_status(status):
-            problems.append(f"{status} {'was' if did else 'was not'} retried")
-        if documented is not None and did != documented.retries_status(status):
-            departures.append(doc_vs_sdk(driver.sdk, f"retry {status}",
-                                         "retried" if not did else "not listed",
-                                         "retried" if did else "not retried", _source(driver)))
-    observe("retried", retried)
-    if departures:
-        observe("doc_vs_sdk", departures)
-    if problems:
-        fail(f"{driver.sdk}: " + "; ".join(problems) + f" ({_source(driver)})")
-
-
-@check(
-    "retries.sdks-max-retries-client",
-    doc=DOC_RETRY,
-    claim="max retries set on the client bounds the attempts (1 -> two attempts; 0 -> one).",
-    cassette=None,
-    sdks=ALL_SDKS,
-)
-def sdks_max_retries_client(wire: Wire, driver: Driver, observe: Observations) -> None:
-    seen = {}
-    for max_retries in (1, 0):
-        wire.use(Script([_error(503)]))
-        driver.run(_chat(wire, max_retries=max_retries))
-        seen[str(max_retries)] = len(wire.requests)
-    observe("attempts_by_max_retries", seen)
-    expect(seen == {"1": 2, "0": 1}, f"{driver.sdk}: attempts by client max retries {seen}, "
-           "expected {'1': 2, '0': 1}")
-
-
-@check(
-    "retries.sdks-max-retries-request",
-    doc="Python / Retries (client.with_options(max_retries=5)); JavaScript / Retries "
-    "(per-request maxRetries)",
-    claim="max retries set for one request overrides the client's (client 0, request 2 -> "
-    "three attempts); an SDK without a per-request option is unsupported.",
-    cassette=None,
-    sdks=ALL_SDKS,
-)
-def sdks_max_retries_request(wire: Wire, driver: Driver, observe: Observations) -> None:
-    wire.use(Script([_error(503)]))
-    driver.run(_chat(wire, max_retries=0, request_max_retries=2))
-    attempts = observe("attempts", len(wire.requests))
-    expect(attempts == 3, f"{driver.sdk} made {attempts} attempt(s) with client max retries 0 "
-           "and request max retries 2")
-
-
-def _hinted(wire: Wire, driver: Driver, observe: Observations, header: tuple[str, str],
-            seconds: float) -> None:
-    wire.use(Script([actions.reply(429, _envelope(429), headers=[header]), _ok()]))
-    outcome = driver.run(_chat(wire, max_retries=1))
-    no_error(outcome, driver.sdk)
-    expect(len(wire.requests) == 2, f"{driver.sdk} did not retry the 429")
-    if "virtual_delays_s" in outcome:  # python: the delay it computed (the virtual clock)
-        delay = observe("delay_s", outcome["virtual_delays_s"][0])
-        observe("timed_by", "virtual clock")
-    else:
-        delay = observe("delay_s", arrival_gaps(wire)[0])
-        observe("timed_by", "wire arrival times")
-    observe("hint_s", seconds)
-    # A hint within every SDK's window is waited for: at least the hint, at most the hint plus
-    # scheduling slack (no SDK adds backoff to a hint; a first backoff is 0.375-0.5 s).
-    expect(wire_hint_window(seconds).contains(delay),
-           f"{driver.sdk} waited {delay} s after {header[0]}: {header[1]}, not about {seconds} s")
-
-
-@check(
-    "retries.sdks-retry-after-ms",
-    doc=DOC_RETRY,
-    claim="A 429 with retry-after-ms: 50 is retried after 50 ms, not after a backoff (timed at "
-    "the wire for the SDKs that sleep, by the virtual clock for Python).",
-    cassette=None,
-    refs=("sdk-behavior §1 (Retry-After honoured)",),
-    sdks=ALL_SDKS,
-)
-def sdks_retry_after_ms(wire: Wire, driver: Driver, observe: Observations) -> None:
-    _hinted(wire, driver, observe, ("retry-after-ms", "50"), 0.05)
-
-
-@check(
-    "retries.sdks-retry-after-seconds",
-    doc=DOC_RETRY,
-    claim="A 429 with retry-after: 1 (seconds) is retried after one second.",
-    cassette=None,
-    refs=("sdk-behavior §1 (Retry-After honoured)",),
-    sdks=ALL_SDKS,
-)
-def sdks_retry_after_seconds(wire: Wire, driver: Driver, observe: Observations) -> None:
-    _hinted(wire, driver, observe, ("retry-after", "1"), 1.0)

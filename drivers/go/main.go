@@ -47,6 +47,7 @@ type clientOptions struct {
 	Auth       *auth `json:"auth"`
 	MaxRetries *int  `json:"max_retries"`
 	TimeoutMs  *int  `json:"timeout_ms"`
+	Async      bool  `json:"async"`
 }
 
 type requestOptions struct {
@@ -560,6 +561,11 @@ func describe(err error, inStream bool, driverDeadline bool) *errorInfo {
 func run(id string, s scenario) {
 	started := time.Now()
 	credential := &fakeCredential{}
+	if s.Client.Async { // openai-go has one client: every call blocks its goroutine
+		send(map[string]any{"type": "driver_error", "id": id, "unsupported": true,
+			"message": "unsupported: openai-go has no async client (every call blocks; a goroutine is the caller's own)"})
+		return
+	}
 	client, err := clientFor(s, credential)
 	if err != nil {
 		send(map[string]any{"type": "driver_error", "id": id, "message": "could not build the client: " + err.Error()})

@@ -167,6 +167,40 @@ public final class Main {
     return builder.build();
   }
 
+  /**
+   * The scenario's client option {"async": true}: the same client's async view,
+   * client.async() (OpenAIClientAsync, its own retry loop), for chat.completions.create; what
+   * the future fails with is what the caller's get() unwraps.
+   */
+  private static void performAsync(OpenAIClient client, JsonNode operation, Performed p)
+      throws Exception {
+    String name = operation.path("name").asText();
+    if (!name.equals("chat.completions.create")) {
+      throw new BadScenario("the async client performs chat.completions.create only, not "
+          + name, null);
+    }
+    ChatCompletionCreateParams body = ChatCompletionCreateParams.builder()
+        .body(params(operation, ChatCompletionCreateParams.Body.class)).build();
+    noteDropped(operation.path("params"), body._body(), p);
+    HttpResponseFor<ChatCompletion> raw;
+    try {
+      raw = client.async().chat().completions().withRawResponse()
+          .create(body, requestOptions(operation)).get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException
+          && e.getCause().getCause() != null ? e.getCause().getCause() : e.getCause();
+      if (cause instanceof Exception) {
+        throw (Exception) cause;
+      }
+      throw e;
+    }
+    ChatCompletion completion = raw.parse();
+    p.requestId = requestId(raw);
+    p.result = MAPPER.valueToTree(completion);
+    p.read.put("content", completion.choices().isEmpty() ? null
+        : completion.choices().get(0).message().content().orElse(null));
+  }
+
   private static RequestOptions requestOptions(JsonNode operation) {
     JsonNode given = operation.path("request_options");
     if (optInt(given, "max_retries") != null) {
@@ -527,6 +561,7 @@ public final class Main {
     // call raised (docs/driver-protocol.md).
     int repeat = Math.max(1, operation.path("repeat").asInt(1));
     boolean concurrent = operation.path("concurrent").asBoolean(false);
+    boolean async = scenario.path("client").path("async").asBoolean(false);
     Future<?> work = WORKERS.submit(() -> {
       List<Future<?>> calls = new ArrayList<>();
       Exception first = null;
@@ -541,7 +576,12 @@ public final class Main {
         java.util.concurrent.Callable<Object> task = () -> {
           CURRENT_CALL.set(call);
           try {
-            perform(client, performed, call == repeat - 1 ? p : new Performed());
+            Performed into = call == repeat - 1 ? p : new Performed();
+            if (async) {
+              performAsync(client, performed, into);
+            } else {
+              perform(client, performed, into);
+            }
           } finally {
             CURRENT_CALL.remove();
           }
