@@ -223,9 +223,10 @@ def _read_response(result: Any, read: dict[str, Any]) -> None:
         "total_tokens": usage.total_tokens,
         "reasoning_tokens": getattr(getattr(usage, "output_tokens_details", None),
                                     "reasoning_tokens", None)}
-    read["content_filters"] = result.model_dump().get("content_filters")
-    read["printed_content_filters"] = json.loads(result.model_dump_json(indent=2)).get(
-        "content_filters")
+    # warnings=False: an MCP error string where the SDK types an object is the wire's, not ours.
+    read["content_filters"] = result.model_dump(warnings=False).get("content_filters")
+    read["printed_content_filters"] = json.loads(
+        result.model_dump_json(indent=2, warnings=False)).get("content_filters")
 
 
 def _call(method: Any, params: Mapping[str, Any]) -> Any:
