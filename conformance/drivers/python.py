@@ -224,9 +224,13 @@ def _read_response(result: Any, read: dict[str, Any]) -> None:
         "reasoning_tokens": getattr(getattr(usage, "output_tokens_details", None),
                                     "reasoning_tokens", None)}
     # warnings=False: an MCP error string where the SDK types an object is the wire's, not ours.
-    read["content_filters"] = result.model_dump(warnings=False).get("content_filters")
-    read["printed_content_filters"] = json.loads(
-        result.model_dump_json(indent=2, warnings=False)).get("content_filters")
+    try:
+        dumped = result.model_dump(warnings=False)
+        printed = json.loads(result.model_dump_json(indent=2, warnings=False))
+    except TypeError:  # pydantic v1: no warnings switch (and no such warnings)
+        dumped, printed = result.model_dump(), json.loads(result.model_dump_json(indent=2))
+    read["content_filters"] = dumped.get("content_filters")
+    read["printed_content_filters"] = printed.get("content_filters")
 
 
 def _call(method: Any, params: Mapping[str, Any]) -> Any:
@@ -243,8 +247,14 @@ def _call(method: Any, params: Mapping[str, Any]) -> Any:
 
 
 def _json(model: Any) -> dict[str, Any]:
-    data = json.loads(model.to_json()) if hasattr(model, "to_json") else model.model_dump(
-        mode="json", exclude_unset=True)
+    # warnings=False: a value of another shape than the SDK's type (a base64 vector where it
+    # types list[float], an MCP error string where it types an object) is the wire's.
+    try:
+        data = json.loads(model.to_json(warnings=False)) if hasattr(model, "to_json") \
+            else model.model_dump(mode="json", exclude_unset=True, warnings=False)
+    except TypeError:  # a release whose to_json / pydantic has no warnings switch
+        data = json.loads(model.to_json()) if hasattr(model, "to_json") else model.model_dump(
+            mode="json", exclude_unset=True)
     assert isinstance(data, dict)
     return data
 
