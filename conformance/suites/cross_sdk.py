@@ -15,8 +15,6 @@ read at the wire for the SDKs that really sleep, and from the virtual clock for 
 
 from __future__ import annotations
 
-import base64
-import struct
 from typing import Any
 
 from conformance import sdks
@@ -34,7 +32,7 @@ from conformance.registry import ALL_SDKS, Observations, check, expect, fail
 from conformance.wire import RecordedRequest, Script
 from conformance.wire import script as actions
 
-from ._requests import CHAT_MESSAGES, DEPLOYMENT, EMBEDDING_SMALL, RESPONSES_DEPLOYMENT
+from ._requests import CHAT_MESSAGES, DEPLOYMENT, RESPONSES_DEPLOYMENT
 from ._scenario import (
     KEY,
     arrival_gaps,

@@ -1,19 +1,18 @@
-"""The MCP tool and image inputs of the doc's samples, checked on every SDK it covers.
+"""The image inputs of the doc's samples, checked on every SDK it covers.
 
 Like ``cross_sdk.py``: one scenario per check, replaying the packaged cassette the Python
-checks in ``mcp.py`` and ``image_input.py`` replay, performed by the ``driver`` of the SDK the
-item runs against. The judgement reads the request that crossed the wire (the tool config and
-the image parts as given, honouring their contracts) and the SDK-neutral outcome (what user
-code got back). A driver whose SDK cannot express the params answers ``unsupported``.
+checks in ``image_input.py`` replay, performed by the ``driver`` of the SDK the item runs
+against. The judgement reads the request that crossed the wire (the image parts as given,
+honouring their contract) and the SDK-neutral outcome (what user code got back). A driver
+whose SDK cannot express the params answers ``unsupported``. (The MCP tool config is judged on
+every SDK by ``mcp.tool-config``.)
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
-from conformance.contract import mcp as mcp_contract
 from conformance.contract.image_input import validate_chat_image_request
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
@@ -25,14 +24,8 @@ from ._requests import (
     IMAGE_DATA_URL,
     IMAGE_MAX_TOKENS,
     IMAGE_SAMPLE_MESSAGES,
-    MCP_DEPLOYMENT,
-    MCP_INPUT,
-    MCP_TOOL,
 )
-from ._scenario import no_error, read_value, recorded, scenario
-
-MCP_SAMPLE = {"model": MCP_DEPLOYMENT, "tools": [MCP_TOOL], "input": MCP_INPUT}
-MCP_OUTPUT_TYPES = ("mcp_list_tools", "mcp_call")
+from ._scenario import no_error, read_value, scenario
 
 
 def _one_request(wire: Wire, path: str, sdk: str, observe: Observations) -> dict[str, Any]:

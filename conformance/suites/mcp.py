@@ -167,6 +167,7 @@ def output_items_(wire: Wire, driver: Driver, observe: Observations) -> None:
                f"{sdk} gives item {wire_call['id']} type {call.get('type')!r}")
         expect(isinstance(arguments, str) and arguments == wire_call["arguments"],
                f"{sdk}'s arguments {arguments!r} are not the wire's JSON string")
+        assert isinstance(arguments, str)
         expect(json.loads(arguments) == json.loads(wire_call["arguments"]),
                f"{sdk}'s arguments do not parse to the wire's")
         expect((call.get("name"), call.get("server_label"), call.get("output"))
