@@ -343,12 +343,13 @@ public final class Main {
         ArrayNode vectors = p.read.putArray("embeddings");
         ArrayNode indices = p.read.putArray("indices");
         for (int n = 0; n < data.size(); n++) {
+          Embedding item = embeddings.data().get(n);
           vectors.add(data.get(n).get("embedding"));
-          indices.add(embeddings.data().get(n).index());
+          indices.add(typed(item::index));
         }
         ObjectNode usage = p.read.putObject("usage");
-        usage.put("prompt_tokens", embeddings.usage().promptTokens());
-        usage.put("total_tokens", embeddings.usage().totalTokens());
+        usage.set("prompt_tokens", typed(() -> embeddings.usage().promptTokens()));
+        usage.set("total_tokens", typed(() -> embeddings.usage().totalTokens()));
         return;
       }
       default:
