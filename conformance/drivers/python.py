@@ -227,7 +227,7 @@ def _read_response(result: Any, read: dict[str, Any]) -> None:
     try:
         dumped = result.model_dump(warnings=False)
         printed = json.loads(result.model_dump_json(indent=2, warnings=False))
-    except TypeError:  # pydantic v1: no warnings switch (and no such warnings)
+    except (TypeError, ValueError):  # pydantic v1: no warnings switch (nor such warnings)
         dumped, printed = result.model_dump(), json.loads(result.model_dump_json(indent=2))
     read["content_filters"] = dumped.get("content_filters")
     read["printed_content_filters"] = printed.get("content_filters")
@@ -252,7 +252,7 @@ def _json(model: Any) -> dict[str, Any]:
     try:
         data = json.loads(model.to_json(warnings=False)) if hasattr(model, "to_json") \
             else model.model_dump(mode="json", exclude_unset=True, warnings=False)
-    except TypeError:  # a release whose to_json / pydantic has no warnings switch
+    except (TypeError, ValueError):  # a release or pydantic without the warnings switch
         data = json.loads(model.to_json()) if hasattr(model, "to_json") else model.model_dump(
             mode="json", exclude_unset=True)
     assert isinstance(data, dict)
