@@ -27,13 +27,16 @@ from conformance.suites import (  # noqa: F401 (registers checks)
     auth,
     chat,
     cross_sdk,
-    cross_sdk_inputs,
     errors,
     image_input,
     request_ids,
     streaming,
     streaming_hostile,
     streaming_responses,
+    embeddings,
+    mcp,
+    reasoning,
+    responses,
 )
 from conformance.wire import Interaction
 
@@ -78,13 +81,6 @@ def _misbehave(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
         def apply(interactions: list[Interaction]) -> None:
             interactions[0].response["status"] = {"code": code, "message": "Broken"}
         return apply
-
-    def mcp_call_elsewhere(interactions: list[Interaction]) -> None:
-        # The service answers with an mcp_call on a server the request did not configure.
-        body = interactions[0].response_json()
-        [call] = [item for item in body["output"] if item["type"] == "mcp_call"]
-        call["server_label"] = "elsewhere"
-        interactions[0].set_response_json(body)
 
     def another_data_url(interactions: list[Interaction]) -> None:
         # The recording holds another data URL than the one given (a space after "base64,"):
@@ -218,31 +214,6 @@ def test_a_misbehaving_openai_python_is_caught(suite: Suite, monkeypatch, mutant
                           "sample_handling"))
     verdicts = _verdicts(run, "python")
     assert {c: verdicts[c] for c in failing} == dict.fromkeys(failing, Verdict.FAIL), verdicts
-
-
-def test_an_sdk_that_hands_user_code_other_mcp_items_is_caught(suite: Suite, monkeypatch):
-    # The wire is right; what openai-python hands user code is not: mcp_call arguments parsed
-    # into an object (not the wire's JSON string), the listed tools without their schemas.
-    import json
-
-    from conformance.drivers import python as python_driver
-
-    original = python_driver._json
-
-    def parsed(model: Any) -> dict[str, Any]:
-        data = original(model)
-        for item in data.get("output") or []:
-            if item.get("type") == "mcp_call":
-                item["arguments"] = json.loads(item["arguments"])
-            for tool in item.get("tools") or []:
-                tool.pop("input_schema", None)
-        return data
-
-    monkeypatch.setattr(python_driver, "_json", parsed)
-    run = suite.run(args=("--conformance-sdk=python", "-k", "sdks_mcp"))
-    assert run.verdict("mcp.sdks-tool-config", "python") is Verdict.FAIL
-    message = run.message("mcp.sdks-tool-config", "python")
-    assert ".arguments:" in message and ".tools:" in message, message
 
 
 # -- the harness side, with stand-ins for the driver (no toolchain needed) -------------------------

@@ -197,11 +197,36 @@ def test_an_sdk_that_reports_a_failed_call_as_completed_fails(suite, monkeypatch
     monkeypatch.setattr(responses, "create", completed)
     run = suite.run("mcp.failed-call")
     assert run.verdict("mcp.failed-call") is Verdict.FAIL
-    assert "the SDK gives status 'completed'" in run.message("mcp.failed-call")
+    assert "python gives status 'completed'" in run.message("mcp.failed-call")
 
 
 def test_an_sdk_that_drops_argument_deltas_fails(suite, monkeypatch):
     filter_stream(monkeypatch, lambda event: "arguments" not in str(getattr(event, "type", "")))
     run = suite.run("mcp.streaming-events")
     assert run.verdict("mcp.streaming-events") is Verdict.FAIL
-    assert "the SDK's event types differ from the wire's" in run.message("mcp.streaming-events")
+    assert "python's event types differ from the wire's" in run.message("mcp.streaming-events")
+
+
+def test_an_sdk_that_hands_user_code_other_mcp_items_is_caught(suite, monkeypatch):
+    """The wire is right; what openai-python hands user code is not: mcp_call arguments parsed
+    into an object (not the wire's JSON string), the listed tools without their schemas.
+    (Retired mcp.sdks-tool-config's case, now mcp.tool-config's.)"""
+    import json
+
+    from conformance.drivers import python as python_driver
+
+    original = python_driver._read_response
+
+    def parsed(result, read):
+        original(result, read)
+        for item in read["output_items"]:
+            if item.get("type") == "mcp_call":
+                item["arguments"] = json.loads(item["arguments"])
+            for tool in item.get("tools") or []:
+                tool.pop("input_schema", None)
+
+    monkeypatch.setattr(python_driver, "_read_response", parsed)
+    run = suite.run("mcp.tool-config")
+    assert run.verdict("mcp.tool-config") is Verdict.FAIL
+    message = run.message("mcp.tool-config")
+    assert ".arguments:" in message and ".tools:" in message, message

@@ -184,16 +184,23 @@ def _perform(client: Any, name: str, params: dict[str, Any], outcome: dict[str, 
         result = _call(client.chat.completions.create, params)
         outcome["result"] = _json(result)
         read["content"] = result.choices[0].message.content if result.choices else None
+        read["usage"] = _chat_usage(result.usage)
         read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name == "responses.create":
         result = _call(client.responses.create, params)
         outcome["result"] = _json(result)
         read["output_text"] = result.output_text
+        _read_response(result, read)
         read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name == "embeddings.create":
         result = _call(client.embeddings.create, params)
         outcome["result"] = _json(result)
-        read["embedding"] = list(result.data[0].embedding) if result.data else None
+        read["embedding"] = _vector(result.data[0].embedding) if result.data else None
+        read["embeddings"] = [_vector(item.embedding) for item in result.data]
+        read["indices"] = [item.index for item in result.data]
+        read["usage"] = None if result.usage is None else {
+            "prompt_tokens": result.usage.prompt_tokens,
+            "total_tokens": result.usage.total_tokens}
         read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name == "fine_tuning.jobs.create":  # the doc's error-handling example
         result = _call(client.fine_tuning.jobs.create, params)
@@ -332,6 +339,75 @@ def _delta_of(event: Any) -> str | None:
     return None
 
 
+def _vector(embedding: Any) -> Any:
+    """A vector as user code reads it: a list of floats, or the string the SDK handed back."""
+    return embedding if isinstance(embedding, str) else list(embedding)
+
+
+def _plain(value: Any) -> Any:
+    """A typed value (a pydantic model) as plain JSON data; anything else unchanged."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return (value.model_dump(mode="json", exclude_unset=True) if hasattr(value, "model_dump")
+            else value)
+
+
+def _chat_usage(usage: Any) -> dict[str, Any] | None:
+    if usage is None:
+        return None
+    details = getattr(usage, "completion_tokens_details", None)
+    return {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+            "reasoning_tokens": getattr(details, "reasoning_tokens", None)}
+
+
+# The fields read from each kind of output item (the doc's samples print these).
+_ITEM_FIELDS = {
+    "mcp_list_tools": ("server_label",),
+    "mcp_call": ("server_label", "name", "arguments", "output", "error", "status"),
+    "mcp_approval_request": ("server_label", "name", "arguments"),
+}
+
+
+def _read_response(result: Any, read: dict[str, Any]) -> None:
+    """What Python code reads from a Response: its attributes, each output item's by type, the
+    usage with its reasoning tokens; and, Python only, Azure's content_filters as model_dump()
+    and the printed model_dump_json() carry them (the Python sample prints the latter)."""
+    details = getattr(result, "incomplete_details", None)
+    read["response"] = {"id": result.id, "object": result.object, "status": result.status,
+                        "model": result.model, "created_at": result.created_at,
+                        "incomplete_reason": getattr(details, "reason", None)}
+    read["sdk_created_at_type"] = type(result.created_at).__name__
+    items = []
+    for item in result.output:
+        entry: dict[str, Any] = {"type": item.type, "id": getattr(item, "id", None)}
+        if item.type == "reasoning":
+            entry["summary"] = [{"type": getattr(s, "type", None), "text": getattr(s, "text", None)}
+                                for s in getattr(item, "summary", None) or []]
+            entry["encrypted_content"] = getattr(item, "encrypted_content", None)
+        for name in _ITEM_FIELDS.get(item.type, ()):
+            entry[name] = _plain(getattr(item, name, None))
+        if item.type == "mcp_list_tools":
+            entry["tools"] = [{"name": t.name, "input_schema": _plain(t.input_schema)}
+                              for t in item.tools]
+        items.append(entry)
+    read["output_items"] = items
+    usage = result.usage
+    read["usage"] = None if usage is None else {
+        "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+        "total_tokens": usage.total_tokens,
+        "reasoning_tokens": getattr(getattr(usage, "output_tokens_details", None),
+                                    "reasoning_tokens", None)}
+    # warnings=False: an MCP error string where the SDK types an object is the wire's, not ours.
+    try:
+        dumped = result.model_dump(warnings=False)
+        printed = json.loads(result.model_dump_json(indent=2, warnings=False))
+    except (TypeError, ValueError):  # pydantic v1: no warnings switch (nor such warnings)
+        dumped, printed = result.model_dump(), json.loads(result.model_dump_json(indent=2))
+    read["content_filters"] = dumped.get("content_filters")
+    read["printed_content_filters"] = printed.get("content_filters")
+
+
 def _call(method: Any, params: Mapping[str, Any]) -> Any:
     """The parameters this release names as keywords, the rest (fields it does not know yet)
     through ``extra_body``, as the doc's request reaches the wire either way."""
@@ -346,8 +422,14 @@ def _call(method: Any, params: Mapping[str, Any]) -> Any:
 
 
 def _json(model: Any) -> dict[str, Any]:
-    data = json.loads(model.to_json()) if hasattr(model, "to_json") else model.model_dump(
-        mode="json", exclude_unset=True)
+    # warnings=False: a value of another shape than the SDK's type (a base64 vector where it
+    # types list[float], an MCP error string where it types an object) is the wire's.
+    try:
+        data = json.loads(model.to_json(warnings=False)) if hasattr(model, "to_json") \
+            else model.model_dump(mode="json", exclude_unset=True, warnings=False)
+    except (TypeError, ValueError):  # a release or pydantic without the warnings switch
+        data = json.loads(model.to_json()) if hasattr(model, "to_json") else model.model_dump(
+            mode="json", exclude_unset=True)
     assert isinstance(data, dict)
     return data
 

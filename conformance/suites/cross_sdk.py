@@ -15,8 +15,6 @@ read at the wire for the SDKs that really sleep, and from the virtual clock for 
 
 from __future__ import annotations
 
-import base64
-import struct
 from typing import Any
 
 from conformance import sdks
@@ -30,7 +28,7 @@ from conformance.registry import ALL_SDKS, Observations, check, expect, fail
 from conformance.wire import RecordedRequest, Script
 from conformance.wire import script as actions
 
-from ._requests import CHAT_MESSAGES, DEPLOYMENT, EMBEDDING_SMALL, RESPONSES_DEPLOYMENT
+from ._requests import CHAT_MESSAGES, DEPLOYMENT, RESPONSES_DEPLOYMENT
 from ._scenario import (
     arrival_gaps,
     KEY,
@@ -98,83 +96,5 @@ def release_policy(driver: Driver) -> Policies:
 
 def _source(driver: Driver) -> str:
     return sdks.get(driver.sdk).policy_source
-
-
-# -- chat, Responses, streaming, embeddings ------------------------------------------------------
-
-
-@check(
-    "responses.sdks-create",
-    doc="Python / Responses API / responses.create(); JavaScript / Responses; Go / Responses; "
-    "Java / Responses",
-    claim="Every SDK returns the recorded response: the same id, status and output text.",
-    cassette="responses/create.yaml",
-    sdks=ALL_SDKS,
-)
-def sdks_responses_create(wire: Wire, driver: Driver, observe: Observations) -> None:
-    outcome = driver.run(scenario(wire, "responses.create", recorded(wire, RESPONSES_SAMPLE)))
-    no_error(outcome, driver.sdk)
-    sent = wire.response_json(0)
-    result = outcome["result"] or {}
-
-    def texts(response: dict[str, Any]) -> list[str]:
-        return [part.get("text") for item in response.get("output") or []
-                for part in item.get("content") or [] if part.get("type") == "output_text"]
-
-    observe("output_texts", texts(result))
-    # The Python and JavaScript samples print response.output_text, Go OutputText(); openai-java
-    # has no such helper (its sample prints the response): Java's driver reads the typed
-    # output().message().content().outputText().text().
-    helper = observe("output_text", read_value(outcome, "output_text"))
-    got_id = _typed(outcome, "id", result.get("id"))
-    status = _typed(outcome, "status", result.get("status"))
-    expect(got_id == sent["id"], f"{driver.sdk} returned id {got_id!r}")
-    expect(status == sent.get("status"), f"{driver.sdk} changed the status to {status!r}")
-    expect(texts(result) == texts(sent), f"{driver.sdk} returned other output text than sent")
-    expect(helper == "".join(texts(sent)), f"{driver.sdk}'s output text is {helper!r}, not the "
-           "output text sent")
-
-
-VECTOR = [0.5, -0.25, 1.0, -2.0]  # exact in float32
-
-
-class _Embeddings:
-    """Answers in the encoding the SDK asked for: base64 float32 when it says so, else floats."""
-
-    vector = VECTOR
-
-    def __init__(self) -> None:
-        self.asked: list[Any] = []
-
-    def respond(self, request: RecordedRequest) -> Any:
-        asked = request.json().get("encoding_format")
-        self.asked.append(asked)
-        vector: Any = (base64.b64encode(struct.pack(f"<{len(self.vector)}f", *self.vector))
-                       .decode() if asked == "base64" else list(self.vector))
-        return actions.reply(200, {
-            "object": "list", "model": EMBEDDING_SMALL,
-            "data": [{"object": "embedding", "index": 0, "embedding": vector}],
-            "usage": {"prompt_tokens": 2, "total_tokens": 2},
-        })
-
-
-@check(
-    "embeddings.sdks-default-encoding",
-    doc="Python / Embeddings / embeddings.create(); Go / Embeddings",
-    claim="Whatever encoding each SDK asks for by default (base64 or float), user code reads "
-    "the same float vector.",
-    cassette=None,
-    sdks=ALL_SDKS,
-)
-def sdks_embeddings(wire: Wire, driver: Driver, observe: Observations) -> None:
-    server = _Embeddings()
-    wire.use(server)
-    outcome = driver.run(scenario(wire, "embeddings.create",
-                                  {"model": EMBEDDING_SMALL, "input": "hello"}))
-    no_error(outcome, driver.sdk)
-    observe("encoding_asked", server.asked)
-    vector = observe("vector", read_value(outcome, "embedding"))
-    expect(vector == VECTOR, f"{driver.sdk} handed user code {vector!r}, the server sent "
-           f"{VECTOR} (as {server.asked[0] or 'float'})")
 
 

@@ -1,18 +1,20 @@
-"""reasoning: reasoning deployments through chat completions and the Responses API."""
+"""reasoning: reasoning deployments through chat completions and the Responses API, on every
+SDK."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from conformance import sdks
 from conformance.contract import chat as chat_contract
 from conformance.contract import responses as response_contract
+from conformance.drivers.pool import Driver
 from conformance.harness import Wire
-from conformance.registry import Observations, check, expect, fail
-from conformance.sdk import Sdk, require_capability
+from conformance.registry import ALL_SDKS, Observations, check, expect, fail
 
+from ._capability import python_needs
 from ._judge import conforms
-from ._recorded import call_sdk, request_params
 from ._requests import (
     REASONING_DEPLOYMENT,
     REASONING_EFFORT,
@@ -23,7 +25,9 @@ from ._requests import (
     REASONING_RESPONSES_INPUT,
     REASONING_RESPONSES_REASONING,
 )
+from ._response_read import item_read, response_fields, usage_read
 from ._responses import items_of, report
+from ._scenario import no_error, read_value, recorded, scenario
 
 CHAT_CASSETTE = "reasoning/chat.yaml"
 # A real Azure reasoning-model completion: chat-usage calls the SDK with its recorded request.
@@ -34,12 +38,17 @@ REJECTED = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "lo
             "top_logprobs", "logit_bias", "max_tokens")
 
 
-def _chat(sdk: Sdk, deployment: str = REASONING_DEPLOYMENT, effort: str = REASONING_EFFORT
-          ) -> Any:
-    require_capability("reasoning_effort")
-    return sdk.client().chat.completions.create(
-        model=deployment, messages=REASONING_MESSAGES, reasoning_effort=effort,
-        max_completion_tokens=REASONING_MAX_COMPLETION_TOKENS)
+def _chat_params(deployment: str = REASONING_DEPLOYMENT, effort: str = REASONING_EFFORT
+                 ) -> dict[str, Any]:
+    return {"model": deployment, "messages": REASONING_MESSAGES, "reasoning_effort": effort,
+            "max_completion_tokens": REASONING_MAX_COMPLETION_TOKENS}
+
+
+def _chat(wire: Wire, driver: Driver, params: Mapping[str, Any]) -> dict[str, Any]:
+    python_needs(driver, "reasoning_effort")
+    outcome = driver.run(scenario(wire, "chat.completions.create", params))
+    no_error(outcome, driver.sdk)
+    return outcome
 
 
 RESPONSES_SAMPLE = {"model": REASONING_DEPLOYMENT, "input": REASONING_RESPONSES_INPUT,
@@ -47,27 +56,34 @@ RESPONSES_SAMPLE = {"model": REASONING_DEPLOYMENT, "input": REASONING_RESPONSES_
                     "include": REASONING_RESPONSES_INCLUDE}
 
 
-def _responses(sdk: Sdk, request: dict[str, Any]) -> Any:
-    """responses.create with ``request``: the doc's .NET sample live, the recorded request
-    when reasoning/responses.yaml (a real recording) is replayed."""
-    require_capability("responses")
-    return call_sdk(sdk.client().responses.create, request)
+def _responses(wire: Wire, driver: Driver) -> tuple[dict[str, Any], dict[str, Any]]:
+    """responses.create with the .NET sample's request live, the recorded request when
+    reasoning/responses.yaml (a real recording) is replayed: the params and the outcome."""
+    python_needs(driver, "responses")
+    performed = scenario(wire, "responses.create", recorded(wire, RESPONSES_SAMPLE))
+    outcome = driver.run(performed)
+    no_error(outcome, driver.sdk)
+    return dict(performed["operation"]["params"]), outcome
 
 
-def _sdk_reasoning_tokens(usage: Any, details: str = "completion_tokens_details") -> Any:
-    """``usage.<details>.reasoning_tokens`` as the SDK parsed it, or None."""
-    return getattr(getattr(usage, details, None), "reasoning_tokens", None)
+def _sdk_reasoning_tokens(outcome: Mapping[str, Any]) -> Any:
+    """The usage's reasoning tokens as user code read them (Go
+    Usage.CompletionTokensDetails.ReasoningTokens, Java usage().completionTokensDetails()...)."""
+    return (usage_read(outcome) or {}).get("reasoning_tokens")
 
 
-def _reasoning_tokens(wire_usage: Any, usage: Any, observe: Observations) -> None:
+def _reasoning_tokens(wire_usage: Any, outcome: Mapping[str, Any], sdk: str,
+                      observe: Observations) -> None:
     details = (wire_usage or {}).get("completion_tokens_details") or {}
     observe("reasoning_tokens", details.get("reasoning_tokens"))
     observe("completion_tokens", (wire_usage or {}).get("completion_tokens"))
     expect(isinstance(details.get("reasoning_tokens"), int),
            "usage.completion_tokens_details.reasoning_tokens is missing: a reasoning "
            "deployment reports its hidden tokens there (wire §10.1)")
-    expect(_sdk_reasoning_tokens(usage) == details["reasoning_tokens"],
-           "the SDK's reasoning_tokens differ from the wire")
+    got = observe("sdk_reasoning_tokens", _sdk_reasoning_tokens(outcome))
+    expect(got == details["reasoning_tokens"],
+           f"{sdk}'s reasoning_tokens {got!r} differ from the wire's "
+           f"{details['reasoning_tokens']!r}")
 
 
 @check(
@@ -76,13 +92,14 @@ def _reasoning_tokens(wire_usage: Any, usage: Any, observe: Observations) -> Non
     "ReasoningEffortLevel.Low, MaxOutputTokenCount 100000)",
     claim="A chat request to a reasoning deployment sends the developer message with its role, "
     "reasoning_effort and max_completion_tokens exactly as given, and no sampling parameter or "
-    "max_tokens the caller did not pass.",
+    "max_tokens the caller did not pass (a parameter the SDK's request type drops fails).",
     cassette=CHAT_CASSETTE,
     refs=("wire §10.1, §5, §5.1", "sdk-behavior §8 #16 (the .NET sample never passes its "
           "options)"),
+    sdks=ALL_SDKS,
 )
-def chat_request(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    _chat(sdk)
+def chat_request(wire: Wire, driver: Driver, observe: Observations) -> None:
+    _chat(wire, driver, _chat_params())
     expect(len(wire.requests) == 1, f"expected 1 request, saw {len(wire.requests)}")
     body = wire.requests[0].json()
     observe("body_fields", sorted(body))
@@ -108,20 +125,18 @@ def chat_request(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     doc=".NET / Chat (a chat completions request to a reasoning model)",
     claim="The completion honours the chat contract and reports its hidden reasoning tokens in "
     "usage.completion_tokens_details.reasoning_tokens, counted inside completion_tokens; the "
-    "SDK exposes them.",
+    "SDK exposes them (Go Usage.CompletionTokensDetails.ReasoningTokens, Java "
+    "usage().completionTokensDetails().reasoningTokens()).",
     cassette=CHAT_USAGE_CASSETTE,
     refs=("wire §10.1, §6.4",),
+    sdks=ALL_SDKS,
 )
-def chat_usage(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    require_capability("reasoning_effort")
-    sample = {"model": REASONING_DEPLOYMENT, "messages": REASONING_MESSAGES,
-              "reasoning_effort": REASONING_EFFORT,
-              "max_completion_tokens": REASONING_MAX_COMPLETION_TOKENS}
-    completion = call_sdk(sdk.client().chat.completions.create, request_params(wire, sample))
+def chat_usage(wire: Wire, driver: Driver, observe: Observations) -> None:
+    outcome = _chat(wire, driver, recorded(wire, _chat_params()))
     body = wire.response_json()
     violations = chat_contract.validate_completion(body)
     conforms(violations, observe, "the completion")
-    _reasoning_tokens(body.get("usage"), completion.usage, observe)
+    _reasoning_tokens(body.get("usage"), outcome, driver.sdk, observe)
 
 
 @check(
@@ -132,11 +147,12 @@ def chat_usage(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     "gpt-5; none for gpt-5.1; xhigh for gpt-5.1-codex-max) goes out unchanged, and each "
     "completion reports its reasoning tokens within completion_tokens.",
     refs=("wire §10.3, §5 (reasoning_effort), §17 #9",),
+    sdks=ALL_SDKS,
 )
-def effort_values(wire: Wire, sdk: Sdk, observe: Observations) -> None:
+def effort_values(wire: Wire, driver: Driver, observe: Observations) -> None:
     sent: list[Any] = []
     for n, (deployment, effort) in enumerate(REASONING_EFFORTS):
-        completion = _chat(sdk, deployment, effort)
+        outcome = _chat(wire, driver, _chat_params(deployment, effort))
         body = wire.requests[n].json()
         sent.append([body.get("model"), body.get("reasoning_effort")])
         expect(body.get("reasoning_effort") == effort,
@@ -147,8 +163,8 @@ def effort_values(wire: Wire, sdk: Sdk, observe: Observations) -> None:
         expect(not violations, f"{deployment} ({effort}): the completion breaks the "
                "contract:\n" + report(violations))
         details = (reply.get("usage") or {}).get("completion_tokens_details") or {}
-        expect(_sdk_reasoning_tokens(completion.usage) == details.get("reasoning_tokens"),
-               f"{deployment} ({effort}): the SDK's reasoning_tokens differ from the wire")
+        expect(_sdk_reasoning_tokens(outcome) == details.get("reasoning_tokens"),
+               f"{deployment} ({effort}): {driver.sdk}'s reasoning_tokens differ from the wire")
     observe("sent", sent)
 
 
@@ -157,36 +173,39 @@ def effort_values(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     doc="Python / Error handling (BadRequestError for 400); .NET / Chat (reasoning models take "
     "MaxOutputTokenCount, sent as max_completion_tokens)",
     claim="A reasoning deployment answers max_tokens with 400 unsupported_parameter; the SDK "
-    "raises BadRequestError with that code, param 'max_tokens' and the service's message, "
+    "raises its 400 error class (BadRequestError, Go's *openai.Error, Java's "
+    "BadRequestException) with that code, param 'max_tokens' and the service's message, "
     "without retrying.",
     refs=("wire §10.1, §5 (max_tokens), §4.3", "sdk-behavior §2.5"),
+    sdks=ALL_SDKS,
 )
-def max_tokens_rejected(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    import openai
-
-    client = sdk.client()
-    try:
-        client.chat.completions.create(model=REASONING_DEPLOYMENT, messages=REASONING_MESSAGES,
-                                       max_tokens=REASONING_MAX_COMPLETION_TOKENS)
-    except openai.BadRequestError as exc:
-        error = wire.response_json()["error"]
-        observe("status", exc.status_code)
-        observe("code", exc.code)
-        observe("param", exc.param)
-        observe("attempts", len(wire.requests))
-        expect(exc.status_code == 400, f"status {exc.status_code}")
-        expect(len(wire.requests) == 1, f"the SDK retried the 400: {len(wire.requests)} "
-               "attempts")
-        # code, param and type (conformance.policy.ERROR_ATTRIBUTES)
-        require_capability("error_fields")
-        expect(exc.code == error["code"] == "unsupported_parameter",
-               f"BadRequestError.code is {exc.code!r}, the wire says {error['code']!r}")
-        expect(exc.param == "max_tokens", f"BadRequestError.param is {exc.param!r}")
-        expect(exc.type == error["type"], f"BadRequestError.type is {exc.type!r}")
-        expect(error["message"] in str(exc.message),
-               "BadRequestError.message does not carry the service's message")
-    else:
-        fail("the SDK returned a completion; the cassette answers 400 unsupported_parameter")
+def max_tokens_rejected(wire: Wire, driver: Driver, observe: Observations) -> None:
+    sdk = driver.sdk
+    outcome = driver.run(scenario(wire, "chat.completions.create", {
+        "model": REASONING_DEPLOYMENT, "messages": REASONING_MESSAGES,
+        "max_tokens": REASONING_MAX_COMPLETION_TOKENS}))
+    error = outcome.get("error")
+    if error is None:
+        fail(f"{sdk} returned a completion; the cassette answers 400 unsupported_parameter")
+    assert error is not None
+    wire_error = wire.response_json()["error"]
+    expected = sdks.get(sdk).policies(driver.version).actual.status_outcome(400).name
+    for name in ("class", "status", "code", "param", "type"):
+        observe(name, error.get(name))
+    observe("attempts", len(wire.requests))
+    expect(error.get("status") == 400, f"{sdk}'s error carries status {error.get('status')!r}")
+    expect(error.get("class") == expected,
+           f"{sdk} raised {error.get('class')!r}, its class for a 400 is {expected!r}")
+    expect(len(wire.requests) == 1, f"{sdk} retried the 400: {len(wire.requests)} attempts")
+    # code, param and type (conformance.policy.ERROR_ATTRIBUTES)
+    python_needs(driver, "error_fields")
+    expect(error.get("code") == wire_error["code"] == "unsupported_parameter",
+           f"{sdk}'s error code is {error.get('code')!r}, the wire says {wire_error['code']!r}")
+    expect(error.get("param") == "max_tokens", f"{sdk}'s error param is {error.get('param')!r}")
+    expect(error.get("type") == wire_error["type"],
+           f"{sdk}'s error type is {error.get('type')!r}")
+    expect(wire_error["message"] in str(error.get("message")),
+           f"{sdk}'s error message does not carry the service's message")
 
 
 @check(
@@ -197,10 +216,10 @@ def max_tokens_rejected(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     "in replay).",
     cassette=RESPONSES_CASSETTE,
     refs=("wire §10.2, §11.2",),
+    sdks=ALL_SDKS,
 )
-def responses_request(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    given = request_params(wire, RESPONSES_SAMPLE)
-    _responses(sdk, given)
+def responses_request(wire: Wire, driver: Driver, observe: Observations) -> None:
+    given, _ = _responses(wire, driver)
     expect(len(wire.requests) == 1, f"expected 1 request, saw {len(wire.requests)}")
     body = wire.requests[0].json()
     observe("body_fields", sorted(body))
@@ -221,15 +240,16 @@ def responses_request(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     claim="The response carries reasoning items before the message they led to, each with a "
     "summary list of summary_text parts and, as include asked, encrypted_content; it echoes "
     "the effort, counts reasoning tokens inside output_tokens, and the SDK exposes all of it "
-    "unchanged.",
+    "unchanged (Go AsReasoning() and Usage.OutputTokensDetails.ReasoningTokens, Java "
+    "reasoning() and usage().outputTokensDetails().reasoningTokens()).",
     cassette=RESPONSES_CASSETTE,
     refs=("wire §10.2, §11.3, §11.4",),
+    sdks=ALL_SDKS,
 )
-def responses_items(wire: Wire, sdk: Sdk, observe: Observations) -> None:
-    require_capability("responses")
-    require_capability("responses_reasoning_summary")
-    given = request_params(wire, RESPONSES_SAMPLE)
-    response = _responses(sdk, given)
+def responses_items(wire: Wire, driver: Driver, observe: Observations) -> None:
+    python_needs(driver, "responses", "responses_reasoning_summary")
+    sdk = driver.sdk
+    given, outcome = _responses(wire, driver)
     body = wire.response_json()
     violations = response_contract.validate_response(body)
     types = [item["type"] for item in body["output"]]
@@ -242,11 +262,12 @@ def responses_items(wire: Wire, sdk: Sdk, observe: Observations) -> None:
         # the SDK must say so as the wire does.
         observe("message", "none: the output cap went on reasoning (incomplete, "
                 "max_output_tokens)")
-        expect((response.status, getattr(response.incomplete_details, "reason", None))
+        got = response_fields(outcome)
+        expect((got.get("status"), got.get("incomplete_reason"))
                == ("incomplete", "max_output_tokens"),
-               "the SDK's status or incomplete_details differ from the wire's")
-        expect(response.output_text == "",
-               f"output_text is {response.output_text!r} with no message on the wire")
+               f"{sdk}'s status or incomplete_details differ from the wire's")
+        text = read_value(outcome, "output_text")
+        expect(text == "", f"{sdk}'s output text is {text!r} with no message on the wire")
     else:
         expect("message" in types and types.index("reasoning") < types.index("message"),
                f"the reasoning item does not precede the message: {types}")
@@ -254,25 +275,25 @@ def responses_items(wire: Wire, sdk: Sdk, observe: Observations) -> None:
     observe("reasoning_echo", echoed)
     expect(echoed.get("effort") == given["reasoning"]["effort"],
            f"the response echoes effort {echoed.get('effort')!r}")
-    parsed = {item.id: item for item in response.output if item.type == "reasoning"}
     for item in reasoning:
         observe("summary_parts", len(item["summary"]))
         expect(isinstance(item.get("encrypted_content"), str) and item["encrypted_content"],
                f"reasoning item {item['id']} has no encrypted_content although include asked "
                "for it")
-        expect(item["id"] in parsed, f"the SDK's output lacks reasoning item {item['id']}")
-        sdk_item = parsed[item["id"]]
-        expect([(s.type, s.text) for s in sdk_item.summary]
+        got_item = item_read(outcome, sdk, item)
+        expect(got_item.get("type") == "reasoning",
+               f"{sdk} gives item {item['id']} type {got_item.get('type')!r}")
+        expect([(s.get("type"), s.get("text")) for s in got_item.get("summary") or []]
                == [(s["type"], s["text"]) for s in item["summary"]],
-               f"the SDK's summary of {item['id']} differs from the wire")
-        expect(getattr(sdk_item, "encrypted_content", None) == item["encrypted_content"],
-               f"the SDK's encrypted_content of {item['id']} differs from the wire")
+               f"{sdk}'s summary of {item['id']} differs from the wire")
+        expect(got_item.get("encrypted_content") == item["encrypted_content"],
+               f"{sdk}'s encrypted_content of {item['id']} differs from the wire")
     details = (body.get("usage") or {}).get("output_tokens_details") or {}
     observe("reasoning_tokens", details.get("reasoning_tokens"))
     expect(isinstance(details.get("reasoning_tokens"), int),
            "usage.output_tokens_details.reasoning_tokens is missing")
-    expect(_sdk_reasoning_tokens(response.usage, "output_tokens_details")
-           == details["reasoning_tokens"], "the SDK's reasoning_tokens differ from the wire")
+    expect(_sdk_reasoning_tokens(outcome) == details["reasoning_tokens"],
+           f"{sdk}'s reasoning_tokens differ from the wire")
 
 
 def _spent_on_reasoning(body: Mapping[str, Any]) -> bool:

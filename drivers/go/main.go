@@ -29,6 +29,7 @@ import (
 	"github.com/openai/openai-go/v3/azure"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/packages/param"
+	"github.com/openai/openai-go/v3/packages/respjson"
 	"github.com/openai/openai-go/v3/responses"
 )
 
@@ -114,6 +115,15 @@ type read struct {
 	Done          []string       `json:"done"`
 	ToolCallsDone []toolCallDone `json:"tool_calls_done"`
 	FinishReason  *string        `json:"finish_reason,omitempty"`
+	// responses.create: the Response's fields, its output items by type, its usage and the
+	// content_filters Azure adds (JSON.ExtraFields); chat and embeddings: their usage; every
+	// embedding vector and index (Data[i].Embedding, Data[i].Index).
+	Response       map[string]any   `json:"response,omitempty"`
+	OutputItems    []map[string]any `json:"output_items,omitempty"`
+	Usage          map[string]any   `json:"usage,omitempty"`
+	ContentFilters any              `json:"content_filters,omitempty"`
+	Embeddings     [][]float64      `json:"embeddings,omitempty"`
+	Indices        []int64          `json:"indices,omitempty"`
 }
 
 type toolCallDone struct {
@@ -288,6 +298,7 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 				content := completion.Choices[0].Message.Content // what the sample prints
 				p.read.Content = &content
 			}
+			p.read.Usage = readChatUsage(completion.Usage)
 			return nil
 		}
 		if o.Name == "chat.completions.stream_helper" {
@@ -324,6 +335,7 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 			p.read.ID, p.read.Status = &id, &status
 			text := response.OutputText() // the sample: println(resp.OutputText())
 			p.read.OutputText = &text
+			readResponse(response, &p.read)
 			return nil
 		}
 		stream := client.Responses.NewStreaming(ctx, body, opts...)
@@ -364,6 +376,15 @@ func perform(ctx context.Context, client openai.Client, o operation, opts []opti
 		}
 		if len(embeddings.Data) > 0 {
 			p.read.Embedding = append([]float64{}, embeddings.Data[0].Embedding...)
+		}
+		p.read.Embeddings, p.read.Indices = [][]float64{}, []int64{}
+		for _, item := range embeddings.Data {
+			p.read.Embeddings = append(p.read.Embeddings, append([]float64{}, item.Embedding...))
+			p.read.Indices = append(p.read.Indices, item.Index)
+		}
+		if embeddings.JSON.Usage.Valid() {
+			p.read.Usage = map[string]any{"prompt_tokens": embeddings.Usage.PromptTokens,
+				"total_tokens": embeddings.Usage.TotalTokens}
 		}
 		// The typed value, not the raw JSON: the vectors as user code sees them (decoded).
 		encoded, err := json.Marshal(embeddings)
@@ -419,6 +440,87 @@ func accumulate(ctx context.Context, client openai.Client, body openai.ChatCompl
 		p.read.Content, p.read.FinishReason = &content, &reason
 	}
 	return nil
+}
+
+// present is a typed field's value, or nil when the wire had it null or absent.
+func present(value any, field respjson.Field) any {
+	if !field.Valid() {
+		return nil
+	}
+	return value
+}
+
+// readChatUsage is a completion's Usage as Go code reads it, with
+// CompletionTokensDetails.ReasoningTokens (a reasoning model's hidden tokens).
+func readChatUsage(u openai.CompletionUsage) map[string]any {
+	if !u.JSON.TotalTokens.Valid() {
+		return nil
+	}
+	return map[string]any{"prompt_tokens": u.PromptTokens, "completion_tokens": u.CompletionTokens,
+		"total_tokens": u.TotalTokens,
+		"reasoning_tokens": present(u.CompletionTokensDetails.ReasoningTokens,
+			u.CompletionTokensDetails.JSON.ReasoningTokens)}
+}
+
+// readResponse is what Go code reads from a Response through its typed fields: ID, Status,
+// Model, CreatedAt, each output item through its As<Type>() variant, Usage with
+// OutputTokensDetails.ReasoningTokens, and the content_filters Azure adds (JSON.ExtraFields).
+func readResponse(r *responses.Response, into *read) {
+	into.Response = map[string]any{"id": r.ID, "object": string(r.Object),
+		"status": present(string(r.Status), r.JSON.Status), "model": string(r.Model),
+		"created_at":        r.CreatedAt,
+		"incomplete_reason": present(string(r.IncompleteDetails.Reason), r.IncompleteDetails.JSON.Reason)}
+	into.OutputItems = []map[string]any{}
+	for _, item := range r.Output {
+		entry := map[string]any{"type": item.Type, "id": item.ID}
+		switch item.Type {
+		case "reasoning":
+			v := item.AsReasoning()
+			summary := []map[string]any{}
+			for _, s := range v.Summary {
+				summary = append(summary, map[string]any{"type": string(s.Type), "text": s.Text})
+			}
+			entry["summary"] = summary
+			entry["encrypted_content"] = present(v.EncryptedContent, v.JSON.EncryptedContent)
+		case "mcp_list_tools":
+			v := item.AsMcpListTools()
+			tools := []map[string]any{}
+			for _, t := range v.Tools {
+				tools = append(tools, map[string]any{"name": t.Name, "input_schema": t.InputSchema})
+			}
+			entry["server_label"], entry["tools"] = v.ServerLabel, tools
+		case "mcp_call":
+			v := item.AsMcpCall()
+			entry["server_label"], entry["name"], entry["arguments"] = v.ServerLabel, v.Name, v.Arguments
+			entry["output"] = present(v.Output, v.JSON.Output)
+			entry["status"] = present(v.Status, v.JSON.Status)
+			var failure any
+			if v.JSON.Error.Valid() { // the SDK's McpToolCallErrorUnion: Type, Code, Message
+				failure = map[string]any{"type": v.Error.Type, "code": v.Error.Code,
+					"message": v.Error.Message}
+			} else if v.JSON.Error.Raw() != "" && v.JSON.Error.Raw() != "null" {
+				failure = map[string]any{"type": v.Error.Type, "code": v.Error.Code,
+					"message": v.Error.Message, "undecoded": true}
+			}
+			entry["error"] = failure
+		case "mcp_approval_request":
+			v := item.AsMcpApprovalRequest()
+			entry["server_label"], entry["name"], entry["arguments"] = v.ServerLabel, v.Name, v.Arguments
+		}
+		into.OutputItems = append(into.OutputItems, entry)
+	}
+	if r.JSON.Usage.Valid() {
+		into.Usage = map[string]any{"input_tokens": r.Usage.InputTokens,
+			"output_tokens": r.Usage.OutputTokens, "total_tokens": r.Usage.TotalTokens,
+			"reasoning_tokens": present(r.Usage.OutputTokensDetails.ReasoningTokens,
+				r.Usage.OutputTokensDetails.JSON.ReasoningTokens)}
+	}
+	if extra, ok := r.JSON.ExtraFields["content_filters"]; ok && extra.Raw() != "" {
+		var filters any
+		if json.Unmarshal([]byte(extra.Raw()), &filters) == nil {
+			into.ContentFilters = filters
+		}
+	}
 }
 
 // typedInput gives a Responses `input` the SDK's typed union, as the doc's Go sample does

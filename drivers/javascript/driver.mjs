@@ -109,7 +109,7 @@ const OPERATIONS = {
       .withResponse();
     return {
       result: data,
-      read: { content: data.choices?.[0]?.message?.content ?? null,
+      read: { content: data.choices?.[0]?.message?.content ?? null, usage: readChatUsage(data.usage),
               request_id: data._request_id ?? null, response_request_id: request_id ?? null },
     };
   },
@@ -159,6 +159,7 @@ const OPERATIONS = {
     return {
       result: data,
       read: { output_text: typeof data.output_text === "string" ? data.output_text : null,
+              ...readResponse(data),
               request_id: data._request_id ?? null, response_request_id: request_id ?? null },
     };
   },
@@ -188,11 +189,60 @@ const OPERATIONS = {
     const { data, request_id } = await client.embeddings.create(params, options).withResponse();
     return {
       result: data,
-      read: { embedding: data.data?.[0]?.embedding ?? null, request_id: data._request_id ?? null,
-              response_request_id: request_id ?? null },
+      read: { embedding: data.data?.[0]?.embedding ?? null,
+              // Every vector and its index, and the usage, as user code reads them.
+              embeddings: (data.data ?? []).map((item) => item.embedding ?? null),
+              indices: (data.data ?? []).map((item) => item.index ?? null),
+              usage: data.usage == null ? null : { prompt_tokens: data.usage.prompt_tokens ?? null,
+                                                   total_tokens: data.usage.total_tokens ?? null },
+              request_id: data._request_id ?? null, response_request_id: request_id ?? null },
     };
   },
 };
+
+// A completion's usage as user code reads it, with the reasoning tokens of a reasoning model.
+function readChatUsage(usage) {
+  if (usage == null) return null;
+  return { prompt_tokens: usage.prompt_tokens ?? null,
+           completion_tokens: usage.completion_tokens ?? null,
+           total_tokens: usage.total_tokens ?? null,
+           reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? null };
+}
+
+// What user code reads from a Response (docs/driver-protocol.md, read): the response's own
+// fields, each output item's fields by its type, the usage with its reasoning tokens, and the
+// content_filters Azure adds (JavaScript keeps unknown fields on the object).
+function readResponse(data) {
+  const items = (data.output ?? []).map((item) => {
+    const read = { type: item.type ?? null, id: item.id ?? null };
+    if (item.type === "reasoning") {
+      read.summary = (item.summary ?? []).map((s) => ({ type: s.type ?? null, text: s.text ?? null }));
+      read.encrypted_content = item.encrypted_content ?? null;
+    } else if (item.type === "mcp_list_tools") {
+      read.server_label = item.server_label ?? null;
+      read.tools = (item.tools ?? []).map((t) => ({ name: t.name ?? null,
+                                                    input_schema: t.input_schema ?? null }));
+    } else if (item.type === "mcp_call" || item.type === "mcp_approval_request") {
+      for (const name of ["server_label", "name", "arguments"]) read[name] = item[name] ?? null;
+      if (item.type === "mcp_call") {
+        for (const name of ["output", "error", "status"]) read[name] = item[name] ?? null;
+      }
+    }
+    return read;
+  });
+  const usage = data.usage;
+  return {
+    response: { id: data.id ?? null, object: data.object ?? null, status: data.status ?? null,
+                model: data.model ?? null, created_at: data.created_at ?? null,
+                incomplete_reason: data.incomplete_details?.reason ?? null },
+    output_items: items,
+    usage: usage == null ? null : {
+      input_tokens: usage.input_tokens ?? null, output_tokens: usage.output_tokens ?? null,
+      total_tokens: usage.total_tokens ?? null,
+      reasoning_tokens: usage.output_tokens_details?.reasoning_tokens ?? null },
+    content_filters: data.content_filters ?? null,
+  };
+}
 
 function classChain(error) {
   const names = [];

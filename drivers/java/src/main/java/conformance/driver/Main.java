@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
 import com.openai.core.ObjectMappers;
 import com.openai.core.RequestOptions;
 import com.openai.core.http.AsyncStreamResponse;
@@ -31,6 +32,7 @@ import com.openai.models.responses.Response;
 import com.openai.models.responses.ResponseCreateParams;
 import com.openai.models.responses.ResponseOutputItem;
 import com.openai.models.responses.ResponseOutputMessage;
+import com.openai.models.responses.ResponseReasoningItem;
 import com.openai.models.responses.ResponseStreamEvent;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -276,6 +278,7 @@ public final class Main {
         // The value the chat samples print: choices().get(0).message().content().
         p.read.put("content", completion.choices().isEmpty() ? null
             : completion.choices().get(0).message().content().orElse(null));
+        p.read.set("usage", readChatUsage(completion));
         return;
       }
       case "chat.completions.stream": {
@@ -385,6 +388,7 @@ public final class Main {
           });
         }
         p.read.put("output_text", text.toString());
+        readResponse(response, p.read);
         return;
       }
       case "responses.stream": {
@@ -420,8 +424,23 @@ public final class Main {
         return;
       }
       case "embeddings.create": {
-        EmbeddingCreateParams body = EmbeddingCreateParams.builder()
-            .body(params(operation, EmbeddingCreateParams.Body.class)).build();
+        // The doc's Java sample builds its params with EmbeddingCreateParams.builder(): what the
+        // params leave out keeps the builder's own default (encoding_format base64), which a
+        // Body decoded by Jackson alone would not have.
+        EmbeddingCreateParams.Body given = params(operation, EmbeddingCreateParams.Body.class);
+        EmbeddingCreateParams.Builder builder = EmbeddingCreateParams.builder()
+            .input(given._input()).model(given._model())
+            .putAllAdditionalBodyProperties(given._additionalProperties());
+        if (!given._dimensions().isMissing()) {
+          builder.dimensions(given._dimensions());
+        }
+        if (!given._encodingFormat().isMissing()) {
+          builder.encodingFormat(given._encodingFormat());
+        }
+        if (!given._user().isMissing()) {
+          builder.user(given._user());
+        }
+        EmbeddingCreateParams body = builder.build();
         noteDropped(operation.path("params"), body._body(), p);
         HttpResponseFor<CreateEmbeddingResponse> raw =
             client.embeddings().withRawResponse().create(body, requestOptions(operation));
@@ -444,11 +463,119 @@ public final class Main {
         if (data.size() > 0) {
           p.read.set("embedding", data.get(0).get("embedding"));
         }
+        // Every vector and index through embedding() and index(), and usage().
+        ArrayNode vectors = p.read.putArray("embeddings");
+        ArrayNode indices = p.read.putArray("indices");
+        for (int n = 0; n < data.size(); n++) {
+          Embedding item = embeddings.data().get(n);
+          vectors.add(data.get(n).get("embedding"));
+          indices.add(typed(item::index));
+        }
+        ObjectNode usage = p.read.putObject("usage");
+        usage.set("prompt_tokens", typed(() -> embeddings.usage().promptTokens()));
+        usage.set("total_tokens", typed(() -> embeddings.usage().totalTokens()));
         return;
       }
       default:
         throw new BadScenario("unknown operation \"" + name + "\"", null);
     }
+  }
+
+  /** A typed accessor's value, or an {"accessor_error": ...} when the accessor throws. */
+  private static JsonNode typed(Supplier<Object> accessor) {
+    try {
+      Object value = accessor.get();
+      return value == null ? NullNode.getInstance() : MAPPER.valueToTree(value);
+    } catch (RuntimeException e) {
+      ObjectNode failed = NODES.objectNode();
+      failed.put("accessor_error", e.getClass().getSimpleName() + ": " + e.getMessage());
+      return failed;
+    }
+  }
+
+  /** A completion's usage() with completionTokensDetails().reasoningTokens(). */
+  private static JsonNode readChatUsage(ChatCompletion completion) {
+    return completion.usage().<JsonNode>map(usage -> {
+      ObjectNode read = NODES.objectNode();
+      read.set("prompt_tokens", typed(usage::promptTokens));
+      read.set("completion_tokens", typed(usage::completionTokens));
+      read.set("total_tokens", typed(usage::totalTokens));
+      read.set("reasoning_tokens", typed(() -> usage.completionTokensDetails()
+          .flatMap(d -> d.reasoningTokens()).orElse(null)));
+      return read;
+    }).orElse(NullNode.getInstance());
+  }
+
+  /**
+   * What Java code reads from a Response through its accessors: id(), status(), model(),
+   * createdAt(), each output item through its variant (reasoning(), mcpListTools(), mcpCall(),
+   * mcpApprovalRequest()), usage() with outputTokensDetails().reasoningTokens(), and the
+   * content_filters Azure adds (_additionalProperties()).
+   */
+  private static void readResponse(Response response, ObjectNode read) {
+    ObjectNode fields = read.putObject("response");
+    fields.set("id", typed(response::id));
+    fields.set("object", typed(response::_object_));
+    fields.set("status", typed(() -> response.status().map(Object::toString).orElse(null)));
+    fields.set("model", typed(response::model));
+    fields.set("created_at", typed(response::createdAt));
+    fields.set("incomplete_reason", typed(() -> response.incompleteDetails()
+        .flatMap(d -> d.reason()).map(Object::toString).orElse(null)));
+    ArrayNode items = read.putArray("output_items");
+    for (ResponseOutputItem item : response.output()) {
+      ObjectNode entry = items.addObject();
+      JsonNode serialized = MAPPER.valueToTree(item);
+      entry.set("type", serialized.path("type").isMissingNode() ? NullNode.getInstance()
+          : serialized.get("type"));
+      entry.set("id", serialized.path("id").isMissingNode() ? NullNode.getInstance()
+          : serialized.get("id"));
+      item.reasoning().ifPresent(v -> {
+        entry.set("id", typed(v::id));
+        ArrayNode summary = entry.putArray("summary");
+        for (ResponseReasoningItem.Summary s : v.summary()) {
+          ObjectNode part = summary.addObject();
+          part.set("type", typed(s::_type));
+          part.set("text", typed(s::text));
+        }
+        entry.set("encrypted_content", typed(() -> v.encryptedContent().orElse(null)));
+      });
+      item.mcpListTools().ifPresent(v -> {
+        entry.set("id", typed(v::id));
+        entry.set("server_label", typed(v::serverLabel));
+        ArrayNode tools = entry.putArray("tools");
+        for (ResponseOutputItem.McpListTools.Tool t : v.tools()) {
+          ObjectNode tool = tools.addObject();
+          tool.set("name", typed(t::name));
+          tool.set("input_schema", typed(t::_inputSchema));
+        }
+      });
+      item.mcpCall().ifPresent(v -> {
+        entry.set("id", typed(v::id));
+        entry.set("server_label", typed(v::serverLabel));
+        entry.set("name", typed(v::name));
+        entry.set("arguments", typed(v::arguments));
+        entry.set("output", typed(() -> v.output().orElse(null)));
+        entry.set("error", typed(() -> v.error().orElse(null)));
+        entry.set("status", typed(() -> v.status().map(Object::toString).orElse(null)));
+      });
+      item.mcpApprovalRequest().ifPresent(v -> {
+        entry.set("id", typed(v::id));
+        entry.set("server_label", typed(v::serverLabel));
+        entry.set("name", typed(v::name));
+        entry.set("arguments", typed(v::arguments));
+      });
+    }
+    read.set("usage", response.usage().<JsonNode>map(usage -> {
+      ObjectNode u = NODES.objectNode();
+      u.set("input_tokens", typed(usage::inputTokens));
+      u.set("output_tokens", typed(usage::outputTokens));
+      u.set("total_tokens", typed(usage::totalTokens));
+      u.set("reasoning_tokens", typed(() -> usage.outputTokensDetails().reasoningTokens()));
+      return u;
+    }).orElse(NullNode.getInstance()));
+    JsonValue filters = response._additionalProperties().get("content_filters");
+    read.set("content_filters", filters == null ? NullNode.getInstance()
+        : MAPPER.valueToTree(filters));
   }
 
   private static List<String> bases(Class<?> type) {
