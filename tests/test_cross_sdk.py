@@ -38,8 +38,9 @@ FEATURES = ("auth", "chat", "streaming", "responses", "mcp", "embeddings", "imag
             "errors", "retries", "request-ids")
 
 
-def _sdk_args(sdk: str) -> tuple[str, ...]:
-    return (f"--conformance-sdk={sdk}", "-k", "sdks")
+def _sdk_args(sdk: str, check_ids: list[str] = CROSS) -> tuple[str, ...]:
+    """Run the cross-SDK checks (chosen from the registry, never by a name substring)."""
+    return (f"--conformance-sdk={sdk}", *(f"--conformance-check={c}" for c in check_ids))
 
 
 def _verdicts(run: Any, sdk: str) -> dict[str, Verdict]:
@@ -117,8 +118,9 @@ EXPECTED_FAILURES = {
 
 
 def test_a_run_without_sdk_options_is_the_python_run_it_always_was(suite: Suite):
-    run = suite.run(args=("-k", "sdks or parsed_object"))
-    assert [c.label for c in run.results.checks] == ["request-ids.parsed-object"]
+    run = suite.run(args=("--conformance-feature=request-ids",))
+    assert sorted(c.label for c in run.results.checks) == sorted(
+        c.id for c in REGISTRY.values() if c.feature == "request-ids" and c.sdks == PYTHON_ONLY)
 
 
 def test_python_passes_every_cross_sdk_check(suite: Suite):
@@ -171,7 +173,8 @@ def test_each_driver_fails_against_a_misbehaving_server(suite: Suite, monkeypatc
 @pytest.mark.parametrize("sdk", sdks.driver_names())
 def test_a_driver_build_that_retries_more_is_caught(suite: Suite, monkeypatch, sdk: str):
     monkeypatch.setenv("AOAI_CONFORMANCE_DRIVER_MUTANT", "max_retries:5")
-    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_default or sdks_max"))
+    run = suite.run(args=_sdk_args(sdk, ["retries.sdks-default-attempts",
+                                         "retries.sdks-max-retries-client"]))
     _skip_if_unavailable(run, sdk)
     assert run.verdict("retries.sdks-default-attempts", sdk) is Verdict.FAIL
     assert "made 6 attempt(s)" in run.message("retries.sdks-default-attempts", sdk)
@@ -179,43 +182,41 @@ def test_a_driver_build_that_retries_more_is_caught(suite: Suite, monkeypatch, s
 
 
 # Broken builds of the other SDKs (tests/driver_mutants): one behaviour changed in the installed
-# SDK, not in the driver. Each is caught by at least one fail; -k keeps the runs short.
+# SDK, not in the driver. Each is caught by at least one fail; each runs only its checks.
 DRIVER_MUTANTS = {
     "javascript-stream-text-emptied": (
         "javascript",
         lambda d: driver_mutants.javascript(d, driver_mutants.JS_STREAM_DELTA_EMPTIED),
-        "sdks_responses_stream", ["streaming.sdks-responses-stream"]),
+        ["streaming.sdks-responses-stream"]),
     "javascript-request-id-dropped": (
         "javascript", lambda d: driver_mutants.javascript(d, driver_mutants.JS_REQUEST_ID_DROPPED),
-        "sdks_request_id", ["request-ids.sdks-accessor"]),
+        ["request-ids.sdks-accessor"]),
     "go-content-and-delta-not-decoded": (
         "go", lambda d: driver_mutants.go(d, driver_mutants.GO_CONTENT_AND_DELTA_NOT_DECODED),
-        "sdks_chat_completion or sdks_responses_stream or sdks_image_doc",
         ["chat.sdks-completion", "streaming.sdks-responses-stream",
          "image-input.sdks-doc-sample"]),
     "go-max-tokens-dropped": (
         "go", lambda d: driver_mutants.go(d, driver_mutants.GO_MAX_TOKENS_DROPPED),
-        "sdks_image_doc", ["image-input.sdks-doc-sample"]),
+        ["image-input.sdks-doc-sample"]),
     "java-content-empty": (
         "java", lambda d: driver_mutants.java(d, driver_mutants.JAVA_CONTENT_EMPTY),
-        "sdks_chat_completion or sdks_image_doc",
         ["chat.sdks-completion", "image-input.sdks-doc-sample"]),
     "java-azure-routed-as-legacy": (
         "java", lambda d: driver_mutants.java(d, driver_mutants.JAVA_AZURE_ROUTED_AS_LEGACY),
-        "sdks_api_key or sdks_chat_completion", ["auth.sdks-api-key", "chat.sdks-completion"]),
+        ["auth.sdks-api-key", "chat.sdks-completion"]),
 }
 
 
 @pytest.mark.drivers
 @pytest.mark.parametrize("name", sorted(DRIVER_MUTANTS))
 def test_a_broken_sdk_build_is_caught(suite: Suite, monkeypatch, tmp_path: Path, name: str):
-    sdk, make, selection, failing = DRIVER_MUTANTS[name]
+    sdk, make, failing = DRIVER_MUTANTS[name]
     try:
         mutant = make(tmp_path / "mutant")
     except DriverUnavailable as exc:
         pytest.skip(f"{sdk} driver unavailable: {exc}")
     monkeypatch.setattr(driver_pool, "start", driver_mutants.pool_start(mutant))
-    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", selection))
+    run = suite.run(args=_sdk_args(sdk, failing))
     verdicts = _verdicts(run, sdk)
     assert {c: verdicts.get(c) for c in failing} == dict.fromkeys(failing, Verdict.FAIL), (
         run.outcome.stdout.str())
@@ -262,7 +263,7 @@ def test_an_sdk_that_hands_user_code_other_mcp_items_is_caught(suite: Suite, mon
         return data
 
     monkeypatch.setattr(python_driver, "_json", parsed)
-    run = suite.run(args=("--conformance-sdk=python", "-k", "sdks_mcp"))
+    run = suite.run(args=_sdk_args("python", ["mcp.sdks-tool-config"]))
     assert run.verdict("mcp.sdks-tool-config", "python") is Verdict.FAIL
     message = run.message("mcp.sdks-tool-config", "python")
     assert ".arguments:" in message and ".tools:" in message, message
@@ -274,7 +275,7 @@ def test_an_sdk_that_hands_user_code_other_mcp_items_is_caught(suite: Suite, mon
 def test_a_cassette_without_a_request_id_is_an_error_not_a_fail(suite: Suite):
     suite.edit("request-ids/chat-completion.yaml",
                lambda i: i[0].response["headers"].pop("x-request-id", None))
-    run = suite.run(args=("--conformance-sdk=python", "-k", "sdks_request_id"))
+    run = suite.run(args=_sdk_args("python", ["request-ids.sdks-accessor"]))
     assert run.verdict("request-ids.sdks-accessor") is Verdict.ERROR
 
 
@@ -283,7 +284,8 @@ def test_a_missing_toolchain_skips_that_sdks_checks_with_the_hint(suite: Suite, 
         raise DriverUnavailable(sdk, "node not found on PATH", "Install Node.js 20 or newer.")
 
     monkeypatch.setattr(driver_pool, "start", unavailable)
-    run = suite.run(args=("--conformance-sdk=javascript", "-k", "sdks_api or sdks_chat_completion"))
+    run = suite.run(args=_sdk_args("javascript", ["auth.sdks-api-key",
+                                                    "chat.sdks-completion"]))
     for check_id in ("auth.sdks-api-key", "chat.sdks-completion"):
         assert run.verdict(check_id, "javascript") is Verdict.SKIPPED
         assert "Install Node.js 20" in run.message(check_id, "javascript")
@@ -319,7 +321,7 @@ def test_a_driver_that_breaks_the_protocol_is_an_error_with_its_scrubbed_stderr(
         suite: Suite, monkeypatch, tmp_path: Path):
     junk = _Junk(tmp_path)
     monkeypatch.setattr(driver_pool, "start", junk.start)
-    run = suite.run(args=("--conformance-sdk=go", "-k", "sdks_api_key"))
+    run = suite.run(args=_sdk_args("go", ["auth.sdks-api-key"]))
     result = run.result("auth.sdks-api-key", "go")
     assert result.verdict is Verdict.ERROR
     assert result.sdk_version == "9.9.9"

@@ -28,6 +28,7 @@ from .conftest import Suite
 from .driver_mutants import pool_start
 
 FAKE = Path(__file__).resolve().parent / "fake_driver.py"
+BACKOFF = "retries.sdks-backoff-and-azure-hint"
 RETRY_CHECKS = ("retries.sdks-backoff-and-azure-hint", "retries.sdks-hint-past-cap",
                 "retries.sdks-default-attempts")
 SCALED_HINT_S = 0.2  # the stand-ins really sleep: the check's 5 s hint, scaled down
@@ -131,8 +132,7 @@ def stand_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Profil
 def test_a_stand_in_sdk_registered_by_one_class_runs_the_cross_sdk_checks(
         suite: Suite, stand_in: Profile):
     assert "standin" in sdks.names() and sdks.get("standin") is stand_in
-    run = suite.run(args=("--conformance-sdk=standin", "-k",
-                          "sdks_backoff or sdks_hint_past or sdks_default_attempts"))
+    run = suite.run(*RETRY_CHECKS, args=("--conformance-sdk=standin",))
     verdicts = {c.id: c.verdict for c in run.results.checks if c.sdk == "standin"}
     assert verdicts == dict.fromkeys(RETRY_CHECKS, Verdict.PASS), run.outcome.stdout.str()
     assert {c.sdk_version for c in run.results.checks} == {"1.0.0"}
@@ -150,7 +150,7 @@ def test_a_stand_in_sdk_registered_by_one_class_runs_the_cross_sdk_checks(
 def test_a_stand_in_that_breaks_its_own_policy_fails_there(
         suite: Suite, stand_in: Profile, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("FAKE_DRIVER", json.dumps({"no_backoff": True}))
-    run = suite.run(args=("--conformance-sdk=standin", "-k", "sdks_backoff"))
+    run = suite.run(BACKOFF, args=("--conformance-sdk=standin",))
     assert run.verdict("retries.sdks-backoff-and-azure-hint", "standin") is Verdict.FAIL
     assert "delay before retry 1" in run.message("retries.sdks-backoff-and-azure-hint",
                                                  "standin")
@@ -192,7 +192,7 @@ def _with_driver(monkeypatch: pytest.MonkeyPatch,
 @pytest.mark.parametrize("sdk", ["javascript", "go", "java"])
 def test_a_build_that_follows_its_release_passes(suite: Suite, monkeypatch, sdk: str):
     _with_driver(monkeypatch, lambda name: _Misbehaving(name))
-    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_backoff"))
+    run = suite.run(BACKOFF, args=(f"--conformance-sdk={sdk}",))
     assert run.verdict("retries.sdks-backoff-and-azure-hint", sdk) is Verdict.PASS, \
         run.message("retries.sdks-backoff-and-azure-hint", sdk)
 
@@ -205,7 +205,7 @@ def test_a_build_that_follows_its_release_passes(suite: Suite, monkeypatch, sdk:
 def test_a_build_without_backoff_or_that_gives_up_on_azure_hints_fails(
         suite: Suite, monkeypatch, sdk: str, broken: dict[str, Any], said: str):
     _with_driver(monkeypatch, lambda name: _Misbehaving(name, **broken))
-    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_backoff"))
+    run = suite.run(BACKOFF, args=(f"--conformance-sdk={sdk}",))
     assert run.verdict("retries.sdks-backoff-and-azure-hint", sdk) is Verdict.FAIL
     assert said in run.message("retries.sdks-backoff-and-azure-hint", sdk)
 
@@ -223,7 +223,7 @@ def test_each_release_is_judged_by_its_own_policy(suite: Suite, monkeypatch, ver
         return driver
 
     _with_driver(monkeypatch, make)
-    run = suite.run(args=("--conformance-sdk=javascript", "-k", "sdks_hint_past_cap"))
+    run = suite.run("retries.sdks-hint-past-cap", args=("--conformance-sdk=javascript",))
     result = run.result("retries.sdks-hint-past-cap", "javascript")
     assert (result.verdict, result.sdk_version) == (verdict, version), result.message
 
@@ -232,7 +232,7 @@ def test_each_release_is_judged_by_its_own_policy(suite: Suite, monkeypatch, ver
 def test_a_token_provider_called_per_attempt_or_per_request_as_its_release_does_passes(
         suite: Suite, monkeypatch, sdk: str):
     _with_driver(monkeypatch, lambda name: _Misbehaving(name))
-    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_token_provider"))
+    run = suite.run("auth.sdks-token-provider", args=(f"--conformance-sdk={sdk}",))
     assert run.verdict("auth.sdks-token-provider", sdk) is Verdict.PASS, \
         run.message("auth.sdks-token-provider", sdk)
 
@@ -247,7 +247,7 @@ def test_a_token_provider_called_per_attempt_or_per_request_as_its_release_does_
 def test_a_token_provider_called_other_than_its_release_does_fails(
         suite: Suite, monkeypatch, sdk: str, broken: str, said: str):
     _with_driver(monkeypatch, lambda name: _Misbehaving(name, token_provider=broken))
-    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", "sdks_token_provider"))
+    run = suite.run("auth.sdks-token-provider", args=(f"--conformance-sdk={sdk}",))
     assert run.verdict("auth.sdks-token-provider", sdk) is Verdict.FAIL
     assert said in run.message("auth.sdks-token-provider", sdk)
 
@@ -291,5 +291,5 @@ def test_a_broken_openai_node_build_is_caught(suite: Suite, monkeypatch, tmp_pat
     except builder.DriverUnavailable as exc:
         pytest.skip(f"javascript driver unavailable: {exc.reason}")
     monkeypatch.setattr(driver_pool, "start", pool_start(patched))
-    run = suite.run(args=("--conformance-sdk=javascript", "-k", "sdks_backoff"))
+    run = suite.run(BACKOFF, args=("--conformance-sdk=javascript",))
     assert run.verdict("retries.sdks-backoff-and-azure-hint", "javascript") is Verdict.FAIL
