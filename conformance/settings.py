@@ -98,8 +98,9 @@ class Option:
 
 _CREDENTIAL_NAMES = ", ".join(f"{n} ({c})" for n, (c, _) in CREDENTIALS.items())
 
-# Every option of the plugin, in --help order (the CLI's live options in the same order). "{sdks}" in a help is the SDK registry's names,
-# filled in by the plugin (this module imports nothing).
+# Every option of the plugin, in --help order (the CLI's live options in the same order).
+# "{sdks}" in a help is the SDK registry's names, filled in by the plugin (this module imports
+# nothing).
 OPTIONS: tuple[Option, ...] = (
     Option("--conformance-report-dir", metavar="DIR",
            help="where results.json and the reports go when checks ran "
