@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, aliases
 from .interruption import Interrupted
 from .registry import FEATURES, Verdict
 
@@ -264,11 +264,13 @@ class Change:
     """How one check's outcome differs between a baseline run and a candidate run."""
 
     id: str
-    kind: str  # regression | fix | new | removed | verdict | observations
+    kind: str  # regression | fix | new | removed | verdict | observations | renamed
     before: str | None
     after: str | None
     detail: str = ""
     values: tuple[Value, ...] = ()  # the observations that differ, after the normaliser
+    # Retired ids (conformance.aliases) a run named instead of ``id``: paired by their claim.
+    renamed_from: tuple[str, ...] = ()
 
     @property
     def blocking(self) -> bool:
@@ -413,6 +415,31 @@ def normalised(results: Results) -> Results:
                    interrupted=results.interrupted)
 
 
+# How bad a verdict is, worst first: two retired ids of one claim pair as their worst verdict.
+_SEVERITY = ("error", "fail", "unsupported", "skipped", "pass")
+
+
+def _by_claim(results: Results) -> dict[tuple[str, str], CheckResult]:
+    """The run's results per (current check id, SDK). An id retired into another check
+    (:mod:`conformance.aliases`) stands for the check that carries its claim now. Where one
+    key gets several results, the one under the current id wins; else the worst verdict of
+    the retired ids (a claim that failed under either old id was failing)."""
+    grouped: dict[tuple[str, str], list[CheckResult]] = {}
+    for check in results.checks:
+        grouped.setdefault((aliases.current(check.id), check.sdk), []).append(check)
+    chosen = {}
+    for key, found in grouped.items():
+        exact = [c for c in found if c.id == key[0]]
+        chosen[key] = exact[0] if exact else min(
+            found, key=lambda c: _SEVERITY.index(c.verdict.value))
+    return chosen
+
+
+def _retired_ids(results: Results, key: tuple[str, str]) -> list[str]:
+    return sorted({c.id for c in results.checks
+                   if c.sdk == key[1] and c.id != key[0] and aliases.current(c.id) == key[0]})
+
+
 def compare(baseline: Results, candidate: Results) -> list[Change]:
     """What changed from ``baseline`` to ``candidate``, per check id.
 
@@ -421,9 +448,14 @@ def compare(baseline: Results, candidate: Results) -> list[Change]:
     behaviour change (``observations``). Every change between two runs of a check carries the
     observations that differ, old and new, after :func:`normalise`. Labels (what the policy
     tables say, :data:`LABEL_KEYS`) are not compared here: :func:`label_changes` shows them.
+
+    A run that names a retired id (:mod:`conformance.aliases`: a baseline written before the
+    ``sdks-`` checks retired into their claims) pairs with the check that carries its claim
+    now, by verdict only (the two checks observe differently); the change names the old id
+    (``renamed_from``), and a rename with the same verdict is a ``renamed`` change, which
+    blocks under no policy.
     """
-    before = {c.key: c for c in baseline.checks}
-    after = {c.key: c for c in candidate.checks}
+    before, after = _by_claim(baseline), _by_claim(candidate)
     changes = []
     for key in sorted(before.keys() | after.keys()):
         old, new = before.get(key), after.get(key)
@@ -435,8 +467,13 @@ def compare(baseline: Results, candidate: Results) -> list[Change]:
             elif old is not None:
                 changes.append(Change(check_id, "removed", old.verdict.value, None))
             continue
+        renamed = () if old.id == new.id != key[0] else tuple(dict.fromkeys(
+            [*_retired_ids(baseline, key), *_retired_ids(candidate, key)]))
         was, now = old.verdict.value, new.verdict.value
-        values = tuple(differences(normalise(old.observations), normalise(new.observations)))
+        paired_by_claim = old.id != new.id
+        values = () if paired_by_claim else tuple(
+            differences(normalise(old.observations), normalise(new.observations)))
+        note = f"renamed from {', '.join(renamed)}" if renamed else ""
         if was != now:
             if now in _BAD or (was == "pass" and now == "unsupported"):
                 kind = "regression"
@@ -444,11 +481,16 @@ def compare(baseline: Results, candidate: Results) -> list[Change]:
                 kind = "fix"
             else:
                 kind = "verdict"
-            changes.append(Change(check_id, kind, was, now, new.message, values))
+            detail = f"{new.message} ({note})" if note and new.message else (new.message or note)
+            changes.append(Change(check_id, kind, was, now, detail, values, renamed))
         elif values:
             keys = sorted({v.path.split(".")[0].split("[")[0] for v in values})
             changes.append(Change(check_id, "observations", was, now,
-                                  "changed: " + ", ".join(keys), values))
+                                  "changed: " + ", ".join(keys), values, renamed))
+        elif renamed:
+            changes.append(Change(check_id, "renamed", was, now,
+                                  f"{note} (the check that carries its claim now)", (),
+                                  renamed))
     return changes
 
 
@@ -466,8 +508,7 @@ class LabelChange:
 def label_changes(baseline: Results, candidate: Results) -> list[LabelChange]:
     """What the project's tables say differently about the two releases (``labels``), grouped
     by value: never a :class:`Change`, whatever differs here."""
-    before = {c.key: c for c in baseline.checks}
-    after = {c.key: c for c in candidate.checks}
+    before, after = _by_claim(baseline), _by_claim(candidate)
     grouped: dict[tuple[str, str, str], list[str]] = {}
     values: dict[tuple[str, str, str], tuple[Any, Any]] = {}
     for key in sorted(before.keys() & after.keys()):

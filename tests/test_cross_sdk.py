@@ -42,6 +42,7 @@ from conformance.wire import Interaction
 
 from . import driver_mutants, fault_mutants
 from .conftest import Suite
+from .failures import caught
 
 # Every check on every SDK (the claims already converted included), and the sdks- twins that
 # are still here (cross_sdk*.py), which -k sdks selects.
@@ -53,8 +54,9 @@ FEATURES = ("auth", "chat", "streaming", "responses", "mcp", "embeddings", "imag
             "errors", "request-ids")
 
 
-def _sdk_args(sdk: str) -> tuple[str, ...]:
-    return (f"--conformance-sdk={sdk}", "-k", "sdks")
+def _sdk_args(sdk: str, check_ids: list[str] = CROSS) -> tuple[str, ...]:
+    """Run the cross-SDK checks (chosen from the registry, never by a name substring)."""
+    return (f"--conformance-sdk={sdk}", *(f"--conformance-check={c}" for c in check_ids))
 
 
 def _verdicts(run: Any, sdk: str) -> dict[str, Verdict]:
@@ -174,7 +176,7 @@ def test_a_driver_build_that_retries_more_is_caught(suite: Suite, monkeypatch, s
 
 
 # Broken builds of the other SDKs (tests/driver_mutants): one behaviour changed in the installed
-# SDK, not in the driver. Each is caught by at least one fail; -k keeps the runs short.
+# SDK, not in the driver. Each is caught by at least one fail; each runs only its checks.
 DRIVER_MUTANTS = {
     "javascript-stream-text-emptied": (
         "javascript",
@@ -191,13 +193,13 @@ DRIVER_MUTANTS = {
 @pytest.mark.drivers
 @pytest.mark.parametrize("name", sorted(DRIVER_MUTANTS))
 def test_a_broken_sdk_build_is_caught(suite: Suite, monkeypatch, tmp_path: Path, name: str):
-    sdk, make, selection, failing = DRIVER_MUTANTS[name]
+    sdk, make, failing = DRIVER_MUTANTS[name]
     try:
         mutant = make(tmp_path / "mutant")
     except DriverUnavailable as exc:
         pytest.skip(f"{sdk} driver unavailable: {exc}")
     monkeypatch.setattr(driver_pool, "start", driver_mutants.pool_start(mutant))
-    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", selection))
+    run = suite.run(args=_sdk_args(sdk, failing))
     verdicts = _verdicts(run, sdk)
     assert {c: verdicts.get(c) for c in failing} == dict.fromkeys(failing, Verdict.FAIL), (
         run.outcome.stdout.str())
@@ -299,3 +301,58 @@ def test_results_from_before_the_sdk_dimension_read_as_python(tmp_path: Path):
                                             verdict=Verdict.FAIL, sdk="javascript"))
     [change] = compare(loaded, both)
     assert (change.id, change.kind) == ("chat.completion[javascript]", "regression")
+
+
+# -- failure tables (tests/failures.py) ------------------------------------------------------
+
+
+def no_retry_after_the_hint(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that hints a wait on its 429 and says x-should-retry: false beside it."""
+    original = cross_sdk.actions.reply
+
+    def reply(status: int, *args: Any, headers: Any = (), **kwargs: Any) -> Any:
+        if status == 429:
+            headers = [*headers, ("x-should-retry", "false")]
+        return original(status, *args, headers=headers, **kwargs)
+
+    monkeypatch.setattr(cross_sdk, "actions", type(sys)("actions"))
+    cross_sdk.actions.reply = reply  # type: ignore[attr-defined]
+
+
+def retryable_errors_say_no_retry(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server whose retryable errors (408, 429, 5xx) say x-should-retry: false."""
+    original = cross_sdk._error
+
+    def no_retry(code: int, request_id: str = "", hint_ms: str | None = "10") -> Any:
+        reply = original(code, request_id, hint_ms)
+        return type(reply)(reply.status, (*reply.headers, ("x-should-retry", "false")),
+                           reply.body)
+
+    monkeypatch.setattr(cross_sdk, "_error", no_retry)
+
+
+def chunks_after_done(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chat stream that goes on after ``data: [DONE]``: no SDK reads past it, so the loop
+    yields fewer chunks than the server sent."""
+    def apply(interactions: list[Interaction]) -> None:
+        response = interactions[0].response
+        body = response["body"]["string"]
+        text = body.decode() if isinstance(body, bytes) else body
+        first = next(line for line in text.split("\n") if line.startswith("data: {"))
+        extra = f"{first}\n\n"
+        response["body"]["string"] = (text + extra).encode() if isinstance(body, bytes) else (
+            text + extra)
+
+    suite.edit("request-ids/chat-stream.yaml", apply)
+
+
+CAUGHT = [
+    *[(no_retry_after_the_hint, check_id, sdk, "raised")
+      for check_id in ("retries.sdks-retry-after-ms", "retries.sdks-retry-after-seconds")
+      for sdk in sdks.names()],
+    *[(retryable_errors_say_no_retry, "retries.sdks-retryable-statuses", sdk, "was not retried")
+      for sdk in sdks.names()],
+    *[(chunks_after_done, "streaming.sdks-chat-stream", sdk, "the server sent")
+      for sdk in sdks.names()],
+]
+test_caught = caught(CAUGHT)

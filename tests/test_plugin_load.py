@@ -147,7 +147,7 @@ def test_checks_collected_without_any_option_still_run_and_report(
     for workers in ([], ["-n", "2"]):
         report = pytester.path / "conformance-report"
         result = pytester.runpytest_subprocess(
-            "--pyargs", "conformance.suites", "-k", "request_shape", "-p", "no:cacheprovider",
+            "--pyargs", "conformance.suites", "-k", "chat.request-shape", "-p", "no:cacheprovider",
             *workers)
         assert result.ret == 0, result.stdout.str()
         written = list(report.glob("*/results.json"))

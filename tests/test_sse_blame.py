@@ -30,8 +30,7 @@ PARAMS = [pytest.param(sdk, marks=() if sdk == "python" else pytest.mark.drivers
 
 
 def _run(suite: Suite, sdk: str) -> Any:
-    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k",
-                          "chat_doc_loop_text or sample_handling"))
+    run = suite.run(CHAT[0], RESPONSES[0], args=(f"--conformance-sdk={sdk}",))
     results = [c for c in run.results.checks if c.sdk == sdk]
     if sdk != "python" and results and all(c.verdict is Verdict.SKIPPED for c in results):
         pytest.skip(f"{sdk} driver unavailable: {results[0].message}")

@@ -9,7 +9,6 @@ sleeps a retry delay. The other drivers sleep for real and are timed at the wire
 
 from __future__ import annotations
 
-import inspect
 import json
 import threading
 import time
@@ -19,7 +18,7 @@ from typing import Any
 
 from ..clock import VirtualClock
 from ..registry import CheckFailed, Unsupported, fail
-from ..sdk import Sdk, has, require_capability
+from ..sdk import Sdk, call_sdk, has, require_capability
 from .process import ScenarioRejected
 
 _ATTRIBUTES = ("param", "type")
@@ -181,19 +180,19 @@ def _perform(client: Any, name: str, params: dict[str, Any], outcome: dict[str, 
     # ``read``: what the doc's Python samples read, through the SDK's typed attributes.
     read = outcome["read"]
     if name == "chat.completions.create":
-        result = _call(client.chat.completions.create, params)
+        result = call_sdk(client.chat.completions.create, params)
         outcome["result"] = _json(result)
         read["content"] = result.choices[0].message.content if result.choices else None
         read["usage"] = _chat_usage(result.usage)
         read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name == "responses.create":
-        result = _call(client.responses.create, params)
+        result = call_sdk(client.responses.create, params)
         outcome["result"] = _json(result)
         read["output_text"] = result.output_text
         _read_response(result, read)
         read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name == "embeddings.create":
-        result = _call(client.embeddings.create, params)
+        result = call_sdk(client.embeddings.create, params)
         outcome["result"] = _json(result)
         read["embedding"] = _vector(result.data[0].embedding) if result.data else None
         read["embeddings"] = [_vector(item.embedding) for item in result.data]
@@ -203,12 +202,12 @@ def _perform(client: Any, name: str, params: dict[str, Any], outcome: dict[str, 
             "total_tokens": result.usage.total_tokens}
         read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name == "fine_tuning.jobs.create":  # the doc's error-handling example
-        result = _call(client.fine_tuning.jobs.create, params)
+        result = call_sdk(client.fine_tuning.jobs.create, params)
         outcome["result"] = _json(result)
         read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name in ("chat.completions.stream", "responses.stream"):
         resource = client.chat.completions if name.startswith("chat") else client.responses
-        stream = _call(resource.create, {**params, "stream": True})
+        stream = call_sdk(resource.create, {**params, "stream": True})
         read["request_id"] = outcome["request_id"] = stream.response.headers.get("x-request-id")
         deltas: list[str] = read.setdefault("deltas", [])
         read["text"] = ""
@@ -256,7 +255,7 @@ def _stream_helper(client: Any, params: dict[str, Any], outcome: dict[str, Any])
     done: list[str] = read.setdefault("done", [])
     calls: list[dict[str, Any]] = read.setdefault("tool_calls_done", [])
     read["chunks"] = 0
-    with _call(helper, params) as stream:
+    with call_sdk(helper, params) as stream:
         for event in stream:
             if event.type == "chunk":
                 read["chunks"] += 1
@@ -288,7 +287,7 @@ def _perform_async(handle: Sdk, options: dict[str, Any], params: dict[str, Any],
     async def loop() -> None:
         client = handle.async_client(**options)
         try:
-            stream = await _call(client.chat.completions.create, {**params, "stream": True})
+            stream = await call_sdk(client.chat.completions.create, {**params, "stream": True})
             async for chunk in stream:
                 outcome["events"].append(_json(chunk))
                 delta = _delta_of(chunk)
@@ -315,7 +314,7 @@ def _perform_async_create(client: Any, name: str, params: dict[str, Any],
 
     async def call() -> Any:
         try:
-            return await _call(client.chat.completions.create, params)
+            return await call_sdk(client.chat.completions.create, params)
         finally:
             await client.close()
 
@@ -408,7 +407,7 @@ def _read_response(result: Any, read: dict[str, Any]) -> None:
     read["printed_content_filters"] = printed.get("content_filters")
 
 
-def _call(method: Any, params: Mapping[str, Any]) -> Any:
+def call_sdk(method: Any, params: Mapping[str, Any]) -> Any:
     """The parameters this release names as keywords, the rest (fields it does not know yet)
     through ``extra_body``, as the doc's request reaches the wire either way."""
     accepted = inspect.signature(method).parameters

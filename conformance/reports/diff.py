@@ -21,9 +21,11 @@ SECTIONS = (
     ("fix", "Fixes"),
     ("new", "Added checks"),
     ("removed", "Removed checks"),
+    ("renamed", "Renamed checks (a retired id paired with the check that carries its claim)"),
 )
 LABELS = {"regression": "regression", "observations": "behaviour", "verdict": "verdict",
-          "fix": "fix", "new": "added", "removed": "removed"}
+          "fix": "fix", "new": "added", "removed": "removed",
+          "renamed": "renamed"}
 VALUE_WIDTH = 72
 MAX_VALUES = 20  # per check in a terminal; the rest is counted
 MAX_VALUES_MD = 80  # per check in Markdown, folded

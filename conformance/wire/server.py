@@ -18,14 +18,15 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 from vcr.request import Request as VcrRequest
+
+from .http import JSON, NOT_RETRIED, header, header_names
 
 BASE_PATH = "/openai/v1/"
 
@@ -50,11 +51,10 @@ class RecordedRequest:
         return urlsplit(self.target).query
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        return next((v for k, v in self.headers if k.lower() == wanted), None)
+        return header(self.headers, name)
 
     def header_names(self) -> list[str]:
-        return [k.lower() for k, _ in self.headers]
+        return header_names(self.headers)
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -91,8 +91,7 @@ class Reply:
         return b"".join(self.chunks) if self.chunks is not None else self.body
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        return next((v for k, v in self.headers if k.lower() == wanted), None)
+        return header(self.headers, name)
 
 
 @dataclass(frozen=True)
@@ -125,12 +124,13 @@ class Exchange:
 
 class WireFault(Exception):
     """A failure on the harness side of the wire (a defective cassette, an upstream that
-    failed or redirected, a resource limit). A responder raises it; the server records it as
-    a :class:`Fault` and the check that was running is an ``error``, never the SDK's ``fail``."""
+    failed or redirected, a resource limit). A responder raises it; the server records it as a
+    :class:`ServerFault` and the check that was running is an ``error``, never the SDK's
+    ``fail``."""
 
 
 @dataclass(frozen=True)
-class Fault:
+class ServerFault:
     """What went wrong on the server's side while serving request ``request`` (None: before
     a request could be logged, such as a malformed request line)."""
 
@@ -146,13 +146,21 @@ MAX_REQUEST_BODY = 32 * 1024 * 1024  # a base64 image of ~20 MB fits
 HEADER_TIMEOUT_S = 10.0  # from a request's first byte to the end of its headers and body
 
 
+def refusal(status: int, code: str, message: str, *, marker: str | None = None,
+            **fields: object) -> Reply:
+    """An answer the harness gives instead of the service's (a replay miss, a script run out,
+    a wire fault, a stand-in usage error): a JSON error envelope, ``x-should-retry: false`` so
+    no SDK retries it, and ``x-aoai-conformance: marker`` when given."""
+    headers = [("content-type", JSON), NOT_RETRIED]
+    if marker:
+        headers.append(("x-aoai-conformance", marker))
+    body = {"error": {"code": code, "message": message, **fields}}
+    return Reply(status, headers, json.dumps(body).encode())
+
+
 class _NoResponder:
     def respond(self, request: RecordedRequest) -> Action:
-        return Reply(
-            500,
-            [("content-type", "application/json"), ("x-should-retry", "false")],
-            b'{"error":{"code":"no_responder","message":"the wire server has no responder"}}',
-        )
+        return refusal(500, "no_responder", "the wire server has no responder")
 
 
 # Framing headers describe the recorded transfer, not this one; the server sets its own.
@@ -349,7 +357,7 @@ class WireServer:
     exchanges: list[Exchange] = field(default_factory=list)
     # The server's own failures while the current responder served: each makes the check an
     # error (see :class:`WireFault`).
-    faults: list[Fault] = field(default_factory=list)
+    faults: list[ServerFault] = field(default_factory=list)
     _count: int = 0
     _responder: Responder = field(default_factory=_NoResponder)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -405,14 +413,6 @@ class WireServer:
             self._released.set()  # stalls of the previous responder end now
             self._released = threading.Event()
 
-    @contextmanager
-    def serving(self, responder: Responder) -> Iterator[WireServer]:
-        self.use(responder)
-        try:
-            yield self
-        finally:
-            self.use(_NoResponder())
-
     @property
     def requests(self) -> list[RecordedRequest]:
         return [e.request for e in self.exchanges]
@@ -464,15 +464,10 @@ class WireServer:
         failed = getattr(responder, "failed", None)
         if callable(failed):
             failed(request, message)
-        return Reply(
-            500,
-            [("content-type", "application/json"), ("x-should-retry", "false"),
-             ("x-aoai-conformance", "wire-fault")],
-            json.dumps({"error": {"code": "wire_fault", "message": message[:2000]}}).encode(),
-        )
+        return refusal(500, "wire_fault", message[:2000], marker="wire-fault")
 
     def _fault(self, request: int | None, message: str) -> None:
-        self.faults.append(Fault(request, message))  # atomic; may be called under the lock
+        self.faults.append(ServerFault(request, message))  # atomic; may be called under the lock
 
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")

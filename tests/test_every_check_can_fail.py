@@ -1,0 +1,158 @@
+"""A check earns its place only if it can fail: every registered check, on every SDK it runs
+on, has a case in these tests that makes it fail.
+
+Two kinds of evidence count:
+
+- a row of a failure table (``tests/failures.py``: ``CAUGHT = [(case, check id, SDK,
+  phrase), ...]`` turned into a test with ``caught(CAUGHT)``), read by importing the test
+  modules: exact, per SDK;
+- until they become rows, a hand-written assertion, read from the source without running it:
+  a function of a test module that asserts ``Verdict.FAIL`` (or calls a helper that does, such
+  as ``fault_mutants.assert_caught``) counts for every registered check id it names (a string
+  in its body or decorators, or in a module-level constant it uses). Its SDK is the one it
+  names (``"go"``, ``--conformance-sdk=go``); a test with an ``sdk`` parameter counts for every
+  SDK; one that names none, for python.
+
+The hand-written reading is generous (a function that asserts one check fails and another
+passes counts for both): rows are the precise form, and what a new test should write.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conformance import sdks
+from conformance.registry import ALL_SDKS, REGISTRY, Check
+from conformance.suites import __path__ as suites_path
+
+from .failures import rows_of
+
+TESTS = Path(__file__).parent
+ANY_SDK = "*"
+
+
+def _register_every_check() -> None:
+    for module in sorted(Path(suites_path[0]).glob("*.py")):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"conformance.suites.{module.stem}")
+
+
+def _sdks_of(check: Check) -> tuple[str, ...]:
+    return sdks.names() if check.sdks == ALL_SDKS else check.sdks
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in TESTS.glob("*.py") if p.name != Path(__file__).name)
+
+
+def _table_evidence() -> Iterator[tuple[str, str]]:
+    for path in _modules():
+        if not path.name.startswith("test_"):
+            continue
+        module = importlib.import_module(f"tests.{path.stem}")
+        for _case, check_id, sdk, _phrase in rows_of(module):
+            yield check_id, sdk
+
+
+def _strings(node: ast.AST, constants: dict[str, ast.AST], seen: set[str]) -> Iterator[str]:
+    """Every string in ``node``, and in the module-level constants it names (transitively)."""
+    for child in ast.walk(node):
+        if isinstance(child, ast.Constant) and isinstance(child.value, str):
+            yield child.value
+        elif isinstance(child, ast.Name) and child.id in constants and child.id not in seen:
+            seen.add(child.id)
+            yield from _strings(constants[child.id], constants, seen)
+
+
+def _asserts_a_fail(node: ast.AST, helpers: set[str]) -> bool:
+    for child in ast.walk(node):
+        if (isinstance(child, ast.Attribute) and child.attr == "FAIL"
+                and isinstance(child.value, ast.Name) and child.value.id == "Verdict"):
+            return True
+        if isinstance(child, ast.Call):
+            called = child.func
+            name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
+            if name in helpers:
+                return True
+    return False
+
+
+def _functions(tree: ast.Module) -> list[ast.FunctionDef]:
+    return [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+
+
+def _hand_written_evidence() -> Iterator[tuple[str, str]]:
+    trees = {path: ast.parse(path.read_text(), str(path)) for path in _modules()}
+    # Helpers that assert a fail for the ids they are given (fault_mutants.assert_caught).
+    helpers = {f.name for tree in trees.values() for f in _functions(tree)
+               if not f.name.startswith("test") and _asserts_a_fail(f, set())}
+    known_sdks = set(sdks.names())
+    for tree in trees.values():
+        constants: dict[str, ast.AST] = {}
+        for statement in tree.body:
+            if isinstance(statement, ast.Assign):
+                for target in statement.targets:
+                    if isinstance(target, ast.Name):
+                        constants[target.id] = statement.value
+            elif (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+                  and statement.value is not None):
+                constants[statement.target.id] = statement.value
+        for function in _functions(tree):
+            if not function.name.startswith("test") or not _asserts_a_fail(function, helpers):
+                continue
+            strings = set(_strings(function, constants, set()))
+            ids = strings & set(REGISTRY)
+            named = {s for s in strings if s in known_sdks}
+            named |= {s.removeprefix("--conformance-sdk=") for s in strings
+                      if s.removeprefix("--conformance-sdk=") in known_sdks}
+            if "sdk" in {a.arg for a in function.args.args}:
+                named.add(ANY_SDK)
+            for check_id in ids:
+                for sdk in named or {"python"}:
+                    yield check_id, sdk
+
+
+def _missing() -> tuple[list[str], list[str]]:
+    """(check ids nothing makes fail, ``id[sdk]`` pairs nothing makes fail on that SDK)."""
+    _register_every_check()
+    evidence = {*_table_evidence(), *_hand_written_evidence()}
+    caught_ids = {check_id for check_id, _ in evidence}
+    no_case = sorted(set(REGISTRY) - caught_ids)
+    no_case_on = sorted(
+        f"{check.id}[{sdk}]"
+        for check in REGISTRY.values() if check.id in caught_ids
+        for sdk in _sdks_of(check)
+        if (check.id, sdk) not in evidence and (check.id, ANY_SDK) not in evidence
+    )
+    return no_case, no_case_on
+
+
+@pytest.fixture(scope="module")
+def missing() -> tuple[list[str], list[str]]:
+    return _missing()
+
+
+def test_every_registered_check_has_a_case_that_makes_it_fail(missing):
+    no_case, _ = missing
+    assert no_case == [], (
+        "registered checks that no test makes fail (add a CAUGHT row, tests/failures.py): "
+        + ", ".join(no_case))
+
+
+def test_every_sdk_a_check_runs_on_has_a_case_that_makes_it_fail(missing):
+    _, no_case_on = missing
+    assert no_case_on == [], (
+        "checks that no test makes fail on these SDKs (add a CAUGHT row per SDK, "
+        "tests/failures.py): " + ", ".join(no_case_on))
+
+
+def test_the_reading_sees_rows_and_hand_written_assertions():
+    evidence = {*_table_evidence(), *_hand_written_evidence()}
+    assert ("chat.response-contract", "python") in evidence  # tests/test_failures.py's row
+    # tests/test_suites_errors.py: parametrized ids through fault_mutants.assert_caught
+    assert ("errors.status-classes", "python") in evidence

@@ -1,0 +1,56 @@
+"""The failure-table runner (tests/failures.py): a row passes only when its check fails for its
+SDK with its phrase; rows of one case and SDK share a run."""
+
+from __future__ import annotations
+
+import pytest
+
+from .failures import ROWS, caught, rows_of, run_case
+
+
+def usage_does_not_add_up(suite, monkeypatch):
+    suite.edit_json("chat/completion.yaml", 0, lambda body: body["usage"].update(total_tokens=99))
+
+
+def nothing_broken(suite, monkeypatch):
+    pass
+
+
+CAUGHT = [
+    (usage_does_not_add_up, "chat.response-contract", "python", "usage.total"),
+]
+test_caught = caught(CAUGHT)
+
+
+def test_a_table_test_carries_its_rows():
+    import sys
+
+    assert getattr(test_caught, ROWS) == tuple(CAUGHT)
+    assert rows_of(sys.modules[__name__]) == CAUGHT
+
+
+def test_rows_of_one_case_and_sdk_share_a_parametrization():
+    test = caught([(usage_does_not_add_up, "chat.response-contract", "python", ""),
+                   (usage_does_not_add_up, "chat.request-shape", "python", ""),
+                   (usage_does_not_add_up, "chat.response-contract", "go", "")])
+    [mark] = test.pytestmark
+    ids = [p.id for p in mark.args[1]]
+    assert ids == ["usage_does_not_add_up[python]", "usage_does_not_add_up[go]"]
+    assert [m.name for m in mark.args[1][1].marks] == ["drivers"]
+
+
+def test_a_malformed_row_is_refused():
+    with pytest.raises(TypeError, match="case, check id, sdk, phrase"):
+        caught([("chat.response-contract", "python", "")])  # type: ignore[list-item]
+
+
+def test_a_row_whose_check_passes_fails_the_test(suite, monkeypatch):
+    with pytest.raises(AssertionError, match="is pass, not fail"):
+        run_case(suite, monkeypatch, nothing_broken, "python",
+                 [("chat.response-contract", "")])
+
+
+def test_a_row_whose_phrase_is_missing_fails_the_test(suite, monkeypatch):
+    with pytest.raises(AssertionError, match="failed without 'no such phrase'"):
+        run_case(suite, monkeypatch, usage_does_not_add_up, "python",
+                 [("chat.response-contract", "no such phrase")])
