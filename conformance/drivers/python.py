@@ -407,19 +407,6 @@ def _read_response(result: Any, read: dict[str, Any]) -> None:
     read["printed_content_filters"] = printed.get("content_filters")
 
 
-def call_sdk(method: Any, params: Mapping[str, Any]) -> Any:
-    """The parameters this release names as keywords, the rest (fields it does not know yet)
-    through ``extra_body``, as the doc's request reaches the wire either way."""
-    accepted = inspect.signature(method).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-        return method(**params)
-    known = {k: v for k, v in params.items() if k in accepted}
-    extra = {k: v for k, v in params.items() if k not in accepted}
-    if extra:
-        known["extra_body"] = extra
-    return method(**known)
-
-
 def _json(model: Any) -> dict[str, Any]:
     # warnings=False: a value of another shape than the SDK's type (a base64 vector where it
     # types list[float], an MCP error string where it types an object) is the wire's.

@@ -10,19 +10,14 @@ loop.
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 from conformance.contract.chat_stream import summarize
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
-from conformance.policy import OK, Observed, Options, Step
+from conformance.policy import OK, Options, Step
 from conformance.registry import ALL_SDKS, Observations, check, expect
-from conformance.sdk import Sdk
 from conformance.wire import parse_events
 
-from ._faults import CONNECTION, action, classes_of, python_policies
-from ._requests import CHAT_MESSAGES, DEPLOYMENT
+from ._faults import CONNECTION
 from ._retry_runs import RetryRuns
 from .streaming import ASYNC, BUFFERED, chunks_of, pieces, printed, same_chunks
 
