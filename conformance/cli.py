@@ -10,12 +10,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__, paths, sdks
-from .entra import CREDENTIALS
 from .interruption import exit_status, interruptible, received, signal_of
 from .registry import FEATURES, REGISTRY
 from .results import FILENAME, Results
-from .target import DEFAULT_BUDGET
-from .usage import DEFAULT_TOKEN_BUDGET, OUTPUT_CAP
+from .settings import LIVE_OPTIONS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -207,35 +205,14 @@ exit status:
 
 
 def _live_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    parser.add_argument("--endpoint", required=required, metavar="URL",
-                        help="the resource's v1 URL, https://RESOURCE.openai.azure.com/openai/v1/"
-                        + ("" if required else "; runs live instead of replaying cassettes"))
-    parser.add_argument("--auth", choices=("key", "entra"), default="key",
-                        help="key (from AZURE_OPENAI_API_KEY, the default) or entra "
-                        "(Entra ID, see --credential)")
-    parser.add_argument("--credential", choices=tuple(CREDENTIALS), default="default",
-                        help="with --auth entra: the azure-identity credential: "
-                        + ", ".join(f"{n} ({c})" for n, (c, _) in CREDENTIALS.items()))
-    parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET, metavar="N",
-                        help=f"send at most N requests to the resource (default {DEFAULT_BUDGET})")
-    parser.add_argument("--max-tokens", type=int, default=DEFAULT_TOKEN_BUDGET, metavar="N",
-                        help="spend at most about N tokens (default "
-                        f"{DEFAULT_TOKEN_BUDGET}); each request's output is capped at "
-                        f"{OUTPUT_CAP}")
-    parser.add_argument("--deployment", action="append", default=[], metavar="DOC=YOURS",
-                        help="send the doc's deployment name DOC as YOURS (repeatable); see "
-                        "aoai-conformance deployments")
-    parser.add_argument("--request-timeout", type=float, default=120.0, metavar="SECONDS",
-                        help="each upstream response must arrive whole within SECONDS "
-                        "(default 120), else the check is an error")
-    parser.add_argument("--run-timeout", type=float, default=1800.0, metavar="SECONDS",
-                        help="send nothing upstream after SECONDS (default 1800); driver "
-                        "builds stop by then too")
-    parser.add_argument("--min-live", type=int, default=None, metavar="N",
-                        help="exit 2 unless at least N checks reached the resource (default: "
-                        "every check the mapped deployments allow, and at least one)")
-    parser.add_argument("--no-preflight", action="store_true",
-                        help="skip the preflight (for a gateway that blocks its requests)")
+    """The live options of ``run`` and ``record``, from the plugin's option table."""
+    for option in LIVE_OPTIONS:
+        arguments = option.arguments(cli=True)
+        if option.cli == "--endpoint":
+            arguments["required"] = required
+            if not required:
+                arguments["help"] += "; runs live instead of replaying cassettes"
+        parser.add_argument(str(option.cli), **arguments)
 
 
 def load_suites() -> None:
@@ -245,16 +222,11 @@ def load_suites() -> None:
 
 
 def _live_args(args: argparse.Namespace) -> list[str]:
+    """The live options given to the CLI, as the plugin's options."""
     if not args.endpoint:
         return []
-    return [f"--conformance-endpoint={args.endpoint}", f"--conformance-auth={args.auth}",
-            f"--conformance-budget={args.budget}", f"--conformance-credential={args.credential}",
-            f"--conformance-max-tokens={args.max_tokens}",
-            f"--conformance-request-timeout={args.request_timeout}",
-            f"--conformance-run-timeout={args.run_timeout}",
-            *[f"--conformance-deployment={d}" for d in args.deployment],
-            *([f"--conformance-min-live={args.min_live}"] if args.min_live is not None else []),
-            *(["--conformance-no-preflight"] if args.no_preflight else [])]
+    return [argument for option in LIVE_OPTIONS
+            for argument in option.passed_on(getattr(args, option.cli_dest))]
 
 
 def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:

@@ -34,17 +34,7 @@ from .registry import (
 from .results import CheckResult, Results
 from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
 from .secrets import Scrubber
-from .settings import (
-    CREDENTIALS,
-    DEFAULT_BUDGET,
-    DEFAULT_REQUEST_TIMEOUT_S,
-    DEFAULT_RUN_TIMEOUT_S,
-    DEFAULT_TOKEN_BUDGET,
-    ENVIRONMENT_VARIABLE,
-    KEY_VARIABLE,
-    OUTPUT_CAP,
-    PYPROJECT_TABLE,
-)
+from .settings import OPTIONS, OUTPUT_CAP
 from .table import render
 
 if TYPE_CHECKING:
@@ -55,7 +45,6 @@ if TYPE_CHECKING:
     from .target import Target
     from .wire import WireServer
 
-DEFAULT_REPORT_DIR = "conformance-report"
 _PROPERTY = "conformance"
 
 _check_key = pytest.StashKey[Check]()
@@ -73,130 +62,10 @@ _selection_key: pytest.StashKey[SdkSelection] = pytest.StashKey()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "Azure OpenAI v1 conformance checks")
-    group.addoption(
-        "--conformance-report-dir",
-        default=None,
-        metavar="DIR",
-        help="where results.json and the reports go when checks ran "
-        f"(default: ./{DEFAULT_REPORT_DIR}/<sdk>-<version>/)",
-    )
-    group.addoption(
-        "--conformance-cassettes",
-        default=None,
-        metavar="DIR",
-        help="cassette root to replay (default: the cassettes shipped with the package)",
-    )
-    group.addoption(
-        "--conformance-feature",
-        action="append",
-        default=[],
-        metavar="FEATURE",
-        help="run only the checks of this feature (repeatable)",
-    )
-    group.addoption(
-        "--conformance-check",
-        action="append",
-        default=[],
-        metavar="ID",
-        help="run only this check (repeatable)",
-    )
-    group.addoption(
-        "--conformance-sdk",
-        action="append",
-        default=[],
-        metavar="NAME[@VERSION]",
-        help=f"run the checks against this SDK (repeatable): {', '.join(sdks.names())} or all; "
-        "default python. Other SDKs run the cross-SDK checks through their driver, built "
-        "on first use (a version other than the driver's pin is built on demand)",
-    )
-    group.addoption(
-        "--conformance-endpoint",
-        default=None,
-        metavar="URL",
-        help="run live against this resource (https://RESOURCE.openai.azure.com/openai/v1/) "
-        "instead of replaying cassettes; the SDK still talks to the loopback server, which "
-        "forwards with the real credential",
-    )
-    group.addoption(
-        "--conformance-record",
-        action="store_true",
-        help="with --conformance-endpoint: save each check's exchanges as its cassette",
-    )
-    group.addoption(
-        "--conformance-auth",
-        default="key",
-        choices=("key", "entra"),
-        help=f"live credential: key (from {KEY_VARIABLE}, the default) or entra "
-        "(the azure-identity credential named by --conformance-credential)",
-    )
-    group.addoption(
-        "--conformance-credential",
-        default="default",
-        choices=tuple(CREDENTIALS),
-        help="with --conformance-auth=entra: the azure-identity credential, "
-        + ", ".join(f"{n} ({c})" for n, (c, _) in CREDENTIALS.items()),
-    )
-    group.addoption(
-        "--conformance-budget",
-        default=DEFAULT_BUDGET,
-        type=int,
-        metavar="N",
-        help=f"live runs send at most N requests upstream (default {DEFAULT_BUDGET})",
-    )
-    group.addoption(
-        "--conformance-request-timeout",
-        default=DEFAULT_REQUEST_TIMEOUT_S,
-        type=float,
-        metavar="SECONDS",
-        help="live runs: the whole upstream response (connect, headers, body) must arrive "
-        f"within SECONDS (default {DEFAULT_REQUEST_TIMEOUT_S:g}), else the check is an error",
-    )
-    group.addoption(
-        "--conformance-run-timeout",
-        default=DEFAULT_RUN_TIMEOUT_S,
-        type=float,
-        metavar="SECONDS",
-        help="live runs: nothing is sent upstream after SECONDS from the start (default "
-        f"{DEFAULT_RUN_TIMEOUT_S:g}); later live checks are skipped. Driver builds stop by "
-        "then too",
-    )
-    group.addoption(
-        "--conformance-max-tokens",
-        default=DEFAULT_TOKEN_BUDGET,
-        type=int,
-        metavar="N",
-        help=f"live runs spend at most about N tokens (default {DEFAULT_TOKEN_BUDGET}); each "
-        f"request's output is capped at {OUTPUT_CAP} tokens",
-    )
-    group.addoption(
-        "--conformance-deployment",
-        action="append",
-        default=[],
-        metavar="DOC=YOURS",
-        help="live runs: send the doc's deployment name DOC as YOURS (repeatable); also "
-        f"{ENVIRONMENT_VARIABLE} and [{PYPROJECT_TABLE}] in pyproject.toml",
-    )
-    group.addoption(
-        "--conformance-min-live",
-        default=None,
-        type=int,
-        metavar="N",
-        help="live runs: exit 2 unless at least N checks reached the resource (default: every "
-        "check the mapped deployments allow, and at least one)",
-    )
-    group.addoption(
-        "--conformance-no-preflight",
-        action="store_true",
-        help="live runs: skip the preflight (for a gateway that blocks its requests); a setup "
-        "problem then shows in the checks",
-    )
-    group.addoption(
-        "--sse-chunking",
-        default="event",
-        metavar="POLICY",
-        help="how replayed event streams are cut into HTTP chunks: event (default), whole, "
-        "random:SEED or fixed:BYTES",
-    )
+    for option in OPTIONS:  # the one table (conformance.settings), the CLI's live options too
+        arguments = option.arguments()
+        arguments["help"] = arguments["help"].replace("{sdks}", ", ".join(sdks.names()))
+        group.addoption(option.name, **arguments)
     _OPTION_DEFAULTS.update({option.dest: option.default for option in group.options})
 
 
