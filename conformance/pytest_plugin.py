@@ -405,9 +405,9 @@ def _cassette_root(config: pytest.Config) -> Path:
 
 class _Idle:
     def respond(self, request: Any) -> Any:
-        from .wire import Reply
+        from .wire import refusal
 
-        return Reply(500, [("x-should-retry", "false")], b"no check is running")
+        return refusal(500, "no_check", "no check is running")
 
 
 @pytest.fixture

@@ -36,8 +36,10 @@ from conformance.wire import (
     Replay,
     Reply,
     WireServer,
+    edit_json_data,
     iter_cassette_files,
 )
+from conformance.wire.http import has_header
 from conformance.wire.replay import MATCHERS
 
 UNAUTHORIZED = {"error": {"code": "401", "message": "Access denied due to invalid subscription "
@@ -164,7 +166,7 @@ class FakeResource:
                                   [_clamp(c, cap) for c in reply.chunks]
                                   if reply.chunks is not None else None)
                 headers = [*reply.headers, ("set-cookie", "session=abc"), *echoed]
-                if not any(k.lower() == "x-request-id" for k, _ in headers):
+                if not has_header(headers, "x-request-id"):
                     headers.append(("x-request-id", "fake-req-1"))
                 body = reply.body
                 chunks = reply.chunks
@@ -333,11 +335,9 @@ def _edit_json(body: bytes, edit: Callable[[Any], None]) -> bytes:
         edit(data)
         return json.dumps(data)
 
-    text = body.decode("utf-8")
-    if not text.lstrip().startswith("{"):
-        return "\n".join("data: " + one(line[6:]) if line.startswith("data: ") else line
-                         for line in text.split("\n")).encode()
-    return one(text).encode()
+    if not body.lstrip().startswith(b"{"):
+        return edit_json_data(body, lambda data: edit(data) or True)
+    return one(body.decode("utf-8")).encode()
 
 
 def _clamp(body: bytes, cap: int) -> bytes:
@@ -358,6 +358,12 @@ def _clamp(body: bytes, cap: int) -> bytes:
                         usage[details]["reasoning_tokens"] = min(
                             usage[details]["reasoning_tokens"], usage[out])
 
+    def fix_usage(data: dict[str, Any]) -> bool:
+        clamp(data.get("usage"))
+        if isinstance(data.get("response"), dict):
+            clamp(data["response"].get("usage"))
+        return True
+
     def fix(text: str) -> str:
         try:
             data = json.loads(text)
@@ -365,17 +371,12 @@ def _clamp(body: bytes, cap: int) -> bytes:
             return text
         if not isinstance(data, dict):
             return text
-        clamp(data.get("usage"))
-        if isinstance(data.get("response"), dict):
-            clamp(data["response"].get("usage"))
+        fix_usage(data)
         return json.dumps(data)
 
-    text = body.decode("utf-8")
-    if not text.lstrip().startswith("{"):  # an event stream: fix each data line
-        return "\n".join(
-            "data: " + fix(line[6:]) if line.startswith("data: ") else line
-            for line in text.split("\n")).encode()
-    return fix(text).encode()
+    if not body.lstrip().startswith(b"{"):  # an event stream: fix each data line
+        return edit_json_data(body, fix_usage)
+    return fix(body.decode("utf-8")).encode()
 
 
 @contextmanager

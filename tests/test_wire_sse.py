@@ -220,3 +220,20 @@ def test_the_encoder_refuses_what_a_stream_cannot_carry():
                    {"data": "a", "newline": "\u2028"}, {"data": "a", "retry": -1}):
         with pytest.raises(ValueError, match=r"cannot hold|ends lines|milliseconds"):
             encode_event(**kwargs)
+
+
+def test_edit_json_data_rewrites_only_the_json_objects_it_changed():
+    from conformance.wire import edit_json_data
+
+    body = (b'event: x\r\ndata: {"a": 1}\r\n\r\ndata: {"b": 2}\n\ndata: [DONE]\n\n'
+            b"data: 7\n\ndata: {broken\n\n")
+
+    def bump(value):
+        if "a" in value:
+            value["a"] += 1
+            return True
+        return False
+
+    assert edit_json_data(body, bump) == (
+        b'event: x\r\ndata: {"a":2}\r\n\r\ndata: {"b": 2}\n\ndata: [DONE]\n\n'
+        b"data: 7\n\ndata: {broken\n\n")

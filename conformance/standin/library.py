@@ -28,7 +28,7 @@ from vcr.request import Request as VcrRequest
 
 from ..wire import Cassette, Chunking, Interaction, Replay, Reply, iter_cassette_files
 from ..wire.replay import MATCHERS
-from ..wire.sse import is_event_stream, json_payloads
+from ..wire.sse import edit_json_data, is_event_stream, json_payloads
 
 # The route of a request, with "-stream" for "stream": true.
 Route = str
@@ -213,17 +213,8 @@ def _fit_json(reply: Reply, edit: Callable[[Any], bool], chunking: Chunking) -> 
         if not edit(data):
             return reply
         return Reply(reply.status, reply.headers, json.dumps(data).encode(), reason=reply.reason)
-    lines = b"".join(reply.chunks).split(b"\n")
-    for n, line in enumerate(lines):
-        if line.startswith(b"data: {"):
-            try:
-                data = json.loads(line[6:])
-            except ValueError:
-                continue
-            if edit(data):
-                lines[n] = b"data: " + json.dumps(data, separators=(",", ":")).encode()
-    return Reply(reply.status, reply.headers, chunks=chunking.split(b"\n".join(lines)),
-                 reason=reply.reason)
+    body = edit_json_data(b"".join(reply.chunks), edit)
+    return Reply(reply.status, reply.headers, chunks=chunking.split(body), reason=reply.reason)
 
 
 def _fit_responses(body: dict[str, Any]) -> Callable[[Any], bool]:

@@ -31,7 +31,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from ..secrets import Scrubber
-from ..wire import Action, RecordedRequest, Reply
+from ..wire import Action, RecordedRequest, Reply, refusal
+from ..wire.http import header_names
 from .auth import authenticate
 from .library import Library, Route
 from .scenarios import SCENARIOS, Scenario
@@ -83,9 +84,7 @@ def _error(status: int, body: dict[str, Any], *headers: tuple[str, str]) -> Repl
 
 def _usage_error(message: str) -> Reply:
     """A mistake in how the test asked the stand-in: a 400 no SDK retries."""
-    return _error(400, {"error": {"code": "StandinUsage", "message": message, "type":
-                                  "invalid_request_error", "param": None}},
-                  ("x-should-retry", "false"))
+    return refusal(400, "StandinUsage", message, type="invalid_request_error", param=None)
 
 
 @dataclass
@@ -159,9 +158,9 @@ class Standin:
 
     def _answer(self, request: RecordedRequest, state: dict[str, Any]) -> Action:
         route = self._route(request)
-        refusal = authenticate(request.header, self.key, self.clock())
-        if refusal is not None:
-            return self._stamp(_error(401, refusal.body), None, None)
+        denied = authenticate(request.header, self.key, self.clock())
+        if denied is not None:
+            return self._stamp(_error(401, denied.body), None, None)
         if route is None:
             return self._stamp(_error(404, RESOURCE_NOT_FOUND), None, None)
         try:
@@ -285,7 +284,7 @@ class Standin:
         headers.append(("x-ms-region", REGION))
         if deployment is not None and _HEADER_SAFE.fullmatch(deployment):
             headers.append(("x-ms-deployment-name", deployment))
-        names = {k.lower() for k, _ in headers}
+        names = set(header_names(headers))
         if reply.status == 200:
             for name, value in (("x-ratelimit-remaining-requests", "119"),
                                 ("x-ratelimit-remaining-tokens", "119000")):

@@ -24,6 +24,7 @@ from .server import (
     Stall,
     WireFault,
     WireServer,
+    refusal,
 )
 from .sse import (
     DONE,
@@ -31,6 +32,7 @@ from .sse import (
     Decoder,
     Event,
     InvalidUtf8,
+    edit_json_data,
     encode_event,
     encode_json,
     is_event_stream,
@@ -63,6 +65,7 @@ __all__ = [
     "Stall",
     "WireFault",
     "WireServer",
+    "edit_json_data",
     "encode_event",
     "encode_json",
     "is_event_stream",
@@ -70,6 +73,7 @@ __all__ = [
     "json_payloads",
     "make_interaction",
     "parse_events",
+    "refusal",
     "safe_yaml",
     "split_events",
     "validation",

@@ -18,6 +18,7 @@ from vcr.request import Request
 from vcr.serializers import compat, yamlserializer
 
 from . import safe_yaml, validation
+from .http import header
 
 Provenance = Literal["recorded", "constructed"]
 
@@ -74,8 +75,7 @@ class Interaction:
         return pairs
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        return next((v for k, v in self.headers if k.lower() == wanted), None)
+        return header(self.headers, name)
 
     @property
     def body(self) -> bytes:

@@ -24,7 +24,8 @@ from urllib.parse import unquote_plus, urlsplit
 from vcr.request import Request
 
 from .cassette import Interaction
-from .server import Action, RecordedRequest, Reply, WireFault
+from .http import header
+from .server import Action, RecordedRequest, Reply, WireFault, refusal
 from .sse import Chunking, is_event_stream
 from .validation import Undecodable, decode_body
 
@@ -120,8 +121,7 @@ MIN_SECRET = 8
 
 
 def _refusal(code: str, message: str) -> Reply:
-    return Reply(400, [("content-type", "application/json"), ("x-should-retry", "false")],
-                 json.dumps({"error": {"code": code, "message": message}}).encode())
+    return refusal(400, code, message)
 
 
 def parse_endpoint(endpoint: str) -> tuple[str, str, int, str]:
@@ -250,18 +250,16 @@ class Forward:
             status, reason, response_headers, body = self._send(
                 scheme, host, port, request.method, target, headers, sent_body)
             try:  # the SDK is answered, and the cassette stores it, without an encoding
-                body = decode_body(body, next(
-                    (v for k, v in response_headers if k.lower() == "content-encoding"), None))
+                body = decode_body(body, header(response_headers, "content-encoding"))
             except Undecodable as exc:
                 raise UpstreamError(f"the upstream's body cannot be decoded: {exc}") from None
             answered = body
-            content_type = next((v for k, v in response_headers
-                                 if k.lower() == "content-type"), None)
+            content_type = header(response_headers, "content-type")
         finally:
             if self.spending is not None:
                 self.spending.settle(held, sent_body, answered, content_type)
         if 300 <= status < 400:
-            location = next((v for k, v in response_headers if k.lower() == "location"), "")
+            location = header(response_headers, "location") or ""
             raise UpstreamError(
                 f"the upstream answered {status} redirecting to {self.scrub(location)!r}: "
                 "redirects are refused (followed by the SDK they would leave the wire log, "
@@ -282,7 +280,7 @@ class Forward:
                 if k.lower() not in DROPPED_RESPONSE_HEADERS]
         reason = self.scrub(reason)
         body = self.scrub_body(body)
-        content_type = next((v for k, v in kept if k.lower() == "content-type"), None)
+        content_type = header(kept, "content-type")
         if is_event_stream(content_type):
             return Reply(status, kept, chunks=self.chunking.split(body), reason=reason)
         return Reply(status, kept, body, reason=reason)

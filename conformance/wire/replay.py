@@ -15,7 +15,7 @@ from vcr import matchers
 from vcr.request import Request as VcrRequest
 
 from .cassette import Cassette, Interaction
-from .server import Action, RecordedRequest, Reply
+from .server import Action, RecordedRequest, Reply, refusal
 from .sse import Chunking, is_event_stream
 from .validation import decode_body
 
@@ -97,17 +97,9 @@ class Replay:
                 return self.reply(interaction)
         miss = self._miss(request)
         self.misses.append(miss)
-        return Reply(
-            MISS_STATUS,
-            [
-                ("content-type", "application/json"),
-                ("x-should-retry", "false"),
-                ("x-aoai-conformance", "replay-miss"),
-            ],
-            json.dumps(
-                {"error": {"code": "cassette_miss", "message": miss.describe(),
-                           "param": None, "type": "replay_error"}}
-            ).encode(),
+        return refusal(
+            MISS_STATUS, "cassette_miss", miss.describe(), marker="replay-miss",
+            param=None, type="replay_error",
         )
 
     def reply(self, interaction: Interaction) -> Reply:

@@ -19,19 +19,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .server import Action, RecordedRequest, Reply, Reset, Stall
+from .http import has_header
+from .server import Action, RecordedRequest, Reply, Reset, Stall, refusal
 from .sse import encode_json
 
 JSON = "application/json"
 EVENT_STREAM = "text/event-stream"
 
 # What a script that ran out answers: a status no SDK retries (x-should-retry: false).
-EXHAUSTED = Reply(
-    400,
-    [("content-type", JSON), ("x-should-retry", "false"),
-     ("x-aoai-conformance", "script-exhausted")],
-    b'{"error":{"code":"script_exhausted","message":"the scripted responder ran out of actions"}}',
-)
+EXHAUSTED = refusal(400, "script_exhausted", "the scripted responder ran out of actions",
+                    marker="script-exhausted")
 
 
 @dataclass
@@ -82,7 +79,7 @@ def reply(
     else:
         raw = json.dumps(body, separators=(",", ":")).encode("utf-8")
         content_type = content_type or JSON
-    if content_type and not any(k.lower() == "content-type" for k, _ in pairs):
+    if content_type and not has_header(pairs, "content-type"):
         pairs.insert(0, ("content-type", content_type))
     return Reply(status, tuple(pairs), raw)
 

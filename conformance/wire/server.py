@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 
 from vcr.request import Request as VcrRequest
 
+from .http import JSON, NOT_RETRIED, header, header_names
+
 BASE_PATH = "/openai/v1/"
 
 
@@ -50,11 +52,10 @@ class RecordedRequest:
         return urlsplit(self.target).query
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        return next((v for k, v in self.headers if k.lower() == wanted), None)
+        return header(self.headers, name)
 
     def header_names(self) -> list[str]:
-        return [k.lower() for k, _ in self.headers]
+        return header_names(self.headers)
 
     def json(self) -> Any:
         return json.loads(self.body) if self.body else None
@@ -91,8 +92,7 @@ class Reply:
         return b"".join(self.chunks) if self.chunks is not None else self.body
 
     def header(self, name: str) -> str | None:
-        wanted = name.lower()
-        return next((v for k, v in self.headers if k.lower() == wanted), None)
+        return header(self.headers, name)
 
 
 @dataclass(frozen=True)
@@ -146,13 +146,21 @@ MAX_REQUEST_BODY = 32 * 1024 * 1024  # a base64 image of ~20 MB fits
 HEADER_TIMEOUT_S = 10.0  # from a request's first byte to the end of its headers and body
 
 
+def refusal(status: int, code: str, message: str, *, marker: str | None = None,
+            **fields: object) -> Reply:
+    """An answer the harness gives instead of the service's (a replay miss, a script run out,
+    a wire fault, a stand-in usage error): a JSON error envelope, ``x-should-retry: false`` so
+    no SDK retries it, and ``x-aoai-conformance: marker`` when given."""
+    headers = [("content-type", JSON), NOT_RETRIED]
+    if marker:
+        headers.append(("x-aoai-conformance", marker))
+    body = {"error": {"code": code, "message": message, **fields}}
+    return Reply(status, headers, json.dumps(body).encode())
+
+
 class _NoResponder:
     def respond(self, request: RecordedRequest) -> Action:
-        return Reply(
-            500,
-            [("content-type", "application/json"), ("x-should-retry", "false")],
-            b'{"error":{"code":"no_responder","message":"the wire server has no responder"}}',
-        )
+        return refusal(500, "no_responder", "the wire server has no responder")
 
 
 # Framing headers describe the recorded transfer, not this one; the server sets its own.
@@ -464,12 +472,7 @@ class WireServer:
         failed = getattr(responder, "failed", None)
         if callable(failed):
             failed(request, message)
-        return Reply(
-            500,
-            [("content-type", "application/json"), ("x-should-retry", "false"),
-             ("x-aoai-conformance", "wire-fault")],
-            json.dumps({"error": {"code": "wire_fault", "message": message[:2000]}}).encode(),
-        )
+        return refusal(500, "wire_fault", message[:2000], marker="wire-fault")
 
     def _fault(self, request: int | None, message: str) -> None:
         self.faults.append(Fault(request, message))  # atomic; may be called under the lock

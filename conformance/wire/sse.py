@@ -16,7 +16,7 @@ import codecs
 import json
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -247,6 +247,26 @@ def encode_json(value: Any, *, name: str | None = None, ensure_ascii: bool = Tru
 
 
 DONE_EVENT = encode_event(DONE)  # how a chat completion stream ends
+
+
+def edit_json_data(body: bytes, edit: Callable[[Any], object]) -> bytes:
+    """``body`` (an event stream) with ``edit`` applied to each JSON object in a one-line
+    ``data:`` field; a field ``edit`` changed (it returns true) is written again as compact
+    JSON, every other line byte for byte (framing, names, ``[DONE]``, data that is not JSON).
+    One re-encoder for what edits a recorded stream (the stand-in, the tests' fake resource)."""
+    lines = body.split(b"\n")
+    for n, line in enumerate(lines):
+        if not line.startswith(b"data:"):
+            continue
+        text = line[5:].removeprefix(b" ")
+        ending = b"\r" if text.endswith(b"\r") else b""
+        try:
+            value = json.loads(text.removesuffix(b"\r"))
+        except ValueError:
+            continue
+        if isinstance(value, dict) and edit(value):
+            lines[n] = b"data: " + json.dumps(value, separators=(",", ":")).encode() + ending
+    return b"\n".join(lines)
 
 
 @dataclass(frozen=True)
