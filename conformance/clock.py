@@ -18,7 +18,6 @@ from typing import Any
 SEAM_MODULE = "openai._base_client"
 SEAM_CLASS = "BaseClient"
 SEAM_METHOD = "_calculate_retry_timeout"
-SEAM = f"{SEAM_MODULE}.{SEAM_CLASS}.{SEAM_METHOD}"
 
 
 @dataclass
@@ -26,10 +25,6 @@ class VirtualClock:
     """Delays (seconds) the SDK computed before each retry, in order."""
 
     delays: list[float] = field(default_factory=list)
-
-    @property
-    def elapsed(self) -> float:
-        return sum(self.delays)
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from typing import Any
 from .registry import Check, CheckFailed, Unsupported, Verdict
 from .wire import Cassette, CassetteNotFound, Chunking, Exchange, RecordedRequest, Replay
 from .wire.proxy import Forward
-from .wire.server import Fault, Reply, Responder, WireServer
+from .wire.server import Reply, Responder, ServerFault, WireServer
 
 
 class ReplayMismatch(CheckFailed):
@@ -157,7 +157,7 @@ class Wire:
     def problems(self) -> list[str]:
         return self.replay.problems() if self.replay is not None else []
 
-    def faults(self) -> list[Fault]:
+    def faults(self) -> list[ServerFault]:
         """The wire server's own failures during this check."""
         return list(self.server.faults)
 

@@ -47,7 +47,7 @@ def _said(error: Mapping[str, Any]) -> str:
     return ": ".join(p for p in (code, message) if p)
 
 
-class SetupError(Exception):
+class PreflightFailed(Exception):
     """The run cannot start; the message is one paragraph: cause, then fix."""
 
 
@@ -64,20 +64,20 @@ class Preflight:
         try:
             self.target.credential_headers()
         except Exception as exc:
-            raise SetupError(self._no_check(self.scrubber.text(str(exc)))) from None
+            raise PreflightFailed(self._no_check(self.scrubber.text(str(exc)))) from None
         forward = Forward(self.target.endpoint or "", self.target.credential_headers,
                           scrub=self.scrubber.text, scrub_body=self.scrubber.binary,
                           rewrite=self.target.deployments.rewrite)
         status, error = self._send(forward, "GET", "models", None)
         models = (status, error)
         if status != 200 and not (status in _ROUTE_MISSING and probes):
-            raise SetupError(self._no_check(self._explain(status, error)))
+            raise PreflightFailed(self._no_check(self._explain(status, error)))
         answered: list[str] = []  # inference routes that answered as the service does
         unrouted: list[str] = []  # ... and those that answered like a missing route
         for doc, route in probes.items():
             status, error = self._send(forward, "POST", route, {"model": doc})
             if status in (401, 403):
-                raise SetupError(self._no_check(self._explain(status, error)))
+                raise PreflightFailed(self._no_check(self._explain(status, error)))
             if status in _ROUTE_MISSING and error.get("code") != "DeploymentNotFound":
                 unrouted.append(f"POST {route} answered {status}"
                                 + (f" ({_said(error)})" if _said(error) else ""))
@@ -89,12 +89,12 @@ class Preflight:
                     f"resource (404 {error.get('code') or ''}); map the doc's name to yours: "
                     f"--deployment {doc}=YOUR_DEPLOYMENT")
             elif status == 502 and error.get("code") == "upstream_unreachable":
-                raise SetupError(self._no_check(self._explain(status, error)))
+                raise PreflightFailed(self._no_check(self._explain(status, error)))
         if models[0] != 200:
             seen = (f"GET models answered {models[0]}"
                     + (f" ({_said(models[1])})" if _said(models[1]) else ""))
             if not answered:
-                raise SetupError(self._no_check(
+                raise PreflightFailed(self._no_check(
                     f"{seen} and {'; '.join(dict.fromkeys(unrouted))}: no route of the v1 API "
                     "answers at this URL. It should look like "
                     "https://RESOURCE.openai.azure.com/openai/v1/ (a gateway must forward "

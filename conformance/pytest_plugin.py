@@ -224,7 +224,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not target.forwards or hasattr(config, "workerinput"):
         return
     from . import deployments, usage
-    from .preflight import Preflight, SetupError
+    from .preflight import Preflight, PreflightFailed
 
     live = [c for item in session.items if (c := item.stash.get(_check_key, None)) is not None
             and c.live and c.cassette is not None]
@@ -234,7 +234,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not config.getoption("conformance_no_preflight"):
         try:
             preflight.run({n: routes[n] for n in needed})
-        except SetupError as exc:
+        except PreflightFailed as exc:
             raise pytest.UsageError(str(exc)) from None
     run = config.pluginmanager.get_plugin("conformance-run")
     if isinstance(run, ConformanceRun):

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import inspect
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -265,6 +266,21 @@ def require_capability(feature: str) -> None:
             f"{feature} needs openai>={needed.minimum} ({needed.source}); "
             f"installed {info.version}"
         )
+
+
+def call_sdk(method: Callable[..., Any], params: Mapping[str, Any]) -> Any:
+    """Call an openai-python method with ``params``: the ones this release names as keywords,
+    the rest (fields an older release does not know yet) through its ``extra_body``, so the
+    doc's request reaches the wire either way. The one such helper: the python driver and the
+    checks that replay a recording both call the SDK through it."""
+    accepted = inspect.signature(method).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
+        return method(**params)  # a wrapper that forwards whatever it is given
+    known = {k: v for k, v in params.items() if k in accepted}
+    extra = {k: v for k, v in params.items() if k not in accepted}
+    if extra:
+        known["extra_body"] = extra
+    return method(**known)
 
 
 @dataclass

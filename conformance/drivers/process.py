@@ -27,14 +27,6 @@ from typing import IO, Any
 from .environment import run_environment
 
 PROTOCOL = 2
-SDKS = ("python", "javascript", "go", "java", "dotnet")
-OPERATIONS = (
-    "chat.completions.create",
-    "chat.completions.stream",
-    "responses.create",
-    "responses.stream",
-    "embeddings.create",
-)
 ERROR_KINDS = ("status", "connection", "timeout", "stream", "other")
 OUTCOME_KEYS = ("result", "read", "events", "error", "request_id", "token_calls",
                 "sdk_retry_count", "elapsed_ms")
@@ -388,9 +380,7 @@ def _clip(line: bytes, limit: int = 200) -> str:
 __all__ = [
     "ERROR_KINDS",
     "GRACE_S",
-    "OPERATIONS",
     "PROTOCOL",
-    "SDKS",
     "DriverError",
     "DriverProcess",
     "Hello",

@@ -9,7 +9,6 @@ sleeps a retry delay. The other drivers sleep for real and are timed at the wire
 
 from __future__ import annotations
 
-import inspect
 import json
 import time
 from collections.abc import Mapping
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..clock import VirtualClock
-from ..sdk import Sdk, has
+from ..sdk import Sdk, call_sdk, has
 from .process import ScenarioRejected
 
 _ATTRIBUTES = ("param", "type")
@@ -113,23 +112,23 @@ def _perform(client: Any, name: str, params: dict[str, Any], outcome: dict[str, 
     # ``read``: what the doc's Python samples read, through the SDK's typed attributes.
     read = outcome["read"]
     if name == "chat.completions.create":
-        result = _call(client.chat.completions.create, params)
+        result = call_sdk(client.chat.completions.create, params)
         outcome["result"] = _json(result)
         read["content"] = result.choices[0].message.content if result.choices else None
         read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name == "responses.create":
-        result = _call(client.responses.create, params)
+        result = call_sdk(client.responses.create, params)
         outcome["result"] = _json(result)
         read["output_text"] = result.output_text
         read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name == "embeddings.create":
-        result = _call(client.embeddings.create, params)
+        result = call_sdk(client.embeddings.create, params)
         outcome["result"] = _json(result)
         read["embedding"] = list(result.data[0].embedding) if result.data else None
         read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
     elif name in ("chat.completions.stream", "responses.stream"):
         resource = client.chat.completions if name.startswith("chat") else client.responses
-        stream = _call(resource.create, {**params, "stream": True})
+        stream = call_sdk(resource.create, {**params, "stream": True})
         read["request_id"] = outcome["request_id"] = stream.response.headers.get("x-request-id")
         deltas: list[str] = read.setdefault("deltas", [])
         read["text"] = ""
@@ -155,19 +154,6 @@ def _delta_of(event: Any) -> str | None:
         text = getattr(event, "delta", None)
         return text if isinstance(text, str) else None
     return None
-
-
-def _call(method: Any, params: Mapping[str, Any]) -> Any:
-    """The parameters this release names as keywords, the rest (fields it does not know yet)
-    through ``extra_body``, as the doc's request reaches the wire either way."""
-    accepted = inspect.signature(method).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-        return method(**params)
-    known = {k: v for k, v in params.items() if k in accepted}
-    extra = {k: v for k, v in params.items() if k not in accepted}
-    if extra:
-        known["extra_body"] = extra
-    return method(**known)
 
 
 def _json(model: Any) -> dict[str, Any]:

@@ -8,11 +8,11 @@ uses the doc's sample.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from conformance.harness import Wire
+from conformance.sdk import call_sdk as call_sdk  # the one helper, re-exported for the checks
 
 
 def request_params(wire: Wire, sample: Mapping[str, Any], index: int = 0) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def request_params(wire: Wire, sample: Mapping[str, Any], index: int = 0) -> dic
 
 
 # The SDK method for each operation a recorded interaction may call.
-OPERATIONS = {"chat/completions": ("chat", "completions"), "responses": ("responses",),
+METHODS_BY_PATH = {"chat/completions": ("chat", "completions"), "responses": ("responses",),
               "embeddings": ("embeddings",)}
 
 
@@ -44,7 +44,7 @@ def call_recorded(client: Any, wire: Wire, index: int, otherwise: Callable[[Any]
     if cassette is None or cassette.provenance != "recorded":
         return otherwise(client)
     path = cassette.interactions[index].request.path.rstrip("/")
-    operation = next((names for suffix, names in OPERATIONS.items()
+    operation = next((names for suffix, names in METHODS_BY_PATH.items()
                       if path.endswith("/" + suffix)), None)
     if operation is None:
         raise TypeError(f"{cassette.path}: no SDK method for {path}")
@@ -52,16 +52,3 @@ def call_recorded(client: Any, wire: Wire, index: int, otherwise: Callable[[Any]
     for name in operation:
         resource = getattr(resource, name)
     return call_sdk(resource.create, request_params(wire, {}, index))
-
-
-def call_sdk(method: Callable[..., Any], params: Mapping[str, Any]) -> Any:
-    """Call an SDK method with ``params``: the ones it names as keywords, the rest (fields an
-    older SDK does not know yet) through its ``extra_body``."""
-    accepted = inspect.signature(method).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values()):
-        return method(**params)  # a wrapper that forwards whatever it is given
-    known = {k: v for k, v in params.items() if k in accepted}
-    extra = {k: v for k, v in params.items() if k not in accepted}
-    if extra:
-        known["extra_body"] = extra
-    return method(**known)

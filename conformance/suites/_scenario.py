@@ -7,9 +7,7 @@ cassette serve python, javascript, go and java.
 
 from __future__ import annotations
 
-import base64
 import itertools
-import struct
 from collections.abc import Mapping
 from typing import Any
 
@@ -91,12 +89,6 @@ def sse_data(body: bytes) -> list[Any]:
     """The JSON ``data:`` payloads of an event stream, in order (``[DONE]`` left out), as a
     standard client reads them (an unfinished last event is not one)."""
     return json_payloads(body)
-
-
-def floats_of(encoded: str) -> list[float]:
-    """A base64 embedding as the little-endian float32 values it holds."""
-    raw = base64.b64decode(encoded)
-    return list(struct.unpack(f"<{len(raw) // 4}f", raw))
 
 
 def arrival_gaps(wire: Wire) -> list[float]:

@@ -18,8 +18,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, cast
@@ -125,12 +124,13 @@ class Exchange:
 
 class WireFault(Exception):
     """A failure on the harness side of the wire (a defective cassette, an upstream that
-    failed or redirected, a resource limit). A responder raises it; the server records it as
-    a :class:`Fault` and the check that was running is an ``error``, never the SDK's ``fail``."""
+    failed or redirected, a resource limit). A responder raises it; the server records it as a
+    :class:`ServerFault` and the check that was running is an ``error``, never the SDK's
+    ``fail``."""
 
 
 @dataclass(frozen=True)
-class Fault:
+class ServerFault:
     """What went wrong on the server's side while serving request ``request`` (None: before
     a request could be logged, such as a malformed request line)."""
 
@@ -357,7 +357,7 @@ class WireServer:
     exchanges: list[Exchange] = field(default_factory=list)
     # The server's own failures while the current responder served: each makes the check an
     # error (see :class:`WireFault`).
-    faults: list[Fault] = field(default_factory=list)
+    faults: list[ServerFault] = field(default_factory=list)
     _count: int = 0
     _responder: Responder = field(default_factory=_NoResponder)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -413,14 +413,6 @@ class WireServer:
             self._released.set()  # stalls of the previous responder end now
             self._released = threading.Event()
 
-    @contextmanager
-    def serving(self, responder: Responder) -> Iterator[WireServer]:
-        self.use(responder)
-        try:
-            yield self
-        finally:
-            self.use(_NoResponder())
-
     @property
     def requests(self) -> list[RecordedRequest]:
         return [e.request for e in self.exchanges]
@@ -475,7 +467,7 @@ class WireServer:
         return refusal(500, "wire_fault", message[:2000], marker="wire-fault")
 
     def _fault(self, request: int | None, message: str) -> None:
-        self.faults.append(Fault(request, message))  # atomic; may be called under the lock
+        self.faults.append(ServerFault(request, message))  # atomic; may be called under the lock
 
 
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
