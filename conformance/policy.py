@@ -405,9 +405,10 @@ class Deviation:
     ``kind`` is ``differs`` (the doc says otherwise or leaves it out) or ``refines`` (the doc
     is vague and the reference gives the numbers; refinements are part of the baseline: they
     are what the release itself promises, so a release is held to them).
-    ``feature`` and ``until`` gate it by SDK version (names in ``conformance.sdk.CAPABILITIES``):
-    it applies from the release that has ``feature`` up to, not including, the release that
-    has ``until``; so one claim can be declared per release range.
+    ``capability`` and ``until`` gate it by SDK version (names in
+    ``conformance.sdk.CAPABILITIES``): it applies from the release that has ``capability`` up
+    to, not including, the release that has ``until``; so one claim can be declared per release
+    range.
     ``apply`` changes a policy accordingly (None: the check observes it directly, the retry
     model is not concerned)."""
 
@@ -418,14 +419,14 @@ class Deviation:
     source: str
     kind: Literal["differs", "refines"] = "differs"
     verdict: DeviationVerdict = "tolerated"
-    feature: str | None = None
+    capability: str | None = None
     apply: Callable[[RetryPolicy, Has], RetryPolicy] | None = field(
         default=None, compare=False, repr=False
     )
     until: str | None = None
 
     def applies(self, has: Has) -> bool:
-        return ((self.feature is None or has(self.feature))
+        return ((self.capability is None or has(self.capability))
                 and (self.until is None or not has(self.until)))
 
     def as_observation(self) -> dict[str, str]:
@@ -566,7 +567,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "python.backoff", "python", "a brief exponential backoff (no numbers)",
         "min(0.5 s * 2**n, 8 s) * (1 - 0.25 * U): each delay in [0.75, 1] x its base",
         "sdk-behavior §2.1 (_calculate_retry_timeout); wire §3.3", kind="refines",
-        feature="backoff_from_half_second",
+        capability="backoff_from_half_second",
         apply=_set(backoff=Backoff(0.5, cap=8.0, jitter=0.25)),
     ),
     Deviation(
@@ -583,7 +584,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "retry-after-ms, then retry-after (seconds, then HTTP-date) replace the backoff when "
         "0 < hint <= 120 s (60 s before 2.52.0); other values fall back to the backoff",
         "sdk-behavior §2.1; wire §3.2, §3.3 (older releases capped at 60 s; released wheels "
-        "2.51.0 and 2.52.0)", kind="refines", feature="retry_after_ms",
+        "2.51.0 and 2.52.0)", kind="refines", capability="retry_after_ms",
         apply=_python_retry_after,
     ),
     Deviation(
@@ -591,7 +592,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "retry-after (float seconds, then HTTP-date) replaces the backoff when 0 < hint <= 60 "
         "s; retry-after-ms is not read",
         "sdk-behavior §2.1; released wheels 1.3.7-1.8.0 (_calculate_retry_timeout)",
-        kind="refines", feature="retry_after_float", until="retry_after_ms",
+        kind="refines", capability="retry_after_float", until="retry_after_ms",
         apply=_set(retry_after=_RETRY_AFTER_NO_MS),
     ),
     Deviation(
@@ -606,14 +607,14 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "python.retry-count-header", "python", "nothing about a retry counter",
         "every attempt carries x-stainless-retry-count: '0', '1', '2', ...",
         "sdk-behavior §2.2, §7; wire §3.1", kind="refines",
-        feature="retry_count_header_first_attempt",
+        capability="retry_count_header_first_attempt",
         apply=_set(retry_count_header="x-stainless-retry-count"),
     ),
     Deviation(
         "python.retry-count-header-on-retries", "python", "nothing about a retry counter",
         "retries carry x-stainless-retry-count: '1', '2', ...; the first attempt has none",
         "sdk-behavior §2.2; released wheel 1.47.x (_build_headers sets it when retries_taken > "
-        "0; run against 1.47.0)", kind="refines", feature="retry_count_header",
+        "0; run against 1.47.0)", kind="refines", capability="retry_count_header",
         until="retry_count_header_first_attempt",
         apply=_set(retry_count_header="x-stainless-retry-count", retry_count_on_first=False),
     ),
@@ -621,13 +622,13 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "python.retry-after-too-long", "python", "429 and >=500 are retried twice",
         "a finite hint over 120 s stops the retries, whatever the status and even with "
         "x-should-retry: true; the error is raised after the first attempt",
-        "sdk-behavior §2.1, §8 #3; wire §3.3", feature="retry_after_refusal",
+        "sdk-behavior §2.1, §8 #3; wire §3.3", capability="retry_after_refusal",
         apply=_python_refusal,
     ),
     Deviation(
         "python.retry-after-overflow", "python", "429 and >=500 are retried twice",
         "a hint that overflows a float (1e400) counts as too long: no retry",
-        "sdk-behavior §2.1 (>= 3.9.0)", feature="retry_after_overflow_refusal",
+        "sdk-behavior §2.1 (>= 3.9.0)", capability="retry_after_overflow_refusal",
         apply=_python_overflow,
     ),
     Deviation(
@@ -668,7 +669,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "python.cause-httpx2", "python",
         "APIConnectionError.__cause__ is 'an underlying Exception, likely raised within httpx'",
         "in openai 3.x the cause is an httpx2 exception", "sdk-behavior §7, §8 #9",
-        feature="httpx2",
+        capability="httpx2",
     ),
     # -- .NET (OpenAI on System.ClientModel); modelled, not run here --------------------------
     Deviation(
@@ -695,13 +696,13 @@ DEVIATIONS: tuple[Deviation, ...] = (
 
 @dataclass(frozen=True)
 class ErrorAttribute:
-    """An attribute the SDK's status errors carry, from the release that has ``feature``
+    """An attribute the SDK's status errors carry, from the release that has ``capability``
     (a name in ``conformance.sdk.CAPABILITIES``; None: every release)."""
 
     name: str
     carries: str
     source: str
-    feature: str | None = None
+    capability: str | None = None
 
 
 ERROR_ATTRIBUTES: dict[str, tuple[ErrorAttribute, ...]] = {
@@ -713,14 +714,14 @@ ERROR_ATTRIBUTES: dict[str, tuple[ErrorAttribute, ...]] = {
         ErrorAttribute("message", "a message with the body's message", "sdk-behavior §2.5"),
         *(ErrorAttribute(name, f"the error object's {name}", "sdk-behavior §2.5; released "
                          "wheels before 1.2.2 read it from the whole body, so a wrapped "
-                         "error's is None (openai-python #759)", feature="error_fields")
+                         "error's is None (openai-python #759)", capability="error_fields")
           for name in ("code", "param", "type")),
         ErrorAttribute("body", "the error object (the whole body when it has no wrapper)",
                        "sdk-behavior §2.5; released wheels before 1.3.8 declare APIError.body "
-                       "but never assign it (openai-python #949)", feature="error_body"),
+                       "but never assign it (openai-python #949)", capability="error_body"),
         ErrorAttribute("request_id", "the x-request-id response header", "sdk-behavior §2.5, "
                        "§8 #8; APIStatusError.request_id first ships in the 1.19.0 wheel "
-                       "(openai-python #1317)", feature="error_request_id"),
+                       "(openai-python #1317)", capability="error_request_id"),
     ),
 }
 
@@ -760,8 +761,8 @@ class Policies:
 
     def exposes(self, name: str) -> bool:
         """Whether this release's status errors carry attribute ``name``."""
-        feature = self.attribute(name).feature
-        return feature is None or self.has(feature)
+        capability = self.attribute(name).capability
+        return capability is None or self.has(capability)
 
 
 def _build(start: RetryPolicy, deviations: Iterable[Deviation], has: Has) -> RetryPolicy:

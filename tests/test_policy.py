@@ -82,7 +82,7 @@ def test_every_deviation_is_sourced_and_gated_by_a_known_feature():
         assert deviation.id.startswith(deviation.sdk + ".")
         assert re.search(r"(sdk-behavior|wire) §\d", deviation.source), deviation.id
         assert deviation.verdict in ("tolerated", "fail")
-        assert deviation.feature is None or deviation.feature in CAPABILITIES, deviation.id
+        assert deviation.capability is None or deviation.capability in CAPABILITIES, deviation.id
 
 
 def test_the_deviations_the_brief_names_are_declared():
@@ -226,7 +226,7 @@ def test_error_attributes_per_release():
     old = policies("python", only("error_fields"))  # 1.2.2 .. 1.3.7
     assert old.exposes("status_code") and old.exposes("code")
     assert not old.exposes("body") and not old.exposes("request_id")
-    assert {a.feature for a in PY.attributes} <= set(CAPABILITIES) | {None}
+    assert {a.capability for a in PY.attributes} <= set(CAPABILITIES) | {None}
 
 
 def test_every_refinement_range_is_a_known_feature():

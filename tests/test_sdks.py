@@ -49,7 +49,7 @@ def test_each_profile_declares_the_releases_its_policy_ranges_name():
     for profile in sdks.PROFILES.values():
         for deviation in profile.deviations:
             assert deviation.sdk == profile.name, deviation.id
-            for feature in (deviation.feature, deviation.until):
+            for feature in (deviation.capability, deviation.until):
                 assert feature is None or feature in profile.capabilities, deviation.id
         if profile.name not in ("python", "dotnet"):  # judged by their profile alone
             assert profile.policy_source and profile.deviations, profile.name

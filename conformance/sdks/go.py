@@ -55,7 +55,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "go.retry-after-unbounded", "go", "(the Go section says nothing about retries)",
         "server hints are waited for in full, however long; a negative one retries at once",
         "sdk-behavior §4 (v3.25.0 ... v3.52.0)", kind="refines",
-        feature="retry_after_unbounded", until="retry_after_clamped",
+        capability="retry_after_unbounded", until="retry_after_clamped",
         apply=_set(retry_after=RetryAfter(maximum=math.inf, low_inclusive=True,
                                           negative="zero")),
     ),
@@ -64,7 +64,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "server hints are clamped to MaxRetryDelay (8 s by default): a longer one waits 8 s",
         "openai-go v3.53.0 parseRetryAfterHeader (retryAfter >= maxDelay returns maxDelay); "
         "CHANGELOG 3.53.0 'bound retry and polling delays (#828)'", kind="refines",
-        feature="retry_after_clamped", until="retry_after_refusal",
+        capability="retry_after_clamped", until="retry_after_refusal",
         apply=_set(retry_after=RetryAfter(maximum=8.0, low_inclusive=True, above="clamp")),
     ),
     Deviation(
@@ -75,7 +75,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         f"{_SOURCE} (defaultMaxRetryAfterDelay = 2 * time.Minute; retryDelay returns "
         "!exceedsLimit); v3.67.0 is the first with it (CHANGELOG 3.67.0 'honor Retry-After "
         "delays in line with the Python SDK (#987)'); sdk-behavior §9.1", kind="refines",
-        feature="retry_after_refusal",
+        capability="retry_after_refusal",
         apply=_set(retry_after=RetryAfter(maximum=120.0, low_inclusive=True,
                                           above="no-retry", overflow_is_too_long=True)),
     ),

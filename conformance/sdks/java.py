@@ -65,7 +65,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "java.retry-after-unbounded", "java", "(the Java section says nothing about retries)",
         "server hints are waited for in full, however long",
         "sdk-behavior §5 (4.25.0 ... 4.52.0); Maven Central openai-java-core-4.70.0 sources",
-        kind="refines", feature="retry_after_unbounded", until="retry_after_clamped",
+        kind="refines", capability="retry_after_unbounded", until="retry_after_clamped",
         apply=_set(retry_after=RetryAfter(maximum=math.inf, low_inclusive=True)),
     ),
     Deviation(
@@ -74,7 +74,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "[0, 8 s]: a longer hint waits 8 s and is retried, a negative one retries at once",
         f"{_SOURCE} getRetryBackoffDuration (coerceIn(0, MAX_RETRY_DELAY), MAX_RETRY_DELAY = 8 "
         "s); first in 4.71.0 (Maven Central sources jars: 4.70.0 has no bound); sdk-behavior "
-        "§9.1", kind="refines", feature="retry_after_clamped",
+        "§9.1", kind="refines", capability="retry_after_clamped",
         apply=_set(retry_after=RetryAfter(maximum=8.0, low_inclusive=True, above="clamp",
                                           negative="zero")),
     ),

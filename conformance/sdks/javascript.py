@@ -44,7 +44,7 @@ DEVIATIONS: tuple[Deviation, ...] = (
         "or unreadable ones fall back to the backoff and are still retried",
         "openai-node 6eda5b18 (#2360, first released in v7.5.0: timeoutMillis > 60 * 1000 "
         "falls back to the backoff); sdk-behavior §3 (7.57.0)", kind="refines",
-        feature="retry_after_window",
+        capability="retry_after_window",
         apply=_set(retry_after=RetryAfter(maximum=60.0, low_inclusive=True)),
     ),
     Deviation(

@@ -181,7 +181,7 @@ def build_client(sdk: Sdk, wire: Wire, options: Options, *, in_process: bool) ->
 def release_policy(policy: Policies) -> list[dict[str, str]]:
     """What the installed release promises beyond the doc, as the report shows it: each
     refinement in force with the releases it covers."""
-    return [{"id": r.id, "releases": conformance.sdk.release_range(r.feature, r.until),
+    return [{"id": r.id, "releases": conformance.sdk.release_range(r.capability, r.until),
              "sdk": r.actual} for r in policy.refinements]
 
 
@@ -243,7 +243,7 @@ class Ledger:
             if verdict.conforms_to_doc:
                 self.release_problems.append(line)
                 for r in verdict.broken:
-                    releases = conformance.sdk.release_range(r.feature, r.until)
+                    releases = conformance.sdk.release_range(r.capability, r.until)
                     self.broken.setdefault(r.id, f"{r.id} ({releases}): {r.actual} [{r.source}]")
             else:
                 self.problems.append(line)
@@ -279,7 +279,7 @@ class Ledger:
             self.problems.append(message)
             return
         self.release_problems.append(message)
-        releases = conformance.sdk.release_range(declared.feature, None)
+        releases = conformance.sdk.release_range(declared.capability, None)
         self.broken.setdefault(f"err.{attribute}", f"err.{attribute} carries {declared.carries} "
                                f"({releases}) [{declared.source}]")
 
@@ -288,7 +288,7 @@ class Ledger:
         (and ``needed_by``, what wanted it) for the ``unsupported`` verdict."""
         if self.policy.exposes(attribute):
             return True
-        feature = self.policy.attribute(attribute).feature
+        feature = self.policy.attribute(attribute).capability
         if feature is not None:
             self.missing.setdefault(feature, needed_by)
         return False
