@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from conformance.drivers.build import build
+from conformance.suites._requests import CHAT_REQUEST
 from conformance.wire import Script, WireServer
 from conformance.wire import script as actions
+from conformance.wire.sse import DONE_EVENT
 
 COMPLETION: dict[str, Any] = {
     "id": "chatcmpl-bench", "object": "chat.completion", "created": 1700000000, "model": "gpt-4o",
@@ -35,11 +37,11 @@ COMPLETION: dict[str, Any] = {
 CHUNKS = [{"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
            "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]}
           for word in ("The ", "capital ", "is ", "Paris.")] + ["[DONE]"]
-PARAMS = {"model": "gpt-4o", "messages": [{"role": "user", "content": "Capital of France?"}]}
+PARAMS = CHAT_REQUEST  # the doc's chat sample (the scripted server answers any request)
 
 
 def stream_reply() -> Any:
-    return actions.event_stream([c if c != "[DONE]" else "data: [DONE]\n\n" for c in CHUNKS])
+    return actions.event_stream([c if c != "[DONE]" else DONE_EVENT for c in CHUNKS])
 
 
 def measure(sdk: str, *, cold: bool, runs: int) -> dict[str, Any]:

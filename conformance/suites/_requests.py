@@ -14,6 +14,9 @@ CHAT_MESSAGES: list[dict[str, Any]] = [
     {"role": "system", "content": "You are a helpful assistant."},
     {"role": "user", "content": "What is the capital of France?"},
 ]
+# The doc's chat sample as one request: the deployment as model, the messages, max_tokens 100
+# (what the chat, auth, request-id and cross-SDK checks send, and the chat cassettes recorded).
+CHAT_REQUEST: dict[str, Any] = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
 
 # Responses. JavaScript / Responses: model (the deployment, named after the model), instructions
 # and input. Python / Responses API: the same deployment, input only.

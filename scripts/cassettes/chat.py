@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from conformance.suites._requests import CHAT_MESSAGES, DEPLOYMENT
+from conformance.suites._requests import CHAT_REQUEST
 from conformance.wire import Cassette, Interaction, make_interaction
 
 from .common import (
@@ -26,7 +26,7 @@ COMPLETION_SOURCES = (
 
 def chat_request() -> dict[str, Any]:
     """The doc's chat sample: system + user message, deployment as model, max_tokens 100."""
-    return {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
+    return dict(CHAT_REQUEST)
 
 
 def completion_ok() -> Interaction:
