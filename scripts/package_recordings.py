@@ -29,6 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
 from cassettes.common import write_or_check  # noqa: E402
 
 from conformance.wire import Cassette, safe_yaml  # noqa: E402
+from conformance.wire.http import has_header  # noqa: E402
 
 CORPUS = ROOT / "tests" / "corpus" / "real"
 CASSETTES = ROOT / "cassettes"
@@ -133,7 +134,7 @@ def onto_v1(cassette: Cassette) -> list[str]:
         else:
             operation = path[len("/openai/v1/"):]
         request.uri = V1 + operation
-        if body is not None and not any(k.lower() == "content-type" for k in request.headers):
+        if body is not None and not has_header(request.headers.items(), "content-type"):
             # vcrpy compares bodies as JSON only when the request says it is JSON.
             request.headers["content-type"] = "application/json"
             altered.append("request header content-type: application/json added (the source "
