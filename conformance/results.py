@@ -459,7 +459,10 @@ def compare(baseline: Results, candidate: Results) -> list[Change]:
     changes = []
     for key in sorted(before.keys() | after.keys()):
         old, new = before.get(key), after.get(key)
-        check_id = key[0] if key[1] == "python" else f"{key[0]}[{key[1]}]"
+        # Two runs that name the same id (both written before a rename) keep it.
+        sides = {c.id for c in (old, new) if c is not None}
+        name = sides.pop() if len(sides) == 1 else key[0]
+        check_id = name if key[1] == "python" else f"{name}[{key[1]}]"
         if old is None or new is None:
             if new is not None:
                 kind = "regression" if new.verdict.value in _BAD else "new"

@@ -72,7 +72,8 @@ def test_two_old_runs_compare_as_they_always_did():
     assert compare(base, cand) == []
     cand.checks[0].observations = {"seen": "other"}
     (change,) = compare(base, cand)
-    assert (change.kind, change.renamed_from) == ("observations", ())
+    assert (change.id, change.kind, change.renamed_from) == (
+        "chat.sdks-completion[go]", "observations", ())
 
 
 def test_nothing_is_removed_or_added_by_a_rename():
