@@ -113,8 +113,8 @@ def measure(repeat: int, sources: dict[str, Path], extra: Sequence[str] = ()
     samples: dict[str, list[dict[str, Any]]] = {name: [] for name in sources}
     with tempfile.TemporaryDirectory(prefix="bench-sdk-all-") as scratch:
         for n in range(repeat + 1):
-            for name, source in sources.items():
-                report = Path(scratch) / f"{name}-{n}" / "report"
+            for k, (name, source) in enumerate(sources.items()):
+                report = Path(scratch) / f"source{k}-{n}" / "report"
                 report.parent.mkdir(parents=True)
                 sample = run_once(source, report, extra)
                 print(f"bench: sdk_all {name} #{n}: {sample['wall_s']:.1f} s wall, "

@@ -219,7 +219,10 @@ from conformance.drivers import BuildFailed, DriverProcess, pool, build
 
 def start(sdk, **kwargs):
     with open(os.environ["STARTS_LOG"], "a") as log:
-        log.write(json.dumps([os.environ.get("PYTEST_XDIST_WORKER", "controller"), sdk]) + "\\n")
+        # xdist starts its workers with `python -c ...` (PYTEST_XDIST_WORKER alone may be
+        # inherited from an outer xdist run of these tests)
+        who = os.environ["PYTEST_XDIST_WORKER"] if sys.argv[0] == "-c" else "controller"
+        log.write(json.dumps([who, sdk]) + "\\n")
     if sdk == os.environ.get("BROKEN_SDK"):
         raise BuildFailed(sdk, ["go", "build"], "go: no such version v0.0.0")
     process = DriverProcess(sdk, [sys.executable, os.environ["FAKE"]], env={
@@ -243,6 +246,7 @@ def _distributed_run(pytester: pytest.Pytester, monkeypatch, *args: str,
     monkeypatch.setenv("BROKEN_SDK", broken)
     monkeypatch.setenv("PYTHONPATH", str(pytester.path))
     monkeypatch.delenv("PYTEST_ADDOPTS", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     result = pytester.runpytest_subprocess(
         "--pyargs", "conformance.suites", "-p", "no:cacheprovider", "-p", "standin_drivers",
         f"--conformance-report-dir={pytester.path / 'report'}", *args)
@@ -302,6 +306,7 @@ def test_a_multi_sdk_run_of_the_cli_is_distributed_and_reports_once(tmp_path):
     env = {**os.environ, "STARTS_LOG": str(log), "FAKE": str(FAKE), "BROKEN_SDK": "",
            "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
     env.pop("PYTEST_ADDOPTS", None)
+    env.pop("PYTEST_XDIST_WORKER", None)
     done = subprocess.run(
         [sys.executable, "-m", "conformance", "run", "--sdk", "python", "--sdk", "go",
          f"--report-dir={tmp_path / 'report'}", "--", "-p", "standin_drivers", "-k",
