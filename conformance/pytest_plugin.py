@@ -303,7 +303,7 @@ def pytest_pycollect_makeitem(
     selection = collector.config.stash[_selection_key]
     items: list[pytest.Function] = []
     named = check.id in collector.config.getoption("conformance_check")
-    for sdk_name in selection.covers(check.sdks, named=named):
+    for sdk_name in selection.covers(check.sdks, named=named, check_id=check.id):
         item_name = name if check.sdks == PYTHON_ONLY else f"{name}[{sdk_name}]"
         item = pytest.Function.from_parent(collector, name=item_name, callobj=obj)
         item.stash[_check_key] = check

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from . import sdks
+from .aliases import RETIRED
 from .drivers.build import pinned_version
 from .registry import ALL_SDKS, PYTHON_ONLY
 from .sdk import installed
@@ -32,10 +33,14 @@ class SdkSelection:
     # cross-SDK checks (``--sdk python`` adds them for python).
     explicit: bool = False
 
-    def covers(self, check_sdks: tuple[str, ...], *, named: bool = False) -> tuple[str, ...]:
-        """The SDKs a check with ``check_sdks`` runs against in this run (a cross-SDK check
-        ``named`` by id runs for python even without --sdk)."""
-        if not self.explicit and check_sdks != PYTHON_ONLY and not named:
+    def covers(self, check_sdks: tuple[str, ...], *, named: bool = False,
+               check_id: str = "") -> tuple[str, ...]:
+        """The SDKs a check with ``check_sdks`` runs against in this run. Without --sdk, a
+        cross-SDK check runs for python unless it is one of the ``sdks-`` twins that retire into
+        a claim's check (conformance.aliases: the python run stays the one it always was), or
+        is ``named`` by id."""
+        if (not self.explicit and check_sdks != PYTHON_ONLY and not named
+                and (not check_id or check_id in RETIRED)):
             return ()
         if check_sdks == ALL_SDKS:
             check_sdks = sdks.names()
