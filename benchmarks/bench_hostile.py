@@ -44,7 +44,8 @@ print(json.dumps({"exit": code, "check_s": round(checked, 3), "load_s": round(lo
                   "check_cpu_s": round(checked_cpu, 3), "load_cpu_s": round(loaded_cpu, 3),
                   "output_bytes": len(out.getvalue()) + len(err.getvalue()),
                   "refusal_bytes": len(refused),
-                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                  "peak_rss_mb": round(
+                      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                   "message": (err.getvalue().splitlines() or [""])[0][:200]}))
 """
 

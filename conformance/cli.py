@@ -310,7 +310,7 @@ def _workers(args: argparse.Namespace, extra: Sequence[str]) -> list[str]:
         named = set(args.check or ())
         covered = {sdk for check in REGISTRY.values()
                    if check.id in named or check.feature in (args.feature or ())
-                   for sdk in selection.covers(check.sdks, named=check.id in named)}
+                   for sdk in selection.covers(check.sdks)}
         running = [sdk for sdk in running if sdk in covered]
     return workers.pytest_args(running, forwards=False, given=given)
 

@@ -870,7 +870,7 @@ def _conforms_to_doc(policy: Policies, script: Sequence[Step], options: Options,
 
 
 
-# -- what the cross-SDK checks (suites/cross_sdk.py) say about the doc -----------------------
+# -- what the checks run on every SDK say about the doc -----------------------
 # Each SDK's own policy, per release, is its profile's (conformance/sdks/): ``policies`` above.
 
 DOC_SCOPE = "https://cognitiveservices.azure.com/.default"

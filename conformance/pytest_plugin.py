@@ -18,7 +18,7 @@ import pytest
 # Only light modules at load: this plugin is loaded into every pytest session of the
 # environment. vcrpy, the SDK, the wire server, the drivers and the reports are imported where
 # they are used, once the session turns out to run checks (:func:`_start`).
-from . import aliases, paths, sdks, workers
+from . import paths, sdks, workers
 from .clock import VirtualClock, virtual_clock
 from .interruption import Interrupted, signal_of
 from .registry import (
@@ -188,11 +188,7 @@ def pytest_pycollect_makeitem(
     _start(collector.config)
     selection = collector.config.stash[_selection_key]
     items: list[pytest.Function] = []
-    # A claim's one check runs for python in a run without --sdk, like the python-only
-    # checks; a retired ``sdks-`` twin still registered (conformance.aliases) only with --sdk.
-    named = (check.id in collector.config.getoption("conformance_check")
-             or check.id not in aliases.RETIRED)
-    for sdk_name in selection.covers(check.sdks, named=named):
+    for sdk_name in selection.covers(check.sdks):
         item_name = name if check.sdks == PYTHON_ONLY else f"{name}[{sdk_name}]"
         item = pytest.Function.from_parent(collector, name=item_name, callobj=obj)
         item.stash[_check_key] = check

@@ -28,15 +28,12 @@ class SdkSelectionError(ValueError):
 class SdkSelection:
     sdks: tuple[str, ...] = PYTHON_ONLY
     versions: dict[str, str] = field(default_factory=dict)  # SDK -> version asked for
-    # False when no --sdk was given: the run is the python run it always was, without the
-    # cross-SDK checks (``--sdk python`` adds them for python).
+    # False when no --sdk was given (python, on every claim).
     explicit: bool = False
 
-    def covers(self, check_sdks: tuple[str, ...], *, named: bool = False) -> tuple[str, ...]:
-        """The SDKs a check with ``check_sdks`` runs against in this run (a cross-SDK check
-        ``named`` by id runs for python even without --sdk)."""
-        if not self.explicit and check_sdks != PYTHON_ONLY and not named:
-            return ()
+    def covers(self, check_sdks: tuple[str, ...]) -> tuple[str, ...]:
+        """The SDKs a check with ``check_sdks`` runs against in this run (without --sdk:
+        python, on every claim)."""
         if check_sdks == ALL_SDKS:
             check_sdks = sdks.names()
         return tuple(s for s in check_sdks if s in self.sdks)

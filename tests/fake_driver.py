@@ -166,7 +166,8 @@ def perform(scenario: dict[str, Any]) -> dict[str, Any]:
                 error = (json.loads(data or b"{}").get("error") or {})
                 outcome["error"] = {
                     "kind": "status", "class": error_class(status), "bases": [], "status": status,
-                    "code": error.get("code"), "code_type": "string" if error.get("code") else "null",
+                    "code": error.get("code"),
+                    "code_type": "string" if error.get("code") else "null",
                     "param": None, "type": None, "message": f"{status}",
                     "request_id": headers.get("x-request-id")}
                 break

@@ -190,7 +190,8 @@ def test_in_one_process_the_proven_driver_is_the_one_the_checks_use(suite, monke
     monkeypatch.setattr(driver_pool.DriverPool, "_host", lambda self: None)
     monkeypatch.setattr(driver_pool, "start", start)
     monkeypatch.setattr("conformance.drivers.build.start", start)
-    run = suite.run(args=("--conformance-sdk=go", "-k", "sdks_api_key or sdks_status"))
+    run = suite.run("auth.api-key-bearer", "errors.status-classes",
+                    args=("--conformance-sdk=go",))
     assert started == ["go"]
     assert {c.sdk for c in run.results.checks} == {"go"} and len(run.results.checks) == 2
 
@@ -258,7 +259,9 @@ def _distributed_run(pytester: pytest.Pytester, monkeypatch, *args: str,
 def test_workers_start_only_the_drivers_of_the_sdks_they_run(pytester, monkeypatch):
     result, starts = _distributed_run(
         pytester, monkeypatch, "-n", "2", "--dist", "loadgroup", "--conformance-sdk=go",
-        "--conformance-sdk=java", "-k", "sdks_api_key or sdks_chat_completion or sdks_default")
+        "--conformance-sdk=java", "--conformance-check=auth.api-key-bearer",
+        "--conformance-check=chat.response-contract",
+        "--conformance-check=retries.default-attempts")
     assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED), result.stdout.str()
     # the controller proves each driver once, before any check; then the one worker that runs
     # an SDK's checks starts that driver, and no other worker does
@@ -275,7 +278,7 @@ def test_workers_start_only_the_drivers_of_the_sdks_they_run(pytester, monkeypat
     results = Results.load(pytester.path / "report" / "results.json")
     assert sorted((c.sdk, c.id) for c in results.checks) == sorted(
         (sdk, check) for sdk in ("go", "java") for check in (
-            "auth.sdks-api-key", "chat.sdks-completion", "retries.sdks-default-attempts"))
+            "auth.api-key-bearer", "chat.response-contract", "retries.default-attempts"))
     assert {c.sdk_version for c in results.checks} == {"1.0.0"}
     assert Verdict.ERROR not in {c.verdict for c in results.checks}
     assert result.stdout.str().count("6 verdicts (go ") == 1, result.stdout.str()
@@ -286,7 +289,7 @@ def test_a_driver_that_cannot_be_built_stops_a_distributed_run_before_any_check(
         pytester, monkeypatch):
     result, starts = _distributed_run(
         pytester, monkeypatch, "-n", "2", "--dist", "loadgroup", "--conformance-sdk=go",
-        "--conformance-sdk=java", "-k", "sdks_api_key", broken="go")
+        "--conformance-sdk=java", "--conformance-check=auth.api-key-bearer", broken="go")
     assert result.ret == pytest.ExitCode.USAGE_ERROR  # `aoai-conformance run` exits 2
     errors = [line for line in result.errlines if line.startswith("ERROR:")]
     assert len(errors) == 1, result.errlines
@@ -309,8 +312,8 @@ def test_a_multi_sdk_run_of_the_cli_is_distributed_and_reports_once(tmp_path):
     env.pop("PYTEST_XDIST_WORKER", None)
     done = subprocess.run(
         [sys.executable, "-m", "conformance", "run", "--sdk", "python", "--sdk", "go",
-         f"--report-dir={tmp_path / 'report'}", "--", "-p", "standin_drivers", "-k",
-         "sdks_api_key"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+         f"--report-dir={tmp_path / 'report'}", "--check", "auth.api-key-bearer", "--",
+         "-p", "standin_drivers"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == cli.EXIT_OK, done.stdout + done.stderr
     results = Results.load(tmp_path / "report" / "results.json")
     assert sorted(c.sdk for c in results.checks) == ["go", "python"]
