@@ -381,7 +381,8 @@ def retry_count_header(wire: Wire, driver: Driver, observe: Observations) -> Non
     runs.close(observe)
     if not sends_count and driver.sdk == "python":
         unsupported(f"x-stainless-retry-count needs "
-                    f"{python_sdk.since('retry_count_header')}; installed {driver.version}")
+                    f"{python_sdk.since('retry_count_header')}; installed "
+                    f"{python_sdk.installed().version}")
 
 
 TOKENS = ("entra-token-1", "entra-token-2", "entra-token-3")
