@@ -313,7 +313,8 @@ def test_a_multi_sdk_run_of_the_cli_is_distributed_and_reports_once(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "conformance", "run", "--sdk", "python", "--sdk", "go",
          f"--report-dir={tmp_path / 'report'}", "--check", "auth.api-key-bearer", "--",
-         "-p", "standin_drivers"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+         "-p", "standin_drivers"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == cli.EXIT_OK, done.stdout + done.stderr
     results = Results.load(tmp_path / "report" / "results.json")
     assert sorted(c.sdk for c in results.checks) == ["go", "python"]
