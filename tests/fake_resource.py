@@ -157,6 +157,16 @@ class FakeResource:
                                            request.headers, json.dumps(body).encode(),
                                            request.arrived).as_vcr()
         cap = _cap(incoming.body)
+        as_floats = False
+        if (request.path.rstrip("/").endswith("/embeddings") and incoming.body
+                and b"encoding_format" not in incoming.body):
+            # No encoding_format (openai-go's default): the service answers floats. The
+            # recordings asked for base64; their vectors are served as the floats they hold.
+            body = json.loads(incoming.body)
+            if not any(matchers.requests_match(_uncapped(incoming), _uncapped(i.request),
+                                               MATCHERS) for i in self._interactions):
+                incoming.body = json.dumps({**body, "encoding_format": "base64"}).encode()
+                as_floats = True
         for interaction in self._interactions:
             if matchers.requests_match(_uncapped(incoming), _uncapped(interaction.request),
                                        MATCHERS):
@@ -170,6 +180,8 @@ class FakeResource:
                     headers.append(("x-request-id", "fake-req-1"))
                 body = reply.body
                 chunks = reply.chunks
+                if as_floats:
+                    body = _edit_json(body, _base64_as_floats)
                 allowed = _allowed_tools(incoming.body)
                 if allowed is not None:  # the service lists (and charges for) those alone
                     restrict = functools.partial(_restrict_listing, allowed=allowed)
@@ -321,6 +333,16 @@ def _echo_model(body: bytes, name: str) -> bytes:
             fix(data.get("response"))
 
     return _edit_json(body, fix)
+
+
+def _base64_as_floats(data: Any) -> None:
+    import base64
+    import struct
+
+    for item in data.get("data") or []:
+        if isinstance(item.get("embedding"), str):
+            raw = base64.b64decode(item["embedding"])
+            item["embedding"] = list(struct.unpack(f"<{len(raw) // 4}f", raw))
 
 
 def _edit_json(body: bytes, edit: Callable[[Any], None]) -> bytes:
