@@ -36,7 +36,7 @@ def test_provenance_is_declared(path):
         assert cassette.metadata.get("altered"), "a recording lists what was altered"
 
 
-def test_half_the_cassette_checks_replay_real_recordings():
+def test_the_cassette_checks_replaying_real_recordings_do_not_shrink():
     from conformance.cli import load_suites
     from conformance.provenance import replays
     from conformance.registry import REGISTRY
@@ -44,7 +44,11 @@ def test_half_the_cassette_checks_replay_real_recordings():
     load_suites()
     kinds = [replays(check) for check in REGISTRY.values() if check.cassette is not None]
     assert "missing" not in kinds
-    assert kinds.count("recorded") * 2 >= len(kinds)
+    # Half of them did while the sdks- twins (two of which replayed recordings) restated claims;
+    # with one check per claim it is 33 of 67. A recording replaced by a constructed cassette
+    # (or a claim dropped) lowers the count: that needs a new recording, not a lower floor.
+    assert kinds.count("recorded") >= 33, kinds.count("recorded")
+    assert kinds.count("recorded") * 2 >= len(kinds) - 1
 
 
 @pytest.mark.parametrize("path", CASSETTES, ids=lambda p: str(p.relative_to(paths.cassette_root())))
