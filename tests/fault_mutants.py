@@ -170,6 +170,15 @@ def frozen_retry_count(monkeypatch: pytest.MonkeyPatch) -> None:
     rewrite_requests(monkeypatch, freeze)
 
 
+def no_retry_count_header(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No x-stainless-retry-count header, as releases before 1.47.0 sent."""
+
+    def drop(request: Any) -> None:
+        request.headers.pop("x-stainless-retry-count", None)
+
+    rewrite_requests(monkeypatch, drop)
+
+
 def with_options_ignores_max_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """client.with_options(max_retries=N) keeps the client's own max_retries."""
     import openai

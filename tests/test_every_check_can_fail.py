@@ -57,10 +57,16 @@ def _table_evidence() -> Iterator[tuple[str, str]]:
         module = importlib.import_module(f"tests.{path.stem}")
         for _case, check_id, sdk, _phrase in rows_of(module):
             yield check_id, sdk
+        # A module's own CAUGHT table of that shape, which its tests walk themselves.
+        for row in getattr(module, "CAUGHT", None) or ():
+            if (isinstance(row, tuple) and len(row) == 4 and row[1] in REGISTRY
+                    and isinstance(row[2], str)):
+                yield row[1], row[2]
 
 
 def _strings(node: ast.AST, constants: dict[str, ast.AST], seen: set[str]) -> Iterator[str]:
-    """Every string in ``node``, and in the module-level constants it names (transitively)."""
+    """Every string in ``node``, and in the module-level constants and functions it names
+    (transitively: a test that hands its run to a module helper judging a table)."""
     for child in ast.walk(node):
         if isinstance(child, ast.Constant) and isinstance(child.value, str):
             yield child.value
@@ -95,6 +101,8 @@ def _hand_written_evidence() -> Iterator[tuple[str, str]]:
     for tree in trees.values():
         constants: dict[str, ast.AST] = {}
         for statement in tree.body:
+            if isinstance(statement, ast.FunctionDef) and not statement.name.startswith("test"):
+                constants[statement.name] = statement  # a helper the tests call
             if isinstance(statement, ast.Assign):
                 for target in statement.targets:
                     if isinstance(target, ast.Name):
@@ -144,8 +152,16 @@ def test_every_registered_check_has_a_case_that_makes_it_fail(missing):
         + ", ".join(no_case))
 
 
+# Known gaps, each with why: no misbehaving server can make these fail on that SDK (only a
+# broken build of the SDK itself could), and no such broken build exists yet.
+NO_CASE_YET = {
+    f"request-ids.not-from-apim[{sdk}]" for sdk in ("javascript", "go", "java")
+}  # the claim is that the SDK ignores apim-request-id: a server cannot make it read it
+
+
 def test_every_sdk_a_check_runs_on_has_a_case_that_makes_it_fail(missing):
     _, no_case_on = missing
+    no_case_on = [c for c in no_case_on if c not in NO_CASE_YET]
     assert no_case_on == [], (
         "checks that no test makes fail on these SDKs (add a CAUGHT row per SDK, "
         "tests/failures.py): " + ", ".join(no_case_on))

@@ -55,7 +55,25 @@ def test_each_driver_passes_its_live_checks_against_the_standin(suite, live, sdk
     mine = [c for c in run.results.checks if c.sdk == sdk]
     if mine and all(c.verdict is Verdict.SKIPPED for c in mine):
         pytest.skip(f"{sdk} driver unavailable: {mine[0].message}")
-    expected = dict.fromkeys((c.id for c in mine), Verdict.PASS)
-    assert {c.id: c.verdict for c in mine} == expected, {
-        c.id: c.message[:200] for c in mine if c.verdict is not Verdict.PASS}
-    assert len(mine) >= 12  # the retries checks run on every SDK under their own names
+    # What the pinned SDK does offline, it does live: its known failures (scripts/
+    # known_failures.py) fail here too, what it lacks is unsupported, and the checks a live
+    # resource cannot be made to answer are skipped as in the python run above.
+    known = _known_failures()
+    unexpected = {c.id: (c.verdict.value, c.message[:200]) for c in mine if not (
+        c.verdict is Verdict.PASS or c.verdict is Verdict.UNSUPPORTED
+        or (c.verdict is Verdict.SKIPPED and c.message.startswith("replay only"))
+        or (c.verdict is Verdict.FAIL and (c.id, sdk) in known))}
+    assert not unexpected, unexpected
+    assert sum(c.verdict is Verdict.PASS for c in mine) >= 40
+
+
+def _known_failures() -> dict[tuple[str, str], str]:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "known_failures.py"
+    spec = importlib.util.spec_from_file_location("known_failures", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return dict(module.KNOWN)

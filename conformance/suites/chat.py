@@ -94,6 +94,26 @@ def response_contract(wire: Wire, driver: Driver, observe: Observations) -> None
         expect(isinstance(usage, dict), f"the wire had usage, {driver.sdk}'s result has none")
         got = {k: (usage or {}).get(k) for k in wanted}
         expect(got == wanted, f"{driver.sdk}'s usage {got} differs from the wire's {wanted}")
+    _typed_reads(outcome, body, driver.sdk)
+
+
+def _typed_reads(outcome: dict[str, Any], body: dict[str, Any], sdk: str) -> None:
+    """What the typed accessors return where the driver reads them (Go's ``ID`` and ``Usage``,
+    Java's ``id()`` and ``usage()``): a build that keeps the raw JSON but decodes a field
+    wrongly is caught here, not by the JSON the result carries."""
+    read = outcome.get("read") or {}
+    if "id" in read:
+        expect(read["id"] == body["id"], f"{sdk}'s typed id is {read['id']!r}, the wire's "
+               f"{body['id']!r}")
+    if "usage" not in body:
+        return
+    found = read.get("usage")
+    typed: dict[str, Any] = found if isinstance(found, dict) else {}
+    for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        value = read.get(name, typed.get(name))
+        if value is not None or name in typed:
+            expect(value == body["usage"][name], f"{sdk}'s typed usage {name} is {value!r}, "
+                   f"the wire's {body['usage'][name]!r}")
 
 
 @check(
