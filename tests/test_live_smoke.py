@@ -4,7 +4,6 @@ spent is counted from the stand-in's usage fields (which honour the output cap).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from conformance.wire import Cassette, WireServer
 
 from .conftest import DRIVER_CACHE
 from .fake_resource import FakeResource
+from .known_failures import known_failures
 
 KEY = "live-secret-key-0123456789abcdef"
 # The stand-in's names for the doc's deployments.
@@ -220,16 +220,7 @@ def test_every_sdk_live_against_renamed_deployments_stays_within_the_budgets(pyt
           f"{target['tokens_used']} tokens")
 
 
-def _known() -> dict[tuple[str, str], str]:
-    path = Path(__file__).resolve().parent.parent / "scripts" / "known_failures.py"
-    spec = importlib.util.spec_from_file_location("known_failures", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return dict(module.KNOWN)
-
-
-KNOWN = _known()
+KNOWN = known_failures()
 
 
 def _record_response_contract(pytester: pytest.Pytester, fake: FakeResource,

@@ -28,6 +28,7 @@ from conformance.wire import script as actions
 
 from . import driver_mutants, fault_mutants
 from .conftest import Suite
+from .known_failures import known_failures
 
 MODULES = ("errors", "request_ids", "chat", "auth", "auth_concurrency", "image_input")
 CHECKS = sorted(c.id for c in REGISTRY.values()
@@ -63,20 +64,8 @@ def test_every_claim_is_one_check_on_every_sdk_and_its_twins_are_retired():
     assert not retired & set(REGISTRY)
 
 
-def _known() -> set[tuple[str, str]]:
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parent.parent / "scripts" / "known_failures.py"
-    spec = importlib.util.spec_from_file_location("known_failures", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return set(module.KNOWN)
-
-
 # The truthful failures on the pinned SDKs (scripts/known_failures.py, which CI reads).
-KNOWN = _known()
+KNOWN = set(known_failures())
 
 
 def test_known_failures_lists_what_the_converted_checks_report():

@@ -10,6 +10,8 @@ from conformance.registry import Verdict
 from conformance.standin import library as standin_library
 from conformance.standin import serving
 
+from .known_failures import known_failures
+
 SDKS = ("javascript", "go", "java")
 ROOMY = ("--conformance-budget=400", "--conformance-max-tokens=100000")
 
@@ -58,7 +60,7 @@ def test_each_driver_passes_its_live_checks_against_the_standin(suite, live, sdk
     # What the pinned SDK does offline, it does live: its known failures (scripts/
     # known_failures.py) fail here too, what it lacks is unsupported, and the checks a live
     # resource cannot be made to answer are skipped as in the python run above.
-    known = _known_failures()
+    known = known_failures()
     unexpected = {c.id: (c.verdict.value, c.message[:200]) for c in mine if not (
         c.verdict is Verdict.PASS or c.verdict is Verdict.UNSUPPORTED
         or (c.verdict is Verdict.SKIPPED and c.message.startswith("replay only"))
@@ -66,14 +68,3 @@ def test_each_driver_passes_its_live_checks_against_the_standin(suite, live, sdk
     assert not unexpected, unexpected
     assert sum(c.verdict is Verdict.PASS for c in mine) >= 40
 
-
-def _known_failures() -> dict[tuple[str, str], str]:
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parent.parent / "scripts" / "known_failures.py"
-    spec = importlib.util.spec_from_file_location("known_failures", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return dict(module.KNOWN)

@@ -91,7 +91,8 @@ def status_classes(wire: Wire, driver: Driver, observe: Observations) -> None:
             continue
         if error.get("status") != status:
             ledger.problem(f"{status}: the error carries status {error.get('status')!r}")
-        if (error.get("code"), error.get("code_type")) != (f"code-{status}", "string"):
+        if (ledger.exposes("code", "the error's code from the envelope")
+                and (error.get("code"), error.get("code_type")) != (f"code-{status}", "string")):
             ledger.problem(f"{status}: code {error.get('code')!r} ({error.get('code_type')}), "
                            f"the envelope's is 'code-{status}'")
         if (ledger.exposes("request_id", "the error's request id")
