@@ -90,9 +90,9 @@ def test_a_well_behaved_driver_says_hello_and_answers_each_scenario(fake):
     first = driver.run(SCENARIO)
     second = driver.run(SCENARIO)
     assert first == second
-    assert first["result"] == {"ok": True}
-    assert first["request_id"] == "req_1"
-    assert first["read"] == {"content": "ok"}
+    assert first.result == {"ok": True}
+    assert first.request_id == "req_1"
+    assert first.read.content == "ok" and first.read.present == {"content"}
     assert driver.starts == 1
     driver.close()
     assert not driver.alive
@@ -120,7 +120,7 @@ def test_after_a_crash_the_next_scenario_gets_a_fresh_driver(fake):
     with pytest.raises(DriverError, match="exited"):
         driver.run(SCENARIO)
     outcome = driver.run(SCENARIO)
-    assert outcome["result"] == {"ok": True}
+    assert outcome.result == {"ok": True}
     assert driver.starts == 2
 
 

@@ -24,6 +24,7 @@ from conformance.drivers import (
     ScenarioRejected,
 )
 from conformance.drivers.build import build
+from conformance.drivers.outcome import DriverOutcome
 from conformance.wire import Cassette, RecordedRequest, Replay, Script, WireServer
 from conformance.wire import script as actions
 
@@ -126,27 +127,27 @@ def test_chat_with_a_key_replays_the_doc_sample(driver, server):
     name = "request-ids/chat-completion.yaml"
     outcome, requests = play(driver, server, Replay(cassette(name)),
                              scenario(server, "chat.completions.create", recorded_body(name)))
-    assert outcome["error"] is None
-    assert outcome["result"]["choices"][0]["message"]["content"] == (
+    assert outcome.error is None
+    assert outcome.result["choices"][0]["message"]["content"] == (
         "The capital of France is **Paris**.")
     # ...and as the doc's sample reads it, through the SDK's typed accessor.
-    assert outcome["read"]["content"] == "The capital of France is **Paris**."
+    assert outcome.read.content == "The capital of France is **Paris**."
     # Azure's per-choice content filter results survive the SDK's typed objects.
-    assert "content_filter_results" in outcome["result"]["choices"][0]
+    assert "content_filter_results" in outcome.result["choices"][0]
     [request] = requests
     assert request.path == "/openai/v1/chat/completions"
     assert request.header("authorization") == f"Bearer {KEY}"
-    assert outcome["token_calls"] == []
+    assert outcome.token_calls == []
 
 
-def doc_entra_sample_fails(driver: DriverProcess, outcome: dict[str, Any],
+def doc_entra_sample_fails(driver: DriverProcess, outcome: DriverOutcome,
                            requests: list[RecordedRequest]) -> bool:
     """The doc's Go Entra sample (option.WithBaseURL + azure.WithTokenCredential), run as
     written, fails against openai-go v3.100.0 before sending anything."""
     if driver.sdk != "go":
         return False
     assert requests == []
-    assert "azure: authentication requires azure.WithEndpoint" in outcome["error"]["message"]
+    assert "azure: authentication requires azure.WithEndpoint" in outcome.error.message
     return True
 
 
@@ -158,61 +159,61 @@ def test_chat_with_a_token_provider_sends_its_token_for_the_scope(driver, server
                  recorded_body("request-ids/chat-completion.yaml"), auth=auth))
     if doc_entra_sample_fails(driver, outcome, requests):
         return
-    assert outcome["error"] is None
+    assert outcome.error is None
     assert [r.header("authorization") for r in requests] == ["Bearer entra-token-1"]
-    assert outcome["token_calls"] == [{"scopes": [SCOPE]}]
+    assert outcome.token_calls == [[SCOPE]]
 
 
 def test_request_id_reaches_the_sdks_public_accessor(driver, server):
     name = "request-ids/chat-completion.yaml"
     outcome, _ = play(driver, server, Replay(cassette(name)),
                       scenario(server, "chat.completions.create", recorded_body(name)))
-    assert outcome["request_id"] == "00000000-0000-0000-0000-0000000000a1"
+    assert outcome.request_id == "00000000-0000-0000-0000-0000000000a1"
 
 
 def test_a_chat_stream_yields_every_chunk_in_order(driver, server):
     name = "request-ids/chat-stream.yaml"
     outcome, requests = play(driver, server, Replay(cassette(name)),
                              scenario(server, "chat.completions.stream", recorded_body(name)))
-    assert outcome["error"] is None
+    assert outcome.error is None
     [request] = requests
     assert request.json()["stream"] is True
     text = "".join(
         (chunk["choices"][0]["delta"].get("content") or "")
-        for chunk in outcome["events"] if chunk["choices"]
+        for chunk in outcome.events if chunk["choices"]
     )
     assert "Paris" in text
-    assert outcome["read"]["text"] == text  # the typed deltas the sample prints
-    assert outcome["events"][-1]["usage"]["total_tokens"] > 0  # include_usage's last chunk
-    assert outcome["request_id"] == "00000000-0000-0000-0000-0000000000a2"
+    assert outcome.read.text == text  # the typed deltas the sample prints
+    assert outcome.events[-1]["usage"]["total_tokens"] > 0  # include_usage's last chunk
+    assert outcome.request_id == "00000000-0000-0000-0000-0000000000a2"
 
 
 def test_responses_create_replays_the_doc_sample(driver, server):
     name = "responses/create.yaml"
     outcome, requests = play(driver, server, Replay(cassette(name)),
                              scenario(server, "responses.create", recorded_body(name)))
-    assert outcome["error"] is None
-    assert outcome["result"]["object"] == "response"
-    assert outcome["result"]["output"][0]["content"][0]["text"] == "Paris"
+    assert outcome.error is None
+    assert outcome.result["object"] == "response"
+    assert outcome.result["output"][0]["content"][0]["text"] == "Paris"
     assert requests[0].path == "/openai/v1/responses"
     # The doc's samples print output_text: JS has the property, Go the OutputText() method;
     # openai-java has no such helper: its driver reads output().message().content().outputText().
-    assert outcome["read"]["output_text"] == "Paris"
+    assert outcome.read.output_text == "Paris"
 
 
 def test_a_responses_stream_yields_the_typed_events_in_order(driver, server):
     name = "streaming/responses-events.yaml"
     outcome, _ = play(driver, server, Replay(cassette(name)),
                       scenario(server, "responses.stream", recorded_body(name)))
-    assert outcome["error"] is None
-    types = [event["type"] for event in outcome["events"]]
+    assert outcome.error is None
+    types = [event["type"] for event in outcome.events]
     assert types[0] == "response.created"
     assert types[-1] == "response.completed"
     assert "response.output_text.delta" in types
-    numbers = [event["sequence_number"] for event in outcome["events"]]
+    numbers = [event["sequence_number"] for event in outcome.events]
     assert numbers == sorted(numbers)
-    assert outcome["read"]["text"] == "".join(
-        event["delta"] for event in outcome["events"]
+    assert outcome.read.text == "".join(
+        event["delta"] for event in outcome.events
         if event["type"] == "response.output_text.delta")
 
 
@@ -239,8 +240,8 @@ def test_embeddings_reach_user_code_as_decoded_vectors(driver, server):
     outcome, _ = play(driver, server, responder,
                       scenario(server, "embeddings.create",
                                {"model": "text-embedding-3-small", "input": "hello"}))
-    assert outcome["error"] is None
-    assert outcome["result"]["data"][0]["embedding"] == VECTOR
+    assert outcome.error is None
+    assert outcome.result["data"][0]["embedding"] == VECTOR
     # JavaScript asks for base64 by default (and decodes it), as does openai-java's
     # EmbeddingCreateParams.builder() (the doc's Java sample); Go asks for nothing (floats).
     assert responder.formats == [{"javascript": "base64", "java": "base64"}.get(driver.sdk)]
@@ -257,7 +258,7 @@ def test_an_explicit_base64_embedding_reaches_user_code_as_each_sdk_decides(driv
     # Go's Embedding and Java's Embedding.embedding() decode whatever arrives.
     encoded = base64.b64encode(struct.pack(f"<{len(VECTOR)}f", *VECTOR)).decode()
     expected = encoded if driver.sdk == "javascript" else VECTOR
-    assert outcome["result"]["data"][0]["embedding"] == expected
+    assert outcome.result["data"][0]["embedding"] == expected
 
 
 def test_a_429_is_retried_after_its_retry_after_ms(driver, server):
@@ -270,8 +271,8 @@ def test_a_429_is_retried_after_its_retry_after_ms(driver, server):
     outcome, requests = play(driver, server, script,
                              scenario(server, "chat.completions.create",
                                       recorded_body("request-ids/chat-completion.yaml")))
-    assert outcome["error"] is None
-    assert outcome["request_id"] == "req-200"
+    assert outcome.error is None
+    assert outcome.request_id == "req-200"
     assert len(requests) == 2
     assert requests[1].arrived - requests[0].arrived >= hint_ms / 1000 - 0.05
     assert [r.header("x-stainless-retry-count") for r in requests] == ["0", "1"]
@@ -290,7 +291,7 @@ def test_an_expiring_token_is_fetched_again_for_the_retry(driver, server):
                                       auth=auth))
     if doc_entra_sample_fails(driver, outcome, requests):
         return
-    assert outcome["error"] is None
+    assert outcome.error is None
     # JS's getBearerTokenProvider refreshes a token that has expired. Java's supplier has no
     # expiry: it is asked once per request.
     fresh = driver.sdk != "java"
@@ -306,14 +307,14 @@ def test_a_404_raises_the_sdks_not_found_error_with_its_fields(driver, server):
         Script([actions.reply(404, body, headers=[("x-request-id", "req-404")])]),
         scenario(server, "chat.completions.create",
                  recorded_body("request-ids/chat-completion.yaml")))
-    error = outcome["error"]
+    error = outcome.error
     assert len(requests) == 1  # a 404 is not retried
-    assert outcome["result"] is None
-    assert (error["kind"], error["class"], error["status"]) == (
+    assert outcome.result is None
+    assert (error.kind, error.class_name, error.status) == (
         "status", NOT_FOUND_CLASS[driver.sdk], 404)
-    assert (error["code"], error["code_type"]) == ("DeploymentNotFound", "string")
-    assert error["request_id"] == "req-404"
-    assert "does not exist" in error["message"]
+    assert (error.code, error.code_type) == ("DeploymentNotFound", "string")
+    assert error.request_id == "req-404"
+    assert "does not exist" in error.message
 
 
 def test_the_sdks_own_timeout_is_a_timeout_error(driver, server):
@@ -321,7 +322,7 @@ def test_the_sdks_own_timeout_is_a_timeout_error(driver, server):
                       scenario(server, "chat.completions.create",
                                recorded_body("request-ids/chat-completion.yaml"),
                                max_retries=0, timeout_ms=300))
-    assert outcome["error"]["kind"] == "timeout"
+    assert outcome.error.kind == "timeout"
 
 
 def test_a_scenario_past_its_deadline_is_answered_by_the_driver(driver, server):
@@ -329,13 +330,13 @@ def test_a_scenario_past_its_deadline_is_answered_by_the_driver(driver, server):
                       scenario(server, "chat.completions.create",
                                recorded_body("request-ids/chat-completion.yaml"),
                                deadline_ms=500))
-    assert outcome["error"]["kind"] == "other"
-    assert outcome["error"]["message"] == "driver deadline"
+    assert outcome.error.kind == "other"
+    assert outcome.error.message == "driver deadline"
     # The driver is still usable afterwards.
     outcome, _ = play(driver, server, Script([actions.reply(200, COMPLETION)]),
                       scenario(server, "chat.completions.create",
                                recorded_body("request-ids/chat-completion.yaml")))
-    assert outcome["error"] is None
+    assert outcome.error is None
 
 
 def test_per_request_max_retries_where_the_sdk_has_them(driver, server):
@@ -351,7 +352,7 @@ def test_per_request_max_retries_where_the_sdk_has_them(driver, server):
         assert caught.value.unsupported
         return
     outcome, requests = play(driver, server, script, the_scenario)
-    assert outcome["error"] is None
+    assert outcome.error is None
     assert len(requests) == 2
 
 
@@ -380,11 +381,11 @@ def test_an_error_event_mid_stream_is_a_stream_error_after_the_events_before_it(
     outcome, _ = play(driver, server,
                       Script([actions.event_stream([CHUNKS[0], error_event])]),
                       scenario(server, "chat.completions.stream", STREAM_PARAMS, max_retries=0))
-    assert [e["choices"][0]["delta"]["content"] for e in outcome["events"]] == ["The "]
-    error = outcome["error"]
-    assert error["kind"] == "stream"
-    assert "the model failed mid-stream" in error["message"]
-    assert error["class"] == {"javascript": "APIError", "go": "*ssestream.StreamError",
+    assert [e["choices"][0]["delta"]["content"] for e in outcome.events] == ["The "]
+    error = outcome.error
+    assert error.kind == "stream"
+    assert "the model failed mid-stream" in error.message
+    assert error.class_name == {"javascript": "APIError", "go": "*ssestream.StreamError",
                               "java": "SseException"}[driver.sdk]
 
 
@@ -392,10 +393,10 @@ def test_a_reset_mid_stream_keeps_the_events_already_yielded(driver, server):
     outcome, _ = play(driver, server,
                       Script([actions.event_stream(CHUNKS, reset_after=2)]),
                       scenario(server, "chat.completions.stream", STREAM_PARAMS, max_retries=0))
-    assert len(outcome["events"]) == 2
+    assert len(outcome.events) == 2
     # JavaScript lets undici's TypeError("terminated") through unwrapped; Go and Java report
     # their connection/IO error.
-    assert outcome["error"]["kind"] == {"javascript": "stream"}.get(driver.sdk, "connection")
+    assert outcome.error.kind == {"javascript": "stream"}.get(driver.sdk, "connection")
 
 
 USER_SECRETS = {"AZURE_OPENAI_API_KEY": "users-real-azure-key-0123456789",

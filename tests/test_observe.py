@@ -23,18 +23,18 @@ def _bad_request() -> openai.BadRequestError:
 def test_an_exception_is_seen_as_an_except_clause_sees_it():
     # The one exception view: the driver protocol's error object, plus what only Python has.
     view = error_of(_bad_request())
-    assert view["class"] == "BadRequestError" and view["module"] == "openai"
-    assert view["kind"] == "status"
-    assert view["bases"][:3] == ["APIStatusError", "APIError", "OpenAIError"]
-    assert (view["status"], view["code"], view["code_type"], view["param"], view["type"]) \
+    assert view.class_name == "BadRequestError" and view.module == "openai"
+    assert view.kind == "status"
+    assert view.bases[:3] == ["APIStatusError", "APIError", "OpenAIError"]
+    assert (view.status, view.code, view.code_type, view.param, view.type) \
         == (400, "unsupported_parameter", "string", "max_tokens", "invalid_request_error")
-    assert view["request_id"] == "req-1"
-    assert view["message"] == view["str"] == "Error code: 400 - ..."
-    assert view["body"]["param"] == "max_tokens"
-    assert view["response_status"] == 400 and view["cause"] is None
+    assert view.request_id == "req-1"
+    assert view.message == view.str_form == "Error code: 400 - ..."
+    assert view.body["param"] == "max_tokens"
+    assert view.response_status == 400 and view.cause is None
     other = error_of(ValueError("x"))
-    assert (other["kind"], other["status"], other["code_type"]) == ("other", None, "null")
-    assert "body" not in other
+    assert (other.kind, other.status, other.code_type) == ("other", None, "null")
+    assert not other.has("body") and "body" not in other.to_json()
 
 
 def test_a_result_is_seen_field_by_field_with_types():

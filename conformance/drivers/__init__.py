@@ -9,6 +9,7 @@ from .build import (
     check_toolchain,
     pinned_version,
 )
+from .outcome import DriverOutcome, ErrorView, Read
 from .process import (
     PROTOCOL,
     DriverError,
@@ -23,9 +24,12 @@ __all__ = [
     "BuildFailed",
     "Built",
     "DriverError",
+    "DriverOutcome",
     "DriverProcess",
     "DriverUnavailable",
+    "ErrorView",
     "Hello",
+    "Read",
     "ScenarioRejected",
     "check_toolchain",
     "outcome_problems",

@@ -9,7 +9,7 @@ failed build as :class:`~.build.BuildFailed` (its checks are errors; a cache ent
 after a rebuild is its :class:`~.build.CacheBroken`).
 
 :class:`Driver` is what a check gets: ``.sdk``, ``.version`` and ``.run(scenario)`` returning
-a protocol-v2 outcome. ``ScenarioRejected(unsupported=True)`` becomes the registry's
+a :class:`~.outcome.DriverOutcome`. ``ScenarioRejected(unsupported=True)`` becomes the registry's
 ``Unsupported``, so the check is ``unsupported`` for that SDK.
 
 The pool gives the driver processes the doc's Azure base URL
@@ -29,6 +29,7 @@ from .. import sdks
 from ..registry import Unsupported
 from .azure_host import AzureHost
 from .build import BuildFailed, DriverUnavailable, start
+from .outcome import DriverOutcome
 from .process import DriverProcess, ScenarioRejected
 
 # A driver waits this long for the first hello (a cold JVM on a busy machine).
@@ -44,7 +45,7 @@ class Driver(Protocol):
     @property
     def version(self) -> str: ...
 
-    def run(self, scenario: Mapping[str, Any]) -> dict[str, Any]: ...
+    def run(self, scenario: Mapping[str, Any]) -> DriverOutcome: ...
 
 
 @dataclass
@@ -63,7 +64,7 @@ class ProcessDriver:
         hello = self.process.hello or self.process.start()
         return hello.sdk_version
 
-    def run(self, scenario: Mapping[str, Any]) -> dict[str, Any]:
+    def run(self, scenario: Mapping[str, Any]) -> DriverOutcome:
         host = self.azure_host
         base_url = str(scenario.get("base_url", ""))
         if host is not None and base_url.startswith("http://127.0.0.1:"):

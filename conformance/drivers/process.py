@@ -25,15 +25,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from .environment import run_environment
+from .outcome import (
+    ERROR_KINDS,
+    DriverOutcome,
+    OutcomeMalformed,
+    outcome_problems,
+    parse_outcome,
+)
 
 PROTOCOL = 2
-ERROR_KINDS = ("status", "connection", "timeout", "stream", "other")
-OUTCOME_KEYS = ("result", "read", "events", "error", "request_id", "token_calls",
-                "sdk_retry_count", "elapsed_ms")
-# What ``read`` may hold (docs/driver-protocol.md, "read"): the values the doc's samples read
-# through the SDK's typed accessors. A string field is a string or null.
-READ_STRINGS = ("content", "output_text", "text", "request_id", "response_request_id",
-                "finish_reason", "helper")
 STDERR_TAIL_LINES = 40
 # What the runner adds to a scenario's own deadline_ms before it gives up on the driver: the
 # driver must answer a scenario it could not finish by itself ("driver deadline") first.
@@ -166,8 +166,8 @@ class DriverProcess:
 
     def run(
         self, scenario: Mapping[str, Any], *, deadline_s: float | None = None
-    ) -> dict[str, Any]:
-        """Perform one scenario and return its outcome (a validated protocol-v2 outcome).
+    ) -> DriverOutcome:
+        """Perform one scenario and return its outcome (parsed from the protocol-v2 JSON).
 
         The hard deadline is ``deadline_s``, by default the scenario's ``deadline_ms`` plus
         :data:`GRACE_S`. Raises :class:`ScenarioRejected` for a ``driver_error`` answer and
@@ -243,7 +243,7 @@ class DriverProcess:
             raise DriverError(self.sdk, "bad hello: " + "; ".join(problems), self._tail())
         return Hello(PROTOCOL, self.sdk, message["sdk_version"], message["runtime"])
 
-    def _parse_answer(self, message: dict[str, Any], run_id: str) -> dict[str, Any]:
+    def _parse_answer(self, message: dict[str, Any], run_id: str) -> DriverOutcome:
         kind = message.get("type")
         if message.get("id") != run_id:
             raise DriverError(self.sdk, f"answer for id {message.get('id')!r}, expected "
@@ -254,13 +254,10 @@ class DriverProcess:
                                    unsupported=message.get("unsupported") is True)
         if kind != "outcome":
             raise DriverError(self.sdk, f"unexpected message type {kind!r}", self._tail())
-        outcome = message.get("outcome")
-        problems = outcome_problems(outcome)
-        if problems:
-            raise DriverError(self.sdk, "malformed outcome: " + "; ".join(problems),
-                              self._tail())
-        assert isinstance(outcome, dict)
-        return outcome
+        try:
+            return parse_outcome(message.get("outcome"))
+        except OutcomeMalformed as exc:
+            raise DriverError(self.sdk, f"malformed outcome: {exc}", self._tail()) from None
 
     # -- the process ---------------------------------------------------------------------------
 
@@ -307,52 +304,6 @@ class DriverProcess:
         if self._stderr_thread is not None:
             self._stderr_thread.join(timeout=1.0)
         return self._tail()
-
-
-def outcome_problems(outcome: object) -> list[str]:
-    """Why ``outcome`` is not a protocol-v2 outcome, or an empty list."""
-    if not isinstance(outcome, dict):
-        return ["the outcome must be a JSON object"]
-    problems = [f"missing {key!r}" for key in OUTCOME_KEYS if key not in outcome]
-    if problems:
-        return problems
-    read = outcome["read"]
-    if not isinstance(read, dict):
-        problems.append("read must be an object")
-    else:
-        for key in READ_STRINGS:
-            if read.get(key) is not None and not isinstance(read[key], str):
-                problems.append(f"read.{key} must be a string or null")
-        for key in ("deltas", "dropped_params", "done"):
-            if read.get(key) is not None and not (
-                    isinstance(read[key], list) and all(isinstance(v, str) for v in read[key])):
-                problems.append(f"read.{key} must be a list of strings")
-    if not isinstance(outcome["events"], list):
-        problems.append("events must be a list")
-    if not isinstance(outcome["token_calls"], list) or not all(
-        isinstance(c, dict) and isinstance(c.get("scopes"), list) for c in outcome["token_calls"]
-    ):
-        problems.append("token_calls must be a list of {scopes: [...]}")
-    if not isinstance(outcome["elapsed_ms"], int):
-        problems.append("elapsed_ms must be an integer")
-    if outcome["sdk_retry_count"] is not None and not isinstance(outcome["sdk_retry_count"], int):
-        problems.append("sdk_retry_count must be an integer or null")
-    if outcome["request_id"] is not None and not isinstance(outcome["request_id"], str):
-        problems.append("request_id must be a string or null")
-    error = outcome["error"]
-    if error is not None:
-        if not isinstance(error, dict):
-            problems.append("error must be an object or null")
-        else:
-            if error.get("kind") not in ERROR_KINDS:
-                problems.append(f"error.kind must be one of {', '.join(ERROR_KINDS)}")
-            if not isinstance(error.get("class"), str):
-                problems.append("error.class must be a string")
-            if not isinstance(error.get("message"), str):
-                problems.append("error.message must be a string")
-            if error.get("code_type") not in ("string", "number", "null"):
-                problems.append("error.code_type must be string, number or null")
-    return problems
 
 
 def _pump_lines(stream: IO[bytes], lines: queue.Queue[object]) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from ..clock import VirtualClock
 from ..registry import CheckFailed, Unsupported, fail
 from ..sdk import Sdk, call_sdk, has, require_capability
+from .outcome import DriverOutcome, ErrorKind, ErrorView, Read
 from .process import ScenarioRejected
 
 _ATTRIBUTES = ("param", "type")
@@ -46,6 +47,21 @@ class ScenarioCredential:
 
 
 @dataclass
+class _Call:
+    """What one call of a scenario produced, while it runs (``read`` as the protocol names its
+    fields; :meth:`Read` of it once the call is done)."""
+
+    result: dict[str, Any] | None = None
+    read: dict[str, Any] = field(default_factory=dict)
+    events: list[Any] = field(default_factory=list)
+    error: ErrorView | None = None
+    error_body: Any = None
+    request_id: str | None = None
+    chunk_request_ids: list[str] = field(default_factory=list)
+    rejected: Exception | None = None
+
+
+@dataclass
 class PythonDriver:
     """Performs scenarios with the installed openai-python, in process."""
 
@@ -58,7 +74,7 @@ class PythonDriver:
     def version(self) -> str:
         return self.handle.info.version
 
-    def run(self, scenario: Mapping[str, Any]) -> dict[str, Any]:
+    def run(self, scenario: Mapping[str, Any]) -> DriverOutcome:
         started = time.monotonic()
         client_options = scenario.get("client") or {}
         credential: ScenarioCredential | None = None
@@ -121,10 +137,10 @@ class PythonDriver:
         # ``repeat`` calls on the one client, one after the other or all at once
         # (``concurrent``), call n with ``params_each[n]`` where given: the outcome is the
         # last call's, its error the first one raised (docs/driver-protocol.md).
-        calls = [self._outcome() for _ in range(repeat)]
+        calls = [_Call() for _ in range(repeat)]
         each = operation.get("params_each")
 
-        def call(n: int, outcome: dict[str, Any]) -> None:
+        def call(n: int, outcome: _Call) -> None:
             current.n = n
             params = each[n] if isinstance(each, list) else operation.get("params")
             try:
@@ -135,11 +151,11 @@ class PythonDriver:
                 else:
                     _perform(client, name, dict(params or {}), outcome)
             except (ScenarioRejected, Unsupported, CheckFailed) as exc:
-                outcome["rejected"] = exc
+                outcome.rejected = exc
             except Exception as exc:  # what the SDK raised is the outcome, not a crash
-                outcome["error"] = error_of(exc, streaming=bool(outcome["events"]))
+                outcome.error = error_of(exc, streaming=bool(outcome.events))
                 # Python only: the error object the exception carries (APIError.body).
-                outcome["error_body"] = getattr(exc, "body", None)
+                outcome.error_body = getattr(exc, "body", None)
 
         if operation.get("concurrent") and len(calls) > 1:
             threads = [threading.Thread(target=call, args=(n, o), name=f"call-{n}")
@@ -152,69 +168,68 @@ class PythonDriver:
             for n, one in enumerate(calls):
                 call(n, one)
         for one in calls:
-            if "rejected" in one:
-                raise one["rejected"]
-        outcome = calls[-1]
-        failed = next((o for o in calls if o["error"] is not None), None)
-        if failed is not None:
-            outcome["error"] = failed["error"]
-            outcome["error_body"] = failed.get("error_body")
-        outcome["token_calls"] = list(credential.calls) if credential else []
-        if credential is not None:
-            outcome["provider_calls"] = len(provider_calls)
-            outcome["calls"] = [{"provider_tokens": tokens} for tokens in by_call]
-        outcome["elapsed_ms"] = int((time.monotonic() - started) * 1000)
-        if self.clock is not None:
+            if one.rejected is not None:
+                raise one.rejected
+        last = calls[-1]
+        failed = next((o for o in calls if o.error is not None), last)
+        return DriverOutcome(
+            result=last.result,
+            read=Read(**last.read, present=frozenset(last.read)),
+            events=last.events,
+            error=failed.error,
+            request_id=last.request_id,
+            token_calls=[c["scopes"] for c in credential.calls] if credential else [],
+            elapsed_ms=int((time.monotonic() - started) * 1000),
+            provider_calls=len(provider_calls) if credential is not None else None,
+            calls=by_call if credential is not None else None,
             # Python only (the protocol lets a driver add fields): the retry delays the SDK
             # computed, which the virtual clock kept instead of sleeping.
-            outcome["virtual_delays_s"] = self.clock.delays[delays_before:]
-        return outcome
-
-    @staticmethod
-    def _outcome() -> dict[str, Any]:
-        return {"result": None, "read": {}, "events": [], "error": None, "request_id": None,
-                "token_calls": [], "sdk_retry_count": None, "elapsed_ms": 0}
+            virtual_delays_s=(tuple(self.clock.delays[delays_before:])
+                              if self.clock is not None else None),
+            error_body=failed.error_body,
+            chunk_request_ids=last.chunk_request_ids,
+        )
 
 
-def _perform(client: Any, name: str, params: dict[str, Any], outcome: dict[str, Any]) -> None:
+def _perform(client: Any, name: str, params: dict[str, Any], outcome: _Call) -> None:
     # ``read``: what the doc's Python samples read, through the SDK's typed attributes.
-    read = outcome["read"]
+    read = outcome.read
     if name == "chat.completions.create":
         result = call_sdk(client.chat.completions.create, params)
-        outcome["result"] = _json(result)
+        outcome.result = _json(result)
         read["content"] = result.choices[0].message.content if result.choices else None
         read["usage"] = _chat_usage(result.usage)
-        read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
+        read["request_id"] = outcome.request_id = getattr(result, "_request_id", None)
     elif name == "responses.create":
         result = call_sdk(client.responses.create, params)
-        outcome["result"] = _json(result)
+        outcome.result = _json(result)
         read["output_text"] = result.output_text
         _read_response(result, read)
-        read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
+        read["request_id"] = outcome.request_id = getattr(result, "_request_id", None)
     elif name == "embeddings.create":
         result = call_sdk(client.embeddings.create, params)
-        outcome["result"] = _json(result)
+        outcome.result = _json(result)
         read["embedding"] = _vector(result.data[0].embedding) if result.data else None
         read["embeddings"] = [_vector(item.embedding) for item in result.data]
         read["indices"] = [item.index for item in result.data]
         read["usage"] = None if result.usage is None else {
             "prompt_tokens": result.usage.prompt_tokens,
             "total_tokens": result.usage.total_tokens}
-        read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
+        read["request_id"] = outcome.request_id = getattr(result, "_request_id", None)
     elif name == "fine_tuning.jobs.create":  # the doc's error-handling example
         result = call_sdk(client.fine_tuning.jobs.create, params)
-        outcome["result"] = _json(result)
-        read["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
+        outcome.result = _json(result)
+        read["request_id"] = outcome.request_id = getattr(result, "_request_id", None)
     elif name in ("chat.completions.stream", "responses.stream"):
         resource = client.chat.completions if name.startswith("chat") else client.responses
         stream = call_sdk(resource.create, {**params, "stream": True})
-        read["request_id"] = outcome["request_id"] = stream.response.headers.get("x-request-id")
+        read["request_id"] = outcome.request_id = stream.response.headers.get("x-request-id")
         deltas: list[str] = read.setdefault("deltas", [])
         read["text"] = ""
         for event in stream:  # the doc's loop
-            outcome["events"].append(_json(event))
+            outcome.events.append(_json(event))
             if getattr(event, "_request_id", None) is not None:  # python only: on a chunk
-                chunk_ids = outcome.setdefault("chunk_request_ids", [])
+                chunk_ids = outcome.chunk_request_ids
                 if str(event._request_id) not in chunk_ids:
                     chunk_ids.append(str(event._request_id))
             delta = _delta_of(event)
@@ -246,10 +261,10 @@ def stream_helper(client: Any) -> tuple[str, Any]:
          "client.beta.chat.completions.stream exists")
 
 
-def _stream_helper(client: Any, params: dict[str, Any], outcome: dict[str, Any]) -> None:
+def _stream_helper(client: Any, params: dict[str, Any], outcome: _Call) -> None:
     """``chat.completions.stream_helper``: the helper's events (content.delta, content.done,
     tool_calls.function.arguments.done, chunk) and its final completion."""
-    read = outcome["read"]
+    read = outcome.read
     read["helper"], helper = stream_helper(client)
     deltas: list[str] = read.setdefault("deltas", [])
     done: list[str] = read.setdefault("done", [])
@@ -259,7 +274,7 @@ def _stream_helper(client: Any, params: dict[str, Any], outcome: dict[str, Any])
         for event in stream:
             if event.type == "chunk":
                 read["chunks"] += 1
-                outcome["events"].append(_json(event.chunk))
+                outcome.events.append(_json(event.chunk))
             elif event.type == "content.delta" and event.delta:
                 deltas.append(event.delta)
             elif event.type == "content.done":
@@ -269,19 +284,19 @@ def _stream_helper(client: Any, params: dict[str, Any], outcome: dict[str, Any])
                               "arguments": event.arguments})
         final = stream.get_final_completion()
     read["text"] = "".join(deltas)
-    outcome["result"] = _json(final)
+    outcome.result = _json(final)
     choice = final.choices[0] if final.choices else None
     read["content"] = choice.message.content if choice is not None else None
     read["finish_reason"] = choice.finish_reason if choice is not None else None
 
 
 def _perform_async(handle: Sdk, options: dict[str, Any], params: dict[str, Any],
-                   outcome: dict[str, Any]) -> None:
+                   outcome: _Call) -> None:
     """``chat.completions.stream_async``: the doc's loop as ``async for`` through
     ``AsyncOpenAI`` (its own stream reader, ``AsyncStream``), in an event loop of its own."""
     import asyncio
 
-    read = outcome["read"]
+    read = outcome.read
     deltas: list[str] = read.setdefault("deltas", [])
 
     async def loop() -> None:
@@ -289,7 +304,7 @@ def _perform_async(handle: Sdk, options: dict[str, Any], params: dict[str, Any],
         try:
             stream = await call_sdk(client.chat.completions.create, {**params, "stream": True})
             async for chunk in stream:
-                outcome["events"].append(_json(chunk))
+                outcome.events.append(_json(chunk))
                 delta = _delta_of(chunk)
                 if delta:
                     deltas.append(delta)
@@ -303,7 +318,7 @@ def _perform_async(handle: Sdk, options: dict[str, Any], params: dict[str, Any],
 
 
 def _perform_async_create(client: Any, name: str, params: dict[str, Any],
-                   outcome: dict[str, Any]) -> None:
+                          outcome: _Call) -> None:
     """``chat.completions.create`` through ``AsyncOpenAI`` (its own retry loop), on an event
     loop of its own."""
     import asyncio
@@ -319,9 +334,9 @@ def _perform_async_create(client: Any, name: str, params: dict[str, Any],
             await client.close()
 
     result = asyncio.run(call())
-    outcome["result"] = _json(result)
-    outcome["read"]["content"] = result.choices[0].message.content if result.choices else None
-    outcome["read"]["request_id"] = outcome["request_id"] = getattr(result, "_request_id", None)
+    outcome.result = _json(result)
+    outcome.read["content"] = result.choices[0].message.content if result.choices else None
+    outcome.read["request_id"] = outcome.request_id = getattr(result, "_request_id", None)
 
 
 def _delta_of(event: Any) -> str | None:
@@ -420,7 +435,7 @@ def _json(model: Any) -> dict[str, Any]:
     return data
 
 
-def error_of(exc: BaseException, *, streaming: bool = False) -> dict[str, Any]:
+def error_of(exc: BaseException, *, streaming: bool = False) -> ErrorView:
     """What user code sees of an exception openai-python raised: the protocol's ``error``
     object (docs/driver-protocol.md), the one exception view of every check, plus what only
     Python exposes: ``module`` (where the class lives), ``str`` (what ``print(e)`` shows),
@@ -429,6 +444,7 @@ def error_of(exc: BaseException, *, streaming: bool = False) -> dict[str, Any]:
     (``err.response.status_code``), each where the exception has it."""
     import openai
 
+    kind: ErrorKind
     if isinstance(exc, openai.APITimeoutError):
         kind = "timeout"
     elif isinstance(exc, openai.APIConnectionError):
@@ -440,32 +456,38 @@ def error_of(exc: BaseException, *, streaming: bool = False) -> dict[str, Any]:
     else:
         kind = "other"
     code = getattr(exc, "code", None)
-    view: dict[str, Any] = {
-        "kind": kind,
-        "class": type(exc).__name__,
-        "bases": [c.__name__ for c in type(exc).__mro__[1:]
-                  if c not in (BaseException, object)],
-        "status": getattr(exc, "status_code", None),
-        "code": code if isinstance(code, (str, int, float)) else None,
-        "code_type": ("string" if isinstance(code, str) else "number"
-                      if isinstance(code, (int, float)) else "null"),
-        "message": message if isinstance(message := getattr(exc, "message", None), str)
-        else str(exc),
-        "request_id": getattr(exc, "request_id", None),
-    }
-    for name in _ATTRIBUTES:
-        value = getattr(exc, name, None)
-        view[name] = value if isinstance(value, str) else None
-    view["module"] = type(exc).__module__
-    view["str"] = str(exc)  # what print(e) shows
+    attributes = {name: value if isinstance(value := getattr(exc, name, None), str) else None
+                  for name in _ATTRIBUTES}
     cause = exc.__cause__
-    view["cause"] = None if cause is None else f"{type(cause).__module__}.{type(cause).__name__}"
+    present = {"module", "str", "cause"}
     if hasattr(exc, "body"):
-        view["body"] = jsonable(exc.body)
+        present.add("body")
     response = getattr(exc, "response", None)
-    if response is not None and isinstance(getattr(response, "status_code", None), int):
-        view["response_status"] = response.status_code
-    return view
+    response_status = getattr(response, "status_code", None) if response is not None else None
+    if isinstance(response_status, int):
+        present.add("response_status")
+    else:
+        response_status = None
+    return ErrorView(
+        kind=kind,
+        class_name=type(exc).__name__,
+        bases=[c.__name__ for c in type(exc).__mro__[1:] if c not in (BaseException, object)],
+        status=getattr(exc, "status_code", None),
+        code=code if isinstance(code, (str, int, float)) else None,
+        code_type=("string" if isinstance(code, str) else "number"
+                   if isinstance(code, (int, float)) else "null"),
+        message=message if isinstance(message := getattr(exc, "message", None), str)
+        else str(exc),
+        request_id=getattr(exc, "request_id", None),
+        param=attributes["param"],
+        type=attributes["type"],
+        module=type(exc).__module__,
+        str_form=str(exc),  # what print(e) shows
+        cause=None if cause is None else f"{type(cause).__module__}.{type(cause).__name__}",
+        body=jsonable(exc.body) if hasattr(exc, "body") else None,
+        response_status=response_status,
+        present=frozenset(present),
+    )
 
 
 def jsonable(value: Any) -> Any:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import sdks
+from conformance.drivers.outcome import DriverOutcome, ErrorView
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.policy import WIRE_HINT_SLACK_S, Observed, Options, Policies, Step, judge
@@ -42,11 +43,11 @@ def policy_source(driver: Driver) -> str:
     return sdks.get(driver.sdk).policy_source
 
 
-def classes(error: Mapping[str, Any] | None) -> tuple[str, ...]:
+def classes(error: ErrorView | None) -> tuple[str, ...]:
     """``("success",)`` or the class the SDK raised and its bases, nearest first."""
     if error is None:
         return ("success",)
-    return (str(error.get("class")), *(str(b) for b in error.get("bases") or []))
+    return error.classes
 
 
 @dataclass
@@ -72,7 +73,7 @@ class ErrorLedger:
     def run(self, wire: Wire, actions: Sequence[Action] | None = None, *,
             operation: str = "chat.completions.create",
             params: Mapping[str, Any] = CHAT_SAMPLE, options: Options = NO_RETRIES,
-            timeout_ms: int | None = None) -> tuple[dict[str, Any], int]:
+            timeout_ms: int | None = None) -> tuple[DriverOutcome, int]:
         """Serve ``actions`` (None: the check's cassette) and perform one call; returns the
         outcome and how many requests it sent."""
         before = len(wire.requests)
@@ -86,12 +87,12 @@ class ErrorLedger:
         self.gaps = tuple(round(b - a, 3) for a, b in itertools.pairwise(times))
         return outcome, len(wire.requests) - before
 
-    def judge(self, name: str, steps: Sequence[Step], outcome: Mapping[str, Any],
+    def judge(self, name: str, steps: Sequence[Step], outcome: DriverOutcome,
               attempts: int, options: Options = NO_RETRIES, **extra: Any) -> bool:
         """Judge one run by the release's policy; True when it matched it (or the doc)."""
-        error = outcome.get("error")
-        if "virtual_delays_s" in outcome:  # python: the delays the virtual clock kept
-            delays, slack = tuple(outcome["virtual_delays_s"]), (0.0, 0.0)
+        error = outcome.error
+        if outcome.virtual_delays_s is not None:  # python: the delays the virtual clock kept
+            delays, slack = outcome.virtual_delays_s, (0.0, 0.0)
         else:  # the SDKs that really sleep: timed at the wire
             delays, slack = self.gaps, WIRE_HINT_SLACK_S
         verdict = judge(self.policy, steps, options,
@@ -108,7 +109,8 @@ class ErrorLedger:
                           "allowed_delays": allowed,
                           "outcome": classes(error)[0],
                           "predicted": f"{model.attempts} attempt(s), outcome {model.outcome}",
-                          "matched": verdict.matched or "neither", "error": error, **extra})
+                          "matched": verdict.matched or "neither",
+                          "error": None if error is None else error.to_json(), **extra})
         for deviation in verdict.deviations:
             self.shown.setdefault(deviation.id, deviation.as_observation())
         if verdict.matched is None:

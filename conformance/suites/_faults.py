@@ -231,7 +231,7 @@ class Ledger:
         if run.error is not None and "OpenAIError" not in run.observed.outcome:
             row["raised_at"] = raised_at(run.error)
         if run.error is not None:
-            row["exception"] = error_of(run.error)  # what an except clause sees
+            row["exception"] = error_of(run.error).to_json()  # what an except clause sees
         self.rows.append(row)
         for deviation in verdict.deviations:
             self.shown.setdefault(deviation.id, deviation)

@@ -7,23 +7,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from conformance.drivers.outcome import DriverOutcome
 from conformance.registry import expect
 
-from ._scenario import read_value
 
-
-def response_fields(outcome: Mapping[str, Any]) -> dict[str, Any]:
+def response_fields(outcome: DriverOutcome) -> dict[str, Any]:
     """id, object, status, model, created_at and incomplete_reason as the SDK exposes them."""
-    return dict(read_value(outcome, "response") or {})
+    return dict(outcome.read.response or {})
 
 
-def output_items(outcome: Mapping[str, Any]) -> list[dict[str, Any]]:
+def output_items(outcome: DriverOutcome) -> list[dict[str, Any]]:
     """Each output item as user code read it: type and id, and the fields of its kind."""
-    return [dict(item) for item in read_value(outcome, "output_items") or []
+    return [dict(item) for item in outcome.read.output_items or []
             if isinstance(item, Mapping)]
 
 
-def item_read(outcome: Mapping[str, Any], sdk: str, wire_item: Mapping[str, Any]
+def item_read(outcome: DriverOutcome, sdk: str, wire_item: Mapping[str, Any]
               ) -> dict[str, Any]:
     """The output item with ``wire_item``'s id as user code read it (fails if it has none)."""
     found = [item for item in output_items(outcome) if item.get("id") == wire_item["id"]]
@@ -31,6 +30,6 @@ def item_read(outcome: Mapping[str, Any], sdk: str, wire_item: Mapping[str, Any]
     return found[0]
 
 
-def usage_read(outcome: Mapping[str, Any]) -> dict[str, Any] | None:
-    usage = read_value(outcome, "usage")
+def usage_read(outcome: DriverOutcome) -> dict[str, Any] | None:
+    usage = outcome.read.usage
     return dict(usage) if isinstance(usage, Mapping) else None

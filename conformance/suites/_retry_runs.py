@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance import sdks
+from conformance.drivers.outcome import DriverOutcome
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.policy import (
@@ -107,7 +108,7 @@ class Played:
     """One scenario: what went over the wire and what the SDK gave its caller."""
 
     name: str
-    outcome: Mapping[str, Any]
+    outcome: DriverOutcome
     requests: list[RecordedRequest]
     observed: Observed
     virtual: bool  # delays from the virtual clock (python), else timed at the wire
@@ -169,15 +170,15 @@ class RetryRuns:
             sent["client"].update(client)
         outcome = self.driver.run(sent)
         requests = list(self.wire.requests)
-        virtual = "virtual_delays_s" in outcome
-        error = outcome.get("error")
+        virtual = outcome.virtual_delays_s is not None
+        error = outcome.error
         if error is None:
             classes: tuple[str, ...] = ("success",)
-        elif error.get("message") == "driver deadline" and error.get("kind") == "other":
+        elif error.message == "driver deadline" and error.kind == "other":
             classes = (DEADLINE.name,)
         else:
-            classes = (str(error.get("class")), *map(str, error.get("bases") or []))
-        delays = (tuple(float(d) for d in outcome["virtual_delays_s"]) if virtual
+            classes = error.classes
+        delays = (outcome.virtual_delays_s if outcome.virtual_delays_s is not None
                   else tuple(arrival_gaps(self.wire)))
         observed = Observed(len(requests), delays, classes)
         played = Played(name, outcome, requests, observed, virtual)
@@ -222,9 +223,10 @@ class RetryRuns:
         }
         if deadline_s is not None:
             row["deadline_s"] = deadline_s
-        if played.outcome.get("error"):
-            error = played.outcome["error"]
-            row["error"] = {k: error.get(k) for k in ("kind", "class", "status")}
+        if played.outcome.error:
+            error = played.outcome.error
+            row["error"] = {"kind": error.kind, "class": error.class_name,
+                            "status": error.status}
         if verdict.deviations:
             row["deviations"] = [d.id for d in verdict.deviations]
         self.rows.append(row)
@@ -235,9 +237,9 @@ class RetryRuns:
         elif verdict.matched is None:
             line = (f"{played.name}: " + "; ".join(verdict.problems)
                     + f" (expected {verdict.actual.describe()})")
-            error = played.outcome.get("error") or {}
-            if played.observed.attempts == 0 and error:  # it failed before sending anything
-                line += f"; it raised {error.get('class')}: {error.get('message')}"
+            raised = played.outcome.error
+            if played.observed.attempts == 0 and raised:  # it failed before sending anything
+                line += f"; it raised {raised.class_name}: {raised.message}"
             (self.release_problems if verdict.conforms_to_doc else self.problems).append(line)
 
     def _judge_until(self, steps: Sequence[Step], options: Options, observed: Observed,

@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Mapping
 from typing import Any
 
+from conformance.drivers.outcome import DriverOutcome
 from conformance.harness import Wire
 from conformance.policy import DOC_SCOPE
 from conformance.registry import CheckFailed
@@ -66,23 +67,23 @@ def recorded(wire: Wire, sample: Mapping[str, Any], index: int = 0) -> dict[str,
     return request_params(wire, sample, index)
 
 
-def no_error(outcome: Mapping[str, Any], sdk: str) -> None:
+def no_error(outcome: DriverOutcome, sdk: str) -> None:
     """Fail the check when the SDK raised, or when its request type dropped a parameter the
     doc's code passes (the driver never adds it back: the wire lacks it)."""
-    error = outcome.get("error")
+    error = outcome.error
     if error is not None:
-        raise CheckFailed(f"{sdk} raised {error.get('class')} ({error.get('kind')}, status "
-                          f"{error.get('status')}): {error.get('message')}")
-    dropped = (outcome.get("read") or {}).get("dropped_params")
+        raise CheckFailed(f"{sdk} raised {error.class_name} ({error.kind}, status "
+                          f"{error.status}): {error.message}")
+    dropped = outcome.read.dropped_params
     if dropped:
         raise CheckFailed(f"{sdk}'s request type dropped the parameter(s) {', '.join(dropped)}: "
                           "the request on the wire lacks them")
 
 
-def read_value(outcome: Mapping[str, Any], name: str) -> Any:
-    """A value the doc's sample reads, as the driver read it through the SDK's typed accessor
-    (the outcome's ``read``; docs/driver-protocol.md)."""
-    return (outcome.get("read") or {}).get(name)
+def read_value(outcome: DriverOutcome, name: str) -> Any:
+    """A value the doc's sample reads, by its protocol name (``outcome.read.<name>`` is the
+    typed way; docs/driver-protocol.md)."""
+    return getattr(outcome.read, name, None)
 
 
 def sse_data(body: bytes) -> list[Any]:

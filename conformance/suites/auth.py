@@ -9,10 +9,11 @@ v3.100.0 refuses it before sending anything, and the Entra checks fail for Go wi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from conformance import sdks
+from conformance.drivers.outcome import DriverOutcome
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.policy import DOC_SCOPE, DOC_TOKEN_CLAIM, doc_vs_sdk
@@ -46,7 +47,8 @@ def _labels(requests: Sequence[RecordedRequest]) -> list[str]:
             for r in requests]
 
 
-def _entra(wire: Wire, driver: Driver, scrubber: Scrubber, **operation: Any) -> dict[str, Any]:
+def _entra(wire: Wire, driver: Driver, scrubber: Scrubber, **operation: Any
+           ) -> DriverOutcome:
     for n, token in enumerate(TOKENS, 1):
         scrubber.add(token, f"token#{n}")
     performed = scenario(wire, "chat.completions.create", recorded(wire, SAMPLE),
@@ -64,12 +66,12 @@ def _reject_stringified_provider(request: RecordedRequest, observe: Observations
              "(Authorization: Bearer <function ...>)")
 
 
-def _scopes(outcome: Mapping[str, Any], sdk: str, observe: Observations) -> None:
-    calls = outcome["token_calls"]
-    observe("scopes_requested", [c["scopes"] for c in calls])
+def _scopes(outcome: DriverOutcome, sdk: str, observe: Observations) -> None:
+    calls = outcome.token_calls
+    observe("scopes_requested", calls)
     expect(calls, f"{sdk} never asked the credential for a token")
-    expect(all(c["scopes"] == [DOC_SCOPE] for c in calls),
-           f"{sdk} asked the credential for {[c['scopes'] for c in calls]}, not "
+    expect(all(scopes == [DOC_SCOPE] for scopes in calls),
+           f"{sdk} asked the credential for {calls}, not "
            f"[{DOC_SCOPE!r}]")
 
 
@@ -108,7 +110,7 @@ def api_key_bearer(wire: Wire, driver: Driver, observe: Observations) -> None:
         f"{driver.sdk} also sent the key in an 'api-key' header, which the doc's key sample "
         "never sends",
     )
-    expect(outcome["token_calls"] == [], "key auth asked a credential for a token")
+    expect(outcome.token_calls == [], "key auth asked a credential for a token")
     no_error(outcome, driver.sdk)
 
 
@@ -132,7 +134,7 @@ def entra_token_provider(wire: Wire, driver: Driver, observe: Observations,
     no_error(outcome, driver.sdk)
     expect(len(wire.requests) == 1, f"expected 1 request, saw {len(wire.requests)}")
     _scopes(outcome, driver.sdk, observe)
-    issued = len(outcome["token_calls"])
+    issued = len(outcome.token_calls)
     observe("tokens_issued", issued)
     [label] = observe("token_on_wire", _labels(wire.requests))
     expect(label != "other" and TOKENS.index(_bearer(wire.requests[0]) or "") < issued,
@@ -176,8 +178,7 @@ def entra_token_per_attempt(wire: Wire, driver: Driver, observe: Observations,
     profile = sdks.get(driver.sdk)
     policy = profile.policies(driver.version).actual
     called = policy.token_provider_called
-    provider_calls = observe("provider_calls",
-                             outcome.get("provider_calls", len(outcome["token_calls"])))
+    provider_calls = observe("provider_calls", outcome.provider_call_count)
     expected = (attempts if called == "attempt" else 2) * policy.token_provider_calls
     expect(provider_calls == expected,
            f"{driver.sdk} called its token provider {provider_calls} time(s) for two requests "

@@ -90,10 +90,10 @@ def entra_token_concurrent(wire: Wire, driver: Driver, observe: Observations,
         {**SAMPLE, "messages": _messages(label)} for label in (FIRST, SECOND)])
     outcome = driver.run(performed)
     no_error(outcome, driver.sdk)
-    calls = outcome.get("calls")
+    calls = outcome.calls
     if not isinstance(calls, list) or len(calls) != 2:  # the driver's answer, not the SDK
         raise LookupError(f"the {driver.sdk} driver did not report the tokens of each call")
-    given = {label: [_label_of(t) for t in call.get("provider_tokens") or []]
+    given = {label: [_label_of(t) for t in call]
              for label, call in zip((FIRST, SECOND), calls, strict=True)}
     carried = {label: _label_of(t) if (t := _bearer(r)) else None
                for r in wire.requests if (label := _label(r)) is not None}

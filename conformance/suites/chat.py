@@ -9,22 +9,24 @@ the SDK's typed accessor (Go ``Choices[0].Message.Content``, Java
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from conformance.contract import chat as contract
+from conformance.drivers.outcome import DriverOutcome
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, check, expect
 
 from ._judge import conforms, sent_as_given, sole_json_post
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
-from ._scenario import no_error, read_value, recorded, scenario
+from ._scenario import no_error, recorded, scenario
 
 CASSETTE = "chat/completion.yaml"  # a real Azure recording: the request is the recorded one
 SAMPLE = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
 
 
-def _create(wire: Wire, driver: Driver) -> tuple[dict[str, Any], dict[str, Any]]:
+def _create(wire: Wire, driver: Driver) -> tuple[dict[str, Any], DriverOutcome]:
     """The scenario's params (what the doc's code passes) and the outcome."""
     given = recorded(wire, SAMPLE)
     return given, driver.run(scenario(wire, "chat.completions.create", given))
@@ -65,11 +67,11 @@ def response_contract(wire: Wire, driver: Driver, observe: Observations) -> None
     body = wire.response_json()
     violations = contract.validate_completion(body)
     conforms(violations, observe, "the response")
-    result = outcome["result"] or {}
+    result = outcome.result or {}
     observe("model", body["model"])
     observe("finish_reasons", [c["finish_reason"] for c in body["choices"]])
     # The content the samples print, through the SDK's typed accessor: not the raw JSON.
-    content = observe("content", read_value(outcome, "content"))
+    content = observe("content", outcome.read.content)
     for name in ("id", "object", "created", "model"):
         expect(result.get(name) == body[name], f"{driver.sdk}'s {name} is {result.get(name)!r}, "
                f"the wire's {body[name]!r}")
@@ -97,20 +99,21 @@ def response_contract(wire: Wire, driver: Driver, observe: Observations) -> None
     _typed_reads(outcome, body, driver.sdk)
 
 
-def _typed_reads(outcome: dict[str, Any], body: dict[str, Any], sdk: str) -> None:
+def _typed_reads(outcome: DriverOutcome, body: dict[str, Any], sdk: str) -> None:
     """What the typed accessors return where the driver reads them (Go's ``ID`` and ``Usage``,
     Java's ``id()`` and ``usage()``): a build that keeps the raw JSON but decodes a field
     wrongly is caught here, not by the JSON the result carries."""
-    read = outcome.get("read") or {}
-    if "id" in read:
-        expect(read["id"] == body["id"], f"{sdk}'s typed id is {read['id']!r}, the wire's "
+    read = outcome.read
+    if read.has("id"):
+        expect(read.id == body["id"], f"{sdk}'s typed id is {read.id!r}, the wire's "
                f"{body['id']!r}")
     if "usage" not in body:
         return
-    found = read.get("usage")
-    typed: dict[str, Any] = found if isinstance(found, dict) else {}
+    typed: Mapping[str, Any] = read.usage or {}
     for name in ("prompt_tokens", "completion_tokens", "total_tokens"):
-        value = read.get(name, typed.get(name))
+        # Java reads usage().totalTokens() alone, as the read's total_tokens.
+        value = (read.total_tokens if name == "total_tokens" and read.has("total_tokens")
+                 else typed.get(name))
         if value is not None or name in typed:
             expect(value == body["usage"][name], f"{sdk}'s typed usage {name} is {value!r}, "
                    f"the wire's {body['usage'][name]!r}")
@@ -136,7 +139,7 @@ def azure_filter_results(wire: Wire, driver: Driver, observe: Observations) -> N
            + "\n".join(map(str, violations)))
     expect("prompt_filter_results" in body,
            "the response has no prompt_filter_results; Azure adds them to every completion")
-    dumped = outcome["result"] or {}
+    dumped = outcome.result or {}
     observe("prompt_filter_categories",
             sorted(body["prompt_filter_results"][0]["content_filter_results"]))
     expect(dumped.get("prompt_filter_results") == body["prompt_filter_results"],

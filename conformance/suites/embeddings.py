@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.contract import embeddings as contract
+from conformance.drivers.outcome import DriverOutcome
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.policy import doc_vs_sdk
@@ -33,7 +34,7 @@ from ._requests import (
     EMBEDDING_TEXT,
     EMBEDDING_TOKENS,
 )
-from ._scenario import no_error, read_value, recorded, scenario
+from ._scenario import no_error, recorded, scenario
 
 ENCODINGS = "embeddings/encodings.yaml"
 MULTIPLE = "embeddings/multiple-inputs.yaml"
@@ -117,15 +118,15 @@ def _replayed(responder: _InAskedEncoding | None) -> None:
         fail("the replay was not exact:\n" + "\n".join(problems))
 
 
-def _embed(wire: Wire, driver: Driver, params: Mapping[str, Any]) -> dict[str, Any]:
+def _embed(wire: Wire, driver: Driver, params: Mapping[str, Any]) -> DriverOutcome:
     outcome = driver.run(scenario(wire, "embeddings.create", params))
     no_error(outcome, driver.sdk)
     return outcome
 
 
-def _vectors(outcome: Mapping[str, Any]) -> list[Any]:
+def _vectors(outcome: DriverOutcome) -> list[Any]:
     """Every vector as user code read it (Data[i].Embedding, embedding(), data[i].embedding)."""
-    return list(read_value(outcome, "embeddings") or [])
+    return list(outcome.read.embeddings or [])
 
 
 def _conforms(wire: Wire, index: int, observe: Observations) -> Any:
@@ -361,7 +362,7 @@ def multiple_inputs(wire: Wire, driver: Driver, observe: Observations) -> None:
     _replayed(responder)
     body = _conforms(wire, 0, observe)
     vectors = _vectors(outcome)
-    indices = observe("indices", read_value(outcome, "indices"))
+    indices = observe("indices", outcome.read.indices)
     expect(len(vectors) == len(request["input"]),
            f"{len(request['input'])} inputs, {driver.sdk} returned {len(vectors)} items")
     expect(indices == list(range(len(vectors))),
@@ -392,7 +393,7 @@ def usage(wire: Wire, driver: Driver, observe: Observations) -> None:
     body = _conforms(wire, 0, observe)
     wire_usage = body["usage"]
     observe("usage", {k: wire_usage[k] for k in ("prompt_tokens", "total_tokens")})
-    parsed = read_value(outcome, "usage")
+    parsed = outcome.read.usage
     expect(isinstance(parsed, Mapping), f"the wire had usage, {driver.sdk}'s response has none")
     assert isinstance(parsed, Mapping)
     expect((parsed.get("prompt_tokens"), parsed.get("total_tokens"))

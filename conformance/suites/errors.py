@@ -23,6 +23,7 @@ import pytest
 
 import conformance.sdk
 from conformance.contract.errors import CONTENT_FILTER_CODE, family, validate_error
+from conformance.drivers.outcome import ErrorView
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.policy import Answer, Options, Step
@@ -82,22 +83,22 @@ def status_classes(wire: Wire, driver: Driver, observe: Observations) -> None:
         request_id = f"req-{status}"
         outcome, attempts = ledger.run(wire, [actions.reply(
             status, _envelope(status), headers=[("x-request-id", request_id)])])
-        error = outcome["error"] or {}
-        seen[str(status)] = classes(outcome["error"])[0]
+        error = outcome.error
+        seen[str(status)] = classes(error)[0]
         ledger.judge(f"status {status}", [answer(status)], outcome, attempts)
-        if error.get("kind") != "status":
+        if error is None or error.kind != "status":
             ledger.problem(f"{status}: {seen[str(status)]} is not the SDK's status error "
-                           f"(kind {error.get('kind')!r}), so a catch of it misses it")
+                           f"(kind {_kind(error)!r}), so a catch of it misses it")
             continue
-        if error.get("status") != status:
-            ledger.problem(f"{status}: the error carries status {error.get('status')!r}")
+        if error.status != status:
+            ledger.problem(f"{status}: the error carries status {error.status!r}")
         if (ledger.exposes("code", "the error's code from the envelope")
-                and (error.get("code"), error.get("code_type")) != (f"code-{status}", "string")):
-            ledger.problem(f"{status}: code {error.get('code')!r} ({error.get('code_type')}), "
+                and (error.code, error.code_type) != (f"code-{status}", "string")):
+            ledger.problem(f"{status}: code {error.code!r} ({error.code_type}), "
                            f"the envelope's is 'code-{status}'")
         if (ledger.exposes("request_id", "the error's request id")
-                and error.get("request_id") != request_id):
-            ledger.problem(f"{status}: request_id is {error.get('request_id')!r}, the reply's "
+                and error.request_id != request_id):
+            ledger.problem(f"{status}: request_id is {error.request_id!r}, the reply's "
                            f"x-request-id was {request_id!r}")
     observe("classes", seen)
     ledger.close(observe)
@@ -128,18 +129,20 @@ def connection_error(wire: Wire, driver: Driver, observe: Observations) -> None:
     causes: dict[str, str | None] = {}
     for name, fault in faults.items():
         outcome, attempts = ledger.run(wire, [fault])
-        error = outcome["error"] or {}
+        error = outcome.error
         ledger.judge(name, [CONNECTION], outcome, attempts)
-        if error.get("kind") != "connection":
-            ledger.problem(f"{name}: {classes(outcome['error'])[0]} is not the SDK's connection "
-                           f"error (kind {error.get('kind')!r})")
-        if "cause" in error:  # openai-python: e.__cause__, which the doc's example prints
-            cause = causes[name] = error["cause"]
+        if _kind(error) != "connection":
+            ledger.problem(f"{name}: {classes(error)[0]} is not the SDK's connection "
+                           f"error (kind {_kind(error)!r})")
+        if error is not None and error.has("cause"):
+            # openai-python: e.__cause__, which the doc's example prints
+            cause = causes[name] = error.cause
             if _root(cause) not in HTTP_PACKAGES:
                 ledger.problem(f"{name}: __cause__ is {cause or 'none'}, not an exception of "
                                "the HTTP library")
-            if error.get("str", error.get("message")) != "Connection error.":
-                ledger.problem(f"{name}: the message is {error.get('message')!r}")
+            shown = error.str_form if error.has("str") else error.message
+            if shown != "Connection error.":
+                ledger.problem(f"{name}: the message is {error.message!r}")
     if causes:
         observe("causes", causes)
     ledger.close(observe)
@@ -159,22 +162,22 @@ def connection_error(wire: Wire, driver: Driver, observe: Observations) -> None:
 def timeout(wire: Wire, driver: Driver, observe: Observations) -> None:
     ledger = ErrorLedger(driver)
     outcome, attempts = ledger.run(wire, [actions.stall(5.0)], timeout_ms=TIMEOUT_MS)
-    error = outcome["error"] or {}
-    observe("class", classes(outcome["error"])[0])
-    observe("kind", error.get("kind"))
+    error = outcome.error
+    observe("class", classes(error)[0])
+    observe("kind", _kind(error))
     ledger.judge("read timeout", [TIMEOUT], outcome, attempts)
     documented = ledger.policy.documented
     if documented is not None:  # the doc's except clause for this SDK's section
         catch = documented.connection_error.name  # an except clause catches subclasses too
-        expect(catch in classes(outcome["error"]),
-               f"a timeout raised {classes(outcome['error'])[0]}, which the doc's `except "
+        expect(catch in classes(outcome.error),
+               f"a timeout raised {classes(outcome.error)[0]}, which the doc's `except "
                f"{catch}` does not catch")
     # The doc's table lists no timeout error: the SDK's own, or its connection error.
-    expect(error.get("kind") in ("timeout", "connection"),
-           f"a timeout raised {classes(outcome['error'])[0]} (kind {error.get('kind')!r}), "
+    expect(_kind(error) in ("timeout", "connection"),
+           f"a timeout raised {classes(outcome.error)[0]} (kind {_kind(error)!r}), "
            "not the SDK's timeout error")
-    if "cause" in error:  # openai-python: caused by the HTTP library's timeout
-        cause = observe("cause", error["cause"])
+    if error is not None and error.has("cause"):  # openai-python: the HTTP library's timeout
+        cause = observe("cause", error.cause)
         expect(cause is not None and "Timeout" in cause and _root(cause) in HTTP_PACKAGES,
                f"the cause is {cause!r}, not the HTTP library's timeout")
     ledger.close(observe)
@@ -183,8 +186,8 @@ def timeout(wire: Wire, driver: Driver, observe: Observations) -> None:
 # -- envelopes ------------------------------------------------------------------------------
 
 
-def _replay_errors(wire: Wire, driver: Driver, observe: Observations,
-                   expected_family: str) -> tuple[ErrorLedger, list[tuple[Reply, Any, Any]]]:
+def _replay_errors(wire: Wire, driver: Driver, observe: Observations, expected_family: str
+                   ) -> tuple[ErrorLedger, list[tuple[Reply, Any, ErrorView]]]:
     """Call once per interaction of the check's cassette (retries off) and hold each error
     body to the contract and each error to the body; returns the replies, their bodies and
     the error views."""
@@ -192,11 +195,11 @@ def _replay_errors(wire: Wire, driver: Driver, observe: Observations,
         pytest.skip("this check replays the error envelopes of its cassette; it has no live "
                     "form (a live endpoint does not answer with each family on demand)")
     ledger = ErrorLedger(driver)
-    seen: list[tuple[Reply, Any, Any]] = []
+    seen: list[tuple[Reply, Any, ErrorView]] = []
     families: list[str | None] = []
     for n in range(len(wire.cassette.interactions)):
         outcome, attempts = ledger.run(wire, params=recorded(wire, CHAT_SAMPLE, n))
-        error = outcome["error"]
+        error = outcome.error
         reply = wire.reply(-1)
         raw = reply.streamed
         try:
@@ -213,7 +216,7 @@ def _replay_errors(wire: Wire, driver: Driver, observe: Observations,
             ledger.problem(f"{name}: expected a family {expected_family} envelope, got "
                            f"{family(body)}")
         ledger.judge(name, [Answer(reply.status, tuple(reply.headers))], outcome, attempts)
-        if error is None or error.get("kind") != "status":
+        if error is None or error.kind != "status":
             ledger.problem(f"{name}: raised {classes(error)[0]}, not the SDK's status error")
             continue
         _compare(ledger, name, reply, body, error)
@@ -223,7 +226,7 @@ def _replay_errors(wire: Wire, driver: Driver, observe: Observations,
 
 
 def _compare(ledger: ErrorLedger, name: str, reply: Reply, body: Any,
-             error: dict[str, Any]) -> None:
+             error: ErrorView) -> None:
     """The error carries what the body and headers said (wire §4.3, sdk-behavior §2.5)."""
     wrapped = isinstance(body, dict) and isinstance(body.get("error"), dict)
     fields: dict[str, Any] = body["error"] if wrapped else {}
@@ -235,16 +238,16 @@ def _compare(ledger: ErrorLedger, name: str, reply: Reply, body: Any,
     for attribute, value in expected.items():
         if not ledger.exposes(attribute, f"err.{attribute}"):
             continue
-        got = error.get(attribute)
+        got = getattr(error, attribute)
         if attribute == "code" and got is not None:
             got = str(got)  # a number code is the SDK's own typing, judged by status-classes
         if got != value:
             ledger.problem(f"{name}: the error's {attribute} is {got!r}, the response says "
                            f"{value!r}")
-    if "body" in error and ledger.exposes("body", "err.body"):  # openai-python: err.body
+    if error.has("body") and ledger.exposes("body", "err.body"):  # openai-python: err.body
         whole = body["error"] if wrapped else body
-        if error["body"] != whole:
-            ledger.problem(f"{name}: err.body is {error['body']!r}, not the error object")
+        if error.body != whole:
+            ledger.problem(f"{name}: err.body is {error.body!r}, not the error object")
     message = fields.get("message") if wrapped else (
         body.get("message") if isinstance(body, dict) else None)
     # A wrapped envelope's message is the error's on every SDK; a bare body's only where the
@@ -252,9 +255,9 @@ def _compare(ledger: ErrorLedger, name: str, reply: Reply, body: Any,
     # "401 status code (no body)" / "401 Unauthorized" for it).
     declared = any(a.name == "message" for a in ledger.policy.attributes)
     if (isinstance(message, str) and (wrapped or declared)
-            and message not in str(error.get("message"))):
+            and message not in str(error.message)):
         ledger.problem(f"{name}: the body's message is not in the error's message "
-                       f"({error.get('message')!r})")
+                       f"({error.message!r})")
 
 
 @check(
@@ -269,8 +272,8 @@ def _compare(ledger: ErrorLedger, name: str, reply: Reply, body: Any,
 )
 def openai_envelope(wire: Wire, driver: Driver, observe: Observations) -> None:
     ledger, seen = _replay_errors(wire, driver, observe, "A")
-    observe("exposed", [{"status": r.status, "code": e.get("code"), "param": e.get("param"),
-                         "type": e.get("type")} for r, _, e in seen])
+    observe("exposed", [{"status": r.status, "code": e.code, "param": e.param,
+                         "type": e.type} for r, _, e in seen])
     ledger.close(observe)
 
 
@@ -292,13 +295,13 @@ def content_filter(wire: Wire, driver: Driver, observe: Observations) -> None:
         inner = body["error"].get("innererror")
         observe("innererror_code", inner.get("code") if isinstance(inner, dict) else None)
         if not wanted.matches(classes(error)):
-            ledger.problem(f"raised {error.get('class')}, not {wanted}")
+            ledger.problem(f"raised {error.class_name}, not {wanted}")
         if (ledger.exposes("code", "err.code")
-                and (error.get("code"), error.get("param")) != (CONTENT_FILTER_CODE, "prompt")):
-            ledger.problem(f"the error's code/param are {error.get('code')!r}/"
-                           f"{error.get('param')!r}, expected 'content_filter'/'prompt'")
-        exposed = error.get("body") if isinstance(error.get("body"), dict) else {}
-        if "body" in error and inner is not None and exposed.get("innererror") != inner:
+                and (error.code, error.param) != (CONTENT_FILTER_CODE, "prompt")):
+            ledger.problem(f"the error's code/param are {error.code!r}/"
+                           f"{error.param!r}, expected 'content_filter'/'prompt'")
+        exposed = error.body if isinstance(error.body, dict) else {}
+        if error.has("body") and inner is not None and exposed.get("innererror") != inner:
             ledger.problem("err.body['innererror'] is not the innererror the service sent")
         result = (exposed.get("innererror") or {}).get("content_filter_result")
         observe("filtered_categories", sorted(k for k, v in (result or {}).items()
@@ -318,7 +321,7 @@ def content_filter(wire: Wire, driver: Driver, observe: Observations) -> None:
 )
 def azure_envelope(wire: Wire, driver: Driver, observe: Observations) -> None:
     ledger, seen = _replay_errors(wire, driver, observe, "C")
-    observe("exposed", [{"status": r.status, "class": e.get("class"), "code": e.get("code")}
+    observe("exposed", [{"status": r.status, "class": e.class_name, "code": e.code}
                         for r, _, e in seen])
     ledger.close(observe)
 
@@ -335,9 +338,9 @@ def azure_envelope(wire: Wire, driver: Driver, observe: Observations) -> None:
 )
 def bare_envelope(wire: Wire, driver: Driver, observe: Observations) -> None:
     ledger, seen = _replay_errors(wire, driver, observe, "D")
-    observe("exposed", [{"status": r.status, "class": e.get("class"),
-                         "body_keys": sorted(e["body"]) if isinstance(e.get("body"), dict)
-                         else None} for r, _, e in seen])
+    observe("exposed", [{"status": r.status, "class": e.class_name,
+                         "body_keys": sorted(e.body) if isinstance(e.body, dict) else None}
+                        for r, _, e in seen])
     ledger.close(observe)
 
 
@@ -363,19 +366,19 @@ def non_json_body(wire: Wire, driver: Driver, observe: Observations) -> None:
     kept: dict[str, Any] = {}
     for name, reply in replies.items():
         outcome, attempts = ledger.run(wire, [reply])
-        error = outcome["error"]
+        error = outcome.error
         if not ledger.judge(name, [Answer(reply.status)], outcome, attempts):
             continue
         assert error is not None  # the model predicted an error class and it matched
-        if error.get("status") != reply.status:
-            ledger.problem(f"{name}: the error carries status {error.get('status')!r}")
-        if error.get("code") is not None:
-            ledger.problem(f"{name}: the error's code is {error.get('code')!r} for a body "
+        if error.status != reply.status:
+            ledger.problem(f"{name}: the error carries status {error.status!r}")
+        if error.code is not None:
+            ledger.problem(f"{name}: the error's code is {error.code!r} for a body "
                            "with no code")
-        if "body" in error and ledger.exposes("body", "err.body"):
-            kept[name] = error["body"]
-            if error["body"] != reply.body.decode("utf-8").strip():
-                ledger.problem(f"{name}: err.body is {error['body']!r}, not the body text")
+        if error.has("body") and ledger.exposes("body", "err.body"):
+            kept[name] = error.body
+            if error.body != reply.body.decode("utf-8").strip():
+                ledger.problem(f"{name}: err.body is {error.body!r}, not the body text")
     if kept:
         observe("bodies_kept", kept)
     ledger.close(observe)
@@ -391,7 +394,11 @@ FINE_TUNING = {"model": FINE_TUNING_MODEL, "training_file": FINE_TUNING_FILE}
 HINT = ("retry-after-ms", "10")
 
 
-def _branch(error: dict[str, Any] | None, ledger: ErrorLedger) -> str:
+def _kind(error: ErrorView | None) -> str | None:
+    return None if error is None else error.kind
+
+
+def _branch(error: ErrorView | None, ledger: ErrorLedger) -> str:
     """The except clause of the doc's example that catches ``error``, in the SDK's terms:
     ``except openai.APIConnectionError`` (the SDK's connection or timeout error),
     ``except openai.RateLimitError`` (its class for 429), ``except openai.APIStatusError``
@@ -400,11 +407,11 @@ def _branch(error: dict[str, Any] | None, ledger: ErrorLedger) -> str:
         return "no error"
     found = classes(error)
     actual = ledger.policy.actual
-    if error.get("kind") in ("connection", "timeout") or actual.connection_error.matches(found):
+    if error.kind in ("connection", "timeout") or actual.connection_error.matches(found):
         return "APIConnectionError"
-    if error.get("kind") != "status":
+    if error.kind != "status":
         return f"none ({found[0]} escapes every except clause)"
-    if error.get("status") == 429 and actual.status_outcome(429).matches(found):
+    if error.status == 429 and actual.status_outcome(429).matches(found):
         return "RateLimitError"
     return "APIStatusError"
 
@@ -445,7 +452,7 @@ def fine_tuning_example(wire: Wire, driver: Driver, observe: Observations) -> No
         outcome, attempts = ledger.run(
             wire, [action], operation="fine_tuning.jobs.create", params=FINE_TUNING,
             options=options, timeout_ms=TIMEOUT_MS if action is stalled else None)
-        error = outcome["error"]
+        error = outcome.error
         ledger.judge(name, [step], outcome, attempts, options=options)
         taken = branches[name] = _branch(error, ledger)
         if taken != branch:
@@ -458,11 +465,12 @@ def fine_tuning_example(wire: Wire, driver: Driver, observe: Observations) -> No
                 break
         if error is None:
             continue
-        if branch == "APIConnectionError" and "cause" in error and error["cause"] is None:
+        if branch == "APIConnectionError" and error.has("cause") and error.cause is None:
             ledger.problem(f"{name}: e.__cause__ is None; the example prints it")
         if isinstance(step, Answer) and branch == "APIStatusError":
             status = step.status
-            if error.get("status") != status or error.get("response_status", status) != status:
+            carried = error.response_status if error.has("response_status") else status
+            if error.status != status or carried != status:
                 ledger.problem(f"{name}: the error (e.status_code, e.response) does not carry "
                                f"{status}")
     observe("branches", branches)
@@ -495,18 +503,18 @@ def stream_connection_reset(wire: Wire, driver: Driver, observe: Observations) -
     outcome, attempts = ledger.run(wire, [reset], operation="chat.completions.stream",
                                    params={**CHAT_SAMPLE, "stream": True},
                                    options=Options())
-    error = outcome["error"]
-    received = observe("chunks_received", len(outcome["events"]))
+    error = outcome.error
+    received = observe("chunks_received", len(outcome.events))
     observe("raised", list(classes(error)[:3]))
-    observe("kind", (error or {}).get("kind"))
-    observe("message", (error or {}).get("message"))
+    observe("kind", _kind(error))
+    observe("message", None if error is None else error.message)
     observe("attempts", attempts)
     expect(attempts == 1, f"{driver.sdk} requested the stream {attempts} times")
     expect(received == 2, f"{received} chunk(s) reached the caller before the reset, not 2")
     connection = ledger.policy.actual.connection_error
-    if (error or {}).get("kind") != "connection" and not connection.matches(classes(error)):
+    if _kind(error) != "connection" and not connection.matches(classes(error)):
         message = (f"a reset mid-stream raised {classes(error)[0]} (kind "
-                   f"{(error or {}).get('kind')!r}), which a catch of the SDK's connection "
+                   f"{_kind(error)!r}), which a catch of the SDK's connection "
                    f"error ({connection}) does not catch")
         if driver.sdk == "python" and not conformance.sdk.has("stream_connection_errors"):
             unsupported(f"{message}; mid-stream transport errors are wrapped from openai "

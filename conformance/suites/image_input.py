@@ -25,7 +25,7 @@ from ._requests import (
     IMAGE_MAX_TOKENS,
     IMAGE_SAMPLE_MESSAGES,
 )
-from ._scenario import no_error, read_value, scenario
+from ._scenario import no_error, scenario
 
 DOC = "Python / Chat / chat.completions.create() - image input"
 
@@ -73,8 +73,8 @@ def _image_check(wire: Wire, driver: Driver, observe: Observations,
     violations = chat_contract.validate_completion(reply)
     expect(not violations, "the reply breaks the chat completion contract:\n"
            + "\n".join(map(str, violations)))
-    result = outcome["result"] or {}
-    content = observe("content", read_value(outcome, "content"))  # the SDK's typed accessor
+    result = outcome.result or {}
+    content = observe("content", outcome.read.content)  # the SDK's typed accessor
     expect(result.get("id") == reply["id"], f"{driver.sdk} returned id {result.get('id')!r}, "
            f"the server sent {reply['id']!r}")
     expect(content == reply["choices"][0]["message"]["content"],

@@ -10,6 +10,7 @@ from typing import Any
 from conformance.contract import mcp as contract
 from conformance.contract import responses as response_contract
 from conformance.contract.responses_stream import payloads, validate_responses_stream
+from conformance.drivers.outcome import DriverOutcome
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, check, expect
@@ -24,7 +25,7 @@ from ._requests import (
 )
 from ._response_read import item_read, output_items
 from ._responses import items_of, report, wire_events
-from ._scenario import no_error, read_value, recorded, scenario
+from ._scenario import no_error, recorded, scenario
 
 CASSETTE = "mcp/tool-config.yaml"  # a real recording (OpenAI platform): the recorded request
 SAMPLE = {"model": MCP_DEPLOYMENT, "tools": [MCP_TOOL], "input": MCP_INPUT}
@@ -36,7 +37,7 @@ ITEM_FIELDS = {"mcp_list_tools": ("type", "server_label"),
 
 
 def _create(wire: Wire, driver: Driver, params: Mapping[str, Any]
-            ) -> tuple[dict[str, Any], dict[str, Any]]:
+            ) -> tuple[dict[str, Any], DriverOutcome]:
     """responses.create with an MCP tool through ``driver``: the params given, the outcome."""
     python_needs(driver, "responses", "mcp")
     performed = scenario(wire, "responses.create", params)
@@ -68,9 +69,9 @@ def _item_problems(sent: Mapping[str, Any], got: Mapping[str, Any] | None) -> li
     return problems
 
 
-def _answer(outcome: Mapping[str, Any], body: Mapping[str, Any], sdk: str) -> None:
+def _answer(outcome: DriverOutcome, body: Mapping[str, Any], sdk: str) -> None:
     expected = response_contract.output_text(body)
-    text = read_value(outcome, "output_text")
+    text = outcome.read.output_text
     expect(expected and text == expected,
            f"{sdk}'s output text {text!r} is not the answer on the wire {expected!r}")
 
@@ -180,7 +181,7 @@ def output_items_(wire: Wire, driver: Driver, observe: Observations) -> None:
         expect([t.get("input_schema") for t in tools]
                == [t["input_schema"] for t in wire_list["tools"]],
                f"{sdk}'s tool input schemas differ from the wire")
-    observe("output_text", read_value(outcome, "output_text"))
+    observe("output_text", outcome.read.output_text)
     _answer(outcome, body, sdk)
 
 
@@ -242,7 +243,7 @@ def approval_flow(wire: Wire, driver: Driver, observe: Observations) -> None:
            f"{sdk} gives item {requests[0]['id']} type {request_item.get('type')!r}")
     expect(request_item.get("arguments") == requests[0]["arguments"],
            f"{sdk}'s approval request arguments differ from the wire")
-    first_id = (read_value(first, "response") or {}).get("id")
+    first_id = (first.read.response or {}).get("id")
     approval = {"type": "mcp_approval_response", "approval_request_id": request_item.get("id"),
                 "approve": True}
     _, second = _create(wire, driver, {"model": MCP_DEPLOYMENT, "tools": [tool],
@@ -288,7 +289,7 @@ def streaming_events(wire: Wire, driver: Driver, observe: Observations) -> None:
         outcome = driver.run(scenario(wire, "responses.stream", {
             "model": MCP_STREAM_DEPLOYMENT, "tools": [MCP_STREAM_TOOL], "input": MCP_INPUT}))
         no_error(outcome, sdk)
-        events = [e for e in outcome["events"] if isinstance(e, Mapping)]
+        events = [e for e in outcome.events if isinstance(e, Mapping)]
         raw = wire_events(wire, n)
         violations = validate_responses_stream(raw)
         expect(not violations, f"stream {n} breaks the contract:\n" + report(violations))

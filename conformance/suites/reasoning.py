@@ -9,6 +9,7 @@ from typing import Any
 from conformance import sdks
 from conformance.contract import chat as chat_contract
 from conformance.contract import responses as response_contract
+from conformance.drivers.outcome import DriverOutcome
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, check, expect, fail
@@ -27,7 +28,7 @@ from ._requests import (
 )
 from ._response_read import item_read, response_fields, usage_read
 from ._responses import items_of, report
-from ._scenario import no_error, read_value, recorded, scenario
+from ._scenario import no_error, recorded, scenario
 
 CHAT_CASSETTE = "reasoning/chat.yaml"
 # A real Azure reasoning-model completion: chat-usage calls the SDK with its recorded request.
@@ -44,7 +45,7 @@ def _chat_params(deployment: str = REASONING_DEPLOYMENT, effort: str = REASONING
             "max_completion_tokens": REASONING_MAX_COMPLETION_TOKENS}
 
 
-def _chat(wire: Wire, driver: Driver, params: Mapping[str, Any]) -> dict[str, Any]:
+def _chat(wire: Wire, driver: Driver, params: Mapping[str, Any]) -> DriverOutcome:
     python_needs(driver, "reasoning_effort")
     outcome = driver.run(scenario(wire, "chat.completions.create", params))
     no_error(outcome, driver.sdk)
@@ -56,7 +57,7 @@ RESPONSES_SAMPLE = {"model": REASONING_DEPLOYMENT, "input": REASONING_RESPONSES_
                     "include": REASONING_RESPONSES_INCLUDE}
 
 
-def _responses(wire: Wire, driver: Driver) -> tuple[dict[str, Any], dict[str, Any]]:
+def _responses(wire: Wire, driver: Driver) -> tuple[dict[str, Any], DriverOutcome]:
     """responses.create with the .NET sample's request live, the recorded request when
     reasoning/responses.yaml (a real recording) is replayed: the params and the outcome."""
     python_needs(driver, "responses")
@@ -66,13 +67,13 @@ def _responses(wire: Wire, driver: Driver) -> tuple[dict[str, Any], dict[str, An
     return dict(performed["operation"]["params"]), outcome
 
 
-def _sdk_reasoning_tokens(outcome: Mapping[str, Any]) -> Any:
+def _sdk_reasoning_tokens(outcome: DriverOutcome) -> Any:
     """The usage's reasoning tokens as user code read them (Go
     Usage.CompletionTokensDetails.ReasoningTokens, Java usage().completionTokensDetails()...)."""
     return (usage_read(outcome) or {}).get("reasoning_tokens")
 
 
-def _reasoning_tokens(wire_usage: Any, outcome: Mapping[str, Any], sdk: str,
+def _reasoning_tokens(wire_usage: Any, outcome: DriverOutcome, sdk: str,
                       observe: Observations) -> None:
     details = (wire_usage or {}).get("completion_tokens_details") or {}
     observe("reasoning_tokens", details.get("reasoning_tokens"))
@@ -184,27 +185,28 @@ def max_tokens_rejected(wire: Wire, driver: Driver, observe: Observations) -> No
     outcome = driver.run(scenario(wire, "chat.completions.create", {
         "model": REASONING_DEPLOYMENT, "messages": REASONING_MESSAGES,
         "max_tokens": REASONING_MAX_COMPLETION_TOKENS}))
-    error = outcome.get("error")
+    error = outcome.error
     if error is None:
         fail(f"{sdk} returned a completion; the cassette answers 400 unsupported_parameter")
     assert error is not None
     wire_error = wire.response_json()["error"]
     expected = sdks.get(sdk).policies(driver.version).actual.status_outcome(400).name
-    for name in ("class", "status", "code", "param", "type"):
-        observe(name, error.get(name))
+    for name, value in (("class", error.class_name), ("status", error.status),
+                        ("code", error.code), ("param", error.param), ("type", error.type)):
+        observe(name, value)
     observe("attempts", len(wire.requests))
-    expect(error.get("status") == 400, f"{sdk}'s error carries status {error.get('status')!r}")
-    expect(error.get("class") == expected,
-           f"{sdk} raised {error.get('class')!r}, its class for a 400 is {expected!r}")
+    expect(error.status == 400, f"{sdk}'s error carries status {error.status!r}")
+    expect(error.class_name == expected,
+           f"{sdk} raised {error.class_name!r}, its class for a 400 is {expected!r}")
     expect(len(wire.requests) == 1, f"{sdk} retried the 400: {len(wire.requests)} attempts")
     # code, param and type (conformance.policy.ERROR_ATTRIBUTES)
     python_needs(driver, "error_fields")
-    expect(error.get("code") == wire_error["code"] == "unsupported_parameter",
-           f"{sdk}'s error code is {error.get('code')!r}, the wire says {wire_error['code']!r}")
-    expect(error.get("param") == "max_tokens", f"{sdk}'s error param is {error.get('param')!r}")
-    expect(error.get("type") == wire_error["type"],
-           f"{sdk}'s error type is {error.get('type')!r}")
-    expect(wire_error["message"] in str(error.get("message")),
+    expect(error.code == wire_error["code"] == "unsupported_parameter",
+           f"{sdk}'s error code is {error.code!r}, the wire says {wire_error['code']!r}")
+    expect(error.param == "max_tokens", f"{sdk}'s error param is {error.param!r}")
+    expect(error.type == wire_error["type"],
+           f"{sdk}'s error type is {error.type!r}")
+    expect(wire_error["message"] in str(error.message),
            f"{sdk}'s error message does not carry the service's message")
 
 
@@ -266,7 +268,7 @@ def responses_items(wire: Wire, driver: Driver, observe: Observations) -> None:
         expect((got.get("status"), got.get("incomplete_reason"))
                == ("incomplete", "max_output_tokens"),
                f"{sdk}'s status or incomplete_details differ from the wire's")
-        text = read_value(outcome, "output_text")
+        text = outcome.read.output_text
         expect(text == "", f"{sdk}'s output text is {text!r} with no message on the wire")
     else:
         expect("message" in types and types.index("reasoning") < types.index("message"),

@@ -11,18 +11,18 @@ Java ``requestId()``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
+from conformance.drivers.outcome import DriverOutcome
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, check, expect
 from conformance.sdk import require_capability
 
 from ._requests import CHAT_MESSAGES, DEPLOYMENT, STREAM_OPTIONS
-from ._scenario import no_error, read_value, recorded, scenario
+from ._scenario import no_error, recorded, scenario
 
 DOC = "Python / Request IDs"
 X_REQUEST_ID = "x-request-id"
@@ -34,7 +34,7 @@ STREAM_SAMPLE = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "stream": True,
                  "stream_options": STREAM_OPTIONS}
 
 
-def _create(wire: Wire, driver: Driver) -> dict[str, Any]:
+def _create(wire: Wire, driver: Driver) -> DriverOutcome:
     # request-ids/chat-completion.yaml is a real recording: its request is the recorded one.
     outcome = driver.run(scenario(wire, "chat.completions.create", recorded(wire, SAMPLE)))
     no_error(outcome, driver.sdk)
@@ -50,13 +50,13 @@ def _observe_headers(wire: Wire, observe: Observations) -> tuple[str | None, str
     return x_request_id, apim_request_id
 
 
-def _accessors(outcome: Mapping[str, Any], observe: Observations) -> dict[str, Any]:
+def _accessors(outcome: DriverOutcome, observe: Observations) -> dict[str, Any]:
     """Each public request-id accessor the SDK has on a result, by name: the one every SDK
     has (``read.request_id``) and JavaScript's second, ``withResponse().request_id``."""
-    found = {"request_id": observe("sdk_request_id", read_value(outcome, "request_id"))}
-    if "response_request_id" in (outcome.get("read") or {}):
+    found = {"request_id": observe("sdk_request_id", outcome.read.request_id)}
+    if outcome.read.has("response_request_id"):
         found["withResponse().request_id"] = observe(
-            "sdk_response_request_id", read_value(outcome, "response_request_id"))
+            "sdk_response_request_id", outcome.read.response_request_id)
     return found
 
 
@@ -73,7 +73,7 @@ def _accessors(outcome: Mapping[str, Any], observe: Observations) -> dict[str, A
 )
 def parsed_object(wire: Wire, driver: Driver, observe: Observations) -> None:
     outcome = _create(wire, driver)
-    observe("result_id", (outcome["result"] or {}).get("id"))
+    observe("result_id", (outcome.result or {}).get("id"))
     x_request_id, apim_request_id = _observe_headers(wire, observe)
     expect(x_request_id is not None,
            "the response carries no x-request-id header, so the request id accessor cannot "
@@ -103,8 +103,8 @@ def stream_response_header(wire: Wire, driver: Driver, observe: Observations) ->
     outcome = driver.run(scenario(wire, "chat.completions.stream", params))
     no_error(outcome, driver.sdk)
     x_request_id, _ = _observe_headers(wire, observe)
-    from_stream = observe("sdk_stream_request_id", outcome.get("request_id"))
-    on_chunks = observe("chunk_request_ids", outcome.get("chunk_request_ids", []))
+    from_stream = observe("sdk_stream_request_id", outcome.request_id)
+    on_chunks = observe("chunk_request_ids", outcome.chunk_request_ids)
     expect(x_request_id is not None, "the streamed response carries no x-request-id header")
     expect(from_stream == x_request_id,
            f"{driver.sdk}'s stream request id is {from_stream!r}; the wire had "

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from conformance.contract import responses as contract
+from conformance.drivers.outcome import DriverOutcome
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, check, expect
@@ -21,15 +22,15 @@ from ._requests import (
 )
 from ._response_read import output_items, response_fields, usage_read
 from ._responses import report
-from ._scenario import no_error, read_value, recorded, scenario
+from ._scenario import no_error, recorded, scenario
 
 CASSETTE = "responses/create.yaml"  # a real Azure recording: the request is the recorded one
 SAMPLE = {"model": RESPONSES_DEPLOYMENT, "instructions": RESPONSES_INSTRUCTIONS,
           "input": RESPONSES_INPUT}
 
 
-def _create(wire: Wire, driver: Driver, params: dict[str, Any]) -> tuple[dict[str, Any],
-                                                                       dict[str, Any]]:
+def _create(wire: Wire, driver: Driver, params: dict[str, Any]
+            ) -> tuple[dict[str, Any], DriverOutcome]:
     """responses.create through ``driver``: the params the SDK was given, and the outcome."""
     python_needs(driver, "responses")
     performed = scenario(wire, "responses.create", params)
@@ -87,8 +88,8 @@ def response_contract(wire: Wire, driver: Driver, observe: Observations) -> None
     expect(got.get("model") == body["model"], f"{sdk}'s model differs from the wire")
     expect(got.get("status") == body.get("status"), f"{sdk}'s status differs from the wire")
     # Python types created_at as a float; the wire sends an integer (wire §11.3, §17 #13).
-    if read_value(outcome, "sdk_created_at_type") is not None:
-        observe("sdk_created_at_type", read_value(outcome, "sdk_created_at_type"))
+    if outcome.read.sdk_created_at_type is not None:
+        observe("sdk_created_at_type", outcome.read.sdk_created_at_type)
     expect(got.get("created_at") == body["created_at"],
            f"{sdk}'s created_at {got.get('created_at')!r} differs from the wire")
     expect([item.get("type") for item in output_items(outcome)]
@@ -134,10 +135,11 @@ def azure_content_filters(wire: Wire, driver: Driver, observe: Observations) -> 
     expect(not violations, "Azure content_filters break the contract:\n" + report(violations))
     observe("source_types", [entry["source_type"] for entry in filters])
     observe("categories", [sorted(entry["content_filter_results"]) for entry in filters])
-    expect(read_value(outcome, "content_filters") == filters,
+    expect(outcome.read.content_filters == filters,
            f"content_filters did not survive {driver.sdk}'s parsing (what user code reads "
            "differs from the wire)")
-    printed = (outcome.get("read") or {}).get("printed_content_filters", filters)
+    printed = (outcome.read.printed_content_filters
+               if outcome.read.has("printed_content_filters") else filters)
     expect(printed == filters,
            "content_filters did not survive model_dump_json, which the Python sample prints")
 
@@ -169,7 +171,7 @@ def output_text(wire: Wire, driver: Driver, observe: Observations) -> None:
         for item in body["output"] if item["type"] == "message"
     ])
     observe("expected", expected)
-    text = observe("sdk_output_text", read_value(outcome, "output_text"))
+    text = observe("sdk_output_text", outcome.read.output_text)
     expect(text == expected,
            f"{driver.sdk}'s output text {text!r} is not the concatenation of the wire's "
            f"output_text parts {expected!r}")

@@ -411,10 +411,9 @@ def token_per_attempt(wire: Wire, driver: Driver, observe: Observations) -> None
     labels = observe("token_per_attempt", [
         f"token#{TOKENS.index(v[7:]) + 1}" if v and v.startswith("Bearer ")
         and v[7:] in TOKENS else "other" for v in sent])
-    calls = run.outcome.get("token_calls") or []
-    observe("tokens_issued", len(calls))
+    observe("tokens_issued", len(run.outcome.token_calls))
     policy = runs.policy.actual
-    provider_calls = observe("provider_calls", run.outcome.get("provider_calls", len(calls)))
+    provider_calls = observe("provider_calls", run.outcome.provider_call_count)
     if "other" in labels:
         runs.problem(f"an attempt carried an Authorization the credential did not issue: "
                      f"{labels}")

@@ -36,6 +36,7 @@ from conformance.contract.chat_stream import (
     summarize,
     validate_chat_stream,
 )
+from conformance.drivers.outcome import DriverOutcome
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, check, expect
@@ -53,7 +54,7 @@ from ._requests import (
     TOOL_MESSAGES,
     TOOLS,
 )
-from ._scenario import no_error, read_value, scenario
+from ._scenario import no_error, scenario
 
 DOC = "Python / Chat / chat.completions.create() - streaming; JavaScript / Streaming"
 BUFFERED = "streaming/chat-buffered.yaml"
@@ -93,18 +94,18 @@ def _params(wire: Wire, cassette: str, sdk: str = "python") -> dict[str, Any]:
 
 
 def run_stream(wire: Wire, driver: Driver, cassette: str,
-               operation: str = STREAM) -> dict[str, Any]:
+               operation: str = STREAM) -> DriverOutcome:
     """The SDK reads the cassette's stream with ``operation``: the outcome."""
     return driver.run(scenario(wire, operation, _params(wire, cassette, driver.sdk)))
 
 
 def chunks_of(wire: Wire, driver: Driver, cassette: str,
-              operation: str = STREAM) -> tuple[dict[str, Any], list[Mapping[str, Any]]]:
+              operation: str = STREAM) -> tuple[DriverOutcome, list[Mapping[str, Any]]]:
     """The outcome of reading the stream to its end without an error, and the chunks the
     SDK yielded (as JSON)."""
     outcome = run_stream(wire, driver, cassette, operation)
     no_error(outcome, driver.sdk)
-    return outcome, list(outcome["events"])
+    return outcome, list(outcome.events)
 
 
 def pieces(events: list[Mapping[str, Any]]) -> list[str]:
@@ -120,33 +121,33 @@ def pieces(events: list[Mapping[str, Any]]) -> list[str]:
     return found
 
 
-def printed(outcome: Mapping[str, Any]) -> str:
+def printed(outcome: DriverOutcome) -> str:
     """The text the SDK's loop printed, through its typed accessors (``read.text``)."""
-    text = read_value(outcome, "text")
+    text = outcome.read.text
     return text if isinstance(text, str) else ""
 
 
 def helper_run(wire: Wire, driver: Driver, cassette: str,
-               observe: Observations) -> dict[str, Any]:
+               observe: Observations) -> DriverOutcome:
     """The SDK's stream helper read the cassette's stream to its end (``unsupported`` where
     the SDK has none). openai-python's helper raised on Azure's object "" chunks before
     1.74.0: there that is the release's known behaviour, observed and ``unsupported``."""
     outcome = run_stream(wire, driver, cassette, HELPER)
-    observe("helper", read_value(outcome, "helper"))
-    error = outcome.get("error")
+    observe("helper", outcome.read.helper)
+    error = outcome.error
     if error is not None and driver.sdk == "python" and not has(
             "chat_stream_helper_azure_chunks"):
-        observe("helper_error", f"{error.get('class')}: {error.get('message')}"[:200])
+        observe("helper_error", f"{error.class_name}: {error.message}"[:200])
         require_capability("chat_stream_helper_azure_chunks")
     no_error(outcome, driver.sdk)
-    if read_value(outcome, "chunks") is not None:
-        observe("chunk_events", read_value(outcome, "chunks"))
+    if outcome.read.chunks is not None:
+        observe("chunk_events", outcome.read.chunks)
     return outcome
 
 
-def final_choice(outcome: Mapping[str, Any]) -> Mapping[str, Any]:
+def final_choice(outcome: DriverOutcome) -> Mapping[str, Any]:
     """The first choice of the helper's final completion (the outcome's ``result``)."""
-    choices = (outcome.get("result") or {}).get("choices") or [{}]
+    choices = (outcome.result or {}).get("choices") or [{}]
     first = choices[0]
     return first if isinstance(first, Mapping) else {}
 
@@ -293,13 +294,13 @@ def chat_doc_loop_text(wire: Wire, driver: Driver, observe: Observations) -> Non
     wire_pieces = [c for c in wire_choice.contents if c is not None]
     sdk_pieces = pieces(chunks)
     text = observe("text", printed(outcome))
-    observe("pieces", len(read_value(outcome, "deltas") or []))
+    observe("pieces", len(outcome.read.deltas or []))
     observe("empty_pieces", sum(1 for p in wire_pieces if p == ""))
     observe("chunks", {"sent": len(summary.chunks), "yielded": len(chunks)})
     expect(text == wire_choice.text,
            f"{driver.sdk}'s loop printed {text!r}; the wire streamed {wire_choice.text!r}")
-    expect(read_value(outcome, "deltas") == [p for p in wire_pieces if p],
-           f"{driver.sdk}'s loop printed the pieces {read_value(outcome, 'deltas')!r}; the "
+    expect(outcome.read.deltas == [p for p in wire_pieces if p],
+           f"{driver.sdk}'s loop printed the pieces {outcome.read.deltas!r}; the "
            f"wire had {[p for p in wire_pieces if p]!r}")
     expect(sdk_pieces == wire_pieces,
            f"{driver.sdk}'s loop saw the pieces {sdk_pieces!r}; the wire had {wire_pieces!r}")
@@ -324,23 +325,23 @@ def chat_helper_text(wire: Wire, driver: Driver, observe: Observations) -> None:
     summary = summarize(_events(wire))
     wire_choice = summary.choice(0)
     text = observe("text", printed(outcome))
-    chunk_events = read_value(outcome, "chunks")
+    chunk_events = outcome.read.chunks
     if chunk_events is not None:
         observe("azure_chunks_dropped", len(summary.chunks) - chunk_events)
     expect(text == wire_choice.text,
            f"{driver.sdk}'s helper deltas add up to {text!r}; the wire streamed "
            f"{wire_choice.text!r}")
-    done = read_value(outcome, "done")
+    done = outcome.read.done
     expect(done is None or done == [wire_choice.text],
            f"content.done events {done!r}, expected one with {wire_choice.text!r}")
-    content = read_value(outcome, "content")
+    content = outcome.read.content
     expect(content == wire_choice.text,
            f"{driver.sdk}'s final completion's content {content!r} differs from the wire's "
            "text")
-    finish = read_value(outcome, "finish_reason")
+    finish = outcome.read.finish_reason
     expect(finish == wire_choice.finish_reason,
            f"final finish_reason {finish!r}, wire {wire_choice.finish_reason!r}")
-    usage = (outcome.get("result") or {}).get("usage")
+    usage = (outcome.result or {}).get("usage")
     wire_usage = summary.usages[0] if summary.usages else None
     expect(usage is not None and _counts(usage) == _counts(wire_usage),
            f"{driver.sdk}'s final completion's usage {usage!r} differs from the wire's")
@@ -424,17 +425,17 @@ def chat_async_filter_helper(wire: Wire, driver: Driver, observe: Observations) 
     summary = summarize(_events(wire))
     wire_choice = summary.choice(0)
     text = observe("text", printed(outcome))
-    chunk_events = read_value(outcome, "chunks")
+    chunk_events = outcome.read.chunks
     if chunk_events is not None:
         observe("azure_chunks_dropped", len(summary.chunks) - chunk_events)
     expect(text == wire_choice.text,
            f"{driver.sdk}'s helper deltas add up to {text!r}; the wire streamed "
            f"{wire_choice.text!r}")
-    content = read_value(outcome, "content")
+    content = outcome.read.content
     expect(content == wire_choice.text,
            f"{driver.sdk}'s final completion's content {content!r} differs from the wire's "
            "text")
-    finish = read_value(outcome, "finish_reason")
+    finish = outcome.read.finish_reason
     expect(finish == wire_choice.finish_reason,
            f"final finish_reason {finish!r}, wire {wire_choice.finish_reason!r}")
 
@@ -494,7 +495,7 @@ def chat_helper_blocked(wire: Wire, driver: Driver, observe: Observations) -> No
     wire_choice = summarize(_events(wire)).choice(0)
     text = observe("text", printed(outcome))
     observe("blocked_on_wire", wire_choice.blocked)
-    observe("final_finish_reason", read_value(outcome, "finish_reason"))
+    observe("final_finish_reason", outcome.read.finish_reason)
     expect(text == wire_choice.text,
            f"{driver.sdk}'s helper deltas add up to {text!r}; the wire streamed "
            f"{wire_choice.text!r}")
@@ -585,11 +586,11 @@ def chat_helper_tool_calls(wire: Wire, driver: Driver, observe: Observations) ->
                   for i, c in summary.choice(0).tool_calls.items()}
     expect(final_calls == wire_calls, f"{driver.sdk}'s final completion's tool calls "
            f"{final_calls} differ from the wire's {wire_calls}")
-    reported = read_value(outcome, "tool_calls_done")
+    reported = outcome.read.tool_calls_done
     if reported is not None:  # a helper with tool_calls.function.arguments.done events
         done = {c.get("index"): (c.get("name"), c.get("arguments")) for c in reported}
         expect(done == {i: (n, a) for i, (_, n, a) in wire_calls.items()},
                f"tool_calls.function.arguments.done events {done} differ from the wire's "
                "calls")
-    finish = read_value(outcome, "finish_reason")
+    finish = outcome.read.finish_reason
     expect(finish == "tool_calls", f"final finish_reason {finish!r}, expected 'tool_calls'")

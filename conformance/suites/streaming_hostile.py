@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from conformance.contract.chat_stream import summarize
+from conformance.drivers.outcome import DriverOutcome, ErrorView
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, Unsupported, check, expect, fail
@@ -25,7 +26,7 @@ from conformance.wire.script import EVENT_STREAM
 from conformance.wire.sse import DONE, DONE_EVENT, encode_json
 
 from ._requests import CHAT_MESSAGES, DEPLOYMENT
-from ._scenario import no_error, read_value, scenario
+from ._scenario import no_error, scenario
 from .streaming import HELPER, STREAM, pieces, printed, same_chunks
 
 DOC = ("Python / Chat / chat.completions.create() - streaming; JavaScript / Streaming; Go and "
@@ -76,18 +77,18 @@ def known_misreading(sdk: str, known: str | None, observe: Observations) -> Iter
         raise
 
 
-def _judge_text(outcome: Mapping[str, Any], summary: Any, observe: Observations,
+def _judge_text(outcome: DriverOutcome, summary: Any, observe: Observations,
                 every_event: bool, sdk: str) -> None:
     text = summary.choice(0).text
     got = printed(outcome)
     observe("wire_text", text)
     observe("printed", got)
-    observe("sdk_chunks", len(outcome["events"]))
+    observe("sdk_chunks", len(outcome.events))
     expect(got == text, f"{sdk}'s loop printed {got!r}; the wire streamed {text!r}")
     if every_event:
-        same_chunks(outcome["events"], summary, sdk)
+        same_chunks(outcome.events, summary, sdk)
     else:
-        observe("events_lost", len(summary.chunks) - len(outcome["events"]))
+        observe("events_lost", len(summary.chunks) - len(outcome.events))
 
 
 def read_helper_text(wire: Wire, driver: Driver, observe: Observations, text: str) -> None:
@@ -102,17 +103,17 @@ def read_helper_text(wire: Wire, driver: Driver, observe: Observations, text: st
     except Unsupported:
         observe("helper", None)
         return
-    observe("helper", read_value(outcome, "helper"))
-    error = outcome.get("error")
+    observe("helper", outcome.read.helper)
+    error = outcome.error
     if error is not None and driver.sdk == "python" and not has(
             "chat_stream_helper_azure_chunks"):
-        observe("helper_error", f"{error.get('class')}: {error.get('message')}"[:200])
+        observe("helper_error", f"{error.class_name}: {error.message}"[:200])
         return
     no_error(outcome, driver.sdk)
     deltas = observe("helper_text", printed(outcome))
     expect(deltas == text, f"{driver.sdk}'s stream helper's content.delta events add up to "
            f"{deltas!r}; the wire streamed {text!r}")
-    content = read_value(outcome, "content")
+    content = outcome.read.content
     expect(content == text, f"{driver.sdk}'s stream helper's final completion says "
            f"{content!r}; the wire streamed {text!r}")
 
@@ -209,7 +210,7 @@ def chat_split_characters(wire: Wire, driver: Driver, observe: Observations) -> 
     for cut in cuts:
         outcome = driver.run(scenario(wire, STREAM, REQUEST))
         no_error(outcome, driver.sdk)
-        if printed(outcome) != text or "".join(pieces(outcome["events"])) != text:
+        if printed(outcome) != text or "".join(pieces(outcome.events)) != text:
             wrong[cut] = printed(outcome)
     observe("cuts", len(cuts))
     observe("wrong_cuts", sorted(wrong))
@@ -238,26 +239,26 @@ OLD_SPELLING = "An error ocurred during streaming"  # what releases before 1.6.0
 )
 def chat_error_payload(wire: Wire, driver: Driver, observe: Observations) -> None:
     outcome = driver.run(scenario(wire, STREAM, REQUEST))
-    received = outcome["events"]
-    error = outcome.get("error")
+    received = outcome.events
+    error = outcome.error
     if error is None:
         fail(f"{driver.sdk} yielded {len(received)} chunks and raised nothing for an event "
              "with a truthy error key")
-    status = error.get("status")
-    if error.get("kind") == "status" or (isinstance(status, int) and status >= 400):
-        fail(f"{driver.sdk} raised {error.get('class')} (status {status}) for an error inside "
+    status = error.status
+    if error.kind == "status" or (isinstance(status, int) and status >= 400):
+        fail(f"{driver.sdk} raised {error.class_name} (status {status}) for an error inside "
              "a 200 stream; sdk-behavior §2.8 says a stream error without an error status")
     datas = [e.data for e in parse_events(wire.reply().streamed) if e.data != DONE]
     payloads = [_json(d) for d in datas]
     at = next((n for n, p in enumerate(payloads)
                if isinstance(p, Mapping) and p.get("error")), None)
-    message = str(error.get("message"))
-    observe("exception", error.get("class"))
-    observe("kind", error.get("kind"))
+    message = str(error.message)
+    observe("exception", error.class_name)
+    observe("kind", error.kind)
     observe("message", message)
     observe("chunks_before", len(received))
     if at is None:
-        fail(f"{driver.sdk} raised {error.get('class')} ({message}) but no event on the wire "
+        fail(f"{driver.sdk} raised {error.class_name} ({message}) but no event on the wire "
              "has an error key")
     wire_error = payloads[at]["error"]
     expect([c.get("id") for c in received] == [p.get("id") for p in payloads[:at]],
@@ -271,15 +272,15 @@ def chat_error_payload(wire: Wire, driver: Driver, observe: Observations) -> Non
     _python_error_payload(outcome, error, wire_error, said)
 
 
-def _python_error_payload(outcome: Mapping[str, Any], error: Mapping[str, Any],
+def _python_error_payload(outcome: DriverOutcome, error: ErrorView,
                           wire_error: Any, said: str | None) -> None:
     """openai-python, judged as deeply as ever: APIError, its body, and the message each
     release gives (a fixed text before 1.13.4, misspelt before 1.6.0)."""
-    expect(error.get("class") == "APIError" or "APIError" in (error.get("bases") or []),
-           f"python raised {error.get('class')}, not an openai.APIError")
-    expect(outcome.get("error_body") == wire_error or not has("error_body"),
+    expect(error.class_name == "APIError" or "APIError" in (error.bases or []),
+           f"python raised {error.class_name}, not an openai.APIError")
+    expect(outcome.error_body == wire_error or not has("error_body"),
            "APIError.body is not the error object of the event")
-    message = error.get("message")
+    message = error.message
     wanted = said or FIXED_MESSAGE
     if message == wanted:
         return

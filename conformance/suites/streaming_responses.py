@@ -15,6 +15,7 @@ from typing import Any
 
 from conformance.contract import responses as response_contract
 from conformance.contract.responses_stream import payloads, validate_responses_stream
+from conformance.drivers.outcome import DriverOutcome
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, check, expect, fail
@@ -24,13 +25,13 @@ from ._judge import conforms
 from ._recorded import request_params
 from ._requests import RESPONSES_STREAM_REQUEST
 from ._responses import wire_events
-from ._scenario import no_error, read_value, scenario
+from ._scenario import no_error, scenario
 
 SCALARS = (str, int, float, bool, type(None))
 DOC = "Python / Responses API; JavaScript / Streaming (responses.create with stream: true)"
 
 
-def _stream(wire: Wire, driver: Driver) -> dict[str, Any]:
+def _stream(wire: Wire, driver: Driver) -> DriverOutcome:
     """The SDK's streaming loop over responses.create(stream=True): the recorded request for
     a real recording (responses-events), else the doc's sample."""
     if driver.sdk == "python":
@@ -39,11 +40,11 @@ def _stream(wire: Wire, driver: Driver) -> dict[str, Any]:
     return driver.run(scenario(wire, "responses.stream", request))
 
 
-def _events(wire: Wire, driver: Driver) -> tuple[dict[str, Any], list[Mapping[str, Any]]]:
+def _events(wire: Wire, driver: Driver) -> tuple[DriverOutcome, list[Mapping[str, Any]]]:
     """The outcome of a stream read to its end without raising, and the events yielded."""
     outcome = _stream(wire, driver)
     no_error(outcome, driver.sdk)
-    return outcome, list(outcome["events"])
+    return outcome, list(outcome.events)
 
 
 def _valid_stream(wire: Wire, observe: Observations) -> list[Mapping[str, Any]]:
@@ -75,8 +76,8 @@ def _first_difference(yielded: list[Any], sent: list[Any]) -> str:
     return f"event {n} is {got!r}, the server sent {wanted!r}"
 
 
-def _printed(outcome: Mapping[str, Any]) -> str:
-    text = read_value(outcome, "text")
+def _printed(outcome: DriverOutcome) -> str:
+    text = outcome.read.text
     return text if isinstance(text, str) else ""
 
 
@@ -195,11 +196,11 @@ def error_event(wire: Wire, driver: Driver, observe: Observations) -> None:
         require_capability("responses_streaming")
         require_capability("responses_error_event")
     outcome = _stream(wire, driver)
-    events = outcome["events"]
+    events = outcome.events
     wire_payloads = _valid_stream(wire, observe)
     error_payload = wire_payloads[-1]
-    raised = outcome.get("error")
-    printed = read_value(outcome, "deltas") or []
+    raised = outcome.error
+    printed = outcome.read.deltas or []
     observe("deltas_before_error", printed)
     if raised is None:
         observe("surfaced_as", "event")
@@ -213,17 +214,18 @@ def error_event(wire: Wire, driver: Driver, observe: Observations) -> None:
                "and param")
     else:
         observe("surfaced_as", "raised")
-        observe("error", {k: raised.get(k) for k in ("kind", "class", "code", "message")})
+        observe("error", {"kind": raised.kind, "class": raised.class_name, "code": raised.code,
+                          "message": raised.message})
         expect(driver.sdk != "python",
-               f"python raised {raised.get('class')} ({raised.get('message')}) for an error "
+               f"python raised {raised.class_name} ({raised.message}) for an error "
                "event: sdk-behavior §2.8 says it is yielded")
-        expect(raised.get("kind") == "stream",
-               f"{driver.sdk} raised a {raised.get('kind')} error, not its stream error")
-        expect(str(error_payload["message"]) in str(raised.get("message")),
-               f"{driver.sdk}'s stream error says {raised.get('message')!r}, not the "
+        expect(raised.kind == "stream",
+               f"{driver.sdk} raised a {raised.kind} error, not its stream error")
+        expect(str(error_payload["message"]) in str(raised.message),
+               f"{driver.sdk}'s stream error says {raised.message!r}, not the "
                f"error's message {error_payload['message']!r}")
-        expect(raised.get("code") in (None, error_payload["code"]),
-               f"{driver.sdk}'s stream error has code {raised.get('code')!r}, the event "
+        expect(raised.code in (None, error_payload["code"]),
+               f"{driver.sdk}'s stream error has code {raised.code!r}, the event "
                f"{error_payload['code']!r}")
         expect([e.get("type") for e in events] == [p["type"] for p in wire_payloads[:-1]],
                f"the events before the error were not all yielded by {driver.sdk}")
@@ -244,34 +246,34 @@ def error_event(wire: Wire, driver: Driver, observe: Observations) -> None:
 )
 def error_payload(wire: Wire, driver: Driver, observe: Observations) -> None:
     outcome = _stream(wire, driver)
-    received = outcome["events"]
-    error = outcome.get("error")
+    received = outcome.events
+    error = outcome.error
     if error is None:
         fail(f"{driver.sdk} yielded {len(received)} events and raised nothing for an event "
              "with a truthy error key")
-    status = error.get("status")
-    if error.get("kind") == "status" or (isinstance(status, int) and status >= 400):
-        fail(f"{driver.sdk} raised {error.get('class')} (status {status}) for an error inside "
+    status = error.status
+    if error.kind == "status" or (isinstance(status, int) and status >= 400):
+        fail(f"{driver.sdk} raised {error.class_name} (status {status}) for an error inside "
              "a 200 stream; sdk-behavior §2.8 says a stream error without an error status")
     wire_payloads = payloads(wire_events(wire))
     at = next((n for n, p in enumerate(wire_payloads) if p.get("error")), None)
-    message = str(error.get("message"))
-    observe("exception", error.get("class"))
-    observe("kind", error.get("kind"))
+    message = str(error.message)
+    observe("exception", error.class_name)
+    observe("kind", error.kind)
     observe("events_before", len(received))
     if at is None:
-        fail(f"{driver.sdk} raised {error.get('class')} ({message}) but no event on the wire "
+        fail(f"{driver.sdk} raised {error.class_name} ({message}) but no event on the wire "
              "has an error key")
     wire_error = wire_payloads[at]["error"]
     said = wire_error.get("message") if isinstance(wire_error, Mapping) else None
     expect([e.get("type") for e in received] == [p.get("type") for p in wire_payloads[:at]],
            f"the events before the error payload were not all yielded by {driver.sdk}")
     if driver.sdk == "python":
-        expect(error.get("class") == "APIError" or "APIError" in (error.get("bases") or []),
-               f"python raised {error.get('class')}, not an openai.APIError")
+        expect(error.class_name == "APIError" or "APIError" in (error.bases or []),
+               f"python raised {error.class_name}, not an openai.APIError")
         expect(message == (said or "An error occurred during streaming"),
                f"APIError.message {message!r} is not the error's message")
-        expect(outcome.get("error_body") == wire_error,
+        expect(outcome.error_body == wire_error,
                "APIError.body is not the error object of the event")
     else:
         expect(said is None or said in message,
