@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 import conformance.sdk
 from conformance.routes import Route, is_azure_host, judge
 from conformance.sdk import TEST_API_KEY
-from conformance.wire import Reply
+from conformance.wire import Reply, refusal
+from conformance.wire.http import JSON, NOT_RETRIED, header
 from conformance.wire.inprocess import transport
 
 from ._requests import CHAT_MESSAGES, EMBEDDING_INPUT, EMBEDDING_SMALL, RESPONSES_DEPLOYMENT
@@ -129,7 +130,7 @@ def run(construction: Construction, operation: str) -> Outcome:
     def dispatch(method: str, target: str, headers: Iterable[tuple[str, str]],
                  body: bytes) -> Reply:
         pairs = list(headers)
-        host = next((v for k, v in pairs if k.lower() == "host"), "")
+        host = header(pairs, "host") or ""
         credentials = tuple(sorted(_credential(k.lower(), v) for k, v in pairs
                                    if k.lower() in ("api-key", "authorization")))
         parts = urlsplit(target)
@@ -184,12 +185,12 @@ _RESOURCES = {"chat": "chat", "responses": "responses", "embeddings": "embedding
 
 
 def _answer(route: Route, operation: str) -> Reply:
-    headers = [("content-type", "application/json"),
-               ("x-should-retry", "false")]  # one attempt is enough to see the route
+    headers = [("content-type", JSON), NOT_RETRIED]  # one attempt is enough to see the route
     if route.accepted:
         return Reply(200, headers, json.dumps(_SUCCESS[operation]).encode())
-    body = route.body or {"error": {"code": str(route.status), "message": route.problem}}
-    return Reply(route.status, headers, json.dumps(body).encode())
+    if not route.body:
+        return refusal(route.status, str(route.status), route.problem)
+    return Reply(route.status, headers, json.dumps(route.body).encode())
 
 
 _SUCCESS: dict[str, dict[str, Any]] = {

@@ -26,11 +26,9 @@ from conformance.registry import Observations, fail, unsupported
 from conformance.wire import Action, Script
 
 from ._faults import allowance
-from ._requests import CHAT_MESSAGES, DEPLOYMENT
+from ._requests import CHAT_REQUEST
 from ._scenario import scenario
 
-CHAT_SAMPLE: dict[str, Any] = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES,
-                               "max_tokens": 100}
 NO_RETRIES = Options(max_retries=0)
 
 
@@ -72,7 +70,7 @@ class ErrorLedger:
 
     def run(self, wire: Wire, actions: Sequence[Action] | None = None, *,
             operation: str = "chat.completions.create",
-            params: Mapping[str, Any] = CHAT_SAMPLE, options: Options = NO_RETRIES,
+            params: Mapping[str, Any] = CHAT_REQUEST, options: Options = NO_RETRIES,
             timeout_ms: int | None = None) -> tuple[DriverOutcome, int]:
         """Serve ``actions`` (None: the check's cassette) and perform one call; returns the
         outcome and how many requests it sent."""

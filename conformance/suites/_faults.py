@@ -43,7 +43,7 @@ from conformance.wire import Action, RecordedRequest, Script
 from conformance.wire import script as actions
 from conformance.wire.inprocess import transport
 
-from ._requests import CHAT_MESSAGES, DEPLOYMENT
+from ._requests import CHAT_REQUEST
 
 # A chat completion as wire §6.1 shapes it, the smallest the SDK parses: what a scripted
 # success answers.
@@ -99,8 +99,7 @@ def in_process_client(sdk: Sdk, wire: Wire, **options: Any) -> Any:
 
 
 def chat(client: Any) -> Any:
-    return client.chat.completions.create(model=DEPLOYMENT, messages=CHAT_MESSAGES,
-                                          max_tokens=100)
+    return client.chat.completions.create(**CHAT_REQUEST)
 
 
 def classes_of(exc: BaseException | None) -> tuple[str, ...]:

@@ -42,10 +42,9 @@ from conformance.registry import Observations, fail
 from conformance.wire import Action, RecordedRequest, Script
 
 from ._faults import action, allowance
-from ._requests import CHAT_MESSAGES, DEPLOYMENT
+from ._requests import CHAT_REQUEST
 from ._scenario import arrival_gaps, scenario
 
-CHAT_SAMPLE: dict[str, Any] = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
 # A short server hint for scenarios whose claim is not the wait itself (retried or not, how
 # often): every SDK here uses it in place of its backoff (0 <= 10 ms <= each release's limit).
 FAST = ("retry-after-ms", "10")
@@ -146,7 +145,7 @@ class RetryRuns:
         options: Options = Options(),  # noqa: B008  # frozen
         *,
         deadline_s: float | None = None,
-        params: Mapping[str, Any] = CHAT_SAMPLE,
+        params: Mapping[str, Any] = CHAT_REQUEST,
         auth: Mapping[str, Any] | None = None,
         wire_actions: Sequence[Action] | None = None,
         client: Mapping[str, Any] | None = None,
@@ -289,5 +288,5 @@ class RetryRuns:
                  + "; ".join(f"{d['id']}: {d['sdk']} ({d['source']})" for d in failing))
 
 
-__all__ = ["CHAT_SAMPLE", "DEADLINE", "FAST", "TIMEOUT_MS", "Played", "RetryRuns", "fast",
+__all__ = ["DEADLINE", "FAST", "TIMEOUT_MS", "Played", "RetryRuns", "fast",
            "until_deadline"]

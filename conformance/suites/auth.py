@@ -22,11 +22,10 @@ from conformance.sdk import TEST_API_KEY
 from conformance.secrets import Scrubber
 from conformance.wire import RecordedRequest
 
-from ._requests import CHAT_MESSAGES, DEPLOYMENT
+from ._requests import CHAT_REQUEST
 from ._scenario import key_auth, no_error, recorded, scenario, token_auth
 
 STRINGIFIED_CALLABLE = ("<function", "<bound method", "functools.partial", "<built-in")
-SAMPLE = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
 # The fake credential's tokens, in the order it hands them out. They expire 60 s after they
 # are issued: inside every caching provider's refresh window, so a provider asked again asks
 # its credential again (a provider asked once hands one token to every attempt).
@@ -51,7 +50,7 @@ def _entra(wire: Wire, driver: Driver, scrubber: Scrubber, **operation: Any
            ) -> DriverOutcome:
     for n, token in enumerate(TOKENS, 1):
         scrubber.add(token, f"token#{n}")
-    performed = scenario(wire, "chat.completions.create", recorded(wire, SAMPLE),
+    performed = scenario(wire, "chat.completions.create", recorded(wire, CHAT_REQUEST),
                          auth=token_auth(*TOKENS, expires_in_s=TOKEN_LIFETIME_S))
     performed["operation"].update(operation)
     return driver.run(performed)
@@ -87,7 +86,7 @@ def _scopes(outcome: DriverOutcome, sdk: str, observe: Observations) -> None:
     sdks=ALL_SDKS,
 )
 def api_key_bearer(wire: Wire, driver: Driver, observe: Observations) -> None:
-    outcome = driver.run(scenario(wire, "chat.completions.create", recorded(wire, SAMPLE),
+    outcome = driver.run(scenario(wire, "chat.completions.create", recorded(wire, CHAT_REQUEST),
                                   auth=key_auth()))
     expect(len(wire.requests) == 1, f"expected 1 request, saw {len(wire.requests)}")
     request = wire.requests[0]

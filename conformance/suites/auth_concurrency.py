@@ -20,12 +20,13 @@ from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, check, expect
 from conformance.secrets import Scrubber
 from conformance.wire import RecordedRequest, Reply
+from conformance.wire.http import NOT_RETRIED
 from conformance.wire.script import reply
 
 from ._faults import COMPLETION
-from ._requests import CHAT_MESSAGES
+from ._requests import CHAT_MESSAGES, CHAT_REQUEST
 from ._scenario import no_error, scenario, token_auth
-from .auth import SAMPLE, TOKEN_LIFETIME_S, TOKENS, _bearer
+from .auth import TOKEN_LIFETIME_S, TOKENS, _bearer
 
 # The two requests, told apart on the wire by their user message.
 FIRST, SECOND = "first", "second"
@@ -63,7 +64,7 @@ class Overlap:
         for event in self.arrived.values():
             if not event.wait(PATIENCE):
                 self.overlapped = False
-        return reply(200, COMPLETION, headers=(("x-should-retry", "false"),))
+        return reply(200, COMPLETION, headers=(NOT_RETRIED,))
 
 
 @check(
@@ -84,10 +85,10 @@ def entra_token_concurrent(wire: Wire, driver: Driver, observe: Observations,
         scrubber.add(token, f"token#{n}")
     overlap = Overlap()
     wire.use(overlap)
-    performed = scenario(wire, "chat.completions.create", SAMPLE, max_retries=0,
+    performed = scenario(wire, "chat.completions.create", CHAT_REQUEST, max_retries=0,
                          auth=token_auth(*TOKENS, expires_in_s=TOKEN_LIFETIME_S))
     performed["operation"].update(repeat=2, concurrent=True, params_each=[
-        {**SAMPLE, "messages": _messages(label)} for label in (FIRST, SECOND)])
+        {**CHAT_REQUEST, "messages": _messages(label)} for label in (FIRST, SECOND)])
     outcome = driver.run(performed)
     no_error(outcome, driver.sdk)
     calls = outcome.calls

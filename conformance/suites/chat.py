@@ -19,16 +19,15 @@ from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, check, expect
 
 from ._judge import conforms, sent_as_given, sole_json_post
-from ._requests import CHAT_MESSAGES, DEPLOYMENT
+from ._requests import CHAT_REQUEST
 from ._scenario import no_error, recorded, scenario
 
 CASSETTE = "chat/completion.yaml"  # a real Azure recording: the request is the recorded one
-SAMPLE = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
 
 
 def _create(wire: Wire, driver: Driver) -> tuple[dict[str, Any], DriverOutcome]:
     """The scenario's params (what the doc's code passes) and the outcome."""
-    given = recorded(wire, SAMPLE)
+    given = recorded(wire, CHAT_REQUEST)
     return given, driver.run(scenario(wire, "chat.completions.create", given))
 
 

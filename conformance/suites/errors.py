@@ -31,13 +31,14 @@ from conformance.registry import ALL_SDKS, Observations, check, expect, fail, un
 from conformance.wire import Action, Reply
 from conformance.wire import script as actions
 
-from ._driven import CHAT_SAMPLE, NO_RETRIES, ErrorLedger, classes
+from ._driven import NO_RETRIES, ErrorLedger, classes
 from ._faults import (
     COMPLETION,
     CONNECTION,
     TIMEOUT,
     answer,
 )
+from ._requests import CHAT_REQUEST
 from ._scenario import recorded
 
 PYTHON_ERRORS = "Python / Error handling (Error codes table)"
@@ -198,7 +199,7 @@ def _replay_errors(wire: Wire, driver: Driver, observe: Observations, expected_f
     seen: list[tuple[Reply, Any, ErrorView]] = []
     families: list[str | None] = []
     for n in range(len(wire.cassette.interactions)):
-        outcome, attempts = ledger.run(wire, params=recorded(wire, CHAT_SAMPLE, n))
+        outcome, attempts = ledger.run(wire, params=recorded(wire, CHAT_REQUEST, n))
         error = outcome.error
         reply = wire.reply(-1)
         raw = reply.streamed
@@ -501,7 +502,7 @@ def stream_connection_reset(wire: Wire, driver: Driver, observe: Observations) -
     ledger = ErrorLedger(driver)
     reset = actions.event_stream([CHUNK, CHUNK, CHUNK, b"data: [DONE]\n\n"], reset_after=2)
     outcome, attempts = ledger.run(wire, [reset], operation="chat.completions.stream",
-                                   params={**CHAT_SAMPLE, "stream": True},
+                                   params={**CHAT_REQUEST, "stream": True},
                                    options=Options())
     error = outcome.error
     received = observe("chunks_received", len(outcome.events))

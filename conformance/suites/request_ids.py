@@ -21,7 +21,7 @@ from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, check, expect
 from conformance.sdk import require_capability
 
-from ._requests import CHAT_MESSAGES, DEPLOYMENT, STREAM_OPTIONS
+from ._requests import CHAT_REQUEST, STREAM_OPTIONS
 from ._scenario import no_error, recorded, scenario
 
 DOC = "Python / Request IDs"
@@ -29,14 +29,13 @@ X_REQUEST_ID = "x-request-id"
 APIM_REQUEST_ID = "apim-request-id"
 
 
-SAMPLE = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "max_tokens": 100}
-STREAM_SAMPLE = {"model": DEPLOYMENT, "messages": CHAT_MESSAGES, "stream": True,
-                 "stream_options": STREAM_OPTIONS}
+STREAM_SAMPLE = {"model": CHAT_REQUEST["model"], "messages": CHAT_REQUEST["messages"],
+                 "stream": True, "stream_options": STREAM_OPTIONS}
 
 
 def _create(wire: Wire, driver: Driver) -> DriverOutcome:
     # request-ids/chat-completion.yaml is a real recording: its request is the recorded one.
-    outcome = driver.run(scenario(wire, "chat.completions.create", recorded(wire, SAMPLE)))
+    outcome = driver.run(scenario(wire, "chat.completions.create", recorded(wire, CHAT_REQUEST)))
     no_error(outcome, driver.sdk)
     if driver.sdk == "python":
         require_capability("request_id")  # _request_id first ships in openai 1.46
