@@ -38,6 +38,8 @@ Row = tuple[Case, str, str, str]  # (case, check id, SDK, phrase)
 
 # The attribute a test made by caught() carries its rows in (read by test_every_check_can_fail).
 ROWS = "__caught_rows__"
+# The attribute a case that runs a broken SDK build (not a misbehaving server) sets to True.
+BROKEN_BUILD = "broken_build"
 
 
 def case_name(case: Case) -> str:

@@ -18,6 +18,7 @@ from conformance.registry import Verdict
 from . import driver_mutants
 from .conftest import Suite
 from .driver_mutants import catalogue
+from .failures import BROKEN_BUILD, caught
 
 DRIVER_SDKS = ("javascript", "go", "java")
 
@@ -97,3 +98,36 @@ def test_a_catalogued_broken_build_is_caught(suite: Suite, monkeypatch, tmp_path
     # Judged by the release the build says it is (a patched copy keeps its version).
     assert {c.sdk_version for c in run.results.checks if c.sdk == mutant.sdk} == {
         builder.pinned_version(mutant.sdk)}
+
+
+# -- broken builds as failure-table rows (tests/failures.py) --------------------------------------
+
+
+def built_as(mutant_id: str):
+    """A case that runs its checks on the broken build ``mutant_id`` (skipped when its
+    toolchain is missing)."""
+
+    def case(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
+        mutant = catalogue.by_id(mutant_id)
+        try:
+            built = mutant.build(suite.pytester.path / "mutant")
+        except DriverUnavailable as exc:
+            pytest.skip(f"{mutant.sdk} driver unavailable: {exc}")
+        monkeypatch.setattr(driver_pool, "start", driver_mutants.pool_start(built))
+
+    case.__name__ = mutant_id.replace("-", "_")
+    setattr(case, BROKEN_BUILD, True)
+    return case
+
+
+# No server can make an SDK read apim-request-id (the claim is that it ignores it): a build
+# that falls back to it (JavaScript, Go) or reads it instead (Java) is what the check catches.
+APIM_ROWS = [
+    row
+    for sdk in DRIVER_SDKS
+    for row in (
+        (built_as(f"{sdk}-request-id-from-apim"), "request-ids.not-from-apim", sdk,
+         "the SDK took apim-request-id"),
+    )
+]
+test_an_sdk_reading_apim_request_id_is_caught = pytest.mark.slow(caught(APIM_ROWS))

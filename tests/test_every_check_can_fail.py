@@ -30,10 +30,13 @@ from conformance import sdks
 from conformance.registry import ALL_SDKS, REGISTRY, Check
 from conformance.suites import __path__ as suites_path
 
-from .failures import rows_of
+from .failures import BROKEN_BUILD, rows_of
 
 TESTS = Path(__file__).parent
 ANY_SDK = "*"
+# A hand-written test that uses one of these breaks the SDK (a broken driver build, a patched
+# openai-python), not the server.
+BROKEN_SDK_NAMES = {"driver_mutants", "fault_mutants", "mutants", "openai", "pool_start"}
 
 
 def _register_every_check() -> None:
@@ -50,17 +53,21 @@ def _modules() -> list[Path]:
     return sorted(p for p in TESTS.glob("*.py") if p.name != Path(__file__).name)
 
 
-def _table_evidence() -> Iterator[tuple[str, str]]:
+def _table_evidence(servers_only: bool = False) -> Iterator[tuple[str, str]]:
+    """(check id, SDK) of every failure-table row; ``servers_only``: only the rows whose case
+    is a misbehaving server (not a broken SDK build, which a case marks ``BROKEN_BUILD``)."""
     for path in _modules():
         if not path.name.startswith("test_"):
             continue
         module = importlib.import_module(f"tests.{path.stem}")
-        for _case, check_id, sdk, _phrase in rows_of(module):
-            yield check_id, sdk
+        for case, check_id, sdk, _phrase in rows_of(module):
+            if not (servers_only and getattr(case, BROKEN_BUILD, False)):
+                yield check_id, sdk
         # A module's own CAUGHT table of that shape, which its tests walk themselves.
         for row in getattr(module, "CAUGHT", None) or ():
             if (isinstance(row, tuple) and len(row) == 4 and row[1] in REGISTRY
-                    and isinstance(row[2], str)):
+                    and isinstance(row[2], str)
+                    and not (servers_only and getattr(row[0], BROKEN_BUILD, False))):
                 yield row[1], row[2]
 
 
@@ -92,7 +99,20 @@ def _functions(tree: ast.Module) -> list[ast.FunctionDef]:
     return [n for n in tree.body if isinstance(n, ast.FunctionDef)]
 
 
-def _hand_written_evidence() -> Iterator[tuple[str, str]]:
+def _names(node: ast.AST, constants: dict[str, ast.AST], seen: set[str]) -> Iterator[str]:
+    """Every name ``node`` uses (``x`` and the ``x`` of ``x.y``), and the names of the
+    module-level constants and functions it uses, transitively."""
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            yield child.id
+            if child.id in constants and child.id not in seen:
+                seen.add(child.id)
+                yield from _names(constants[child.id], constants, seen)
+        elif isinstance(child, ast.alias):
+            yield child.asname or child.name.split(".")[0]
+
+
+def _hand_written_evidence(servers_only: bool = False) -> Iterator[tuple[str, str]]:
     trees = {path: ast.parse(path.read_text(), str(path)) for path in _modules()}
     # Helpers that assert a fail for the ids they are given (fault_mutants.assert_caught).
     helpers = {f.name for tree in trees.values() for f in _functions(tree)
@@ -113,6 +133,8 @@ def _hand_written_evidence() -> Iterator[tuple[str, str]]:
         for function in _functions(tree):
             if not function.name.startswith("test") or not _asserts_a_fail(function, helpers):
                 continue
+            if servers_only and BROKEN_SDK_NAMES & set(_names(function, constants, set())):
+                continue  # a broken SDK build, not a misbehaving server
             strings = set(_strings(function, constants, set()))
             ids = strings & set(REGISTRY)
             named = {s for s in strings if s in known_sdks}
@@ -152,16 +174,8 @@ def test_every_registered_check_has_a_case_that_makes_it_fail(missing):
         + ", ".join(no_case))
 
 
-# Known gaps, each with why: no misbehaving server can make these fail on that SDK (only a
-# broken build of the SDK itself could), and no such broken build exists yet.
-NO_CASE_YET = {
-    f"request-ids.not-from-apim[{sdk}]" for sdk in ("javascript", "go", "java")
-}  # the claim is that the SDK ignores apim-request-id: a server cannot make it read it
-
-
 def test_every_sdk_a_check_runs_on_has_a_case_that_makes_it_fail(missing):
     _, no_case_on = missing
-    no_case_on = [c for c in no_case_on if c not in NO_CASE_YET]
     assert no_case_on == [], (
         "checks that no test makes fail on these SDKs (add a CAUGHT row per SDK, "
         "tests/failures.py): " + ", ".join(no_case_on))
@@ -172,3 +186,33 @@ def test_the_reading_sees_rows_and_hand_written_assertions():
     assert ("chat.response-contract", "python") in evidence  # tests/test_failures.py's row
     # tests/test_suites_errors.py: parametrized ids through fault_mutants.assert_caught
     assert ("errors.status-classes", "python") in evidence
+
+
+def test_each_driver_fails_against_a_misbehaving_server_in_every_feature():
+    """The issue's "for each driver, tests make at least one check per feature fail against a
+    misbehaving server": per SDK and per feature (the registry's) of the checks it runs, some
+    row or test breaks the server (a cassette, the scripted server), not the SDK, and a check
+    of that feature fails on that SDK."""
+    _register_every_check()
+    evidence = {*_table_evidence(servers_only=True), *_hand_written_evidence(servers_only=True)}
+    missing = sorted(
+        f"{feature}[{sdk}]"
+        for sdk in sdks.names()
+        for feature in {c.feature for c in REGISTRY.values() if sdk in _sdks_of(c)}
+        if not any((c.id, sdk) in evidence or (c.id, ANY_SDK) in evidence
+                   for c in REGISTRY.values() if c.feature == feature and sdk in _sdks_of(c))
+    )
+    assert missing == [], (
+        "features with no misbehaving-server case that makes one of their checks fail on "
+        "that SDK (add a CAUGHT row, tests/failures.py): " + ", ".join(missing))
+
+
+def test_the_server_reading_leaves_out_broken_sdk_builds():
+    servers = {*_table_evidence(servers_only=True), *_hand_written_evidence(servers_only=True)}
+    every = {*_table_evidence(), *_hand_written_evidence()}
+    # tests/test_driver_mutants.py's rows run broken builds (BROKEN_BUILD), and its
+    # hand-written tests use driver_mutants: both count as cases, not as misbehaving servers.
+    assert ("request-ids.not-from-apim", "go") in every - servers
+    assert ("retries.retry-after", "python") in every  # hand-written, through fault_mutants
+    # tests/test_sdk_claims.py: one misbehaving server per SDK (an ``sdk`` parameter)
+    assert ("errors.timeout", ANY_SDK) in servers

@@ -170,6 +170,11 @@ CATALOGUE: Sequence[Mutant] = (
     _js("request-id-dropped", "request-id", "data._request_id is undefined",
         ("internal/parse.mjs", "value: response.headers.get('x-request-id'),",
          "value: undefined,")),
+    _js("request-id-from-apim", "request-id",
+        "data._request_id falls back to Azure's apim-request-id when x-request-id is absent",
+        ("internal/parse.mjs", "value: response.headers.get('x-request-id'),",
+         "value: response.headers.get('x-request-id') ?? "
+         "response.headers.get('apim-request-id'),")),
     _js("with-response-request-id-dropped", "request-id",
         "withResponse().request_id is null",
         ("core/api-promise.mjs", "request_id: response.headers.get('x-request-id') };",
@@ -236,6 +241,14 @@ CATALOGUE: Sequence[Mutant] = (
         _after("responses/response.go",
                "func (r ResponseNewParams) MarshalJSON() (data []byte, err error) {\n",
                "\tif mutantOn(ID) {\n\t\tr.Input = ResponseNewParamsInputUnion{}\n\t}\n")),
+    # Before response-into-unset, whose edit replaces the line after this anchor.
+    _go("request-id-from-apim", "request-id",
+        "the x-request-id the caller reads through option.WithResponseInto falls back to "
+        "Azure's apim-request-id",
+        _after(GO_RETRY, "\tif cfg.ResponseInto != nil {\n",
+               '\t\tif mutantOn(ID) && res != nil && res.Header.Get("X-Request-Id") == "" {\n'
+               '\t\t\tres.Header.Set("X-Request-Id", res.Header.Get("Apim-Request-Id"))\n'
+               "\t\t}\n")),
     _go("response-into-unset", "request-id",
         "option.WithResponseInto leaves the *http.Response nil (no x-request-id to read)",
         (GO_RETRY, "\t\t*cfg.ResponseInto = res\n",
@@ -280,6 +293,10 @@ CATALOGUE: Sequence[Mutant] = (
           "#_maxTokens:com/openai/core/JsonMissing.of:()Lcom/openai/core/JsonMissing;"),
     _java("request-id-empty", "request-id", "HttpResponseFor.requestId() is empty",
           "empty-optional:com/openai/core/http/HttpResponse#requestId"),
+    _java("request-id-from-apim", "request-id",
+          "HttpResponseFor.requestId() reads Azure's apim-request-id, not x-request-id",
+          "swap-constant:com/openai/core/http/HttpResponse#requestId:x-request-id="
+          "apim-request-id"),
 )
 
 
