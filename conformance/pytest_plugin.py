@@ -331,16 +331,33 @@ def _prove_drivers(config: pytest.Config, wanted: list[str], pool: DriverPool | 
     if config.stash.get(_proven_key, False):
         return
     config.stash[_proven_key] = True
+
+    def prove(sdk_name: str) -> None:
+        if pool is not None:
+            pool.get(sdk_name)
+            return
+        _, process = start(sdk_name, version=config.stash[_selection_key].versions.get(sdk_name),
+                           until=config.stash[_deadline_key],
+                           progress=lambda text: _say(config, text))
+        process.close()
+
+    # On an xdist controller the proofs start and close processes of their own: all at once
+    # (a JVM's start and a Node start overlap), judged below in the SDKs' order.
+    raised: dict[str, BaseException | None] = {}
+    if pool is None and len(wanted) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(len(wanted), thread_name_prefix="prove") as proofs:
+            futures = {sdk_name: proofs.submit(prove, sdk_name) for sdk_name in wanted}
+        raised = {sdk_name: future.exception() for sdk_name, future in futures.items()}
     for sdk_name in wanted:
         version = config.stash[_selection_key].versions.get(sdk_name)
         what = f"the {sdk_name} driver" + (f" with {sdk_name} {version}" if version else "")
         try:
-            if pool is not None:
-                pool.get(sdk_name)
-            else:
-                _, process = start(sdk_name, version=version, until=config.stash[_deadline_key],
-                                   progress=lambda text: _say(config, text))
-                process.close()
+            if sdk_name not in raised:
+                prove(sdk_name)
+            elif (problem := raised[sdk_name]) is not None:
+                raise problem
         except DriverUnavailable:
             continue
         except ValueError as exc:  # not a version at all
