@@ -161,7 +161,7 @@ def _start(config: pytest.Config) -> None:
         if problem:
             raise pytest.UsageError(problem)
     if config.stash[_target_key].mode == "record":
-        from .recording import RecordingSettler
+        from .run_recordings import RecordingSettler
 
         recordings = config.stash[_recordings_key] = Recordings(_cassette_root(config))
         run = config.pluginmanager.get_plugin("conformance-run")
