@@ -151,4 +151,3 @@ def replay(cassettes: Path, ids: Iterable[str], report: Path) -> dict[str, tuple
     finally:
         shutil.rmtree(report, ignore_errors=True)
     return {c["id"]: (c["verdict"], c.get("message") or "") for c in data.get("checks", [])}
-
