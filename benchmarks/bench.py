@@ -84,6 +84,7 @@ def offline(repeat: int) -> Sample:
     """``aoai-conformance run`` (every check, replay) against its floor: the same interpreter
     importing the SDK, pytest and the runner and doing nothing else. Interleaved."""
     floors, runs, floor_rss, run_rss, per_check = [], [], [], [], {}
+    floor_cpu, run_cpu = [], []  # CPU seconds: steadier than wall time on a shared machine
     checks = 0
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(repeat):
@@ -92,12 +93,14 @@ def offline(repeat: int) -> Sample:
             wall, rss, done = timed([sys.executable, "-c", FLOOR], cwd=Path(tmp))
             _ok(done)
             floors.append(wall)
+            floor_cpu.append(LAST_CPU_S[0])
             floor_rss.append(rss / 1024)
             report = Path(tmp) / "run"
             wall, rss, done = timed([sys.executable, "-m", "conformance", "run",
                                      f"--report-dir={report}"], cwd=Path(tmp))
             _ok(done, (0, 1))
             runs.append(wall)
+            run_cpu.append(LAST_CPU_S[0])
             run_rss.append(rss / 1024)
             data = json.loads((report / "results.json").read_text())
             checks = len(data["checks"])
@@ -110,6 +113,8 @@ def offline(repeat: int) -> Sample:
         "checks": checks,
         "floor_s": spread(floors), "run_s": spread(runs), "ratio": spread(ratios, 2),
         "floor_rss_mib": spread(floor_rss, 1), "run_rss_mib": spread(run_rss, 1),
+        "floor_cpu_s": spread(floor_cpu), "run_cpu_s": spread(run_cpu),
+        "cpu_ratio": spread([r / f for r, f in zip(run_cpu, floor_cpu, strict=True)], 2),
         "per_check_ms": {
             "p50": round(percentile(ordered, 0.50) * 1000, 1),
             "p95": round(percentile(ordered, 0.95) * 1000, 1),

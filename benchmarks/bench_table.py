@@ -41,6 +41,9 @@ def rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ("… the run's wall time", _spread(o["run_s"], " s"), "", ""),
             ("… its floor (python + import openai, pytest, the runner)",
              _spread(o["floor_s"], " s"), "", ""),
+            *([("… CPU time, run / floor (steadier when the machine is shared)",
+                f"{_spread(o['cpu_ratio'], 'x')}; {o['run_cpu_s']['median']:g} / "
+                f"{o['floor_cpu_s']['median']:g} s", "", "")] if "cpu_ratio" in o else []),
             ("… peak RSS, run / floor", f"{o['run_rss_mib']['median']:g} / "
              f"{o['floor_rss_mib']['median']:g} MiB", "", ""),
             ("Per check p50 / p95 / max", f"{o['per_check_ms']['p50']:g} / "

@@ -7,7 +7,6 @@ works once the package is installed. It only acts on check items (functions regi
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -18,9 +17,10 @@ import pytest
 # Only light modules at load: this plugin is loaded into every pytest session of the
 # environment. vcrpy, the SDK, the wire server, the drivers and the reports are imported where
 # they are used, once the session turns out to run checks (:func:`_start`).
-from . import paths, sdks, workers
+from . import paths, sdks, verdicts, workers
 from .clock import VirtualClock, virtual_clock
-from .interruption import Interrupted, signal_of
+from .events import EventStream, RunFinished, VerdictReached
+from .interruption import signal_of
 from .registry import (
     FEATURES,
     PYTHON_ONLY,
@@ -31,11 +31,11 @@ from .registry import (
     Verdict,
     check_of,
 )
-from .results import CheckResult, Results
+from .results import CheckResult
+from .run_results import Finish, RunResults, display_path
 from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
 from .secrets import Scrubber
 from .settings import OPTIONS, OUTPUT_CAP
-from .table import render
 
 if TYPE_CHECKING:
     from .drivers.pool import Driver, DriverPool
@@ -144,6 +144,8 @@ def _start(config: pytest.Config) -> None:
             config.getoption("conformance_deployment"), directory=config.invocation_params.dir)
     except (TargetError, DeploymentError) as exc:
         raise pytest.UsageError(scrubber.text(str(exc))) from None
+    config.stash[_target_key].deadline = config.stash[_deadline_key]
+    config.stash[_target_key].run_timeout_s = config.getoption("conformance_run_timeout")
     if (config.stash[_target_key].forwards and workers.distributed(config)
             and not workers.is_worker(config)):
         raise pytest.UsageError(
@@ -159,7 +161,13 @@ def _start(config: pytest.Config) -> None:
         if problem:
             raise pytest.UsageError(problem)
     if config.stash[_target_key].mode == "record":
-        config.stash[_recordings_key] = Recordings(_cassette_root(config))
+        from .run_recordings import RecordingSettler
+
+        recordings = config.stash[_recordings_key] = Recordings(_cassette_root(config))
+        run = config.pluginmanager.get_plugin("conformance-run")
+        if isinstance(run, ConformanceRun):  # settled before the results are written
+            run.events.subscribe(RecordingSettler(recordings, run.results.rows),
+                                 before=run.results)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Module | None:
@@ -237,6 +245,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if _target_key not in config.stash or config.option.collectonly:
         return
     _build_drivers(session)
+    _freeze_imports(session)
     target = config.stash[_target_key]
     if not target.forwards or hasattr(config, "workerinput"):
         return
@@ -286,6 +295,18 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             f"tokens; output capped at {OUTPUT_CAP} per request)")
 
 
+def _freeze_imports(session: pytest.Session) -> None:
+    """The modules of the run imported (the SDK too when Python runs), then moved out of the
+    garbage collector's sight (``gc.freeze``): they live as long as the process, and without
+    this every full collection of the run walks the SDK's thousands of type objects again
+    (a second of a replay run's few)."""
+    import gc
+
+    if any(item.stash.get(_sdk_key, None) == "python" for item in session.items):
+        import openai  # noqa: F401  (imported by the first check otherwise)
+    gc.freeze()
+
+
 def _build_drivers(session: pytest.Session) -> None:
     """Build (or find cached) the driver of every SDK the collected checks run against, and
     prove it whole (it answers hello at its version; a broken cache entry is rebuilt once).
@@ -310,16 +331,33 @@ def _prove_drivers(config: pytest.Config, wanted: list[str], pool: DriverPool | 
     if config.stash.get(_proven_key, False):
         return
     config.stash[_proven_key] = True
+
+    def prove(sdk_name: str) -> None:
+        if pool is not None:
+            pool.get(sdk_name)
+            return
+        _, process = start(sdk_name, version=config.stash[_selection_key].versions.get(sdk_name),
+                           until=config.stash[_deadline_key],
+                           progress=lambda text: _say(config, text))
+        process.close()
+
+    # On an xdist controller the proofs start and close processes of their own: all at once
+    # (a JVM's start and a Node start overlap), judged below in the SDKs' order.
+    raised: dict[str, BaseException | None] = {}
+    if pool is None and len(wanted) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(len(wanted), thread_name_prefix="prove") as proofs:
+            futures = {sdk_name: proofs.submit(prove, sdk_name) for sdk_name in wanted}
+        raised = {sdk_name: future.exception() for sdk_name, future in futures.items()}
     for sdk_name in wanted:
         version = config.stash[_selection_key].versions.get(sdk_name)
         what = f"the {sdk_name} driver" + (f" with {sdk_name} {version}" if version else "")
         try:
-            if pool is not None:
-                pool.get(sdk_name)
-            else:
-                _, process = start(sdk_name, version=version, until=config.stash[_deadline_key],
-                                   progress=lambda text: _say(config, text))
-                process.close()
+            if sdk_name not in raised:
+                prove(sdk_name)
+            elif (problem := raised[sdk_name]) is not None:
+                raise problem
         except DriverUnavailable:
             continue
         except ValueError as exc:  # not a version at all
@@ -382,7 +420,7 @@ def scrubber(pytestconfig: pytest.Config) -> Scrubber:
 def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wire]:
     """The wire server serving this check's cassette, or forwarding to the live resource, or
     nothing (for checks that script the server themselves)."""
-    from . import deployments, usage
+    from . import usage
     from .harness import Wire
     from .target import Tab
     from .wire import Chunking
@@ -393,25 +431,9 @@ def wire(request: pytest.FixtureRequest, wire_server: WireServer) -> Iterator[Wi
     target = config.stash[_target_key]
     chunking = Chunking.parse(config.getoption("sse_chunking"))
     if target.forwards and check.cassette is not None:
-        if not check.live:
-            pytest.skip("replay only: the cassette forces answers a live resource does not give "
-                        "on demand")
-        if target.credential_failure is not None:
-            pytest.skip(f"not sent: {target.credential_failure}")
-        if time.monotonic() >= config.stash[_deadline_key]:
-            pytest.skip("the run's deadline (--conformance-run-timeout "
-                        f"{config.getoption('conformance_run_timeout'):g} s) has passed")
-        _, expected = usage.estimate(paths.cassette_root() / check.cassette)
-        refused = target.admit(expected.total)
+        refused = target.admit(check)  # live admission
         if refused is not None:
             pytest.skip(refused)
-        missing = [n for n in deployments.needed_by(check, paths.cassette_root())
-                   if n in target.missing]
-        if missing:
-            pytest.skip("; ".join(
-                f"deployment {target.deployments.describe(n)} does not exist on the resource; "
-                f"map the doc's name to yours: --deployment {n}=YOUR_DEPLOYMENT"
-                for n in missing))
         scrubber = config.stash[_scrubber_key]
         handle = Wire.forwarding(wire_server, Forward(
             target.endpoint or "", target.credential_headers,
@@ -501,7 +523,8 @@ def driver(request: pytest.FixtureRequest, wire: Wire) -> Driver:
     sdk_name = request.node.stash.get(_sdk_key, "python")
     found: Driver
     if sdks.get(sdk_name).in_process:
-        found = PythonDriver(request.getfixturevalue("sdk"), request.getfixturevalue("clock"))
+        found = PythonDriver(request.getfixturevalue("sdk"), request.getfixturevalue("clock"),
+                             dispatch=wire.server.dispatch)
     else:
         pool: DriverPool = request.getfixturevalue("driver_pool")
         try:
@@ -605,29 +628,22 @@ def pytest_runtest_makereport(
     if check is None:
         return report
     exc = call.excinfo.value if call.excinfo is not None else None
-    if exc is not None and call.excinfo is not None and call.excinfo.errisinstance(
-        pytest.skip.Exception
-    ):
-        outcome_verdict, message = Verdict.SKIPPED, str(getattr(exc, "msg", exc))
-    elif call.when != "call" and exc is None:
+    wire = item.stash.get(_wire_key, None)
+    kept_back = (wire.forward.refused[0] if wire is not None and wire.forward is not None
+                 and wire.forward.refused else None)
+    judged = verdicts.of_phase(
+        exc, call.when,
+        skipped=exc is not None and call.excinfo is not None and call.excinfo.errisinstance(
+            pytest.skip.Exception),
+        upstream_note=lambda: _upstream_note(item),
+        credential_failure=item.config.stash[_target_key].credential_failure,
+        kept_back=kept_back)
+    if judged is None:
         _scrub_report(report, item.config.stash[_scrubber_key])
         return report  # setup and teardown that went fine say nothing
-    else:
-        from .harness import classify
-
-        outcome = classify(exc, call.when)
-        outcome_verdict, message = outcome.verdict, outcome.message
-        if outcome_verdict in (Verdict.FAIL, Verdict.ERROR):
-            message += _upstream_note(item)
-        failure = item.config.stash[_target_key].credential_failure
-        if failure is not None and outcome_verdict in (Verdict.FAIL, Verdict.ERROR):
-            # The wire server could not forward: the cause is setup, not the SDK or a fault.
-            outcome_verdict, message = Verdict.ERROR, f"setup error: {failure}"
-    wire = item.stash.get(_wire_key, None)
-    if call.when == "call" and wire is not None and wire.forward is not None and (
-            wire.forward.refused):
+    outcome_verdict, message = judged
+    if call.when == "call" and kept_back is not None:
         # A request the budgets kept back: the SDK was answered by the harness, not judged.
-        outcome_verdict, message = Verdict.SKIPPED, wire.forward.refused[0]
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, message)
     if outcome_verdict is Verdict.UNSUPPORTED:
@@ -639,8 +655,8 @@ def pytest_runtest_makereport(
         spent, refused = _account_live_exchanges(item, check, outcome_verdict)
         if spent is not None:
             observations.items["live_usage"] = spent
-        if refused is not None:
-            outcome_verdict, message = Verdict.ERROR, refused
+        outcome_verdict, message = verdicts.recording_refused((outcome_verdict, message),
+                                                              refused)
     started = item.stash.get(_started_key, None)
     scrubber = item.config.stash[_scrubber_key]
     if item.config.stash[_target_key].forwards and report.failed and outcome_verdict in (
@@ -747,24 +763,29 @@ def _account_live_exchanges(
 
 
 class ConformanceRun:
-    """Collects verdicts (also from xdist workers, through user_properties) and reports."""
+    """The session's hooks that turn verdicts (also from xdist workers, through
+    user_properties) into events (:mod:`conformance.events`) for the run's handlers: the
+    results (:class:`~conformance.run_results.RunResults`, always) and, when recording, the
+    recordings (:class:`~conformance.recording.RecordingSettler`, subscribed by
+    :func:`_start`)."""
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.started = time.time()
-        self.rows: dict[tuple[str, str], CheckResult] = {}
-        self.selected = 0  # check items the session runs
-        self.interrupted: str | None = None  # the signal that ended the run
+        self.results = RunResults()
+        self.events = EventStream()
+        self.events.subscribe(self.results)
 
         from .live_tally import LiveTally  # light: no wire, no SDK
 
         self.tally = LiveTally(min_live=config.getoption("conformance_min_live"))
-        # record: cassette -> None (written) or why it was not
-        self.recorded: dict[str, str | None] = {}
+
+    @property
+    def rows(self) -> dict[tuple[str, str], CheckResult]:
+        return self.results.rows
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.selected = sum(1 for item in session.items if _check_key in item.stash)
+        self.results.selected = sum(1 for item in session.items if _check_key in item.stash)
 
     @pytest.hookimpl(optionalhook=True, tryfirst=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
@@ -782,20 +803,15 @@ class ConformanceRun:
         the run (exit 2) as in one process."""
         if _target_key not in self.config.stash or self.config.option.collectonly:
             return
-        self.selected = max(self.selected, len(ids))
+        self.results.selected = max(self.results.selected, len(ids))
         _prove_drivers(self.config, workers.driver_sdks(ids, sdks.driver_names()), None)
 
     def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
         """A signal ended the run: the check that was running gets no verdict, and every
         report says how far the run got."""
-        self.interrupted = signal_of(excinfo.value)
+        self.results.interrupted = signal_of(excinfo.value)
         for report in workers.queued_reports(self.config):  # xdist: finished, not yet handled
             self.pytest_runtest_logreport(report)
-
-    def interruption(self) -> Interrupted | None:
-        if self.interrupted is None:
-            return None
-        return Interrupted(self.interrupted, len(self.rows), max(self.selected, len(self.rows)))
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         """Live: the cheapest checks first, so a tight budget starves the fewest checks and
@@ -823,116 +839,28 @@ class ConformanceRun:
         for name, value in report.user_properties:
             if name != _PROPERTY or not isinstance(value, dict):
                 continue
-            data: dict[str, Any] = value
             _start(self.config)  # on an xdist controller, the first verdict starts the run
-            check = REGISTRY.get(data["id"])
-            key = (data["id"], data.get("sdk", "python"))
-            previous = self.rows.get(key)
-            verdict = Verdict(data["verdict"])
-            # The first non-pass verdict of a check stands; a teardown error after a pass
-            # turns the pass into an error.
-            if previous is not None and previous.verdict is not Verdict.PASS:
-                previous.observations.update(data["observations"])
-                continue
-            self.rows[key] = CheckResult(
-                id=data["id"],
-                sdk=key[1],
-                sdk_version=data.get("sdk_version") or "",
-                feature=check.feature if check else data["id"].split(".")[0],
-                verdict=verdict,
-                message=data["message"],
-                observations=data["observations"],
-                doc=check.doc if check else "",
-                claim=check.claim if check else "",
-                cassette=check.cassette if check else None,
-                duration_s=data["duration_s"],
-            )
-
-    def _settle_recordings(self, terminalreporter: Any) -> None:
-        """Write each recorded cassette once every check sharing it replays it; a recording
-        that would break one is not written, and the checks that recorded it are errors."""
-        recordings = self.config.stash.get(_recordings_key, None)
-        if recordings is None:
-            return
-        interrupted = self.interruption()
-        if interrupted is not None:
-            # An interrupted recording is unfinished: nothing of it is written.
-            terminalreporter.write_line(
-                f"record: {interrupted}: no cassette written"
-                + (f" ({len(recordings.pending)} recording(s) discarded)"
-                   if recordings.pending else ""))
-            recordings.pending.clear()
-            return
-        sharers = {relative: [c.id for c in REGISTRY.values() if c.cassette == relative]
-                   for relative in recordings.pending}
-        settled = recordings.settle(sharers) if recordings.pending else {}
-        self.recorded = {relative: problem for relative, problem in settled.items()}
-        for (check_id, sdk), unrecorded in sorted(self.rows.items()):
-            if (sdk != "python" or unrecorded.cassette is None
-                    or unrecorded.cassette in self.recorded):
-                continue  # what was not recorded, and why
-            why = " ".join(unrecorded.message.split())[:300] or "no exchange to record"
-            self.recorded.setdefault(unrecorded.cassette, f"not written: {check_id} "
-                                     f"{unrecorded.verdict.value} ({why})")
-        for relative, problem in sorted(self.recorded.items()):
-            terminalreporter.write_line(
-                f"record: {relative}: " + (problem or "written (replayed by "
-                                           + ", ".join(sorted(sharers[relative])) + ")"))
-        written = sum(1 for problem in self.recorded.values() if problem is None)
-        terminalreporter.write_line(f"record: {written} cassette(s) written, "
-                                    f"{len(self.recorded) - written} not written")
-        for relative, problem in settled.items():
-            for check_id in recordings.recorded_by[relative]:
-                row = self.rows.get((check_id, "python"))
-                if row is None:
-                    continue
-                row.observations["recording"] = problem or "written"
-                if problem is not None and row.verdict is Verdict.PASS:
-                    row.verdict, row.message = Verdict.ERROR, f"recorded, {problem}"
-
-    def results(self) -> Results:
-        target = self.config.stash[_target_key]
-        # Pattern scrubbing again on the controller: secrets a worker could not know about.
-        scrubber = Scrubber()
-        checks = []
-        for row in self.rows.values():
-            row.message = scrubber.text(row.message)
-            row.observations = scrubber.obj(row.observations)
-            checks.append(row)
-        return Results(
-            sdk=installed().as_dict(),
-            target={
-                **target.describe(self.config.stash[_scrubber_key]),
-                **({"live": self.tally.as_dict()} if target.forwards else {}),
-                **({"written": sorted(c for c, p in self.recorded.items() if p is None),
-                    "not_written": {c: p for c, p in sorted(self.recorded.items()) if p}}
-                   if target.mode == "record" else {}),
-                "cassettes": _display_path(_cassette_root(self.config)),
-                "sse_chunking": self.config.getoption("sse_chunking"),
-            },
-            checks=checks,
-            started_at=dt.datetime.fromtimestamp(self.started, dt.timezone.utc).isoformat(
-                timespec="seconds"
-            ),
-            duration_s=time.time() - self.started,
-            interrupted=self.interruption(),
-        )
+            self.events.emit(VerdictReached(value))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if hasattr(self.config, "workerinput") or not (self.rows or self.interrupted):
+        if hasattr(self.config, "workerinput") or not (self.rows or self.results.interrupted):
             return
-        from .reports import default_dir, write_run
+        from .reports import default_dir
 
-        self._settle_recordings(terminalreporter)
-        results = self.results()
-        option = self.config.getoption("conformance_report_dir")
-        directory = Path(option) if option else (
-            self.config.invocation_params.dir / default_dir()
-        )
-        written = write_run(results, directory)
-        terminalreporter.write_sep("=", "conformance")
-        terminalreporter.write_line(render(results, report=_display_path(written)))
         target = self.config.stash[_target_key]
+        option = self.config.getoption("conformance_report_dir")
+        finish = Finish(
+            sdk=installed().as_dict(),
+            target={**target.describe(self.config.stash[_scrubber_key]),
+                    **({"live": self.tally.as_dict()} if target.forwards else {})},
+            record=target.mode == "record",
+            cassettes=display_path(_cassette_root(self.config)),
+            sse_chunking=self.config.getoption("sse_chunking"),
+            report_dir=Path(option) if option else (
+                self.config.invocation_params.dir / default_dir()),
+        )
+        self.events.emit(RunFinished(self.results.interruption(), terminalreporter,
+                                     {"finish": finish}))
         if target.forwards:
             terminalreporter.write_line(
                 f"live: {target.used} request(s) of {target.budget}, {target.tokens_used} "
@@ -941,13 +869,6 @@ class ConformanceRun:
             shortfall = self.tally.shortfall()
             if shortfall is not None:
                 terminalreporter.write_line(shortfall, red=True, bold=True)
-
-
-def _display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 # -- the stand-in, for users' own test suites -----------------------------------------------

@@ -295,6 +295,9 @@ class Sdk:
         """An ``openai.OpenAI`` for the wire server; ``options`` go to the constructor."""
         import openai
 
+        from .tls_contexts import share
+
+        share(self.info.http_library)
         options.setdefault("api_key", TEST_API_KEY)
         options.setdefault("base_url", self.base_url)
         client = openai.OpenAI(**options)
@@ -304,6 +307,9 @@ class Sdk:
     def async_client(self, **options: Any) -> Any:
         import openai
 
+        from .tls_contexts import share
+
+        share(self.info.http_library)
         options.setdefault("api_key", TEST_API_KEY)
         options.setdefault("base_url", self.base_url)
         client = openai.AsyncOpenAI(**options)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote_plus, urlsplit
 
 from .deployments import DeploymentMap
@@ -32,6 +33,9 @@ from .usage import (
     request_bound,
 )
 from .wire.proxy import LOOPBACK, Answers, parse_endpoint
+
+if TYPE_CHECKING:
+    from .registry import Check
 
 Mode = Literal["replay", "live", "record"]
 
@@ -62,6 +66,9 @@ class Target:
     # Answers the resource gave this run, reused for an identical request (any check, any SDK).
     answers: Answers = field(default_factory=Answers, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # When the run must stop sending (time.monotonic()), and the option that set it.
+    deadline: float | None = None
+    run_timeout_s: float = 0.0
 
     @classmethod
     def from_options(
@@ -130,7 +137,35 @@ class Target:
     def tokens_left(self) -> int:
         return max(self.max_tokens - self.tokens_used, 0)
 
-    def admit(self, estimate: int) -> str | None:
+    def admit(self, check: Check) -> str | None:
+        """Why a check with a cassette must not go to the live resource (None: it may): it
+        replays answers a resource does not give on demand, the credential failed, the run's
+        deadline has passed, the budgets cannot cover what its cassette spent, or a
+        deployment it needs does not exist. The reason is the check's skip message."""
+        from . import deployments, paths, usage
+
+        if not check.live:
+            return ("replay only: the cassette forces answers a live resource does not give "
+                    "on demand")
+        if self.credential_failure is not None:
+            return f"not sent: {self.credential_failure}"
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return ("the run's deadline (--conformance-run-timeout "
+                    f"{self.run_timeout_s:g} s) has passed")
+        _, expected = usage.estimate(paths.cassette_root() / (check.cassette or ""))
+        refused = self._within_budgets(expected.total)
+        if refused is not None:
+            return refused
+        missing = [n for n in deployments.needed_by(check, paths.cassette_root())
+                   if n in self.missing]
+        if missing:
+            return "; ".join(
+                f"deployment {self.deployments.describe(n)} does not exist on the resource; "
+                f"map the doc's name to yours: --deployment {n}=YOUR_DEPLOYMENT"
+                for n in missing)
+        return None
+
+    def _within_budgets(self, estimate: int) -> str | None:
         """Why a check expected to spend about ``estimate`` tokens must not start (None: it
         may)."""
         if self.remaining == 0:

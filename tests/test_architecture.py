@@ -43,6 +43,8 @@ LAYERS = {
     "conformance.sdks": 2,
     "conformance.caches": 2,
     "conformance.interruption": 2,
+    "conformance.tls_contexts": 2,
+    "conformance.verdicts": 2,
     "conformance.suites": 3,
     "conformance.results": 4,
     "conformance.table": 4,
@@ -57,6 +59,9 @@ LAYERS = {
     "conformance.pytest_plugin": 4,
     "conformance.cli": 4,
     "conformance.workers": 4,
+    "conformance.events": 4,
+    "conformance.run_results": 4,
+    "conformance.run_recordings": 4,
     "conformance.__main__": 4,
 }
 # Core packages that must not reach outside themselves (besides the package root).

@@ -19,6 +19,7 @@ from typing import Any
 from ..clock import VirtualClock
 from ..registry import CheckFailed, Unsupported, fail
 from ..sdk import Sdk, call_sdk, has, require_capability
+from ..wire.inprocess import Dispatch, transport
 from .outcome import DriverOutcome, ErrorKind, ErrorView, Read
 from .process import ScenarioRejected
 
@@ -67,6 +68,9 @@ class PythonDriver:
 
     handle: Sdk = field(repr=False)
     clock: VirtualClock | None = field(default=None, repr=False)
+    # The wire server's dispatcher: a client with a read timeout reaches the wire in process
+    # (conformance.wire.inprocess), where a stall is the read timeout at once, not a wait.
+    dispatch: Dispatch | None = field(default=None, repr=False)
     sdk: str = "python"
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -109,9 +113,11 @@ class PythonDriver:
                                    unsupported=False)
         if client_options.get("max_retries") is not None:
             options["max_retries"] = client_options["max_retries"]
+        asynchronous = bool(client_options.get("async"))  # openai.AsyncOpenAI
         if client_options.get("timeout_ms") is not None:
             options["timeout"] = client_options["timeout_ms"] / 1000
-        asynchronous = bool(client_options.get("async"))  # openai.AsyncOpenAI
+            if self.dispatch is not None and not asynchronous:
+                options["http_client"] = self._in_process_http()
         if asynchronous:
             client = self.handle.async_client(**options)
         elif credential is None:
@@ -189,6 +195,23 @@ class PythonDriver:
             error_body=failed.error_body,
             chunk_request_ids=last.chunk_request_ids,
         )
+
+    def _in_process_http(self) -> Any:
+        """The HTTP client (``http_client=`` is public SDK API) that hands each request to the
+        wire's dispatcher without a socket, one per driver."""
+        if "in-process" not in self._clients:
+            import importlib
+
+            import openai
+
+            http = importlib.import_module(self.handle.info.http_library)
+            wire_transport = transport(self.dispatch, http)  # type: ignore[arg-type]
+            if has("default_http_client"):
+                made = openai.DefaultHttpxClient(transport=wire_transport)
+            else:  # before openai.DefaultHttpxClient: the HTTP library's own client
+                made = http.Client(transport=wire_transport)
+            self._clients["in-process"] = made
+        return self._clients["in-process"]
 
 
 def _perform(client: Any, name: str, params: dict[str, Any], outcome: _Call) -> None:
