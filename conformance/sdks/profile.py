@@ -147,25 +147,9 @@ class Profile:
         return has
 
     def policies(self, version: str) -> Policies:
-        """The retry and error policy release ``version`` is judged by (built once per
-        release: the checks ask for it scenario after scenario)."""
-        return built(self, version, lambda: policies(
-            self.name, self.has(version), deviations=self.deviations, own=self.own))
-
-
-# (profile, version, the declarations it was built from) -> those objects (held, so their
-# ids stay theirs) and the policies.
-_BUILT: dict[tuple[object, ...], tuple[object, Policies]] = {}
-
-
-def built(profile: Profile, version: str, build: Callable[[], Policies]) -> Policies:
-    """``build()`` once per profile, release and declarations (``Policies`` is frozen)."""
-    held = (profile, profile.deviations, profile.own, profile.capabilities)
-    key = (id(profile), version, *(id(o) for o in held[1:]))
-    found = _BUILT.get(key)
-    if found is None:
-        found = _BUILT[key] = (held, build())
-    return found[1]
+        """The retry and error policy release ``version`` is judged by."""
+        return policies(self.name, self.has(version), deviations=self.deviations,
+                        own=self.own)
 
 
 def get(name: str) -> Profile:

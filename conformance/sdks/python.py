@@ -10,7 +10,7 @@ from typing import ClassVar
 from ..policy import Policies, policies
 from ..sdk import CAPABILITIES, DISTRIBUTION, installed, parse_version
 from ..sdk import has as installed_has
-from .profile import Profile, built
+from .profile import Profile
 
 
 class Python(Profile):
@@ -27,8 +27,6 @@ class Python(Profile):
 
     def policies(self, version: str) -> Policies:
         if version == installed().version:
-            # The probes of the installed wheel.
-            return built(self, version, lambda: policies(self.name, installed_has))
+            return policies(self.name, installed_has)  # the probes of the installed wheel
         key = parse_version(version)
-        return built(self, version, lambda: policies(
-            self.name, lambda f: key >= parse_version(self.capabilities[f])))
+        return policies(self.name, lambda f: key >= parse_version(self.capabilities[f]))
