@@ -296,6 +296,7 @@ _BAD = ("fail", "error")
 # next to it as ``allowed_delays``); a delay from a server hint is kept as it is, unless it was
 # timed at the wire (``at the wire [low, high] s``: the hint or backoff with the wire's slack).
 _JITTERED = ("backoff ", "hint from an HTTP-date", "at the wire ")
+_LOOPBACK_PORT = re.compile(r"(?<![\w.])(127\.0\.0\.1|localhost|\[::1\]):\d+\b")
 
 
 def normalise(value: Any) -> Any:
@@ -311,7 +312,11 @@ def normalise(value: Any) -> Any:
       one outside it is kept.
     - ``fraction_of_base``: the jitter factor of each backoff delay becomes the policy's
       ``[1 - jitter, 1]`` when it lies in it.
+    - a loopback address's port (``127.0.0.1:34879``, in a ``host`` header or a URL): the
+      stand-in listens on a port the system picks for each run, ``127.0.0.1:<port>``.
     """
+    if isinstance(value, str):
+        return _LOOPBACK_PORT.sub(r"\1:<port>", value)
     if isinstance(value, dict):
         out = {k: normalise(v) for k, v in value.items()}
         delays, allowed = value.get("delays_s"), value.get("allowed_delays")
