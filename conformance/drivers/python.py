@@ -18,7 +18,7 @@ from typing import Any
 
 from ..clock import VirtualClock
 from ..registry import CheckFailed, Unsupported, fail
-from ..sdk import Sdk, call_sdk, has, require_capability
+from ..sdk import Sdk, call_sdk, require_capability
 from .process import ScenarioRejected
 
 _ATTRIBUTES = ("param", "type")
@@ -71,10 +71,8 @@ class PythonDriver:
         if auth.get("kind") == "key":
             options["api_key"] = auth["key"]
         elif auth.get("kind") == "token_provider":
-            if not has("callable_api_key"):
-                # As the pool turns a driver's unsupported answer into the verdict.
-                raise Unsupported("python: a callable api_key (token provider) needs "
-                                  "openai>=1.106.0")
+            # Every release gets the doc's provider: one before 1.106.0 formats it into the
+            # header, which the checks observe (auth._reject_stringified_provider).
             from azure.identity import get_bearer_token_provider
 
             credential = ScenarioCredential(list(auth.get("tokens") or []),

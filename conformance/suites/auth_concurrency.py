@@ -25,7 +25,7 @@ from conformance.wire.script import reply
 from ._faults import COMPLETION
 from ._requests import CHAT_MESSAGES
 from ._scenario import no_error, scenario, token_auth
-from .auth import SAMPLE, TOKEN_LIFETIME_S, TOKENS, _bearer
+from .auth import SAMPLE, TOKEN_LIFETIME_S, TOKENS, _bearer, _reject_stringified_provider
 
 # The two requests, told apart on the wire by their user message.
 FIRST, SECOND = "first", "second"
@@ -89,6 +89,8 @@ def entra_token_concurrent(wire: Wire, driver: Driver, observe: Observations,
     performed["operation"].update(repeat=2, concurrent=True, params_each=[
         {**SAMPLE, "messages": _messages(label)} for label in (FIRST, SECOND)])
     outcome = driver.run(performed)
+    if wire.requests:
+        _reject_stringified_provider(wire.requests[0], observe, driver.sdk)
     no_error(outcome, driver.sdk)
     calls = outcome.get("calls")
     if not isinstance(calls, list) or len(calls) != 2:  # the driver's answer, not the SDK
