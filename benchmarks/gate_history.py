@@ -188,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="keep the pairs of the --out file this run does not run")
     parser.add_argument("--rejudge", action="store_true",
                         help="score from the results saved in --report-dir; run nothing")
+    parser.add_argument("--note", default="", help="said next to this run's command")
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
     pairs = load(args.list)
@@ -202,7 +203,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = "python benchmarks/gate_history.py " + " ".join(
         sys.argv[1:] if argv is None else argv)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
-    runs = [*earlier[1], {"measured": now, "command": command}]
+    runs = [*earlier[1], {"measured": now, "command": command,
+                          **({"note": args.note} if args.note else {})}]
 
     def write(outcomes: list[Outcome]) -> None:
         kept = [o for o in earlier[0] if o.pair.id not in {d.pair.id for d in outcomes}]
