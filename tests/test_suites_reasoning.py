@@ -145,6 +145,9 @@ def test_reasoning_effort_below_1_58_is_unsupported(suite, monkeypatch):
     real = importlib.metadata.version
     monkeypatch.setattr(importlib.metadata, "version",
                         lambda name: "1.57.4" if name == "openai" else real(name))
+    from .mutants import hide_keyword
+
+    hide_keyword(monkeypatch, "openai.resources.chat", "Completions", "reasoning_effort")
     run = suite.run(*IDS)
     verdicts = {c.id: c.verdict for c in run.results.checks}
     assert verdicts.pop("reasoning.max-tokens-rejected") is Verdict.PASS

@@ -251,6 +251,12 @@ def test_a_release_before_the_stream_options_keyword_is_still_judged(suite, monk
     for check in ("streaming.chat-doc-loop-text", "streaming.chat-sse-framing",
                   "request-ids.stream-response-header"):
         assert run.verdict(check) is Verdict.PASS, run.message(check)
+    assert run.verdict("streaming.chat-usage-chunk") is Verdict.PASS  # the keyword: probed
+    from .mutants import hide_keyword
+
+    hide_keyword(monkeypatch, "openai.resources.chat", "Completions", "stream_options")
+    run = suite.run("streaming.chat-doc-loop-text", "streaming.chat-usage-chunk")
+    assert run.verdict("streaming.chat-doc-loop-text") is Verdict.PASS
     assert run.verdict("streaming.chat-usage-chunk") is Verdict.UNSUPPORTED
     drop_chunk(monkeypatch, lambda n, chunk: n == 5)
     verdict, message = run_one(suite, "streaming.chat-doc-loop-text")

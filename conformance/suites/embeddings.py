@@ -304,7 +304,7 @@ def explicit_format_untouched(wire: Wire, driver: Driver, observe: Observations)
     sdks=ALL_SDKS,
 )
 def dimensions(wire: Wire, driver: Driver, observe: Observations) -> None:
-    python_needs(driver, "embeddings_dimensions")
+    python_needs(driver, "embeddings_dimensions", observe=observe)
     outcome = _embed(wire, driver, {"model": EMBEDDING_LARGE, "input": EMBEDDING_TEXT,
                                     "dimensions": EMBEDDING_DIMENSIONS,
                                     "encoding_format": "float"})

@@ -256,7 +256,7 @@ def _counts(usage: Any) -> tuple[Any, ...] | None:
     sdks=ALL_SDKS,
 )
 def chat_usage_chunk(wire: Wire, driver: Driver, observe: Observations) -> None:
-    python_needs(driver, "chat_stream_options")  # the doc's stream_options= keyword
+    python_needs(driver, "chat_stream_options", observe=observe)  # the doc's keyword
     _, chunks = chunks_of(wire, driver, BUFFERED)
     events = _events(wire)
     summary = summarize(events)
