@@ -193,7 +193,7 @@ def unknown_events(wire: Wire, driver: Driver, observe: Observations) -> None:
 )
 def error_event(wire: Wire, driver: Driver, observe: Observations) -> None:
     # Run on every openai-python release with Responses streams; one that misreads the error
-    # event (before 1.98.0: wrapped as {data, event}) is observed, then unsupported.
+    # event (before 1.97.2: wrapped as {data, event}) is observed, then unsupported.
     with known_misreading(driver.sdk, "responses_error_event", observe):
         _error_event(wire, driver, observe)
 
