@@ -192,3 +192,21 @@ def test_the_stand_ins_loopback_port_is_not_a_behaviour_change():
     (change,) = compare(before, moved)
     assert {v.path for v in change.values} == {"host", "url"}
     assert normalise({"host": "[::1]:8080"}) == {"host": "[::1]:<port>"}
+
+
+def test_context_observations_off_the_doc_are_not_compared():
+    """Seen on openai 1.57.1 -> 1.57.2: construction.doc-client's AzureOpenAI constructions
+    (other.*) lost a double slash, a fix off the doc's path; the doc's own constructions
+    still show."""
+    before = run("1.57.1", **{"construction.doc-client": ("pass", {
+        "other.azure-environment.chat": {"request": "POST /openai/v1//openai/deployments/x"},
+        "key-slash.chat": {"request": "POST /openai/v1/chat/completions"}})})
+    off = run("1.57.2", **{"construction.doc-client": ("pass", {
+        "other.azure-environment.chat": {"request": "POST /openai/v1/openai/deployments/x"},
+        "key-slash.chat": {"request": "POST /openai/v1/chat/completions"}})})
+    on = run("1.57.2", **{"construction.doc-client": ("pass", {
+        "other.azure-environment.chat": {"request": "POST /openai/v1//openai/deployments/x"},
+        "key-slash.chat": {"request": "POST /openai/v1//chat/completions"}})})
+    assert compare(before, off) == []
+    (change,) = compare(before, on)
+    assert [v.path for v in change.values] == ["key-slash.chat.request"]
