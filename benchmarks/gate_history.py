@@ -4,10 +4,14 @@ gate`` does), diff them, and score it: a pair whose changelog changes something 
 paths is a hit when a change shows on one of its named checks, else a miss; a quiet or near-miss
 pair shown with any change is a false alarm. Writes numbers; asserts nothing.
 
-    python benchmarks/gate_history.py [--only ID ...] [--out FILE] [--env-dir DIR]
-                                      [-- PYTEST_ARG ...]
+    python benchmarks/gate_history.py [--only ID ...] [--out FILE] [--env-dir DIR] [--merge]
+                                      [--rejudge] [-- PYTEST_ARG ...]
 
-A pair whose environment cannot be built is ``setup`` (not scored), never a miss.
+A pair whose environment cannot be built is ``setup`` (not scored), never a miss. The results
+file is written after every pair; ``--merge`` keeps the pairs of an earlier file this run does
+not run (the command and date of each run stay listed); ``--rejudge`` scores again from the
+results each side wrote into the report directory, running nothing (after a change to the
+diff's normaliser).
 """
 
 from __future__ import annotations
@@ -21,7 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.environments import Environments, Pin, Runner, SetupError, default_root
+from conformance.environments import (
+    Environments,
+    Pin,
+    Runner,
+    SetupError,
+    about,
+    default_root,
+)
 from conformance.results import Results, compare
 from conformance.wire.safe_yaml import YamlError, load_file
 
@@ -122,9 +133,19 @@ def judge(pair: Pair, before: Results, after: Results) -> Outcome:
     return Outcome(pair, "hit" if hit else "miss", shown)
 
 
+def saved(pin: Pin, report_dir: Path, pytest_args: Sequence[str] = ()) -> Results:
+    """A side's results as an earlier run wrote them (``--rejudge``)."""
+    found = report_dir / "results.json"
+    if not found.exists():
+        raise SetupError(f"no results of {pin} in {report_dir}")
+    results = Results.load(found)
+    return about(pin, results) if pin.driver else results
+
+
 def run(pairs: Sequence[Pair], run_version: RunVersion, root: Path,
-        pytest_args: Sequence[str] = ()) -> list[Outcome]:
-    outcomes = []
+        pytest_args: Sequence[str] = (),
+        done: Callable[[list[Outcome]], None] | None = None) -> list[Outcome]:
+    outcomes: list[Outcome] = []
     for pair in pairs:
         baseline, candidate = Pin.parse(pair.baseline), Pin.parse(pair.candidate)
         where = root / pair.id
@@ -133,10 +154,12 @@ def run(pairs: Sequence[Pair], run_version: RunVersion, root: Path,
             after = run_version(candidate, where / f"candidate-{candidate.name}", pytest_args)
         except SetupError as exc:
             outcomes.append(Outcome(pair, "setup", problem=str(exc).splitlines()[0][:300]))
-            continue
-        outcomes.append(judge(pair, before, after))
+        else:
+            outcomes.append(judge(pair, before, after))
         print(f"{pair.id}: {outcomes[-1].score} ({len(outcomes[-1].shown)} change(s))",
               flush=True)
+        if done is not None:
+            done(outcomes)
     return outcomes
 
 
@@ -161,6 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--env-dir", type=Path, default=None)
     parser.add_argument("--report-dir", type=Path, default=Path("conformance-report/history"))
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the pairs of the --out file this run does not run")
+    parser.add_argument("--rejudge", action="store_true",
+                        help="score from the results saved in --report-dir; run nothing")
+    parser.add_argument("--note", default="", help="said next to this run's command")
     parser.add_argument("pytest_args", nargs="*")
     args = parser.parse_args(argv)
     pairs = load(args.list)
@@ -170,18 +198,46 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"gate_history: no pair {', '.join(sorted(unknown))}", file=sys.stderr)
             return 2
         pairs = [p for p in pairs if p.id in args.only]
-    runner = Runner(Environments(args.env_dir or default_root()))
-    outcomes = run(pairs, runner, args.report_dir, args.pytest_args)
-    report: dict[str, Any] = {
-        "measured": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ"),
-        "command": "python benchmarks/gate_history.py " + " ".join(
-            sys.argv[1:] if argv is None else argv),
-        "pairs_listed": len(load(args.list)), "pairs_run": len(outcomes),
-        "totals": totals(outcomes), "pairs": [o.as_dict() for o in outcomes],
-    }
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(report["totals"]["all"]))
+    listed = load(args.list)
+    earlier = _earlier(args.out, {p.id for p in pairs}, listed) if args.merge else ([], [])
+    command = "python benchmarks/gate_history.py " + " ".join(
+        sys.argv[1:] if argv is None else argv)
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+    runs = [*earlier[1], {"measured": now, "command": command,
+                          **({"note": args.note} if args.note else {})}]
+
+    def write(outcomes: list[Outcome]) -> None:
+        kept = [o for o in earlier[0] if o.pair.id not in {d.pair.id for d in outcomes}]
+        every = sorted([*kept, *outcomes], key=lambda o: [p.id for p in listed].index(
+            o.pair.id))
+        report: dict[str, Any] = {
+            "runs": runs, "pairs_listed": len(listed), "pairs_run": len(every),
+            "totals": totals(every), "pairs": [o.as_dict() for o in every],
+        }
+        args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+    if args.rejudge:
+        outcomes = run(pairs, saved, args.report_dir, done=write)
+    else:
+        runner = Runner(Environments(args.env_dir or default_root()))
+        outcomes = run(pairs, runner, args.report_dir, args.pytest_args, done=write)
+    write(outcomes)
+    print(json.dumps(totals(outcomes)["all"]))
     return 0
+
+
+def _earlier(path: Path, rerun: set[str],
+             listed: Sequence[Pair]) -> tuple[list[Outcome], list[dict[str, str]]]:
+    """The outcomes of ``path`` for pairs still listed and not run again, and its runs."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return [], []
+    by_id = {p.id: p for p in listed}
+    kept = [Outcome(by_id[d["id"]], d["score"], list(d.get("shown", [])), d.get("problem", ""))
+            for d in data.get("pairs", []) if d.get("id") in by_id and d["id"] not in rerun]
+    runs = [r for r in data.get("runs", []) if isinstance(r, dict)]
+    return kept, runs
 
 
 if __name__ == "__main__":

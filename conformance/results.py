@@ -27,6 +27,11 @@ SCHEMA_VERSION = 1
 # and never make a Change. (``doc_vs_sdk`` stays an observation: a cross-SDK check writes what
 # the SDK did into it, and a Python scenario that matches another deviation behaved otherwise.)
 LABEL_KEYS = frozenset({"release_policy", "matches_release_policy"})
+# Observations of what the doc does not give (construction.doc-client's ``other.<name>.<op>``:
+# AzureOpenAI and other constructions, observed for context, never judged): a run's reports
+# show them; a diff does not compare them, so a fix off the doc's path (openai 1.57.2's
+# azure_endpoint trailing slash) is no behaviour change of the doc's code.
+CONTEXT_PREFIX = "other."
 SCHEMA_FILE = Path(__file__).with_name("results.schema.json")
 FILENAME = "results.json"
 # What a results.json this tool reads may be: a full run of every SDK writes well under 2 MB,
@@ -296,6 +301,7 @@ _BAD = ("fail", "error")
 # next to it as ``allowed_delays``); a delay from a server hint is kept as it is, unless it was
 # timed at the wire (``at the wire [low, high] s``: the hint or backoff with the wire's slack).
 _JITTERED = ("backoff ", "hint from an HTTP-date", "at the wire ")
+_LOOPBACK_PORT = re.compile(r"(?<![\w.])(127\.0\.0\.1|localhost|\[::1\]):\d+\b")
 
 
 def normalise(value: Any) -> Any:
@@ -311,7 +317,11 @@ def normalise(value: Any) -> Any:
       one outside it is kept.
     - ``fraction_of_base``: the jitter factor of each backoff delay becomes the policy's
       ``[1 - jitter, 1]`` when it lies in it.
+    - a loopback address's port (``127.0.0.1:34879``, in a ``host`` header or a URL): the
+      stand-in listens on a port the system picks for each run, ``127.0.0.1:<port>``.
     """
+    if isinstance(value, str):
+        return _LOOPBACK_PORT.sub(r"\1:<port>", value)
     if isinstance(value, dict):
         out = {k: normalise(v) for k, v in value.items()}
         delays, allowed = value.get("delays_s"), value.get("allowed_delays")
@@ -440,6 +450,10 @@ def _retired_ids(results: Results, key: tuple[str, str]) -> list[str]:
                    if c.sdk == key[1] and c.id != key[0] and aliases.current(c.id) == key[0]})
 
 
+def _judged_part(observations: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in observations.items() if not k.startswith(CONTEXT_PREFIX)}
+
+
 def compare(baseline: Results, candidate: Results) -> list[Change]:
     """What changed from ``baseline`` to ``candidate``, per check id.
 
@@ -475,7 +489,8 @@ def compare(baseline: Results, candidate: Results) -> list[Change]:
         was, now = old.verdict.value, new.verdict.value
         paired_by_claim = old.id != new.id
         values = () if paired_by_claim else tuple(
-            differences(normalise(old.observations), normalise(new.observations)))
+            differences(normalise(_judged_part(old.observations)),
+                        normalise(_judged_part(new.observations))))
         note = f"renamed from {', '.join(renamed)}" if renamed else ""
         if was != now:
             if now in _BAD or (was == "pass" and now == "unsupported"):

@@ -107,10 +107,11 @@ CAPABILITIES: dict[str, Capability] = {
         "1.66.1 model them with content: [reasoning_summary] (types/responses in the wheels)",
     ),
     "responses_error_event": Capability(
-        "1.98.0",
-        "_streaming.py: up to 1.97.0 an SSE named `event: error` is wrapped as {data, event} "
-        "instead of parsed as a ResponseErrorEvent (read in the 1.97.0 and 1.98.0 wheels, run "
-        "against both)",
+        "1.97.2",
+        "_streaming.py: up to 1.97.1 an SSE named `event: error` is wrapped as {data, event} "
+        "instead of parsed as a ResponseErrorEvent; 1.97.2 ('refactor streaming slightly') "
+        "parses every event but thread.* (wheels diffed; 1.97.2 and 1.98.0 identical; seen by "
+        "the gate once the check observed before this table spoke: it said 1.98.0 before)",
     ),
     "mcp": Capability(
         "1.80.0",

@@ -69,3 +69,24 @@ def pretend_release(monkeypatch: pytest.MonkeyPatch, version: str) -> None:
     real = sdk.installed()
     monkeypatch.setattr(sdk, "installed", lambda: sdk.SdkInfo(
         real.name, version, real.http_library, real.http_library_version))
+
+
+def hide_keyword(monkeypatch: pytest.MonkeyPatch, module: str, name: str, keyword: str
+                 ) -> None:
+    """An SDK whose ``module.name.create`` does not take ``keyword``, as a release before it
+    (its signature lacks it; a call passing it raises TypeError)."""
+    import importlib
+    import inspect
+
+    cls = getattr(importlib.import_module(module), name)
+    create = cls.create
+    signature = inspect.signature(create)
+
+    def without(*args: Any, **kwargs: Any) -> Any:
+        if keyword in kwargs:
+            raise TypeError(f"create() got an unexpected keyword argument '{keyword}'")
+        return create(*args, **kwargs)
+
+    without.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[p for p in signature.parameters.values() if p.name != keyword])
+    monkeypatch.setattr(cls, "create", without)

@@ -177,3 +177,36 @@ def test_declared_deviations_are_matched_by_id():
     (change,) = compare(before, after)
     assert change.values == (Value("doc_vs_sdk.[python.retry-after-overflow]", MISSING,
                                     {"doc": "retried", "sdk": "1e400 is too long"}),)
+
+
+def test_the_stand_ins_loopback_port_is_not_a_behaviour_change():
+    """Seen on openai 2.53.0 -> 2.54.0: auth.api-key-bearer's `host` differed by the port the
+    system gave the stand-in; a different host (or a different header) still shows."""
+    before = run("2.53.0", **{"auth.a": ("pass", {"host": "127.0.0.1:34879",
+                                                  "url": "http://127.0.0.1:34879/openai/v1/"})})
+    same = run("2.54.0", **{"auth.a": ("pass", {"host": "127.0.0.1:35037",
+                                                "url": "http://127.0.0.1:35037/openai/v1/"})})
+    moved = run("2.54.0", **{"auth.a": ("pass", {"host": "myresource.openai.azure.com",
+                                                 "url": "http://127.0.0.1:35037/openai/"})})
+    assert compare(before, same) == []
+    (change,) = compare(before, moved)
+    assert {v.path for v in change.values} == {"host", "url"}
+    assert normalise({"host": "[::1]:8080"}) == {"host": "[::1]:<port>"}
+
+
+def test_context_observations_off_the_doc_are_not_compared():
+    """Seen on openai 1.57.1 -> 1.57.2: construction.doc-client's AzureOpenAI constructions
+    (other.*) lost a double slash, a fix off the doc's path; the doc's own constructions
+    still show."""
+    before = run("1.57.1", **{"construction.doc-client": ("pass", {
+        "other.azure-environment.chat": {"request": "POST /openai/v1//openai/deployments/x"},
+        "key-slash.chat": {"request": "POST /openai/v1/chat/completions"}})})
+    off = run("1.57.2", **{"construction.doc-client": ("pass", {
+        "other.azure-environment.chat": {"request": "POST /openai/v1/openai/deployments/x"},
+        "key-slash.chat": {"request": "POST /openai/v1/chat/completions"}})})
+    on = run("1.57.2", **{"construction.doc-client": ("pass", {
+        "other.azure-environment.chat": {"request": "POST /openai/v1//openai/deployments/x"},
+        "key-slash.chat": {"request": "POST /openai/v1//chat/completions"}})})
+    assert compare(before, off) == []
+    (change,) = compare(before, on)
+    assert [v.path for v in change.values] == ["key-slash.chat.request"]

@@ -114,3 +114,26 @@ def test_the_scorer_counts_hits_misses_and_false_alarms(tmp_path):
     assert (totals["hit"], totals["miss"], totals["false-alarm"], totals["setup"]) == (1, 1, 1, 1)
     assert totals["hit_rate"] == 0.5
     assert json.dumps([o.as_dict() for o in outcomes])  # what the results file holds
+
+
+def test_rejudge_scores_saved_runs_and_merge_keeps_the_pairs_not_run_again(tmp_path):
+    """--rejudge reads each side's results.json (after a normaliser change, nothing runs);
+    --merge keeps the earlier file's other pairs, and every run's command stays listed."""
+    path, reports, out = tmp_path / "list.yaml", tmp_path / "reports", tmp_path / "out.json"
+    path.write_text(LIST)
+    for pair in history.load(path)[:4]:
+        for side, spec in (("baseline", pair.baseline), ("candidate", pair.candidate)):
+            pin = Pin.parse(spec)
+            fake_runner(pin, reports).write(reports / pair.id / f"{side}-{pin.name}")
+    common = ["--list", str(path), "--report-dir", str(reports), "--out", str(out), "--rejudge"]
+    assert history.main([*common, "--only", "seen", "--only", "quiet"]) == 0
+    first = json.loads(out.read_text())
+    assert [(p["id"], p["score"]) for p in first["pairs"]] == [("seen", "hit"),
+                                                              ("quiet", "quiet")]
+    assert history.main([*common, "--merge", "--only", "alarm", "--only", "seen"]) == 0
+    merged = json.loads(out.read_text())
+    assert [(p["id"], p["score"]) for p in merged["pairs"]] == [
+        ("seen", "hit"), ("quiet", "quiet"), ("alarm", "false-alarm")]
+    assert len(merged["runs"]) == 2 and merged["totals"]["all"]["false-alarm"] == 1
+    assert history.main([*common, "--only", "labels-only"]) == 0  # none saved: setup
+    assert json.loads(out.read_text())["pairs"][0]["score"] == "setup"

@@ -14,7 +14,7 @@ import pytest
 from conformance.registry import Verdict
 
 from . import fault_mutants
-from .mutants import pretend_release
+from .mutants import hide_keyword, pretend_release
 
 # (check, the release it is judged as, the release its message must name)
 ABSENT = [
@@ -28,11 +28,20 @@ ABSENT = [
 ]
 
 
+# The create() keyword each of those releases lacks (conformance.suites._capability.KEYWORDS).
+HIDDEN = {
+    "streaming.chat-usage-chunk": ("openai.resources.chat", "Completions", "stream_options"),
+    "embeddings.dimensions": ("openai.resources", "Embeddings", "dimensions"),
+}
+
+
 @pytest.mark.parametrize(("check_id", "release", "needed"), ABSENT,
                          ids=[f"{c}@{r}" for c, r, _ in ABSENT])
 def test_a_feature_the_release_lacks_is_unsupported_naming_the_release(
         suite, monkeypatch, check_id, release, needed):
     pretend_release(monkeypatch, release)
+    if check_id in HIDDEN:  # a keyword is probed in the wheel: this one lacks it
+        hide_keyword(monkeypatch, *HIDDEN[check_id])
     if check_id.startswith("retries."):
         fault_mutants.backoff_one_retry_ahead(monkeypatch)  # as releases before 1.47.0 wait
     run = suite.run(check_id)
@@ -122,3 +131,21 @@ def test_a_wrong_error_attribute_the_doc_does_not_name_cites_the_release(suite, 
     # The claim names the request id (the doc's error table carries it through the SDK's own
     # attribute, openai>=1.19.0): losing it fails the check, naming the attribute.
     assert "request_id" in message and "x-request-id" in message, message
+
+
+@pytest.mark.parametrize("check_id", sorted(HIDDEN))
+def test_a_keyword_is_probed_in_the_wheel_not_read_from_the_table(suite, monkeypatch,
+                                                                  check_id):
+    """Judged as the old release but taking the keyword: it has it (observed); a release the
+    table says has it but whose create() lacks it fails (the doc's call raises TypeError)."""
+    keyword = HIDDEN[check_id][2]
+    pretend_release(monkeypatch, dict((c, r) for c, r, _ in ABSENT)[check_id])
+    run = suite.run(check_id)
+    assert run.verdict(check_id) is Verdict.PASS, run.message(check_id)
+    assert run.result(check_id).observations[f"keyword_{keyword}"] is True
+    pretend_release(monkeypatch, "3.57.0")
+    hide_keyword(monkeypatch, *HIDDEN[check_id])
+    run = suite.run(check_id)
+    assert run.verdict(check_id) is Verdict.FAIL
+    assert f"takes no {keyword}= keyword" in run.message(check_id)
+    assert run.result(check_id).observations[f"keyword_{keyword}"] is False

@@ -65,10 +65,27 @@ def test_an_sdk_sharing_the_header_in_flight_fails_only_the_concurrent_check(sui
     assert run.verdict("retries.token-per-attempt") is Verdict.PASS
 
 
+def _stringify(kwargs):
+    if callable(kwargs.get("api_key")):
+        kwargs["api_key"] = str(kwargs["api_key"])
+
+
 def test_unsupported_before_callable_api_keys(suite, monkeypatch):
-    from .mutants import pretend_release
+    """A release before 1.106.0 formats the provider into the header: observed, then
+    unsupported; the same behaviour from a release that should call it fails; a release
+    that calls it passes whatever its version (observed, not read from the table)."""
+    from .mutants import pretend_release, wrap_client_init
 
     pretend_release(monkeypatch, "1.105.0")
-    run = suite.run(CHECK)
-    assert run.verdict(CHECK) is Verdict.UNSUPPORTED
-    assert "1.106.0" in run.message(CHECK)
+    assert suite.run(CHECK).verdict(CHECK) is Verdict.PASS
+    wrap_client_init(monkeypatch, _stringify)
+    run = suite.run(CHECK, "retries.token-per-attempt")
+    for check in (CHECK, "retries.token-per-attempt"):
+        assert run.verdict(check) is Verdict.UNSUPPORTED, run.message(check)
+        assert "1.106.0" in run.message(check)
+        assert run.result(check).observations["authorization_sent"].startswith("Bearer <the")
+    pretend_release(monkeypatch, "1.106.0")
+    run = suite.run(CHECK, "retries.token-per-attempt")
+    for check in (CHECK, "retries.token-per-attempt"):
+        assert run.verdict(check) is Verdict.FAIL, run.message(check)
+        assert "repr" in run.message(check)

@@ -48,11 +48,37 @@ def test_base64_default_is_unsupported_below_1_62(suite, monkeypatch):
     monkeypatch.setattr(importlib.metadata, "version",
                         lambda name: "1.61.1" if name == "openai" else real(name))
     run = suite.run(*CHECKS)
-    for check in ("embeddings.sdk-default-base64", "embeddings.vector-lengths",
-                  "embeddings.multiple-inputs", "embeddings.usage"):
+    for check in ("embeddings.vector-lengths", "embeddings.multiple-inputs", "embeddings.usage"):
         assert run.verdict(check) is Verdict.UNSUPPORTED, run.message(check)
         assert "1.62.0" in run.message(check)
     assert run.verdict("embeddings.dimensions") is Verdict.PASS
+    # probed, not read from the table: this SDK sends base64 whatever it calls itself
+    assert run.verdict("embeddings.sdk-default-base64") is Verdict.PASS
+
+
+def _no_default_encoding(body):
+    if body.get("encoding_format") == "base64":
+        del body["encoding_format"]
+
+
+def test_a_release_that_sends_no_default_encoding_is_observed(suite, monkeypatch):
+    """openai-python up to 1.61.1 (without numpy) sends no encoding_format: observed, then
+    unsupported for such a release, a fail for one that should send it; either way the
+    observation differs from a release that sends base64 (what the gate shows at 1.62.0)."""
+    import importlib.metadata
+
+    rewrite_json(monkeypatch, _no_default_encoding)
+    run = suite.run("embeddings.sdk-default-base64")
+    assert run.verdict("embeddings.sdk-default-base64") is Verdict.FAIL
+    assert "sent encoding_format None" in run.message("embeddings.sdk-default-base64")
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version",
+                        lambda name: "1.61.1" if name == "openai" else real(name))
+    run = suite.run("embeddings.sdk-default-base64")
+    assert run.verdict("embeddings.sdk-default-base64") is Verdict.UNSUPPORTED
+    assert "1.62.0" in run.message("embeddings.sdk-default-base64")
+    observed = run.result("embeddings.sdk-default-base64").observations
+    assert observed["encoding_format_sent"] is None
 
 
 # -- a misbehaving server ----------------------------------------------------------------------

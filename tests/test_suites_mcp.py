@@ -177,6 +177,11 @@ def test_mcp_below_1_80_is_unsupported(suite, monkeypatch):
     real = importlib.metadata.version
     monkeypatch.setattr(importlib.metadata, "version",
                         lambda name: "1.79.0" if name == "openai" else real(name))
+    run = suite.run(*IDS)  # probed: this wheel has the MCP tool type, whatever it is called
+    assert Verdict.PASS in {c.verdict for c in run.results.checks}
+    import openai.types.responses.tool
+
+    monkeypatch.delattr(openai.types.responses.tool, "Mcp")  # as the 1.79.0 wheel
     run = suite.run(*IDS)
     assert {c.verdict for c in run.results.checks} == {Verdict.UNSUPPORTED}
 

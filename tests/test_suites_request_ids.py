@@ -126,5 +126,22 @@ def test_below_1_46_the_parsed_object_checks_are_unsupported(suite, monkeypatch)
     monkeypatch.setattr(importlib.metadata, "version",
                         lambda name: "1.45.0" if name == "openai" else real(name))
     run = suite.run("request-ids.parsed-object", "request-ids.not-from-apim")
-    assert run.verdict("request-ids.parsed-object") is Verdict.UNSUPPORTED
+    # probed: this SDK's object carries _request_id whatever release it calls itself
+    assert run.verdict("request-ids.parsed-object") is Verdict.PASS
     assert run.verdict("request-ids.not-from-apim") is Verdict.UNSUPPORTED
+    import openai._response
+
+    monkeypatch.setattr(openai._response, "add_request_id", lambda parsed, request_id: None)
+    run = suite.run("request-ids.parsed-object")
+    assert run.verdict("request-ids.parsed-object") is Verdict.UNSUPPORTED
+    assert run.result("request-ids.parsed-object").observations["sdk_request_id"] is None
+
+
+def test_an_sdk_that_loses_the_request_id_accessor_fails(suite, monkeypatch):
+    import openai._response
+
+    monkeypatch.setattr(openai._response, "add_request_id", lambda parsed, request_id: None)
+    run = suite.run("request-ids.parsed-object")
+    assert run.verdict("request-ids.parsed-object") is Verdict.FAIL
+    assert "_request_id" in run.message("request-ids.parsed-object") or "None" in run.message(
+        "request-ids.parsed-object")

@@ -143,6 +143,20 @@ def test_an_old_sdk_is_unsupported(suite, monkeypatch):
     real = importlib.metadata.version
     monkeypatch.setattr(importlib.metadata, "version",
                         lambda name: "1.65.0" if name == "openai" else real(name))
+    import openai
+
+    # probed, not read from the table: a client without .responses, as before 1.66.0
+    monkeypatch.delattr(openai.OpenAI, "responses")
     run = suite.run(*IDS)
     assert {c.verdict for c in run.results.checks} == {Verdict.UNSUPPORTED}
     assert "1.66.0" in run.message("responses.request-shape")
+    assert run.result("responses.request-shape").observations["client_responses"] is False
+
+
+def test_a_release_that_loses_client_responses_fails(suite, monkeypatch):
+    import openai
+
+    monkeypatch.delattr(openai.OpenAI, "responses")
+    run = suite.run("responses.request-shape")
+    assert run.verdict("responses.request-shape") is Verdict.FAIL
+    assert "no client_responses" in run.message("responses.request-shape")

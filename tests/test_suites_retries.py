@@ -75,3 +75,24 @@ def test_an_sdk_that_follows_the_doc_on_409_passes(suite, monkeypatch):
     assert result.verdict is Verdict.PASS
     assert result.observations["follows_doc_despite_declared_deviation"] == ["409, then success"]
     assert "python.409-retried" not in {d["id"] for d in result.observations["doc_vs_sdk"]}
+
+
+def test_a_timeout_scenario_gives_the_request_the_errors_second(suite, monkeypatch):
+    """Seen on a busy machine (openai 1.97.1 and 1.61.0 in gates): a 200 ms client timeout ran
+    out before the stand-in had read the request ("0 attempts", or the late request taking
+    the next reply): the timeout scenarios give it a second, as errors.timeout does."""
+    from conformance.drivers.python import PythonDriver
+    from conformance.suites.errors import TIMEOUT_MS
+
+    original = PythonDriver.run
+    seen: list[int] = []
+
+    def run(self, scenario):
+        if scenario["client"].get("timeout_ms"):
+            seen.append(scenario["client"]["timeout_ms"])
+        return original(self, scenario)
+
+    monkeypatch.setattr(PythonDriver, "run", run)
+    run = suite.run("retries.max-retries-zero")
+    assert run.verdict("retries.max-retries-zero") is Verdict.PASS
+    assert seen == [TIMEOUT_MS] == [1000]

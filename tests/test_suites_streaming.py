@@ -239,6 +239,31 @@ def test_an_sdk_that_drops_text_fails_the_doc_loop(suite, monkeypatch):
     assert "printed 'Hello! How I assist you today?'" in message
 
 
+def test_a_release_before_the_stream_options_keyword_is_still_judged(suite, monkeypatch):
+    """openai before 1.26.0 has no stream_options keyword: the recorded request reaches the
+    wire through extra_body, so the decoder claims are judged (a text it drops fails) and
+    only the usage chunk's claim, the keyword's own, is unsupported."""
+    from .mutants import pretend_release
+
+    pretend_release(monkeypatch, "1.25.0")
+    run = suite.run("streaming.chat-doc-loop-text", "streaming.chat-sse-framing",
+                    "request-ids.stream-response-header", "streaming.chat-usage-chunk")
+    for check in ("streaming.chat-doc-loop-text", "streaming.chat-sse-framing",
+                  "request-ids.stream-response-header"):
+        assert run.verdict(check) is Verdict.PASS, run.message(check)
+    assert run.verdict("streaming.chat-usage-chunk") is Verdict.PASS  # the keyword: probed
+    from .mutants import hide_keyword
+
+    hide_keyword(monkeypatch, "openai.resources.chat", "Completions", "stream_options")
+    run = suite.run("streaming.chat-doc-loop-text", "streaming.chat-usage-chunk")
+    assert run.verdict("streaming.chat-doc-loop-text") is Verdict.PASS
+    assert run.verdict("streaming.chat-usage-chunk") is Verdict.UNSUPPORTED
+    drop_chunk(monkeypatch, lambda n, chunk: n == 5)
+    verdict, message = run_one(suite, "streaming.chat-doc-loop-text")
+    assert verdict is Verdict.FAIL
+    assert "printed 'Hello! How I assist you today?'" in message
+
+
 def test_an_sdk_that_turns_empty_content_into_none_fails_the_doc_loop(suite, monkeypatch):
     def none_for_empty(n, chunk):
         if chunk.choices and chunk.choices[0].delta.content == "":

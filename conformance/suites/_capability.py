@@ -8,12 +8,100 @@ driver process answers for its own SDK: an API its release lacks is a ``driver_e
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+
 from conformance.drivers.pool import Driver
-from conformance.sdk import require_capability
+from conformance.registry import Observations, fail
+from conformance.sdk import CAPABILITIES, require_capability
+
+# Features that are a keyword of a create() method: probed in the installed wheel (the
+# method's signature names it or not) rather than read from the release table.
+KEYWORDS: dict[str, tuple[str, str, str]] = {  # feature: (module, class, keyword)
+    "chat_stream_options": ("openai.resources.chat", "Completions", "stream_options"),
+    "reasoning_effort": ("openai.resources.chat", "Completions", "reasoning_effort"),
+    "embeddings_dimensions": ("openai.resources", "Embeddings", "dimensions"),
+}
 
 
-def python_needs(driver: Driver, *features: str) -> None:
-    """``require_capability`` for each of ``features`` when ``driver`` is openai-python."""
-    if driver.sdk == "python":
-        for feature in features:
+def keyword_accepted(feature: str) -> bool | None:
+    """Whether the installed openai-python's create() names the feature's keyword (None: the
+    method cannot be found, so the table decides)."""
+    import importlib
+
+    module, name, keyword = KEYWORDS[feature]
+    try:
+        create = getattr(importlib.import_module(module), name).create
+        return keyword in inspect.signature(create).parameters
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return None
+
+
+def _client_has(attribute: str) -> bool:
+    import openai
+
+    client = openai.OpenAI(api_key="probe", base_url="http://127.0.0.1:9/")  # never sends
+    try:
+        return hasattr(client, attribute)
+    finally:
+        client.close()
+
+
+def _module_has(module: str, name: str) -> bool:
+    import importlib
+
+    try:
+        return hasattr(importlib.import_module(module), name)
+    except ImportError:
+        return False
+
+
+# Features that are a part of the public API, probed in the installed wheel: (what the
+# observation is called, the probe).
+SURFACES: dict[str, tuple[str, Callable[[], bool]]] = {
+    "responses": ("client_responses", lambda: _client_has("responses")),
+    "mcp": ("mcp_tool_type", lambda: _module_has("openai.types.responses.tool", "Mcp")),
+}
+
+
+def surface_present(feature: str) -> bool | None:
+    """Whether the installed openai-python has the feature's public surface (None: the probe
+    itself broke, so the table decides)."""
+    try:
+        return SURFACES[feature][1]()
+    except Exception:
+        return None
+
+
+def python_needs(driver: Driver, *features: str, observe: Observations | None = None) -> None:
+    """``require_capability`` for each of ``features`` when ``driver`` is openai-python. A
+    keyword feature (:data:`KEYWORDS`) is probed instead, its answer observed
+    (``keyword_<name>``): a release whose create() takes the keyword has it whatever its
+    version; one without it is ``unsupported`` below the table's release, a fail from it on
+    (the doc's call would raise TypeError)."""
+    if driver.sdk != "python":
+        return
+    for feature in features:
+        if feature in SURFACES:
+            present = surface_present(feature)
+            if present is not None and observe is not None:
+                observe(SURFACES[feature][0], present)
+            if present is None or not present:
+                require_capability(feature)
+                if present is False:
+                    fail(f"python has no {SURFACES[feature][0]} although the release table "
+                         f"says it ships from openai {CAPABILITIES[feature].minimum}")
+            continue
+        accepted = keyword_accepted(feature) if feature in KEYWORDS else None
+        if accepted is None:
             require_capability(feature)
+            continue
+        keyword = KEYWORDS[feature][2]
+        if observe is not None:
+            observe(f"keyword_{keyword}", accepted)
+        if accepted:
+            continue
+        require_capability(feature)
+        fail(f"python's create() takes no {keyword}= keyword although the release table "
+             f"says it ships from openai {CAPABILITIES[feature].minimum}: the doc's call "
+             "raises TypeError")

@@ -48,8 +48,10 @@ from ._scenario import arrival_gaps, scenario
 # A short server hint for scenarios whose claim is not the wait itself (retried or not, how
 # often): every SDK here uses it in place of its backoff (0 <= 10 ms <= each release's limit).
 FAST = ("retry-after-ms", "10")
-# A stalled reply times out after this long (timeout scenarios set the client's timeout).
-TIMEOUT_MS = 200
+# A stalled reply times out after this long (timeout scenarios set the client's timeout):
+# as errors.TIMEOUT_MS, long enough for the request to reach the stand-in on a busy machine
+# (at 200 ms openai 1.97.1 and 1.61.0 timed out before it had, "0 attempts", in a gate).
+TIMEOUT_MS = 1000
 # What an attempt may cost at the wire besides the delays (the request, a TLS handshake).
 ATTEMPT_MARGIN_S = 0.4
 DEADLINE = Outcome("driver deadline")

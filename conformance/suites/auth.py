@@ -18,7 +18,7 @@ from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.policy import DOC_SCOPE, DOC_TOKEN_CLAIM, doc_vs_sdk
 from conformance.registry import ALL_SDKS, Observations, check, expect, fail
-from conformance.sdk import TEST_API_KEY
+from conformance.sdk import TEST_API_KEY, has, require_capability
 from conformance.secrets import Scrubber
 from conformance.wire import RecordedRequest
 
@@ -56,11 +56,16 @@ def _entra(wire: Wire, driver: Driver, scrubber: Scrubber, **operation: Any
     return driver.run(performed)
 
 
-def _reject_stringified_provider(request: RecordedRequest, observe: Observations) -> None:
-    """Before openai 1.106.0 a callable api_key is formatted into the header as is."""
+def _reject_stringified_provider(request: RecordedRequest, observe: Observations,
+                                 sdk: str = "python") -> None:
+    """Before openai 1.106.0 a callable api_key is formatted into the header as is: observed
+    (the driver hands every release the doc's provider), then ``unsupported`` for an
+    openai-python release the table says predates callable keys, a fail for any other."""
     sent = request.header("authorization") or ""
     if any(marker in sent for marker in STRINGIFIED_CALLABLE):
         observe("authorization_sent", "Bearer <the provider's repr, not a token>")
+        if sdk == "python" and not has("callable_api_key"):
+            require_capability("callable_api_key")
         fail("the SDK put the token provider's repr on the wire instead of calling it "
              "(Authorization: Bearer <function ...>)")
 
@@ -129,7 +134,7 @@ def entra_token_provider(wire: Wire, driver: Driver, observe: Observations,
                          scrubber: Scrubber) -> None:
     outcome = _entra(wire, driver, scrubber)
     if wire.requests:
-        _reject_stringified_provider(wire.requests[0], observe)
+        _reject_stringified_provider(wire.requests[0], observe, driver.sdk)
     no_error(outcome, driver.sdk)
     expect(len(wire.requests) == 1, f"expected 1 request, saw {len(wire.requests)}")
     _scopes(outcome, driver.sdk, observe)
@@ -162,7 +167,7 @@ def entra_token_per_attempt(wire: Wire, driver: Driver, observe: Observations,
     # client, the first retried once.
     outcome = _entra(wire, driver, scrubber, repeat=2)
     if wire.requests:
-        _reject_stringified_provider(wire.requests[0], observe)
+        _reject_stringified_provider(wire.requests[0], observe, driver.sdk)
     no_error(outcome, driver.sdk)
     attempts = observe("attempts", len(wire.requests))
     expect(attempts == 3, f"expected 3 attempts (429 then 200, then 200), saw {attempts}")

@@ -26,7 +26,7 @@ from conformance.wire.script import reply
 from ._faults import COMPLETION
 from ._requests import CHAT_MESSAGES, CHAT_REQUEST
 from ._scenario import no_error, scenario, token_auth
-from .auth import TOKEN_LIFETIME_S, TOKENS, _bearer
+from .auth import TOKEN_LIFETIME_S, TOKENS, _bearer, _reject_stringified_provider
 
 # The two requests, told apart on the wire by their user message.
 FIRST, SECOND = "first", "second"
@@ -90,6 +90,8 @@ def entra_token_concurrent(wire: Wire, driver: Driver, observe: Observations,
     performed["operation"].update(repeat=2, concurrent=True, params_each=[
         {**CHAT_REQUEST, "messages": _messages(label)} for label in (FIRST, SECOND)])
     outcome = driver.run(performed)
+    if wire.requests:
+        _reject_stringified_provider(wire.requests[0], observe, driver.sdk)
     no_error(outcome, driver.sdk)
     calls = outcome.calls
     if not isinstance(calls, list) or len(calls) != 2:  # the driver's answer, not the SDK

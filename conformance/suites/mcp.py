@@ -36,10 +36,10 @@ ITEM_FIELDS = {"mcp_list_tools": ("type", "server_label"),
                "mcp_approval_request": ("type", "server_label", "name", "arguments")}
 
 
-def _create(wire: Wire, driver: Driver, params: Mapping[str, Any]
-            ) -> tuple[dict[str, Any], DriverOutcome]:
+def _create(wire: Wire, driver: Driver, params: Mapping[str, Any],
+            observe: Observations | None = None) -> tuple[dict[str, Any], DriverOutcome]:
     """responses.create with an MCP tool through ``driver``: the params given, the outcome."""
-    python_needs(driver, "responses", "mcp")
+    python_needs(driver, "responses", "mcp", observe=observe)
     performed = scenario(wire, "responses.create", params)
     outcome = driver.run(performed)
     no_error(outcome, driver.sdk)
@@ -93,7 +93,7 @@ def _answer(outcome: DriverOutcome, body: Mapping[str, Any], sdk: str) -> None:
 )
 def tool_config(wire: Wire, driver: Driver, observe: Observations) -> None:
     sdk = driver.sdk
-    given, outcome = _create(wire, driver, recorded(wire, SAMPLE))
+    given, outcome = _create(wire, driver, recorded(wire, SAMPLE), observe)
     expect(len(wire.requests) == 1, f"expected 1 request, saw {len(wire.requests)}")
     request = wire.requests[0]
     body = request.json()
@@ -142,7 +142,7 @@ def tool_config(wire: Wire, driver: Driver, observe: Observations) -> None:
 )
 def output_items_(wire: Wire, driver: Driver, observe: Observations) -> None:
     sdk = driver.sdk
-    given, outcome = _create(wire, driver, recorded(wire, SAMPLE))
+    given, outcome = _create(wire, driver, recorded(wire, SAMPLE), observe)
     label = given["tools"][0]["server_label"]
     body = wire.response_json()
     _valid(body, observe)
@@ -198,7 +198,7 @@ def output_items_(wire: Wire, driver: Driver, observe: Observations) -> None:
 )
 def failed_call(wire: Wire, driver: Driver, observe: Observations) -> None:
     sdk = driver.sdk
-    _, outcome = _create(wire, driver, SAMPLE)
+    _, outcome = _create(wire, driver, SAMPLE, observe)
     body = wire.response_json()
     _valid(body, observe)
     failed = [item for item in items_of(body, "mcp_call") if item.get("status") == "failed"]
@@ -282,7 +282,7 @@ def approval_flow(wire: Wire, driver: Driver, observe: Observations) -> None:
     sdks=ALL_SDKS,
 )
 def streaming_events(wire: Wire, driver: Driver, observe: Observations) -> None:
-    python_needs(driver, "responses", "mcp", "responses_streaming")
+    python_needs(driver, "responses", "mcp", "responses_streaming", observe=observe)
     sdk = driver.sdk
     spellings: list[list[str]] = []
     for n in range(2):  # the cassette streams the SDK's spelling, then the Azure spec's

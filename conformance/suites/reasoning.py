@@ -45,8 +45,9 @@ def _chat_params(deployment: str = REASONING_DEPLOYMENT, effort: str = REASONING
             "max_completion_tokens": REASONING_MAX_COMPLETION_TOKENS}
 
 
-def _chat(wire: Wire, driver: Driver, params: Mapping[str, Any]) -> DriverOutcome:
-    python_needs(driver, "reasoning_effort")
+def _chat(wire: Wire, driver: Driver, params: Mapping[str, Any],
+          observe: Observations | None = None) -> DriverOutcome:
+    python_needs(driver, "reasoning_effort", observe=observe)
     outcome = driver.run(scenario(wire, "chat.completions.create", params))
     no_error(outcome, driver.sdk)
     return outcome
@@ -100,7 +101,7 @@ def _reasoning_tokens(wire_usage: Any, outcome: DriverOutcome, sdk: str,
     sdks=ALL_SDKS,
 )
 def chat_request(wire: Wire, driver: Driver, observe: Observations) -> None:
-    _chat(wire, driver, _chat_params())
+    _chat(wire, driver, _chat_params(), observe)
     expect(len(wire.requests) == 1, f"expected 1 request, saw {len(wire.requests)}")
     body = wire.requests[0].json()
     observe("body_fields", sorted(body))
@@ -133,7 +134,7 @@ def chat_request(wire: Wire, driver: Driver, observe: Observations) -> None:
     sdks=ALL_SDKS,
 )
 def chat_usage(wire: Wire, driver: Driver, observe: Observations) -> None:
-    outcome = _chat(wire, driver, recorded(wire, _chat_params()))
+    outcome = _chat(wire, driver, recorded(wire, _chat_params()), observe)
     body = wire.response_json()
     violations = chat_contract.validate_completion(body)
     conforms(violations, observe, "the completion")
@@ -153,7 +154,7 @@ def chat_usage(wire: Wire, driver: Driver, observe: Observations) -> None:
 def effort_values(wire: Wire, driver: Driver, observe: Observations) -> None:
     sent: list[Any] = []
     for n, (deployment, effort) in enumerate(REASONING_EFFORTS):
-        outcome = _chat(wire, driver, _chat_params(deployment, effort))
+        outcome = _chat(wire, driver, _chat_params(deployment, effort), observe)
         body = wire.requests[n].json()
         sent.append([body.get("model"), body.get("reasoning_effort")])
         expect(body.get("reasoning_effort") == effort,

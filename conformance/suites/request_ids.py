@@ -33,12 +33,15 @@ STREAM_SAMPLE = {"model": CHAT_REQUEST["model"], "messages": CHAT_REQUEST["messa
                  "stream": True, "stream_options": STREAM_OPTIONS}
 
 
-def _create(wire: Wire, driver: Driver) -> DriverOutcome:
+def _create(wire: Wire, driver: Driver, observe: Observations) -> DriverOutcome:
     # request-ids/chat-completion.yaml is a real recording: its request is the recorded one.
     outcome = driver.run(scenario(wire, "chat.completions.create", recorded(wire, CHAT_REQUEST)))
     no_error(outcome, driver.sdk)
-    if driver.sdk == "python":
-        require_capability("request_id")  # _request_id first ships in openai 1.46
+    if driver.sdk == "python" and read_value(outcome, "request_id") is None:
+        # Observed before the release table speaks: an SDK whose object carries the id has
+        # the accessor whatever its version; _request_id first ships in openai 1.46.
+        observe("sdk_request_id", None)
+        require_capability("request_id")
     return outcome
 
 
@@ -71,7 +74,7 @@ def _accessors(outcome: DriverOutcome, observe: Observations) -> dict[str, Any]:
     sdks=ALL_SDKS,
 )
 def parsed_object(wire: Wire, driver: Driver, observe: Observations) -> None:
-    outcome = _create(wire, driver)
+    outcome = _create(wire, driver, observe)
     observe("result_id", (outcome.result or {}).get("id"))
     x_request_id, apim_request_id = _observe_headers(wire, observe)
     expect(x_request_id is not None,
@@ -96,9 +99,9 @@ def parsed_object(wire: Wire, driver: Driver, observe: Observations) -> None:
     sdks=ALL_SDKS,
 )
 def stream_response_header(wire: Wire, driver: Driver, observe: Observations) -> None:
+    # A release without the stream_options keyword sends the recorded one through extra_body
+    # (sdk.call_sdk): the same wire, and its stream's request id still judged.
     params = recorded(wire, STREAM_SAMPLE)
-    if "stream_options" in params and driver.sdk == "python":
-        require_capability("chat_stream_options")
     outcome = driver.run(scenario(wire, "chat.completions.stream", params))
     no_error(outcome, driver.sdk)
     x_request_id, _ = _observe_headers(wire, observe)
@@ -125,7 +128,7 @@ def stream_response_header(wire: Wire, driver: Driver, observe: Observations) ->
     sdks=ALL_SDKS,
 )
 def not_from_apim(wire: Wire, driver: Driver, observe: Observations) -> None:
-    outcome = _create(wire, driver)
+    outcome = _create(wire, driver, observe)
     x_request_id, apim_request_id = _observe_headers(wire, observe)
     if x_request_id is not None or apim_request_id is None:
         pytest.skip("needs a response with apim-request-id and no x-request-id; this one has "

@@ -29,10 +29,10 @@ SAMPLE = {"model": RESPONSES_DEPLOYMENT, "instructions": RESPONSES_INSTRUCTIONS,
           "input": RESPONSES_INPUT}
 
 
-def _create(wire: Wire, driver: Driver, params: dict[str, Any]
-            ) -> tuple[dict[str, Any], DriverOutcome]:
+def _create(wire: Wire, driver: Driver, params: dict[str, Any],
+            observe: Observations | None = None) -> tuple[dict[str, Any], DriverOutcome]:
     """responses.create through ``driver``: the params the SDK was given, and the outcome."""
-    python_needs(driver, "responses")
+    python_needs(driver, "responses", observe=observe)
     performed = scenario(wire, "responses.create", params)
     outcome = driver.run(performed)
     no_error(outcome, driver.sdk)
@@ -51,7 +51,7 @@ def _create(wire: Wire, driver: Driver, params: dict[str, Any]
     sdks=ALL_SDKS,
 )
 def request_shape(wire: Wire, driver: Driver, observe: Observations) -> None:
-    given, _ = _create(wire, driver, recorded(wire, SAMPLE))
+    given, _ = _create(wire, driver, recorded(wire, SAMPLE), observe)
     _, body = sole_json_post(wire, observe, "responses")
     sent_as_given(body, given)
 
@@ -68,7 +68,7 @@ def request_shape(wire: Wire, driver: Driver, observe: Observations) -> None:
     sdks=ALL_SDKS,
 )
 def response_contract(wire: Wire, driver: Driver, observe: Observations) -> None:
-    given, outcome = _create(wire, driver, recorded(wire, SAMPLE))
+    given, outcome = _create(wire, driver, recorded(wire, SAMPLE), observe)
     sdk = driver.sdk
     body = wire.response_json()
     violations = contract.validate_response(body)
@@ -124,7 +124,7 @@ def response_contract(wire: Wire, driver: Driver, observe: Observations) -> None
     sdks=ALL_SDKS,
 )
 def azure_content_filters(wire: Wire, driver: Driver, observe: Observations) -> None:
-    _, outcome = _create(wire, driver, recorded(wire, SAMPLE))
+    _, outcome = _create(wire, driver, recorded(wire, SAMPLE), observe)
     body = wire.response_json()
     filters = body.get("content_filters")
     if filters is None:

@@ -30,6 +30,7 @@ from conformance.wire import Script
 from ._faults import CONNECTION, TIMEOUT, action, answer
 from ._retry_runs import RetryRuns, fast
 from ._scenario import token_auth
+from .auth import _reject_stringified_provider
 
 PYTHON_RETRIES = "Python / Retries"
 JS_RETRIES = "JavaScript / Retries"
@@ -407,6 +408,8 @@ def token_per_attempt(wire: Wire, driver: Driver, observe: Observations) -> None
     # provider asked per attempt fetches a fresh one.
     run = runs.play("reset, 503, then success", [CONNECTION, fast(503), OK],
                     auth=token_auth(*TOKENS, expires_in_s=60))
+    if run.requests:
+        _reject_stringified_provider(run.requests[0], observe, driver.sdk)
     sent = [r.header("authorization") for r in run.requests]
     labels = observe("token_per_attempt", [
         f"token#{TOKENS.index(v[7:]) + 1}" if v and v.startswith("Bearer ")

@@ -25,7 +25,8 @@ from ._judge import conforms
 from ._recorded import request_params
 from ._requests import RESPONSES_STREAM_REQUEST
 from ._responses import wire_events
-from ._scenario import no_error, scenario
+from ._scenario import no_error, read_value, scenario
+from .streaming_hostile import known_misreading
 
 SCALARS = (str, int, float, bool, type(None))
 DOC = "Python / Responses API; JavaScript / Streaming (responses.create with stream: true)"
@@ -192,9 +193,13 @@ def unknown_events(wire: Wire, driver: Driver, observe: Observations) -> None:
     sdks=ALL_SDKS,
 )
 def error_event(wire: Wire, driver: Driver, observe: Observations) -> None:
-    if driver.sdk == "python":
-        require_capability("responses_streaming")
-        require_capability("responses_error_event")
+    # Run on every openai-python release with Responses streams; one that misreads the error
+    # event (before 1.97.2: wrapped as {data, event}) is observed, then unsupported.
+    with known_misreading(driver.sdk, "responses_error_event", observe):
+        _error_event(wire, driver, observe)
+
+
+def _error_event(wire: Wire, driver: Driver, observe: Observations) -> None:
     outcome = _stream(wire, driver)
     events = outcome.events
     wire_payloads = _valid_stream(wire, observe)
@@ -204,8 +209,9 @@ def error_event(wire: Wire, driver: Driver, observe: Observations) -> None:
     observe("deltas_before_error", printed)
     if raised is None:
         observe("surfaced_as", "event")
+        last = events[-1] if events else {}
+        observe("last_event", {k: last.get(k) for k in ("type", "code", "message", "param")})
         _same_events(events, wire_payloads, driver.sdk)
-        last = events[-1]
         expect(last.get("type") == "error",
                f"the last event {driver.sdk} yielded is {last.get('type')!r}, not the error")
         expect((last.get("code"), last.get("message"), last.get("param"))
