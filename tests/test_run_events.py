@@ -228,6 +228,6 @@ def test_the_python_driver_times_out_a_stall_in_process():
             outcome = driver.run(scenario)
         finally:
             handle.close()
-        assert outcome["error"]["kind"] == "timeout"
+        assert outcome.error is not None and outcome.error.kind == "timeout"
         assert len(server.exchanges) == 1
         assert "in-process" in driver._clients

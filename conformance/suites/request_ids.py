@@ -37,7 +37,7 @@ def _create(wire: Wire, driver: Driver, observe: Observations) -> DriverOutcome:
     # request-ids/chat-completion.yaml is a real recording: its request is the recorded one.
     outcome = driver.run(scenario(wire, "chat.completions.create", recorded(wire, CHAT_REQUEST)))
     no_error(outcome, driver.sdk)
-    if driver.sdk == "python" and read_value(outcome, "request_id") is None:
+    if driver.sdk == "python" and outcome.read.request_id is None:
         # Observed before the release table speaks: an SDK whose object carries the id has
         # the accessor whatever its version; _request_id first ships in openai 1.46.
         observe("sdk_request_id", None)

@@ -25,7 +25,7 @@ from ._judge import conforms
 from ._recorded import request_params
 from ._requests import RESPONSES_STREAM_REQUEST
 from ._responses import wire_events
-from ._scenario import no_error, read_value, scenario
+from ._scenario import no_error, scenario
 from .streaming_hostile import known_misreading
 
 SCALARS = (str, int, float, bool, type(None))
