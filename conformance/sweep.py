@@ -55,7 +55,7 @@ RELEASES: tuple[tuple[str, str], ...] = (
     ("1.76.0", "the retry loop without recursion"),
     ("1.80.0", "MCP tool and items"),
     ("1.92.0", "client.chat.completions.stream()"),
-    ("1.98.0", "Responses error events"),
+    ("1.97.2", "Responses error events"),
     ("1.106.0", "callable api_key"),
     ("1.109.1", "the last 1.x"),
     ("2.0.0", "the first 2.x"),

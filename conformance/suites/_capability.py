@@ -32,9 +32,12 @@ def keyword_accepted(feature: str) -> bool | None:
     module, name, keyword = KEYWORDS[feature]
     try:
         create = getattr(importlib.import_module(module), name).create
-        return keyword in inspect.signature(create).parameters
+        parameters = inspect.signature(create).parameters
     except (ImportError, AttributeError, TypeError, ValueError):
         return None
+    # A wrapper that forwards whatever it is given takes the keyword (as sdk.call_sdk reads it).
+    return keyword in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
 def _client_has(attribute: str) -> bool:
