@@ -19,6 +19,7 @@ from typing import Any
 from ..clock import VirtualClock
 from ..registry import CheckFailed, Unsupported, fail
 from ..sdk import Sdk, call_sdk, has, require_capability
+from .construction import constructed, refuse_outside, run_python
 from .process import ScenarioRejected
 
 _ATTRIBUTES = ("param", "type")
@@ -59,6 +60,9 @@ class PythonDriver:
         return self.handle.info.version
 
     def run(self, scenario: Mapping[str, Any]) -> dict[str, Any]:
+        if constructed(scenario):  # the client as the user built it (docs/driver-protocol.md)
+            refuse_outside(scenario)
+            return run_python(scenario, _perform, self._outcome(), error_of)
         started = time.monotonic()
         client_options = scenario.get("client") or {}
         credential: ScenarioCredential | None = None

@@ -10,91 +10,123 @@ release that changes routing.
 
 from __future__ import annotations
 
-from conformance.registry import Observations, check, expect
+from conformance.drivers.pool import Driver
+from conformance.harness import Wire
+from conformance.registry import ALL_SDKS, Observations, check, expect
 
-from ._construction import OPERATIONS, Construction, Outcome, reads_base_url_variable, run
+from ._construction import reads_base_url_variable
+from ._routing import OPERATIONS, AzureRoutes, Built, Cell, cell, judged
+from ._scenario import KEY as KEY_SET
 
 DOC_URL = "https://YOUR-RESOURCE-NAME.openai.azure.com/openai/v1/"
 ROOT_URL = "https://YOUR-RESOURCE-NAME.openai.azure.com"
+# Stands for a variable the argument must win over: never reached (the Azure host refuses
+# every name but the Azure suffixes, so nothing leaves the machine either way).
+OTHER_URL = "https://api.example.invalid/v1/"
 
-# The doc's Python constructions (Python / Authentication, Chat, Responses, Embeddings), and
-# the forms the reference says behave the same (wire §1.1: no trailing slash, the other Azure
-# host suffixes, the environment variables OpenAI() reads).
+# The doc's constructions on every SDK (Python / JavaScript / Go / Java Authentication, Chat,
+# Responses, Embeddings: OpenAI(base_url=...), new OpenAI({baseURL}), option.WithBaseURL,
+# OpenAIOkHttpClient.builder().baseUrl), and the forms the reference says behave the same
+# (wire §1.1: no trailing slash, the other Azure host suffixes, the environment variables the
+# doc's client reads; openai-java's through fromEnv()).
 DOC_CONSTRUCTIONS = {
-    "doc-key": Construction(base_url=DOC_URL),
-    "doc-token-provider": Construction(base_url=DOC_URL, auth="token"),
-    "no-trailing-slash": Construction(base_url=DOC_URL.rstrip("/")),
-    "cognitiveservices-host": Construction(
+    "doc-key": Built(base_url=DOC_URL),
+    "doc-token-provider": Built(base_url=DOC_URL, auth="token"),
+    "no-trailing-slash": Built(base_url=DOC_URL.rstrip("/")),
+    "cognitiveservices-host": Built(
         base_url="https://YOUR-RESOURCE-NAME.cognitiveservices.azure.com/openai/v1/"),
-    "services-ai-host": Construction(
+    "services-ai-host": Built(
         base_url="https://YOUR-RESOURCE-NAME.services.ai.azure.com/openai/v1/"),
-    "environment": Construction(environment={"OPENAI_BASE_URL": DOC_URL,
-                                             "OPENAI_API_KEY": "set"}),
-    "argument-over-environment": Construction(
-        base_url=DOC_URL, environment={"OPENAI_BASE_URL": "https://api.example.invalid/v1/",
-                                       "OPENAI_API_KEY": "set"}),
-    "preview-query": Construction(base_url=DOC_URL, default_query={"api-version": "preview"}),
+    "environment": Built(environment={"OPENAI_BASE_URL": DOC_URL, "OPENAI_API_KEY": KEY_SET},
+                         auth="none"),
+    "argument-over-environment": Built(
+        base_url=DOC_URL, environment={"OPENAI_BASE_URL": OTHER_URL, "OPENAI_API_KEY": KEY_SET},
+        auth="none"),
+    "preview-query": Built(base_url=DOC_URL, api_version_query="preview"),
 }
-# What people also write (public reports; wire §1.1, §1.3): observed, never judged.
-OTHER_CONSTRUCTIONS = {
-    # openai/openai-python#2584: AzureOpenAI given the v1 endpoint adds /deployments/{model}.
-    "azure-endpoint-v1": Construction(client="azure", azure_endpoint=DOC_URL,
-                                      api_version="preview"),
-    "azure-base-url-v1": Construction(client="azure", base_url=DOC_URL, api_version="preview"),
-    "azure-endpoint-legacy": Construction(client="azure", azure_endpoint=ROOT_URL,
-                                          api_version="2024-10-21"),
-    "azure-environment": Construction(client="azure", environment={
-        "AZURE_OPENAI_ENDPOINT": DOC_URL, "OPENAI_API_VERSION": "preview",
-        "AZURE_OPENAI_API_KEY": "set"}),
-    "root-base-url": Construction(base_url=ROOT_URL + "/"),
-    "dated-query": Construction(base_url=DOC_URL, default_query={"api-version": "2024-10-21"}),
+# What people also write (public reports; wire §1.1, §1.3), per SDK: observed, never judged.
+_COMMON = {
+    "root-base-url": Built(base_url=ROOT_URL + "/"),
+    "dated-query": Built(base_url=DOC_URL, api_version_query="2024-10-21"),
+}
+OTHER_CONSTRUCTIONS: dict[str, dict[str, Built]] = {
+    "python": {
+        # openai/openai-python#2584: AzureOpenAI given the v1 endpoint adds /deployments/{model}.
+        "azure-endpoint-v1": Built(client="azure", endpoint=DOC_URL, api_version="preview"),
+        "azure-base-url-v1": Built(client="azure", base_url=DOC_URL, api_version="preview"),
+        "azure-endpoint-legacy": Built(client="azure", endpoint=ROOT_URL,
+                                       api_version="2024-10-21"),
+        "azure-environment": Built(client="azure", auth="none", environment={
+            "AZURE_OPENAI_ENDPOINT": DOC_URL, "OPENAI_API_VERSION": "preview",
+            "AZURE_OPENAI_API_KEY": KEY_SET}),
+        **_COMMON,
+    },
+    "javascript": {
+        # openai/openai-node#1607: AzureOpenAI({baseURL: ".../openai", apiVersion: "preview"}).
+        "azure-base-url-openai": Built(client="azure", base_url=ROOT_URL + "/openai",
+                                       api_version="preview"),
+        "azure-endpoint-v1": Built(client="azure", endpoint=DOC_URL, api_version="preview"),
+        "azure-endpoint-legacy": Built(client="azure", endpoint=ROOT_URL,
+                                       api_version="2024-10-21"),
+        "azure-environment": Built(client="azure", auth="none", environment={
+            "AZURE_OPENAI_ENDPOINT": DOC_URL, "OPENAI_API_VERSION": "preview",
+            "AZURE_OPENAI_API_KEY": KEY_SET}),
+        **_COMMON,
+    },
+    "go": {
+        # azure.WithEndpoint given the v1 URL: /openai/v1/openai/deployments/{model}/...
+        "azure-endpoint-v1": Built(client="azure", endpoint=DOC_URL, api_version="preview"),
+        "azure-endpoint-legacy": Built(client="azure", endpoint=ROOT_URL,
+                                       api_version="2024-10-21"),
+        **_COMMON,
+    },
+    "java": {
+        # openai/openai-java#586, #469: an Azure host without /openai/v1 is routed as legacy
+        # (/openai/deployments/{model}/...); Responses once sent ResponsesModel{string=...}.
+        "azure-legacy-host": Built(client="azure", base_url=ROOT_URL, api_version="2024-10-21"),
+        "azure-v1-key": Built(client="azure", base_url=DOC_URL),
+        "azure-v1-dated-version": Built(client="azure", base_url=DOC_URL,
+                                        api_version="2024-10-21"),
+        **_COMMON,
+    },
 }
 
 
-def _cell(outcome: Outcome) -> object:
-    if outcome.absent:
-        return {"absent": f"this openai release has no client.{outcome.operation}"}
-    return outcome.sent.as_observation() if outcome.sent else {"error": outcome.error}
-
-
-def _judged(outcome: Outcome) -> bool:
-    """Cells another check owns are observed, not judged here: an API this release lacks, and
-    a token provider the release formats instead of calling (auth.entra-token-provider)."""
-    return not outcome.absent and not (
-        outcome.sent and "authorization (unusable)" in outcome.sent.credential_headers)
+def cells(driver: Driver, wire: Wire, built: Built) -> dict[str, Cell]:
+    return {operation: cell(driver, wire, built, operation) for operation in OPERATIONS}
 
 
 @check(
     "construction.doc-client",
-    doc="Python / Authentication (OpenAI(base_url='https://YOUR-RESOURCE-NAME.openai.azure.com"
-    "/openai/v1/', api_key=...) and the token provider)",
+    doc="Python / JavaScript / Go / Java Authentication (the client built with the doc's "
+    "base URL https://YOUR-RESOURCE-NAME.openai.azure.com/openai/v1/ and a key or a token "
+    "provider)",
     claim="The doc's client, built with a key or a token provider, with or without the "
     "trailing slash, on any of the three Azure host suffixes or from OPENAI_BASE_URL and "
     "OPENAI_API_KEY, sends chat, Responses and embeddings to the v1 routes (no deployment "
     "segment, no dated api-version) with a credential header.",
     cassette=None,
     live=False,
-    refs=("wire §1.1, §1.3, §2.1", "openai/openai-python#2584"),
+    sdks=ALL_SDKS,
+    refs=("wire §1.1, §1.3, §2.1", "openai/openai-python#2584", "openai/openai-node#1607",
+          "openai/openai-java#586", "openai/openai-java#469"),
 )
-def doc_client(observe: Observations) -> None:
+def doc_client(driver: Driver, wire: Wire, observe: Observations) -> None:
+    wire.use(AzureRoutes())
     refused = []
-    from_environment = reads_base_url_variable()
+    from_environment = driver.sdk != "python" or reads_base_url_variable()
     observe("reads_openai_base_url", from_environment)
-    for name, construction in DOC_CONSTRUCTIONS.items():
-        if "OPENAI_BASE_URL" in construction.environment and not from_environment:
+    for name, built in DOC_CONSTRUCTIONS.items():
+        if "OPENAI_BASE_URL" in built.environment and not from_environment:
             observe(name, "this openai release does not read OPENAI_BASE_URL")
             continue
-        for operation in OPERATIONS:
-            outcome = run(construction, operation)
-            observe(f"{name}.{operation}", _cell(outcome))
-            if not _judged(outcome):
-                continue
-            if outcome.sent is None or outcome.sent.route.api != "v1":
-                refused.append(f"{construction.describe()} {operation}: "
-                               + (outcome.sent.route.describe() if outcome.sent
-                                  else f"no request ({outcome.error})"))
-    for name, construction in OTHER_CONSTRUCTIONS.items():
-        for operation in OPERATIONS:
-            observe(f"other.{name}.{operation}", _cell(run(construction, operation)))
+        for operation, one in cells(driver, wire, built).items():
+            observe(f"{name}.{operation}", one.observation())
+            problem = one.refused() if judged(one) else None
+            if problem is not None:
+                refused.append(f"{built.describe(driver.sdk)} {operation}: {problem}")
+    for name, built in OTHER_CONSTRUCTIONS.get(driver.sdk, _COMMON).items():
+        for operation, one in cells(driver, wire, built).items():
+            observe(f"other.{name}.{operation}", one.observation())
     expect(not refused, "a construction the doc gives does not reach the v1 API:\n"
            + "\n".join(refused))
