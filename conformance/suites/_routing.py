@@ -76,9 +76,11 @@ class Built:
                                                ("apiVersion", self.api_version)) if v]
             if self.api_version_query:
                 args.append(f"defaultQuery: {{'api-version': {self.api_version_query!r}}}")
-            if self.auth != "none":
+            if token:
                 args.append(("azureADTokenProvider" if azure else "apiKey")
-                            + (": getBearerTokenProvider(...)" if token else ": <key>"))
+                            + ": getBearerTokenProvider(...)")
+            elif self.auth == "key":
+                args.append("apiKey: <key>")
             return f"{env}new {'AzureOpenAI' if azure else 'OpenAI'}({{{', '.join(args)}}})"
         if sdk == "go":
             opts = []
