@@ -76,10 +76,6 @@ CAUGHT = [
     # typed fields the result's raw JSON (Go) or Jackson view (Java) still had
     ("go-completion-id-not-decoded", ("chat.response-contract", "request-ids.parsed-object")),
     ("java-usage-total-zero", ("chat.response-contract",)),
-    # the doc's Azure URL routed to the deployments API (construction cells, issue 22)
-    ("javascript-azure-deployment-path", ("construction.doc-client",)),
-    ("go-azure-deployment-path", ("construction.doc-client",)),
-    ("java-azure-routed-as-legacy", ("construction.doc-client",)),
 ]
 
 
