@@ -15,7 +15,7 @@ from .failures import caught
 CHECK = "construction.doc-client"
 
 
-def _broken(mutant_id: str):  # noqa: ANN202 - a failure-table case
+def _broken(mutant_id: str):
     def case(suite, monkeypatch):
         mutant = catalogue.by_id(mutant_id)
         try:
