@@ -60,7 +60,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--sdk", default="python", metavar="SDK",
                         help="the SDK whose client is built: python (default), javascript, "
-                        "go or java (through its driver; the first use builds it)")
+                        "go or java (through its driver; the first use builds it), or "
+                        "javascript|go|java@VERSION for another release of it")
     parser.add_argument("--client", choices=("openai", "azure"), default="openai",
                         help="openai: OpenAI(base_url=...) (the doc's way, default); azure: "
                         "AzureOpenAI(azure_endpoint=... or base_url=..., api_version=...)")
@@ -88,7 +89,7 @@ def run(options: argparse.Namespace, out: TextIO | None = None) -> int:
     if problem:
         print(f"aoai-conformance doctor: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    if options.sdk != "python":
+    if options.sdk.partition("@")[0] != "python":
         return _run_driver(options, out)
     from .suites._construction import PYTHON_CLIENT, Construction, run
 
@@ -134,7 +135,7 @@ def _run_driver(options: argparse.Namespace, out: TextIO) -> int:
     from .suites._scenario import KEY
     from .wire.server import WireServer
 
-    sdk = options.sdk
+    sdk, _, version = options.sdk.partition("@")
     environment = {name: (KEY if name in _KEY_VARIABLES else os.environ[name])
                    for name in SDK_VARIABLES[sdk] if os.environ.get(name)}
     azure = options.client == "azure"
@@ -146,7 +147,8 @@ def _run_driver(options: argparse.Namespace, out: TextIO) -> int:
                   endpoint=options.azure_endpoint, api_version=options.api_version,
                   environment=environment, auth=auth)
     refused = False
-    pool = DriverPool(progress=lambda text: print(text, file=sys.stderr))
+    pool = DriverPool(progress=lambda text: print(text, file=sys.stderr),
+                      versions={sdk: version} if version else {})
     try:
         with WireServer() as server:
             wire = Wire(server)
@@ -197,8 +199,12 @@ def _print_cell(one: object, operation: str, client: str, out: TextIO) -> bool:
 
 
 def _unusable(options: argparse.Namespace) -> str | None:
-    if options.sdk not in SDKS:
+    name, at, version = options.sdk.partition("@")
+    if name not in SDKS:
         return f"--sdk {options.sdk}: doctor builds {', '.join(SDKS)} clients"
+    if at and (name == "python" or not version):
+        return (f"--sdk {options.sdk}: a release is given as javascript|go|java@VERSION (the "
+                "driver is built with it); python is the installed openai")
     for flag, url in (("--base-url", options.base_url),
                       ("--azure-endpoint", options.azure_endpoint)):
         if url is None:

@@ -10,6 +10,9 @@ release that changes routing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from urllib.parse import unquote
+
 from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, check, expect
@@ -91,6 +94,41 @@ OTHER_CONSTRUCTIONS: dict[str, dict[str, Built]] = {
     },
 }
 
+# The public reports, each reproduced by one cell of its SDK: (sdk, cell, what the report
+# saw on the wire). The observation says whether the installed release still does it; a
+# release that fixed it shows the request it sends instead. openai/openai-node#1607 names
+# /openai/deployments/responses, but openai 5.12.0 (the report's release) and 6.49.0 both
+# send /openai/responses?api-version=preview for its construction (Responses is not among
+# AzureOpenAI's deployment routes): the 404 the report got is reproduced, on that path.
+REPORTS = {
+    "openai/openai-python#2584": ("python", "azure-base-url-v1", "chat",
+                                  "/openai/v1/deployments/"),
+    "openai/openai-node#1607": ("javascript", "azure-base-url-openai", "responses",
+                                "/openai/responses"),
+    "openai/openai-java#586": ("java", "azure-legacy-host", "responses",
+                               "/deployments/ResponsesModel{string="),
+    "openai/openai-java#469": ("java", "azure-legacy-host", "responses",
+                               "/deployments/ResponsesModel{string="),
+    "openai-go azure.WithEndpoint with a v1 URL": ("go", "azure-endpoint-v1", "chat",
+                                                    "/openai/v1/openai/deployments/"),
+}
+
+
+def report_observations(sdk: str, seen: Mapping[str, Cell]) -> dict[str, object]:
+    """For each report of ``sdk``: the cell, what the report saw, and whether this release
+    still sends it (``reproduced``) and what Azure answers."""
+    found: dict[str, object] = {}
+    for report, (owner, name, operation, marker) in REPORTS.items():
+        one = seen.get(f"{name}.{operation}")
+        if owner != sdk or one is None:
+            continue
+        path = unquote(one.sent.path) if one.sent else ""
+        found[report] = {"cell": f"other.{name}.{operation}", "reported": marker,
+                         "reproduced": marker in path,
+                         "sent": path or one.error or one.unsupported,
+                         "status": one.sent.route.status if one.sent else None}
+    return found
+
 
 def cells(driver: Driver, wire: Wire, built: Built) -> dict[str, Cell]:
     return {operation: cell(driver, wire, built, operation) for operation in OPERATIONS}
@@ -125,8 +163,12 @@ def doc_client(driver: Driver, wire: Wire, observe: Observations) -> None:
             problem = one.refused() if judged(one) else None
             if problem is not None:
                 refused.append(f"{built.describe(driver.sdk)} {operation}: {problem}")
+    seen: dict[str, Cell] = {}
     for name, built in OTHER_CONSTRUCTIONS.get(driver.sdk, _COMMON).items():
         for operation, one in cells(driver, wire, built).items():
             observe(f"other.{name}.{operation}", one.observation())
+            seen[f"{name}.{operation}"] = one
+    for report, found in report_observations(driver.sdk, seen).items():
+        observe(f"report.{report}", found)
     expect(not refused, "a construction the doc gives does not reach the v1 API:\n"
            + "\n".join(refused))
