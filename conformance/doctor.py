@@ -45,6 +45,7 @@ SDK_VARIABLES = {
     "java": ("OPENAI_BASE_URL", "OPENAI_API_KEY"),
 }
 _KEY_VARIABLES = {"OPENAI_API_KEY", "AZURE_OPENAI_API_KEY"}
+_PACKAGES = {"javascript": "openai-node", "go": "openai-go", "java": "openai-java"}
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -159,7 +160,7 @@ def _run_driver(options: argparse.Namespace, out: TextIO) -> int:
                 print(f"aoai-conformance doctor: the {sdk} driver cannot run here: {exc}",
                       file=sys.stderr)
                 return EXIT_USAGE
-            print(f"{sdk} {driver.version}: {built.describe(sdk)}", file=out)
+            print(f"{_PACKAGES[sdk]} {driver.version}: {built.describe(sdk)}", file=out)
             if environment:
                 print(f"  the SDK also reads from the environment: "
                       f"{', '.join(sorted(environment))}", file=out)

@@ -38,3 +38,79 @@ CAUGHT = [
     (java_routed_as_legacy, CHECK, "java", "deployment path under /openai/v1/"),
 ]
 test_caught = caught(CAUGHT)
+
+
+# The construction part of the protocol, driven directly (docs/driver-protocol.md).
+V1 = "https://YOUR-RESOURCE-NAME.openai.azure.com/openai/v1/"
+
+
+@pytest.fixture(scope="module")
+def routed():
+    from conformance.drivers.pool import DriverPool
+    from conformance.harness import Wire
+    from conformance.suites._routing import AzureRoutes
+    from conformance.wire.server import WireServer
+
+    pool = DriverPool()
+    with WireServer() as server:
+        wire = Wire(server)
+        wire.use(AzureRoutes())
+        yield pool, wire
+    pool.close()
+
+
+def _driver(pool, sdk):
+    from conformance.drivers import BuildFailed
+
+    try:
+        return pool.get(sdk)
+    except (DriverUnavailable, BuildFailed) as exc:
+        pytest.skip(f"{sdk} driver unavailable: {exc}")
+
+
+@pytest.mark.drivers
+def test_an_sdk_refusing_the_construction_is_the_outcome_not_a_driver_error(routed):
+    """new AzureOpenAI({endpoint}) without apiVersion: openai-node throws while building."""
+    from conformance.suites._routing import Built, cell
+
+    pool, wire = routed
+    one = cell(_driver(pool, "javascript"), wire, Built(client="azure", endpoint=V1), "chat")
+    assert one.sent is None and one.unsupported is None
+    assert "OPENAI_API_VERSION" in (one.error or "")
+
+
+@pytest.mark.drivers
+def test_a_variable_the_jvm_cannot_set_is_unsupported_on_java(routed):
+    from conformance.suites._routing import Built, cell
+
+    pool, wire = routed
+    one = cell(_driver(pool, "java"), wire,
+               Built(base_url=V1, environment={"AZURE_OPENAI_ENDPOINT": V1}), "chat")
+    assert one.unsupported is not None and "AZURE_OPENAI_ENDPOINT" in one.unsupported
+
+
+@pytest.mark.drivers
+@pytest.mark.parametrize("sdk", ["javascript", "go", "java"])
+def test_the_environment_is_the_scenario_s_alone(routed, sdk):
+    """A variable set for one construction is gone for the next: the client built without it
+    sends nothing to the v1 routes on a URL it never got."""
+    from conformance.suites._routing import Built, cell
+
+    pool, wire = routed
+    driver = _driver(pool, sdk)
+    first = cell(driver, wire, Built(auth="none", environment={
+        "OPENAI_BASE_URL": V1, "OPENAI_API_KEY": "conformance-key-0001"}), "embeddings")
+    assert first.sent is not None and first.sent.route.api == "v1", first
+    second = cell(driver, wire, Built(base_url=V1, auth="none"), "embeddings")
+    assert second.sent is None or not second.sent.credential_headers, second
+
+
+def test_a_construction_scenario_without_the_azure_host_is_refused():
+    from conformance.drivers.pool import ProcessDriver
+    from conformance.drivers.process import ScenarioRejected
+
+    driver = ProcessDriver(process=None, azure_host=None)  # type: ignore[arg-type]
+    driver.__dict__["process"] = type("P", (), {"sdk": "go"})()
+    with pytest.raises(ScenarioRejected, match="would leave the machine"):
+        driver.run({"base_url": "http://127.0.0.1:9/openai/v1/",
+                    "client": {"construction": {"base_url": V1}}})

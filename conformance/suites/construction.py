@@ -54,6 +54,10 @@ _COMMON = {
 }
 OTHER_CONSTRUCTIONS: dict[str, dict[str, Built]] = {
     "python": {
+        # OPENAI_BASE_URL set beside the Azure client's endpoint argument.
+        "azure-endpoint-and-openai-base-url": Built(
+            client="azure", endpoint=ROOT_URL, api_version="2024-10-21",
+            environment={"OPENAI_BASE_URL": DOC_URL}),
         # openai/openai-python#2584: AzureOpenAI given the v1 endpoint adds /deployments/{model}.
         "azure-endpoint-v1": Built(client="azure", endpoint=DOC_URL, api_version="preview"),
         "azure-base-url-v1": Built(client="azure", base_url=DOC_URL, api_version="preview"),
@@ -65,6 +69,10 @@ OTHER_CONSTRUCTIONS: dict[str, dict[str, Built]] = {
         **_COMMON,
     },
     "javascript": {
+        # OPENAI_BASE_URL set beside the Azure client's endpoint argument.
+        "azure-endpoint-and-openai-base-url": Built(
+            client="azure", endpoint=ROOT_URL, api_version="2024-10-21",
+            environment={"OPENAI_BASE_URL": DOC_URL}),
         # openai/openai-node#1607: AzureOpenAI({baseURL: ".../openai", apiVersion: "preview"}).
         "azure-base-url-openai": Built(client="azure", base_url=ROOT_URL + "/openai",
                                        api_version="preview"),
@@ -77,6 +85,10 @@ OTHER_CONSTRUCTIONS: dict[str, dict[str, Built]] = {
         **_COMMON,
     },
     "go": {
+        # OPENAI_BASE_URL set beside the Azure client's endpoint argument.
+        "azure-endpoint-and-openai-base-url": Built(
+            client="azure", endpoint=ROOT_URL, api_version="2024-10-21",
+            environment={"OPENAI_BASE_URL": DOC_URL}),
         # azure.WithEndpoint given the v1 URL: /openai/v1/openai/deployments/{model}/...
         "azure-endpoint-v1": Built(client="azure", endpoint=DOC_URL, api_version="preview"),
         "azure-endpoint-legacy": Built(client="azure", endpoint=ROOT_URL,
