@@ -21,8 +21,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import urlsplit
+
+from .routes import AZURE_HOST_SUFFIXES, is_azure_host
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 SDKS = ("python", "javascript", "go", "java")
@@ -139,6 +141,16 @@ def _run_driver(options: argparse.Namespace, out: TextIO) -> int:
     sdk, _, version = options.sdk.partition("@")
     environment = {name: (KEY if name in _KEY_VARIABLES else os.environ[name])
                    for name in SDK_VARIABLES[sdk] if os.environ.get(name)}
+    urls = [u for u in (options.base_url, options.azure_endpoint,
+                        environment.get("OPENAI_BASE_URL"),
+                        environment.get("AZURE_OPENAI_ENDPOINT")) if u]
+    hosts = {urlsplit(u).hostname or "" for u in urls}
+    elsewhere = sorted(h for h in hosts if h and not is_azure_host(h))
+    if elsewhere:
+        print(f"aoai-conformance doctor: --sdk {sdk} reaches Azure's host names only (a "
+              f"loopback proxy serves {', '.join('*' + x for x in AZURE_HOST_SUFFIXES)}); "
+              f"{len(elsewhere)} URL host(s) given are none of them", file=sys.stderr)
+        return EXIT_USAGE
     azure = options.client == "azure"
     key_variable = ("AZURE_OPENAI_API_KEY" if azure else "OPENAI_API_KEY") if sdk == "javascript" \
         else "OPENAI_API_KEY"
@@ -170,10 +182,26 @@ def _run_driver(options: argparse.Namespace, out: TextIO) -> int:
                 except ScenarioRejected as exc:
                     print(f"aoai-conformance doctor: {exc.message}", file=sys.stderr)
                     return EXIT_USAGE
-                refused = _print_cell(one, operation, DOC_CLIENTS[sdk], out) or refused
+                refused = _print_cell(_scrubbed(one, hosts), operation, DOC_CLIENTS[sdk],
+                                      out) or refused
     finally:
         pool.close()
     return EXIT_REFUSED if refused else EXIT_OK
+
+
+def _scrubbed(one: Any, hosts: set[str]) -> Any:
+    """The cell with the resource's host names taken out of the SDK's error message."""
+    from dataclasses import replace
+
+    from .suites._construction import host_kind
+
+    text = one.error
+    if not text:
+        return one
+    for host in sorted(hosts, key=len, reverse=True):
+        if host:
+            text = text.replace(host, f"RESOURCE.{host_kind(host)}")
+    return replace(one, error=text)
 
 
 def _print_cell(one: object, operation: str, client: str, out: TextIO) -> bool:

@@ -196,3 +196,32 @@ def test_a_construction_url_that_would_leave_loopback_is_unusable(capsys, monkey
             "environment": {"OPENAI_BASE_URL": "http://gateway.example.invalid/openai/v1/"}}}})
     with pytest.raises(ScenarioRejected, match="not an SDK variable"):
         refuse_outside({"client": {"construction": {"environment": {"HTTPS_PROXY": "x"}}}})
+
+
+@pytest.mark.parametrize("sdk", ["javascript", "go", "java"])
+def test_a_host_that_is_not_azure_is_unusable_for_the_driver_sdks(capsys, monkeypatch, sdk):
+    """The drivers reach Azure's host names only (the loopback proxy refuses the rest): a
+    gateway URL is unusable input, said without its host, before any driver starts."""
+    from conformance.drivers import pool
+
+    def no_driver(*args, **kwargs):
+        raise AssertionError("no driver may start for a host doctor cannot serve")
+
+    monkeypatch.setattr(pool, "start", no_driver)
+    got, out = _doctor(capsys, "--sdk", sdk, "--base-url",
+                       f"https://{RESOURCE}.example.com/openai/v1/")
+    assert got == 2 and "reaches Azure's host names only" in out
+    assert RESOURCE not in out
+
+
+def test_an_sdk_error_naming_the_resource_is_scrubbed():
+    from conformance.doctor import _scrubbed
+    from conformance.suites._routing import Cell
+
+    one = Cell("chat", None, f'Post "https://{RESOURCE}.openai.azure.com/openai/v1/": EOF')
+    assert RESOURCE not in (_scrubbed(one, {f"{RESOURCE}.openai.azure.com"}).error or "")
+
+
+def test_a_release_is_taken_for_the_driver_sdks_only(capsys):
+    got, out = _doctor(capsys, "--sdk", "python@1.0.0", "--base-url", V1)
+    assert got == 2 and "javascript|go|java@VERSION" in out
