@@ -156,6 +156,9 @@ def run_python(scenario: Mapping[str, Any], perform: Callable[[Any, str, dict[st
         client = None
         try:
             client = (openai.AzureOpenAI if azure else openai.OpenAI)(**options)
+            resource = str(operation["name"]).split(".")[0]
+            if not hasattr(client, resource):  # probed: this release lacks the API
+                raise Unsupported(f"python: this openai release has no client.{resource}")
             perform(client, operation["name"], dict(operation.get("params") or {}), outcome)
         except (ScenarioRejected, Unsupported):
             raise
