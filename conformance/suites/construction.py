@@ -54,6 +54,11 @@ _COMMON = {
 }
 OTHER_CONSTRUCTIONS: dict[str, dict[str, Built]] = {
     "python": {
+        # the Azure client with a token provider (azure_ad_token_provider,
+        # azureADTokenProvider, azure.WithTokenCredential): what openai-go asks for instead
+        # of the doc's Go Entra sample
+        "azure-endpoint-legacy-token": Built(client="azure", endpoint=ROOT_URL,
+                                             api_version="2024-10-21", auth="token"),
         # OPENAI_BASE_URL set beside the Azure client's endpoint argument.
         "azure-endpoint-and-openai-base-url": Built(
             client="azure", endpoint=ROOT_URL, api_version="2024-10-21",
@@ -69,6 +74,11 @@ OTHER_CONSTRUCTIONS: dict[str, dict[str, Built]] = {
         **_COMMON,
     },
     "javascript": {
+        # the Azure client with a token provider (azure_ad_token_provider,
+        # azureADTokenProvider, azure.WithTokenCredential): what openai-go asks for instead
+        # of the doc's Go Entra sample
+        "azure-endpoint-legacy-token": Built(client="azure", endpoint=ROOT_URL,
+                                             api_version="2024-10-21", auth="token"),
         # OPENAI_BASE_URL set beside the Azure client's endpoint argument.
         "azure-endpoint-and-openai-base-url": Built(
             client="azure", endpoint=ROOT_URL, api_version="2024-10-21",
@@ -85,6 +95,11 @@ OTHER_CONSTRUCTIONS: dict[str, dict[str, Built]] = {
         **_COMMON,
     },
     "go": {
+        # the Azure client with a token provider (azure_ad_token_provider,
+        # azureADTokenProvider, azure.WithTokenCredential): what openai-go asks for instead
+        # of the doc's Go Entra sample
+        "azure-endpoint-legacy-token": Built(client="azure", endpoint=ROOT_URL,
+                                             api_version="2024-10-21", auth="token"),
         # OPENAI_BASE_URL set beside the Azure client's endpoint argument.
         "azure-endpoint-and-openai-base-url": Built(
             client="azure", endpoint=ROOT_URL, api_version="2024-10-21",
