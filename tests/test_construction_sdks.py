@@ -114,3 +114,26 @@ def test_a_construction_scenario_without_the_azure_host_is_refused():
     with pytest.raises(ScenarioRejected, match="would leave the machine"):
         driver.run({"base_url": "http://127.0.0.1:9/openai/v1/",
                     "client": {"construction": {"base_url": V1}}})
+
+
+def test_a_driver_that_ignores_the_construction_is_a_harness_error():
+    """A driver of an older protocol builds the doc's client from base_url and answers as if
+    nothing were asked: its outcome lacks ``constructed``, and the cell is an error, never a
+    verdict on the SDK."""
+    from conformance.harness import HarnessFault, Wire
+    from conformance.suites._routing import AzureRoutes, Built, cell
+    from conformance.wire.server import WireServer
+
+    class Ignoring:
+        sdk, version = "go", "0"
+
+        def run(self, scenario):
+            return {"result": None, "read": {}, "events": [], "error": None,
+                    "request_id": None, "token_calls": [], "sdk_retry_count": None,
+                    "elapsed_ms": 0}
+
+    with WireServer() as server:
+        wire = Wire(server)
+        wire.use(AzureRoutes())
+        with pytest.raises(HarnessFault, match="did not build the client"):
+            cell(Ignoring(), wire, Built(base_url=V1), "chat")

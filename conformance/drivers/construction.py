@@ -167,6 +167,7 @@ def run_python(scenario: Mapping[str, Any], perform: Callable[[Any, str, dict[st
         finally:
             if client is not None:
                 client.close()
+    outcome["constructed"] = True
     outcome["elapsed_ms"] = int((time.monotonic() - started) * 1000)
     return outcome
 

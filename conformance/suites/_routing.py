@@ -169,6 +169,7 @@ class AzureRoutes:
 def cell(driver: Driver, wire: Wire, built: Built, operation: str) -> Cell:
     """Perform ``built`` for ``operation`` through ``driver``; the wire server must be
     serving :class:`AzureRoutes`."""
+    from conformance.harness import HarnessFault
     from conformance.registry import Unsupported
 
     auth = {"token": token_auth(TOKEN), "none": {"kind": "none"}}.get(built.auth, key_auth())
@@ -180,6 +181,10 @@ def cell(driver: Driver, wire: Wire, built: Built, operation: str) -> Cell:
         outcome = driver.run(run)
     except Unsupported as exc:
         return Cell(operation, None, None, str(exc))
+    if not _constructed(outcome):
+        raise HarnessFault(f"the {driver.sdk} driver did not build the client from the "
+                           "scenario's construction (its outcome has no constructed: true): "
+                           "a driver of an older protocol; the cell would be the doc's client")
     requests = wire.requests[before:]
     if not requests:
         return Cell(operation, None, _raised(outcome) or "the SDK sent nothing and raised "
@@ -202,6 +207,10 @@ def judged(one: Cell) -> bool:
     """Cells another check owns are observed, not judged here: a token provider the release
     formats instead of calling (auth.entra-token-provider)."""
     return not (one.sent and any("(unusable)" in c for c in one.sent.credential_headers))
+
+
+def _constructed(outcome: Mapping[str, Any]) -> bool:
+    return outcome.get("constructed") is True
 
 
 def _raised(outcome: Mapping[str, Any]) -> str | None:

@@ -168,6 +168,8 @@ type outcome struct {
 	TokenCalls    []tokenCall       `json:"token_calls"`
 	SdkRetryCount *int              `json:"sdk_retry_count"`
 	ElapsedMs     int64             `json:"elapsed_ms"`
+	// Constructed says the client was built from the scenario's construction.
+	Constructed bool `json:"constructed,omitempty"`
 }
 
 var out = json.NewEncoder(os.Stdout)
@@ -840,7 +842,8 @@ func run(id string, s scenario) {
 		send(map[string]any{"type": "driver_error", "id": id, "message": err.Error()})
 		return
 	}
-	o := outcome{Result: p.result, Events: p.events, Read: p.read, TokenCalls: credential.recorded()}
+	o := outcome{Result: p.result, Events: p.events, Read: p.read, TokenCalls: credential.recorded(),
+		Constructed: s.Client.Construction != nil}
 	if s.Client.Auth != nil && s.Client.Auth.Kind == "token_provider" {
 		credential.mu.Lock()
 		for n := 0; n < repeat; n++ {

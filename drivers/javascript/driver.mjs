@@ -443,6 +443,7 @@ async function performScenario(id, scenario, operation, perform, streaming, star
               (_, n) => ({ provider_tokens: providerCalls.byCall[n] ?? [] })) }
         : {}),
       sdk_retry_count: null,
+      ...(scenario.client?.construction ? { constructed: true } : {}),
       elapsed_ms: Date.now() - started,
     },
   });

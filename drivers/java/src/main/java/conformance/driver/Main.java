@@ -895,6 +895,9 @@ public final class Main {
       }
     }
     outcome.putNull("sdk_retry_count");
+    if (scenario.path("client").path("construction").isObject()) {
+      outcome.put("constructed", true); // the client was built from the construction
+    }
     outcome.put("elapsed_ms", (System.nanoTime() - started) / 1_000_000);
     ObjectNode reply = NODES.objectNode();
     reply.put("type", "outcome");
