@@ -28,6 +28,7 @@ _CUT_STREAM = ("a stream reset mid-way raises no connection error: {what} "
 # openai-node, openai-go and openai-java leave a body cut mid-way unwrapped.
 KNOWN = {
     ("auth.entra-token-provider", "go"): _GO_ENTRA,
+    ("construction.doc-client", "go"): _GO_ENTRA,
     ("auth.entra-token-per-attempt", "go"): _GO_ENTRA,
     ("auth.entra-token-concurrent", "go"): _GO_ENTRA,
     ("errors.connection-error", "javascript"): _CUT_BODY.format(

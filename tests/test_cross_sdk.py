@@ -27,9 +27,8 @@ from conformance.sdk import TEST_API_KEY
 from . import driver_mutants, fault_mutants
 from .conftest import Suite
 
-# The one check that stays python's: it builds openai-python clients in process
-# (issue 22 carries client construction to the drivers).
-PYTHON_ONLY_CHECKS = {"construction.doc-client"}
+# Every check runs on every SDK (issue 22 carried client construction to the drivers).
+PYTHON_ONLY_CHECKS: set[str] = set()
 
 
 def _sdk_args(sdk: str, check_ids: list[str]) -> tuple[str, ...]:

@@ -117,3 +117,111 @@ def doctor_options(**overrides):
               "api_version": None, "auth": "key", "operation": ["chat"]}
     values.update(overrides)
     return argparse.Namespace(**values)
+
+
+# The other SDKs: the construction built by their drivers (docs/driver-protocol.md), each
+# public report diagnosed as the pinned release routes it. (sdk, argv, what the request line
+# holds, exit code, a phrase of the verdict or fix)
+DRIVER_REPORTS = [
+    # openai/openai-node#1607: AzureOpenAI({baseURL: ".../openai", apiVersion: "preview"});
+    # openai-node 6.49.0 sends Responses to /openai/responses (the report, on 5.12.0:
+    # /openai/deployments/responses), still a 404.
+    ("javascript", ("--client", "azure", "--base-url", f"https://{RESOURCE}.openai.azure.com/openai",
+                    "--api-version", "preview", "--operation", "responses"),
+     "POST /openai/responses?api-version=preview", 1, "fix: end the base URL in /openai/v1/"),
+    # openai-python#2584's shape in openai-node: the v1 endpoint given to AzureOpenAI.
+    ("javascript", ("--client", "azure", "--azure-endpoint", V1, "--api-version", "preview",
+                    "--operation", "chat"),
+     "POST /openai/v1/openai/deployments/gpt-4.1-nano/chat/completions?api-version=preview", 1,
+     "fix: use new OpenAI({baseURL:"),
+    ("javascript", ("--base-url", V1), "POST /openai/v1/responses", 0,
+     "accepted by the Azure OpenAI v1 API"),
+    # azure.WithEndpoint given a v1 URL: /openai/v1/openai/deployments/...
+    ("go", ("--client", "azure", "--azure-endpoint", V1, "--api-version", "preview",
+            "--operation", "embeddings"),
+     "POST /openai/v1/openai/deployments/text-embedding-3-small/embeddings?api-version=preview",
+     1, "fix: use openai.NewClient(option.WithBaseURL("),
+    # the doc's Go Entra sample: refused by openai-go v3.100.0 before any request
+    ("go", ("--base-url", V1, "--auth", "token", "--operation", "chat"),
+     "no request sent", 1, "requires azure.WithEndpoint"),
+    ("go", ("--base-url", V1), "POST /openai/v1/embeddings", 0,
+     "accepted by the Azure OpenAI v1 API"),
+    # openai/openai-java#586, #469: an Azure host without /openai/v1 routed as legacy; the
+    # pinned 4.105.0 puts the deployment name (not ResponsesModel{string=...}) in the path.
+    ("java", ("--client", "azure", "--base-url", f"https://{RESOURCE}.openai.azure.com",
+              "--api-version", "2024-10-21", "--operation", "responses"),
+     "POST /openai/deployments/gpt-4.1-nano/responses?api-version=2024-10-21", 1,
+     "refused: 404"),
+    # the cognitiveservices host is Azure to openai-java 4.105.0 too
+    ("java", ("--base-url", f"https://{RESOURCE}.cognitiveservices.azure.com/openai/v1",
+              "--operation", "chat"),
+     "POST /openai/v1/chat/completions", 0, "host: cognitiveservices.azure.com"),
+]
+
+
+@pytest.mark.drivers
+@pytest.mark.parametrize(("sdk", "argv", "request_line", "code", "phrase"), DRIVER_REPORTS)
+def test_a_report_is_diagnosed_through_the_driver(capsys, monkeypatch, sdk, argv, request_line,
+                                                  code, phrase):
+    got, out = _doctor(capsys, "--sdk", sdk, *argv)
+    if got == 2 and "cannot run here" in out:
+        pytest.skip(out)
+    assert got == code, out
+    assert request_line in out and phrase in out, out
+    assert RESOURCE not in out and KEY not in out
+
+
+@pytest.mark.drivers
+def test_the_environment_is_read_as_the_driver_sdk_reads_it(capsys, monkeypatch):
+    """openai-node reads AZURE_OPENAI_ENDPOINT and OPENAI_API_VERSION; the key's value never
+    reaches the driver (a made-up one does)."""
+    monkeypatch.setenv("AZURE_OPENAI_ENDPOINT", V1)
+    monkeypatch.setenv("OPENAI_API_VERSION", "preview")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", KEY)
+    got, out = _doctor(capsys, "--sdk", "javascript", "--client", "azure", "--operation", "chat")
+    if got == 2 and "cannot run here" in out:
+        pytest.skip(out)
+    assert got == 1, out
+    assert "reads from the environment: AZURE_OPENAI_API_KEY, AZURE_OPENAI_ENDPOINT" in out
+    assert "/openai/v1/openai/deployments/" in out and KEY not in out
+
+
+def test_a_construction_url_that_would_leave_loopback_is_unusable(capsys, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://gateway.example.invalid/openai/v1/")
+    from conformance.drivers.construction import refuse_outside
+    from conformance.drivers.process import ScenarioRejected
+
+    with pytest.raises(ScenarioRejected, match="must be https"):
+        refuse_outside({"client": {"construction": {
+            "environment": {"OPENAI_BASE_URL": "http://gateway.example.invalid/openai/v1/"}}}})
+    with pytest.raises(ScenarioRejected, match="not an SDK variable"):
+        refuse_outside({"client": {"construction": {"environment": {"HTTPS_PROXY": "x"}}}})
+
+
+@pytest.mark.parametrize("sdk", ["javascript", "go", "java"])
+def test_a_host_that_is_not_azure_is_unusable_for_the_driver_sdks(capsys, monkeypatch, sdk):
+    """The drivers reach Azure's host names only (the loopback proxy refuses the rest): a
+    gateway URL is unusable input, said without its host, before any driver starts."""
+    from conformance.drivers import pool
+
+    def no_driver(*args, **kwargs):
+        raise AssertionError("no driver may start for a host doctor cannot serve")
+
+    monkeypatch.setattr(pool, "start", no_driver)
+    got, out = _doctor(capsys, "--sdk", sdk, "--base-url",
+                       f"https://{RESOURCE}.example.com/openai/v1/")
+    assert got == 2 and "reaches Azure's host names only" in out
+    assert RESOURCE not in out
+
+
+def test_an_sdk_error_naming_the_resource_is_scrubbed():
+    from conformance.doctor import _scrubbed
+    from conformance.suites._routing import Cell
+
+    one = Cell("chat", None, f'Post "https://{RESOURCE}.openai.azure.com/openai/v1/": EOF')
+    assert RESOURCE not in (_scrubbed(one, {f"{RESOURCE}.openai.azure.com"}).error or "")
+
+
+def test_a_release_is_taken_for_the_driver_sdks_only(capsys):
+    got, out = _doctor(capsys, "--sdk", "python@1.0.0", "--base-url", V1)
+    assert got == 2 and "javascript|go|java@VERSION" in out

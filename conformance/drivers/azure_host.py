@@ -8,7 +8,8 @@ sample writes it while every byte stays on this machine:
 - a CONNECT proxy on 127.0.0.1 that each driver process is told to use (``HTTPS_PROXY`` for
   Go's ``http.ProxyFromEnvironment`` and the JavaScript driver's undici ``ProxyAgent``;
   ``-Dhttps.proxyHost/-Dhttps.proxyPort`` for OkHttp's default proxy selector). It tunnels
-  only ``*.openai.azure.com:443``; anything else is refused (403), nothing is dialled out;
+  only ``*.openai.azure.com:443`` (and the other two Azure host suffixes, for the construction
+  checks); anything else is refused (403), nothing is dialled out;
 - inside the tunnel, TLS terminated with a certificate for the Azure names, issued by a
   throwaway test CA (``trustme``) made at start-up and trusted only by the driver processes
   (``NODE_EXTRA_CA_CERTS``, ``SSL_CERT_FILE``, a PKCS#12 ``javax.net.ssl.trustStore``), never
@@ -35,6 +36,10 @@ from urllib.parse import urlsplit
 
 DOC_HOST = "YOUR-RESOURCE-NAME.openai.azure.com"
 AZURE_SUFFIX = ".openai.azure.com"
+# The host suffixes Azure serves the v1 API on (conformance.routes.AZURE_HOST_SUFFIXES): the
+# proxy tunnels, and the test CA certifies, all three, so a construction's URL on any of them
+# stays on loopback.
+AZURE_SUFFIXES = (AZURE_SUFFIX, ".cognitiveservices.azure.com", ".services.ai.azure.com")
 # Each SDK's base URL as its doc sample writes it: the Java Responses sample's ``resourceName``
 # has no trailing slash; the Go, JavaScript and Python samples end in ``/openai/v1/``.
 DOC_BASE_URLS: Mapping[str, str] = {
@@ -74,7 +79,7 @@ class AzureHost:
             self.directory = Path(tempfile.mkdtemp(prefix="aoai-azure-host-"))
             self._owned_directory = True
         ca = trustme.CA(organization_name="aoai-conformance throwaway test CA")
-        certificate = ca.issue_cert(DOC_HOST, f"*{AZURE_SUFFIX}")
+        certificate = ca.issue_cert(DOC_HOST, *(f"*{suffix}" for suffix in AZURE_SUFFIXES))
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         certificate.configure_cert(context)
         context.set_alpn_protocols(["http/1.1"])  # the wire server speaks HTTP/1.1
@@ -187,7 +192,8 @@ class AzureHost:
             method, _, rest = request_line.partition(" ")
             authority = rest.split(" ", 1)[0]
             host, _, port = authority.rpartition(":")
-            if method != "CONNECT" or not host.lower().endswith(AZURE_SUFFIX) or port != "443":
+            if (method != "CONNECT" or not host.lower().endswith(AZURE_SUFFIXES)
+                    or port != "443"):
                 self.refused.append(request_line)
                 client.sendall(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
                 return
@@ -253,4 +259,4 @@ def _relay(secure: ssl.SSLSocket, upstream: socket.socket, closed: threading.Eve
         selector.close()
 
 
-__all__ = ["AZURE_SUFFIX", "DOC_BASE_URLS", "DOC_HOST", "AzureHost"]
+__all__ = ["AZURE_SUFFIX", "AZURE_SUFFIXES", "DOC_BASE_URLS", "DOC_HOST", "AzureHost"]

@@ -155,6 +155,8 @@ class DriverOutcome:
     virtual_delays_s: tuple[float, ...] | None = None
     error_body: Any = None
     chunk_request_ids: list[str] = field(default_factory=list)
+    # The client was built from the scenario's construction part (docs/driver-protocol.md).
+    constructed: bool = False
 
     @property
     def provider_call_count(self) -> int:
@@ -184,6 +186,7 @@ def parse_outcome(data: object) -> DriverOutcome:
         sdk_retry_count=outcome["sdk_retry_count"],
         elapsed_ms=outcome["elapsed_ms"],
         provider_calls=outcome.get("provider_calls"),
+        constructed=outcome.get("constructed") is True,
         calls=None if calls is None else [list(c.get("provider_tokens") or []) for c in calls],
     )
 
@@ -214,6 +217,8 @@ def outcome_problems(outcome: object) -> list[str]:
         problems.append("sdk_retry_count must be an integer or null")
     if outcome["request_id"] is not None and not isinstance(outcome["request_id"], str):
         problems.append("request_id must be a string or null")
+    if outcome.get("constructed") not in (None, True, False):
+        problems.append("constructed must be a boolean")
     if outcome.get("provider_calls") is not None and not _is_int(outcome["provider_calls"]):
         problems.append("provider_calls must be an integer")
     calls = outcome.get("calls")

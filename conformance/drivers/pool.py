@@ -29,6 +29,7 @@ from .. import sdks
 from ..registry import Unsupported
 from .azure_host import AzureHost
 from .build import BuildFailed, DriverUnavailable, start
+from .construction import constructed, refuse_outside
 from .outcome import DriverOutcome
 from .process import DriverProcess, ScenarioRejected
 
@@ -67,7 +68,17 @@ class ProcessDriver:
     def run(self, scenario: Mapping[str, Any]) -> DriverOutcome:
         host = self.azure_host
         base_url = str(scenario.get("base_url", ""))
-        if host is not None and base_url.startswith("http://127.0.0.1:"):
+        if constructed(scenario):
+            # The construction's own URLs are the Azure hosts the user wrote: their tunnels
+            # go to this scenario's wire server; without the Azure host they would leave the
+            # machine, so the scenario is refused.
+            if host is None:
+                raise ScenarioRejected(self.sdk, "a construction scenario needs the loopback "
+                                       "Azure host (its URLs would leave the machine)",
+                                       unsupported=False)
+            refuse_outside(scenario)
+            host.route(base_url)
+        elif host is not None and base_url.startswith("http://127.0.0.1:"):
             scenario = {**scenario, "base_url": host.base_url_for(self.sdk, base_url)}
         try:
             return self.process.run(scenario)

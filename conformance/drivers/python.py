@@ -20,6 +20,7 @@ from ..clock import VirtualClock
 from ..registry import CheckFailed, Unsupported, fail
 from ..sdk import Sdk, call_sdk, has, require_capability
 from ..wire.inprocess import Dispatch, transport
+from .construction import constructed, refuse_outside, run_python
 from .outcome import DriverOutcome, ErrorKind, ErrorView, Read
 from .process import ScenarioRejected
 
@@ -61,6 +62,14 @@ class _Call:
     chunk_request_ids: list[str] = field(default_factory=list)
     rejected: Exception | None = None
 
+    def outcome(self, *, elapsed_ms: int, constructed: bool = False) -> DriverOutcome:
+        """The outcome of this call alone (a construction scenario makes one call)."""
+        read = Read(**self.read, present=frozenset(self.read))
+        return DriverOutcome(result=self.result, read=read, events=self.events, error=self.error,
+                             request_id=self.request_id, elapsed_ms=elapsed_ms,
+                             error_body=self.error_body, chunk_request_ids=self.chunk_request_ids,
+                             constructed=constructed)
+
 
 @dataclass
 class PythonDriver:
@@ -79,6 +88,11 @@ class PythonDriver:
         return self.handle.info.version
 
     def run(self, scenario: Mapping[str, Any]) -> DriverOutcome:
+        if constructed(scenario):  # the client as the user built it (docs/driver-protocol.md)
+            refuse_outside(scenario)
+            only = _Call()
+            elapsed_ms = run_python(scenario, _perform, only, error_of)
+            return only.outcome(elapsed_ms=elapsed_ms, constructed=True)
         started = time.monotonic()
         client_options = scenario.get("client") or {}
         credential: ScenarioCredential | None = None

@@ -80,12 +80,6 @@ def no_error(outcome: DriverOutcome, sdk: str) -> None:
                           "the request on the wire lacks them")
 
 
-def read_value(outcome: DriverOutcome, name: str) -> Any:
-    """A value the doc's sample reads, by its protocol name (``outcome.read.<name>`` is the
-    typed way; docs/driver-protocol.md)."""
-    return getattr(outcome.read, name, None)
-
-
 def sse_data(body: bytes) -> list[Any]:
     """The JSON ``data:`` payloads of an event stream, in order (``[DONE]`` left out), as a
     standard client reads them (an unfinished last event is not one)."""

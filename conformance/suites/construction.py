@@ -10,91 +10,192 @@ release that changes routing.
 
 from __future__ import annotations
 
-from conformance.registry import Observations, check, expect
+from collections.abc import Mapping
+from urllib.parse import unquote
 
-from ._construction import OPERATIONS, Construction, Outcome, reads_base_url_variable, run
+from conformance.drivers.pool import Driver
+from conformance.harness import Wire
+from conformance.registry import ALL_SDKS, Observations, check, expect
+
+from ._construction import reads_base_url_variable
+from ._routing import OPERATIONS, AzureRoutes, Built, Cell, cell, judged
+from ._scenario import KEY as KEY_SET
 
 DOC_URL = "https://YOUR-RESOURCE-NAME.openai.azure.com/openai/v1/"
 ROOT_URL = "https://YOUR-RESOURCE-NAME.openai.azure.com"
+# Stands for a variable the argument must win over: never reached (the Azure host refuses
+# every name but the Azure suffixes, so nothing leaves the machine either way).
+OTHER_URL = "https://api.example.invalid/v1/"
 
-# The doc's Python constructions (Python / Authentication, Chat, Responses, Embeddings), and
-# the forms the reference says behave the same (wire §1.1: no trailing slash, the other Azure
-# host suffixes, the environment variables OpenAI() reads).
+# The doc's constructions on every SDK (Python / JavaScript / Go / Java Authentication, Chat,
+# Responses, Embeddings: OpenAI(base_url=...), new OpenAI({baseURL}), option.WithBaseURL,
+# OpenAIOkHttpClient.builder().baseUrl), and the forms the reference says behave the same
+# (wire §1.1: no trailing slash, the other Azure host suffixes, the environment variables the
+# doc's client reads; openai-java's through fromEnv()).
 DOC_CONSTRUCTIONS = {
-    "doc-key": Construction(base_url=DOC_URL),
-    "doc-token-provider": Construction(base_url=DOC_URL, auth="token"),
-    "no-trailing-slash": Construction(base_url=DOC_URL.rstrip("/")),
-    "cognitiveservices-host": Construction(
+    "doc-key": Built(base_url=DOC_URL),
+    "doc-token-provider": Built(base_url=DOC_URL, auth="token"),
+    "no-trailing-slash": Built(base_url=DOC_URL.rstrip("/")),
+    "cognitiveservices-host": Built(
         base_url="https://YOUR-RESOURCE-NAME.cognitiveservices.azure.com/openai/v1/"),
-    "services-ai-host": Construction(
+    "services-ai-host": Built(
         base_url="https://YOUR-RESOURCE-NAME.services.ai.azure.com/openai/v1/"),
-    "environment": Construction(environment={"OPENAI_BASE_URL": DOC_URL,
-                                             "OPENAI_API_KEY": "set"}),
-    "argument-over-environment": Construction(
-        base_url=DOC_URL, environment={"OPENAI_BASE_URL": "https://api.example.invalid/v1/",
-                                       "OPENAI_API_KEY": "set"}),
-    "preview-query": Construction(base_url=DOC_URL, default_query={"api-version": "preview"}),
+    "environment": Built(environment={"OPENAI_BASE_URL": DOC_URL, "OPENAI_API_KEY": KEY_SET},
+                         auth="none"),
+    "argument-over-environment": Built(
+        base_url=DOC_URL, environment={"OPENAI_BASE_URL": OTHER_URL, "OPENAI_API_KEY": KEY_SET},
+        auth="none"),
+    "preview-query": Built(base_url=DOC_URL, api_version_query="preview"),
 }
-# What people also write (public reports; wire §1.1, §1.3): observed, never judged.
-OTHER_CONSTRUCTIONS = {
-    # openai/openai-python#2584: AzureOpenAI given the v1 endpoint adds /deployments/{model}.
-    "azure-endpoint-v1": Construction(client="azure", azure_endpoint=DOC_URL,
-                                      api_version="preview"),
-    "azure-base-url-v1": Construction(client="azure", base_url=DOC_URL, api_version="preview"),
-    "azure-endpoint-legacy": Construction(client="azure", azure_endpoint=ROOT_URL,
-                                          api_version="2024-10-21"),
-    "azure-environment": Construction(client="azure", environment={
-        "AZURE_OPENAI_ENDPOINT": DOC_URL, "OPENAI_API_VERSION": "preview",
-        "AZURE_OPENAI_API_KEY": "set"}),
-    "root-base-url": Construction(base_url=ROOT_URL + "/"),
-    "dated-query": Construction(base_url=DOC_URL, default_query={"api-version": "2024-10-21"}),
+# What people also write (public reports; wire §1.1, §1.3), per SDK: observed, never judged.
+_COMMON = {
+    "root-base-url": Built(base_url=ROOT_URL + "/"),
+    "dated-query": Built(base_url=DOC_URL, api_version_query="2024-10-21"),
+}
+OTHER_CONSTRUCTIONS: dict[str, dict[str, Built]] = {
+    "python": {
+        # the Azure client with a token provider (azure_ad_token_provider,
+        # azureADTokenProvider, azure.WithTokenCredential): what openai-go asks for instead
+        # of the doc's Go Entra sample
+        "azure-endpoint-legacy-token": Built(client="azure", endpoint=ROOT_URL,
+                                             api_version="2024-10-21", auth="token"),
+        # OPENAI_BASE_URL set beside the Azure client's endpoint argument.
+        "azure-endpoint-and-openai-base-url": Built(
+            client="azure", endpoint=ROOT_URL, api_version="2024-10-21",
+            environment={"OPENAI_BASE_URL": DOC_URL}),
+        # openai/openai-python#2584: AzureOpenAI given the v1 endpoint adds /deployments/{model}.
+        "azure-endpoint-v1": Built(client="azure", endpoint=DOC_URL, api_version="preview"),
+        "azure-base-url-v1": Built(client="azure", base_url=DOC_URL, api_version="preview"),
+        "azure-endpoint-legacy": Built(client="azure", endpoint=ROOT_URL,
+                                       api_version="2024-10-21"),
+        "azure-environment": Built(client="azure", auth="none", environment={
+            "AZURE_OPENAI_ENDPOINT": DOC_URL, "OPENAI_API_VERSION": "preview",
+            "AZURE_OPENAI_API_KEY": KEY_SET}),
+        **_COMMON,
+    },
+    "javascript": {
+        # the Azure client with a token provider (azure_ad_token_provider,
+        # azureADTokenProvider, azure.WithTokenCredential): what openai-go asks for instead
+        # of the doc's Go Entra sample
+        "azure-endpoint-legacy-token": Built(client="azure", endpoint=ROOT_URL,
+                                             api_version="2024-10-21", auth="token"),
+        # OPENAI_BASE_URL set beside the Azure client's endpoint argument.
+        "azure-endpoint-and-openai-base-url": Built(
+            client="azure", endpoint=ROOT_URL, api_version="2024-10-21",
+            environment={"OPENAI_BASE_URL": DOC_URL}),
+        # openai/openai-node#1607: AzureOpenAI({baseURL: ".../openai", apiVersion: "preview"}).
+        "azure-base-url-openai": Built(client="azure", base_url=ROOT_URL + "/openai",
+                                       api_version="preview"),
+        "azure-endpoint-v1": Built(client="azure", endpoint=DOC_URL, api_version="preview"),
+        "azure-endpoint-legacy": Built(client="azure", endpoint=ROOT_URL,
+                                       api_version="2024-10-21"),
+        "azure-environment": Built(client="azure", auth="none", environment={
+            "AZURE_OPENAI_ENDPOINT": DOC_URL, "OPENAI_API_VERSION": "preview",
+            "AZURE_OPENAI_API_KEY": KEY_SET}),
+        **_COMMON,
+    },
+    "go": {
+        # the Azure client with a token provider (azure_ad_token_provider,
+        # azureADTokenProvider, azure.WithTokenCredential): what openai-go asks for instead
+        # of the doc's Go Entra sample
+        "azure-endpoint-legacy-token": Built(client="azure", endpoint=ROOT_URL,
+                                             api_version="2024-10-21", auth="token"),
+        # OPENAI_BASE_URL set beside the Azure client's endpoint argument.
+        "azure-endpoint-and-openai-base-url": Built(
+            client="azure", endpoint=ROOT_URL, api_version="2024-10-21",
+            environment={"OPENAI_BASE_URL": DOC_URL}),
+        # azure.WithEndpoint given the v1 URL: /openai/v1/openai/deployments/{model}/...
+        "azure-endpoint-v1": Built(client="azure", endpoint=DOC_URL, api_version="preview"),
+        "azure-endpoint-legacy": Built(client="azure", endpoint=ROOT_URL,
+                                       api_version="2024-10-21"),
+        **_COMMON,
+    },
+    "java": {
+        # openai/openai-java#586, #469: an Azure host without /openai/v1 is routed as legacy
+        # (/openai/deployments/{model}/...); Responses once sent ResponsesModel{string=...}.
+        "azure-legacy-host": Built(client="azure", base_url=ROOT_URL, api_version="2024-10-21"),
+        "azure-v1-key": Built(client="azure", base_url=DOC_URL),
+        "azure-v1-dated-version": Built(client="azure", base_url=DOC_URL,
+                                        api_version="2024-10-21"),
+        **_COMMON,
+    },
+}
+
+# The public reports, each reproduced by one cell of its SDK: (sdk, cell, what the report
+# saw on the wire). The observation says whether the installed release still does it; a
+# release that fixed it shows the request it sends instead. openai/openai-node#1607 names
+# /openai/deployments/responses, but openai 5.12.0 (the report's release) and 6.49.0 both
+# send /openai/responses?api-version=preview for its construction (Responses is not among
+# AzureOpenAI's deployment routes): the 404 the report got is reproduced, on that path.
+REPORTS = {
+    "openai/openai-python#2584": ("python", "azure-base-url-v1", "chat",
+                                  "/openai/v1/deployments/"),
+    "openai/openai-node#1607": ("javascript", "azure-base-url-openai", "responses",
+                                "/openai/responses"),
+    "openai/openai-java#586": ("java", "azure-legacy-host", "responses",
+                               "/deployments/ResponsesModel{string="),
+    "openai/openai-java#469": ("java", "azure-legacy-host", "responses",
+                               "/deployments/ResponsesModel{string="),
+    "openai-go azure.WithEndpoint with a v1 URL": ("go", "azure-endpoint-v1", "chat",
+                                                    "/openai/v1/openai/deployments/"),
 }
 
 
-def _cell(outcome: Outcome) -> object:
-    if outcome.absent:
-        return {"absent": f"this openai release has no client.{outcome.operation}"}
-    return outcome.sent.as_observation() if outcome.sent else {"error": outcome.error}
+def report_observations(sdk: str, seen: Mapping[str, Cell]) -> dict[str, object]:
+    """For each report of ``sdk``: the cell, what the report saw, and whether this release
+    still sends it (``reproduced``) and what Azure answers."""
+    found: dict[str, object] = {}
+    for report, (owner, name, operation, marker) in REPORTS.items():
+        one = seen.get(f"{name}.{operation}")
+        if owner != sdk or one is None:
+            continue
+        path = unquote(one.sent.path) if one.sent else ""
+        found[report] = {"cell": f"other.{name}.{operation}", "reported": marker,
+                         "reproduced": marker in path,
+                         "sent": path or one.error or one.unsupported,
+                         "status": one.sent.route.status if one.sent else None}
+    return found
 
 
-def _judged(outcome: Outcome) -> bool:
-    """Cells another check owns are observed, not judged here: an API this release lacks, and
-    a token provider the release formats instead of calling (auth.entra-token-provider)."""
-    return not outcome.absent and not (
-        outcome.sent and "authorization (unusable)" in outcome.sent.credential_headers)
+def cells(driver: Driver, wire: Wire, built: Built) -> dict[str, Cell]:
+    return {operation: cell(driver, wire, built, operation) for operation in OPERATIONS}
 
 
 @check(
     "construction.doc-client",
-    doc="Python / Authentication (OpenAI(base_url='https://YOUR-RESOURCE-NAME.openai.azure.com"
-    "/openai/v1/', api_key=...) and the token provider)",
+    doc="Python / JavaScript / Go / Java Authentication (the client built with the doc's "
+    "base URL https://YOUR-RESOURCE-NAME.openai.azure.com/openai/v1/ and a key or a token "
+    "provider)",
     claim="The doc's client, built with a key or a token provider, with or without the "
     "trailing slash, on any of the three Azure host suffixes or from OPENAI_BASE_URL and "
     "OPENAI_API_KEY, sends chat, Responses and embeddings to the v1 routes (no deployment "
     "segment, no dated api-version) with a credential header.",
     cassette=None,
     live=False,
-    refs=("wire §1.1, §1.3, §2.1", "openai/openai-python#2584"),
+    sdks=ALL_SDKS,
+    refs=("wire §1.1, §1.3, §2.1", "openai/openai-python#2584", "openai/openai-node#1607",
+          "openai/openai-java#586", "openai/openai-java#469"),
 )
-def doc_client(observe: Observations) -> None:
+def doc_client(driver: Driver, wire: Wire, observe: Observations) -> None:
+    wire.use(AzureRoutes())
     refused = []
-    from_environment = reads_base_url_variable()
+    from_environment = driver.sdk != "python" or reads_base_url_variable()
     observe("reads_openai_base_url", from_environment)
-    for name, construction in DOC_CONSTRUCTIONS.items():
-        if "OPENAI_BASE_URL" in construction.environment and not from_environment:
+    for name, built in DOC_CONSTRUCTIONS.items():
+        if "OPENAI_BASE_URL" in built.environment and not from_environment:
             observe(name, "this openai release does not read OPENAI_BASE_URL")
             continue
-        for operation in OPERATIONS:
-            outcome = run(construction, operation)
-            observe(f"{name}.{operation}", _cell(outcome))
-            if not _judged(outcome):
-                continue
-            if outcome.sent is None or outcome.sent.route.api != "v1":
-                refused.append(f"{construction.describe()} {operation}: "
-                               + (outcome.sent.route.describe() if outcome.sent
-                                  else f"no request ({outcome.error})"))
-    for name, construction in OTHER_CONSTRUCTIONS.items():
-        for operation in OPERATIONS:
-            observe(f"other.{name}.{operation}", _cell(run(construction, operation)))
+        for operation, one in cells(driver, wire, built).items():
+            observe(f"{name}.{operation}", one.observation())
+            problem = one.refused() if judged(one) else None
+            if problem is not None:
+                refused.append(f"{built.describe(driver.sdk)} {operation}: {problem}")
+    seen: dict[str, Cell] = {}
+    for name, built in OTHER_CONSTRUCTIONS.get(driver.sdk, _COMMON).items():
+        for operation, one in cells(driver, wire, built).items():
+            observe(f"other.{name}.{operation}", one.observation())
+            seen[f"{name}.{operation}"] = one
+    for report, found in report_observations(driver.sdk, seen).items():
+        observe(f"report.{report}", found)
     expect(not refused, "a construction the doc gives does not reach the v1 API:\n"
            + "\n".join(refused))

@@ -45,10 +45,23 @@ type auth struct {
 }
 
 type clientOptions struct {
-	Auth       *auth `json:"auth"`
-	MaxRetries *int  `json:"max_retries"`
-	TimeoutMs  *int  `json:"timeout_ms"`
-	Async      bool  `json:"async"`
+	Auth         *auth         `json:"auth"`
+	MaxRetries   *int          `json:"max_retries"`
+	TimeoutMs    *int          `json:"timeout_ms"`
+	Async        bool          `json:"async"`
+	Construction *construction `json:"construction"`
+}
+
+// construction is how the user built the client (docs/driver-protocol.md, "Construction"):
+// which client, the URL and api-version arguments, and the environment the SDK reads.
+type construction struct {
+	Client          string            `json:"client"`
+	BaseURL         *string           `json:"base_url"`
+	Endpoint        *string           `json:"endpoint"`
+	APIVersion      *string           `json:"api_version"`
+	Deployment      *string           `json:"deployment"`
+	APIVersionQuery *string           `json:"api_version_query"`
+	Environment     map[string]string `json:"environment"`
 }
 
 type requestOptions struct {
@@ -155,6 +168,8 @@ type outcome struct {
 	TokenCalls    []tokenCall       `json:"token_calls"`
 	SdkRetryCount *int              `json:"sdk_retry_count"`
 	ElapsedMs     int64             `json:"elapsed_ms"`
+	// Constructed says the client was built from the scenario's construction.
+	Constructed bool `json:"constructed,omitempty"`
 }
 
 var out = json.NewEncoder(os.Stdout)
@@ -207,26 +222,114 @@ func (c *fakeCredential) recorded() []tokenCall {
 	return append([]tokenCall{}, c.calls...)
 }
 
+// constructionOptions builds the client the way the scenario's construction says, with the
+// SDK's public options only: openai.NewClient(option.WithBaseURL(...)) (the doc's way, reading
+// OPENAI_BASE_URL and OPENAI_API_KEY as NewClient does), or the Azure client,
+// azure.WithEndpoint(endpoint, apiVersion) with azure.WithAPIKey / azure.WithTokenCredential.
+func constructionOptions(c *construction, a *auth, credential *fakeCredential) ([]option.RequestOption, error) {
+	var opts []option.RequestOption
+	azureClient := c.Client == "azure"
+	if c.Deployment != nil {
+		return nil, unsupported{"openai-go's Azure client has no deployment option (the deployment is the body's model)"}
+	}
+	if azureClient {
+		if c.Endpoint != nil {
+			version := ""
+			if c.APIVersion != nil {
+				version = *c.APIVersion
+			}
+			opts = append(opts, azure.WithEndpoint(*c.Endpoint, version))
+		} else if c.APIVersion != nil {
+			return nil, unsupported{"openai-go takes the Azure api-version only with azure.WithEndpoint"}
+		}
+		if c.BaseURL != nil {
+			opts = append(opts, option.WithBaseURL(*c.BaseURL))
+		}
+	} else {
+		if c.Endpoint != nil || c.APIVersion != nil {
+			return nil, unsupported{"endpoint and api_version are the Azure client's arguments"}
+		}
+		if c.BaseURL != nil {
+			opts = append(opts, option.WithBaseURL(*c.BaseURL))
+		}
+	}
+	if c.APIVersionQuery != nil {
+		opts = append(opts, option.WithQuery("api-version", *c.APIVersionQuery))
+	}
+	switch a.Kind {
+	case "key":
+		if azureClient {
+			opts = append(opts, azure.WithAPIKey(a.Key))
+		} else {
+			opts = append(opts, option.WithAPIKey(a.Key))
+		}
+	case "token_provider":
+		setCredential(credential, a)
+		opts = append(opts, azure.WithTokenCredential(credential))
+	case "none": // the SDK reads its key variable (OPENAI_API_KEY), or sends none
+	default:
+		return nil, fmt.Errorf("unknown auth kind %q", a.Kind)
+	}
+	return opts, nil
+}
+
+func setCredential(credential *fakeCredential, a *auth) {
+	credential.tokens = a.Tokens
+	credential.expires = time.Hour
+	if a.ExpiresInS != nil {
+		credential.expires = time.Duration(*a.ExpiresInS) * time.Second
+	}
+}
+
+// withEnvironment sets the construction's variables in this process's environment (the SDK
+// reads them in NewClient) and returns what puts the previous environment back.
+func withEnvironment(values map[string]string) func() {
+	saved := map[string]*string{}
+	for name, value := range values {
+		if old, ok := os.LookupEnv(name); ok {
+			o := old
+			saved[name] = &o
+		} else {
+			saved[name] = nil
+		}
+		os.Setenv(name, value)
+	}
+	return func() {
+		for name, old := range saved {
+			if old == nil {
+				os.Unsetenv(name)
+			} else {
+				os.Setenv(name, *old)
+			}
+		}
+	}
+}
+
 func clientFor(s scenario, credential *fakeCredential) (openai.Client, error) {
-	opts := []option.RequestOption{option.WithBaseURL(s.BaseURL)}
 	a := s.Client.Auth
 	if a == nil {
 		a = &auth{Kind: "key", Key: "conformance-key"}
 	}
-	switch a.Kind {
-	case "key":
-		opts = append(opts, option.WithAPIKey(a.Key))
-	case "token_provider":
-		credential.tokens = a.Tokens
-		credential.expires = time.Hour
-		if a.ExpiresInS != nil {
-			credential.expires = time.Duration(*a.ExpiresInS) * time.Second
+	var opts []option.RequestOption
+	if c := s.Client.Construction; c != nil {
+		built, err := constructionOptions(c, a, credential)
+		if err != nil {
+			return openai.Client{}, err
 		}
-		// The doc's sample as written: option.WithBaseURL(...) + azure.WithTokenCredential.
-		// openai-go decides whether that works (v3.100.0 refuses it before sending anything).
-		opts = append(opts, azure.WithTokenCredential(credential))
-	default:
-		return openai.Client{}, fmt.Errorf("unknown auth kind %q", a.Kind)
+		opts = built
+	} else {
+		opts = append(opts, option.WithBaseURL(s.BaseURL))
+		switch a.Kind {
+		case "key":
+			opts = append(opts, option.WithAPIKey(a.Key))
+		case "token_provider":
+			setCredential(credential, a)
+			// The doc's sample as written: option.WithBaseURL(...) + azure.WithTokenCredential.
+			// openai-go decides whether that works (v3.100.0 refuses it before sending anything).
+			opts = append(opts, azure.WithTokenCredential(credential))
+		default:
+			return openai.Client{}, fmt.Errorf("unknown auth kind %q", a.Kind)
+		}
 	}
 	if s.Client.MaxRetries != nil {
 		opts = append(opts, option.WithMaxRetries(*s.Client.MaxRetries))
@@ -668,7 +771,15 @@ func run(id string, s scenario) {
 			"message": "unsupported: openai-go has no async client (every call blocks; a goroutine is the caller's own)"})
 		return
 	}
+	if c := s.Client.Construction; c != nil && len(c.Environment) > 0 {
+		defer withEnvironment(c.Environment)()
+	}
 	client, err := clientFor(s, credential)
+	var inexpressible unsupported
+	if errors.As(err, &inexpressible) {
+		send(map[string]any{"type": "driver_error", "id": id, "unsupported": true, "message": inexpressible.Error()})
+		return
+	}
 	if err != nil {
 		send(map[string]any{"type": "driver_error", "id": id, "message": "could not build the client: " + err.Error()})
 		return
@@ -731,7 +842,8 @@ func run(id string, s scenario) {
 		send(map[string]any{"type": "driver_error", "id": id, "message": err.Error()})
 		return
 	}
-	o := outcome{Result: p.result, Events: p.events, Read: p.read, TokenCalls: credential.recorded()}
+	o := outcome{Result: p.result, Events: p.events, Read: p.read, TokenCalls: credential.recorded(),
+		Constructed: s.Client.Construction != nil}
 	if s.Client.Auth != nil && s.Client.Auth.Kind == "token_provider" {
 		credential.mu.Lock()
 		for n := 0; n < repeat; n++ {

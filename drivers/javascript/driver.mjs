@@ -6,7 +6,7 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createInterface } from "node:readline";
-import OpenAI from "openai";
+import OpenAI, { AzureOpenAI } from "openai";
 import { VERSION } from "openai/version";
 import { getBearerTokenProvider } from "@azure/identity";
 import { ProxyAgent } from "undici";
@@ -38,10 +38,77 @@ class FakeCredential {
   }
 }
 
+// The construction (docs/driver-protocol.md): the client the user built, with their
+// arguments only. new OpenAI({baseURL, apiKey, defaultQuery}) reads OPENAI_BASE_URL and
+// OPENAI_API_KEY where an argument is missing; new AzureOpenAI({endpoint | baseURL,
+// apiVersion, deployment, apiKey | azureADTokenProvider}) reads AZURE_OPENAI_ENDPOINT,
+// OPENAI_API_VERSION, AZURE_OPENAI_API_KEY and OPENAI_BASE_URL. The driver sets the
+// construction's variables in process.env while the scenario runs (setEnvironment).
+function constructedClient(construction, client, auth, tokenCalls, providerCalls) {
+  const azure = construction.client === "azure";
+  if (!azure && (construction.endpoint != null || construction.api_version != null
+                 || construction.deployment != null)) {
+    throw new DriverError("endpoint, api_version and deployment are AzureOpenAI's arguments");
+  }
+  const options = {};
+  if (construction.base_url != null) options.baseURL = construction.base_url;
+  if (construction.endpoint != null) options.endpoint = construction.endpoint;
+  if (construction.api_version != null) options.apiVersion = construction.api_version;
+  if (construction.deployment != null) options.deployment = construction.deployment;
+  if (construction.api_version_query != null) {
+    options.defaultQuery = { "api-version": construction.api_version_query };
+  }
+  if (auth.kind === "key") {
+    options.apiKey = auth.key;
+  } else if (auth.kind === "token_provider") {
+    const provider = getBearerTokenProvider(
+      new FakeCredential(auth.tokens ?? [], tokenCalls, auth.expires_in_s ?? 3600),
+      auth.scope,
+    );
+    const counted = async () => {
+      providerCalls.count += 1;
+      return provider();
+    };
+    if (azure) options.azureADTokenProvider = counted;
+    else options.apiKey = counted;
+  } else if (auth.kind !== "none") { // none: the SDK reads its key variable, or has none
+    throw new DriverError(`unknown auth kind ${JSON.stringify(auth.kind)}`);
+  }
+  // The network layer only: an https URL (an Azure host) goes through the runner's loopback
+  // CONNECT proxy; the URL may come from an argument or from the environment.
+  const proxy = process.env.HTTPS_PROXY ?? process.env.https_proxy;
+  const urls = [construction.base_url, construction.endpoint, process.env.OPENAI_BASE_URL,
+                process.env.AZURE_OPENAI_ENDPOINT];
+  if (proxy && urls.some((u) => String(u ?? "").startsWith("https:"))) {
+    options.fetchOptions = { dispatcher: proxyAgent(proxy) };
+  }
+  if (client.max_retries != null) options.maxRetries = client.max_retries;
+  if (client.timeout_ms != null) options.timeout = client.timeout_ms;
+  return azure ? new AzureOpenAI(options) : new OpenAI(options);
+}
+
+// Sets the construction's environment variables; returns what restores the previous ones.
+function setEnvironment(values) {
+  const saved = {};
+  for (const [name, value] of Object.entries(values ?? {})) {
+    saved[name] = process.env[name];
+    process.env[name] = value;
+  }
+  return () => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
+
 function clientFor(scenario, tokenCalls, providerCalls) {
   const options = { baseURL: scenario.base_url };
   const client = scenario.client ?? {};
   const auth = client.auth ?? { kind: "key", key: "conformance-key" };
+  if (client.construction) {
+    return constructedClient(client.construction, client, auth, tokenCalls, providerCalls);
+  }
   if (auth.kind === "key") {
     options.apiKey = auth.key;
   } else if (auth.kind === "token_provider") {
@@ -288,12 +355,29 @@ async function run(id, scenario) {
     return;
   }
   const streaming = operation.name.includes(".stream");
+  const construction = scenario.client?.construction;
+  const restore = setEnvironment(construction?.environment);
+  try {
+    await performScenario(id, scenario, operation, perform, streaming, started, tokenCalls,
+      providerCalls, events);
+  } finally {
+    restore();
+  }
+}
+
+async function performScenario(id, scenario, operation, perform, streaming, started,
+  tokenCalls, providerCalls, events) {
   let client;
+  let refused = null; // the SDK refused the construction itself: the outcome's error
   try {
     client = clientFor(scenario, tokenCalls, providerCalls);
   } catch (error) {
-    send({ type: "driver_error", id, message: `could not build the client: ${error.message}` });
-    return;
+    if (!scenario.client?.construction || error instanceof DriverError) {
+      send({ type: "driver_error", id, message: `could not build the client: ${error.message}` });
+      return;
+    }
+    refused = error;
+    client = null;
   }
   const abort = new AbortController();
   let timer;
@@ -312,6 +396,7 @@ async function run(id, scenario) {
     (Array.isArray(operation.params_each) ? operation.params_each[n] : operation.params) ?? {},
     requestOptions(operation, abort.signal), events, () => { obtained = true; }));
   const work = (async () => {
+    if (refused !== null) throw refused;
     const settled = [];
     if (operation.concurrent) {
       settled.push(...await Promise.allSettled(Array.from({ length: repeat }, (_, n) => call(n))));
@@ -358,6 +443,7 @@ async function run(id, scenario) {
               (_, n) => ({ provider_tokens: providerCalls.byCall[n] ?? [] })) }
         : {}),
       sdk_retry_count: null,
+      ...(scenario.client?.construction ? { constructed: true } : {}),
       elapsed_ms: Date.now() - started,
     },
   });

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.openai.azure.AzureOpenAIServiceVersion;
+import com.openai.azure.credential.AzureApiKeyCredential;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import com.openai.core.JsonValue;
@@ -44,7 +46,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -136,21 +140,112 @@ public final class Main {
     return value == null || value.isNull() ? null : value.asInt();
   }
 
-  private static OpenAIClient clientFor(JsonNode scenario, FakeTokenSupplier[] supplier) {
-    OpenAIOkHttpClient.Builder builder =
-        OpenAIOkHttpClient.builder().baseUrl(scenario.path("base_url").asText());
-    JsonNode client = scenario.path("client");
-    JsonNode auth = client.path("auth");
+  /**
+   * The environment variables openai-java's fromEnv() reads through a system property first
+   * ("System properties take precedence over environment variables"): a JVM cannot change its
+   * own environment, so the driver sets the property fromEnv() reads for that variable.
+   */
+  private static final Map<String, String> ENV_PROPERTIES = Map.of(
+      "OPENAI_BASE_URL", "openai.baseUrl",
+      "OPENAI_API_KEY", "openai.apiKey",
+      "OPENAI_ORG_ID", "openai.orgId",
+      "OPENAI_PROJECT_ID", "openai.projectId");
+
+  private static String optText(JsonNode node, String field) {
+    JsonNode value = node.get(field);
+    return value == null || value.isNull() ? null : value.asText();
+  }
+
+  /**
+   * The construction (docs/driver-protocol.md): OpenAIOkHttpClient.builder() (or
+   * builder().fromEnv() when the user's environment is part of it) with baseUrl(...);
+   * the Azure client is the same builder given AzureApiKeyCredential and
+   * azureServiceVersion(...), openai-java choosing its Azure paths by the URL's host.
+   */
+  private static OpenAIOkHttpClient.Builder constructed(JsonNode construction, JsonNode auth,
+      FakeTokenSupplier[] supplier) {
+    boolean azure = construction.path("client").asText("openai").equals("azure");
+    if (optText(construction, "deployment") != null) {
+      throw new Unsupported("openai-java has no deployment option (the deployment is the body's model)");
+    }
+    if (!azure && optText(construction, "api_version") != null) {
+      throw new BadScenario("api_version is the Azure client's argument", null);
+    }
+    JsonNode environment = construction.path("environment");
+    List<String> set = new ArrayList<>();
+    OpenAIOkHttpClient.Builder builder;
+    try {
+      for (Iterator<String> names = environment.fieldNames(); names.hasNext(); ) {
+        String name = names.next();
+        String property = ENV_PROPERTIES.get(name);
+        if (property == null) {
+          throw new Unsupported("the JVM cannot set " + name + " in its own environment, and "
+              + "fromEnv() reads no system property for it");
+        }
+        System.setProperty(property, environment.get(name).asText());
+        set.add(property);
+      }
+      builder = OpenAIOkHttpClient.builder();
+      if (construction.path("from_environment").asBoolean(false) || environment.size() > 0) {
+        builder.fromEnv();
+      }
+    } finally {
+      set.forEach(System::clearProperty);
+    }
+    String baseUrl = optText(construction, "base_url");
+    String endpoint = optText(construction, "endpoint");
+    if (baseUrl != null) {
+      builder.baseUrl(baseUrl);
+    } else if (endpoint != null) {
+      builder.baseUrl(endpoint); // openai-java's one URL: the Azure endpoint is the base URL
+    }
+    String version = optText(construction, "api_version");
+    if (version != null) {
+      builder.azureServiceVersion(AzureOpenAIServiceVersion.fromString(version));
+    }
+    String query = optText(construction, "api_version_query");
+    if (query != null) {
+      builder.putQueryParam("api-version", query);
+    }
     String kind = auth.path("kind").asText("key");
     if (kind.equals("key")) {
-      builder.apiKey(auth.path("key").asText("conformance-key"));
+      String key = auth.path("key").asText("conformance-key");
+      if (azure) {
+        builder.credential(AzureApiKeyCredential.create(key));
+      } else {
+        builder.apiKey(key);
+      }
     } else if (kind.equals("token_provider")) {
       List<String> tokens = new ArrayList<>();
       auth.path("tokens").forEach(t -> tokens.add(t.asText()));
       supplier[0] = new FakeTokenSupplier(tokens, auth.path("scope").asText());
       builder.credential(BearerTokenCredential.create(supplier[0]));
-    } else {
+    } else if (!kind.equals("none")) {
       throw new BadScenario("unknown auth kind " + kind, null);
+    }
+    return builder;
+  }
+
+  private static OpenAIClient clientFor(JsonNode scenario, FakeTokenSupplier[] supplier) {
+    JsonNode client = scenario.path("client");
+    JsonNode auth = client.path("auth");
+    String kind = auth.path("kind").asText("key");
+    JsonNode construction = client.get("construction");
+    OpenAIOkHttpClient.Builder builder;
+    if (construction != null && construction.isObject()) {
+      builder = constructed(construction, auth, supplier);
+    } else {
+      builder = OpenAIOkHttpClient.builder().baseUrl(scenario.path("base_url").asText());
+      if (kind.equals("key")) {
+        builder.apiKey(auth.path("key").asText("conformance-key"));
+      } else if (kind.equals("token_provider")) {
+        List<String> tokens = new ArrayList<>();
+        auth.path("tokens").forEach(t -> tokens.add(t.asText()));
+        supplier[0] = new FakeTokenSupplier(tokens, auth.path("scope").asText());
+        builder.credential(BearerTokenCredential.create(supplier[0]));
+      } else {
+        throw new BadScenario("unknown auth kind " + kind, null);
+      }
     }
     Integer retries = optInt(client, "max_retries");
     // A misbehaving SDK build for the suite's own tests (never set in a real run):
@@ -672,13 +767,22 @@ public final class Main {
   private static void run(String id, JsonNode scenario) {
     long started = System.nanoTime();
     FakeTokenSupplier[] supplier = new FakeTokenSupplier[1];
-    OpenAIClient client;
+    OpenAIClient built = null;
+    RuntimeException refusal = null; // the SDK refused the construction: the outcome's error
     try {
-      client = clientFor(scenario, supplier);
-    } catch (RuntimeException e) {
-      send(driverError(id, "could not build the client: " + e.getMessage(), false));
+      built = clientFor(scenario, supplier);
+    } catch (Unsupported e) {
+      send(driverError(id, "unsupported: " + e.getMessage(), true));
       return;
+    } catch (RuntimeException e) {
+      if (e instanceof BadScenario || !scenario.path("client").has("construction")) {
+        send(driverError(id, "could not build the client: " + e.getMessage(), false));
+        return;
+      }
+      refusal = e;
     }
+    OpenAIClient client = built;
+    RuntimeException refused = refusal;
     Performed p = new Performed();
     JsonNode operation = scenario.path("operation");
     ObjectNode error = null;
@@ -690,6 +794,9 @@ public final class Main {
     boolean concurrent = operation.path("concurrent").asBoolean(false);
     boolean async = scenario.path("client").path("async").asBoolean(false);
     Future<?> work = WORKERS.submit(() -> {
+      if (refused != null) {
+        throw refused;
+      }
       List<Future<?>> calls = new ArrayList<>();
       Exception first = null;
       for (int n = 0; n < repeat; n++) {
@@ -788,6 +895,9 @@ public final class Main {
       }
     }
     outcome.putNull("sdk_retry_count");
+    if (scenario.path("client").path("construction").isObject()) {
+      outcome.put("constructed", true); // the client was built from the construction
+    }
     outcome.put("elapsed_ms", (System.nanoTime() - started) / 1_000_000);
     ObjectNode reply = NODES.objectNode();
     reply.put("type", "outcome");
@@ -797,6 +907,9 @@ public final class Main {
   }
 
   private static void closeQuietly(OpenAIClient client) {
+    if (client == null) {
+      return;
+    }
     WORKERS.submit(() -> {
       try {
         client.close();
