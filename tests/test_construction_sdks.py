@@ -120,6 +120,7 @@ def test_a_driver_that_ignores_the_construction_is_a_harness_error():
     """A driver of an older protocol builds the doc's client from base_url and answers as if
     nothing were asked: its outcome lacks ``constructed``, and the cell is an error, never a
     verdict on the SDK."""
+    from conformance.drivers.outcome import parse_outcome
     from conformance.harness import HarnessFault, Wire
     from conformance.suites._routing import AzureRoutes, Built, cell
     from conformance.wire.server import WireServer
