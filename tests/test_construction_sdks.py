@@ -129,9 +129,9 @@ def test_a_driver_that_ignores_the_construction_is_a_harness_error():
         sdk, version = "go", "0"
 
         def run(self, scenario):
-            return {"result": None, "read": {}, "events": [], "error": None,
-                    "request_id": None, "token_calls": [], "sdk_retry_count": None,
-                    "elapsed_ms": 0}
+            return parse_outcome({"result": None, "read": {}, "events": [], "error": None,
+                                  "request_id": None, "token_calls": [],
+                                  "sdk_retry_count": None, "elapsed_ms": 0})
 
     with WireServer() as server:
         wire = Wire(server)
