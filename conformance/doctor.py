@@ -21,10 +21,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 from .routes import AZURE_HOST_SUFFIXES, is_azure_host
+
+if TYPE_CHECKING:
+    from .suites._construction import Sent
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 SDKS = ("python", "javascript", "go", "java")
@@ -115,16 +118,7 @@ def run(options: argparse.Namespace, out: TextIO | None = None) -> int:
             refused = True
             print(f"  {operation:<10} no request sent: the SDK raised {outcome.error}", file=out)
             continue
-        sent, route = outcome.sent, outcome.sent.route
-        credentials = ", ".join(sent.credential_headers) or "no credential header"
-        query = f"?{sent.query}" if sent.query else ""
-        print(f"  {operation:<10} {sent.method} {sent.path}{query}  [{credentials}; host: "
-              f"{sent.host_kind}]", file=out)
-        print(f"  {'':<10} {route.describe()}", file=out)
-        if route.fix:
-            label = "note" if route.accepted else "fix"
-            print(f"  {'':<10} {label}: {route.fix.format(client=PYTHON_CLIENT)}", file=out)
-        refused = refused or not route.accepted
+        refused = _print_request(outcome.sent, operation, PYTHON_CLIENT, out) or refused
     return EXIT_REFUSED if refused else EXIT_OK
 
 
@@ -215,7 +209,13 @@ def _print_cell(one: object, operation: str, client: str, out: TextIO) -> bool:
     if one.sent is None:
         print(f"  {operation:<10} no request sent: the SDK raised {one.error}", file=out)
         return True
-    sent, route = one.sent, one.sent.route
+    return _print_request(one.sent, operation, client, out)
+
+
+def _print_request(sent: Sent, operation: str, client: str, out: TextIO) -> bool:
+    """Print the request that reached the wire, Azure's answer and the fix; True when Azure
+    would refuse it."""
+    route = sent.route
     credentials = ", ".join(sent.credential_headers) or "no credential header"
     query = f"?{sent.query}" if sent.query else ""
     print(f"  {operation:<10} {sent.method} {sent.path}{query}  [{credentials}; host: "

@@ -52,64 +52,40 @@ _COMMON = {
     "root-base-url": Built(base_url=ROOT_URL + "/"),
     "dated-query": Built(base_url=DOC_URL, api_version_query="2024-10-21"),
 }
+# The Azure client of the SDKs that have one (AzureOpenAI, azure.WithEndpoint): the same cells.
+_AZURE_CLIENT = {
+    # the Azure client with a token provider (azure_ad_token_provider, azureADTokenProvider,
+    # azure.WithTokenCredential): what openai-go asks for instead of the doc's Go Entra sample
+    "azure-endpoint-legacy-token": Built(client="azure", endpoint=ROOT_URL,
+                                         api_version="2024-10-21", auth="token"),
+    # OPENAI_BASE_URL set beside the Azure client's endpoint argument.
+    "azure-endpoint-and-openai-base-url": Built(
+        client="azure", endpoint=ROOT_URL, api_version="2024-10-21",
+        environment={"OPENAI_BASE_URL": DOC_URL}),
+    # openai/openai-python#2584 (AzureOpenAI given the v1 endpoint adds /deployments/{model});
+    # openai-go's azure.WithEndpoint given it: /openai/v1/openai/deployments/{model}/...
+    "azure-endpoint-v1": Built(client="azure", endpoint=DOC_URL, api_version="preview"),
+    "azure-endpoint-legacy": Built(client="azure", endpoint=ROOT_URL, api_version="2024-10-21"),
+}
+_AZURE_ENVIRONMENT = Built(client="azure", auth="none", environment={
+    "AZURE_OPENAI_ENDPOINT": DOC_URL, "OPENAI_API_VERSION": "preview",
+    "AZURE_OPENAI_API_KEY": KEY_SET})
 OTHER_CONSTRUCTIONS: dict[str, dict[str, Built]] = {
     "python": {
-        # the Azure client with a token provider (azure_ad_token_provider,
-        # azureADTokenProvider, azure.WithTokenCredential): what openai-go asks for instead
-        # of the doc's Go Entra sample
-        "azure-endpoint-legacy-token": Built(client="azure", endpoint=ROOT_URL,
-                                             api_version="2024-10-21", auth="token"),
-        # OPENAI_BASE_URL set beside the Azure client's endpoint argument.
-        "azure-endpoint-and-openai-base-url": Built(
-            client="azure", endpoint=ROOT_URL, api_version="2024-10-21",
-            environment={"OPENAI_BASE_URL": DOC_URL}),
-        # openai/openai-python#2584: AzureOpenAI given the v1 endpoint adds /deployments/{model}.
-        "azure-endpoint-v1": Built(client="azure", endpoint=DOC_URL, api_version="preview"),
+        **_AZURE_CLIENT,
         "azure-base-url-v1": Built(client="azure", base_url=DOC_URL, api_version="preview"),
-        "azure-endpoint-legacy": Built(client="azure", endpoint=ROOT_URL,
-                                       api_version="2024-10-21"),
-        "azure-environment": Built(client="azure", auth="none", environment={
-            "AZURE_OPENAI_ENDPOINT": DOC_URL, "OPENAI_API_VERSION": "preview",
-            "AZURE_OPENAI_API_KEY": KEY_SET}),
+        "azure-environment": _AZURE_ENVIRONMENT,
         **_COMMON,
     },
     "javascript": {
-        # the Azure client with a token provider (azure_ad_token_provider,
-        # azureADTokenProvider, azure.WithTokenCredential): what openai-go asks for instead
-        # of the doc's Go Entra sample
-        "azure-endpoint-legacy-token": Built(client="azure", endpoint=ROOT_URL,
-                                             api_version="2024-10-21", auth="token"),
-        # OPENAI_BASE_URL set beside the Azure client's endpoint argument.
-        "azure-endpoint-and-openai-base-url": Built(
-            client="azure", endpoint=ROOT_URL, api_version="2024-10-21",
-            environment={"OPENAI_BASE_URL": DOC_URL}),
+        **_AZURE_CLIENT,
         # openai/openai-node#1607: AzureOpenAI({baseURL: ".../openai", apiVersion: "preview"}).
         "azure-base-url-openai": Built(client="azure", base_url=ROOT_URL + "/openai",
                                        api_version="preview"),
-        "azure-endpoint-v1": Built(client="azure", endpoint=DOC_URL, api_version="preview"),
-        "azure-endpoint-legacy": Built(client="azure", endpoint=ROOT_URL,
-                                       api_version="2024-10-21"),
-        "azure-environment": Built(client="azure", auth="none", environment={
-            "AZURE_OPENAI_ENDPOINT": DOC_URL, "OPENAI_API_VERSION": "preview",
-            "AZURE_OPENAI_API_KEY": KEY_SET}),
+        "azure-environment": _AZURE_ENVIRONMENT,
         **_COMMON,
     },
-    "go": {
-        # the Azure client with a token provider (azure_ad_token_provider,
-        # azureADTokenProvider, azure.WithTokenCredential): what openai-go asks for instead
-        # of the doc's Go Entra sample
-        "azure-endpoint-legacy-token": Built(client="azure", endpoint=ROOT_URL,
-                                             api_version="2024-10-21", auth="token"),
-        # OPENAI_BASE_URL set beside the Azure client's endpoint argument.
-        "azure-endpoint-and-openai-base-url": Built(
-            client="azure", endpoint=ROOT_URL, api_version="2024-10-21",
-            environment={"OPENAI_BASE_URL": DOC_URL}),
-        # azure.WithEndpoint given the v1 URL: /openai/v1/openai/deployments/{model}/...
-        "azure-endpoint-v1": Built(client="azure", endpoint=DOC_URL, api_version="preview"),
-        "azure-endpoint-legacy": Built(client="azure", endpoint=ROOT_URL,
-                                       api_version="2024-10-21"),
-        **_COMMON,
-    },
+    "go": {**_AZURE_CLIENT, **_COMMON},
     "java": {
         # openai/openai-java#586, #469: an Azure host without /openai/v1 is routed as legacy
         # (/openai/deployments/{model}/...); Responses once sent ResponsesModel{string=...}.
