@@ -6,31 +6,16 @@ from __future__ import annotations
 import pytest
 
 from conformance.drivers import DriverUnavailable
-from conformance.drivers import pool as driver_pool
 
-from . import driver_mutants
-from .driver_mutants import catalogue
 from .failures import caught
+from .test_driver_mutants import built_as
 
 CHECK = "construction.doc-client"
 
 
-def _broken(mutant_id: str):
-    def case(suite, monkeypatch):
-        mutant = catalogue.by_id(mutant_id)
-        try:
-            built = mutant.build(suite.pytester.path / "mutant")
-        except DriverUnavailable as exc:
-            pytest.skip(f"{mutant.sdk} driver unavailable: {exc}")
-        monkeypatch.setattr(driver_pool, "start", driver_mutants.pool_start(built))
-
-    case.__name__ = mutant_id.replace("-", "_")
-    return case
-
-
-js_deployment_path = _broken("javascript-azure-deployment-path")
-go_deployment_path = _broken("go-azure-deployment-path")
-java_routed_as_legacy = _broken("java-azure-routed-as-legacy")
+js_deployment_path = built_as("javascript-azure-deployment-path")
+go_deployment_path = built_as("go-azure-deployment-path")
+java_routed_as_legacy = built_as("java-azure-routed-as-legacy")
 
 CAUGHT = [
     (js_deployment_path, CHECK, "javascript", "legacy deployments API"),

@@ -188,11 +188,17 @@ def environment(wanted: Mapping[str, str]) -> Iterator[None]:
         os.environ.update(wanted)
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        restore(saved)
 
 
-__all__ = ["VARIABLES", "constructed", "environment", "forwarding", "refuse_outside", "run_python"]
+def restore(saved: Mapping[str, str | None]) -> None:
+    """Put the environment variables back as ``saved`` had them (None: unset)."""
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+__all__ = ["VARIABLES", "constructed", "environment", "forwarding", "refuse_outside", "restore",
+           "run_python"]

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import conformance.sdk
+from conformance.drivers.construction import restore
 from conformance.routes import Route, is_azure_host, judge
 from conformance.sdk import TEST_API_KEY
 from conformance.wire import Reply, refusal
@@ -261,8 +262,4 @@ def _environment(wanted: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = FAKE_TOKEN if name.endswith("TOKEN") else TEST_API_KEY
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        restore(saved)
