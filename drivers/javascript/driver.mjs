@@ -61,14 +61,7 @@ function constructedClient(construction, client, auth, tokenCalls, providerCalls
   if (auth.kind === "key") {
     options.apiKey = auth.key;
   } else if (auth.kind === "token_provider") {
-    const provider = getBearerTokenProvider(
-      new FakeCredential(auth.tokens ?? [], tokenCalls, auth.expires_in_s ?? 3600),
-      auth.scope,
-    );
-    const counted = async () => {
-      providerCalls.count += 1;
-      return provider();
-    };
+    const counted = countedProvider(auth, tokenCalls, providerCalls);
     if (azure) options.azureADTokenProvider = counted;
     else options.apiKey = counted;
   } else if (auth.kind !== "none") { // none: the SDK reads its key variable, or has none
@@ -85,6 +78,23 @@ function constructedClient(construction, client, auth, tokenCalls, providerCalls
   if (client.max_retries != null) options.maxRetries = client.max_retries;
   if (client.timeout_ms != null) options.timeout = client.timeout_ms;
   return azure ? new AzureOpenAI(options) : new OpenAI(options);
+}
+
+// The doc's sample: getBearerTokenProvider(credential, scope), given to the client; each call
+// the SDK makes to it is counted (provider_calls) with its token per call of the scenario,
+// apart from the credential's.
+function countedProvider(auth, tokenCalls, providerCalls) {
+  const provider = getBearerTokenProvider(
+    new FakeCredential(auth.tokens ?? [], tokenCalls, auth.expires_in_s ?? 3600),
+    auth.scope,
+  );
+  return async () => {
+    providerCalls.count += 1;
+    const token = await provider();
+    const n = currentCall.getStore() ?? 0;
+    (providerCalls.byCall[n] ??= []).push(token);
+    return token;
+  };
 }
 
 // Sets the construction's environment variables; returns what restores the previous ones.
@@ -112,19 +122,7 @@ function clientFor(scenario, tokenCalls, providerCalls) {
   if (auth.kind === "key") {
     options.apiKey = auth.key;
   } else if (auth.kind === "token_provider") {
-    // The doc's sample: getBearerTokenProvider(credential, scope) passed as apiKey; each
-    // call the SDK makes to it is counted (provider_calls), apart from the credential's.
-    const provider = getBearerTokenProvider(
-      new FakeCredential(auth.tokens ?? [], tokenCalls, auth.expires_in_s ?? 3600),
-      auth.scope,
-    );
-    options.apiKey = async () => {
-      providerCalls.count += 1;
-      const token = await provider();
-      const n = currentCall.getStore() ?? 0;
-      (providerCalls.byCall[n] ??= []).push(token);
-      return token;
-    };
+    options.apiKey = countedProvider(auth, tokenCalls, providerCalls);
   } else {
     throw new DriverError(`unknown auth kind ${JSON.stringify(auth.kind)}`);
   }
