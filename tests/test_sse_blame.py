@@ -21,6 +21,7 @@ from conformance.registry import Verdict
 from conformance.wire import Cassette, Interaction, make_interaction, validation
 
 from .conftest import Suite
+from .failures import caught
 
 CHAT = ("streaming.chat-doc-loop-text", "streaming/chat-buffered.yaml")
 RESPONSES = ("streaming.responses-sample-handling", "streaming/responses-events.yaml")
@@ -54,15 +55,26 @@ def not_json(interactions: list[Interaction]) -> None:
     interactions[0].body = interactions[0].body.replace(b"data: {", b"data: {{", 1)
 
 
-@pytest.mark.parametrize("sdk", PARAMS)
-def test_an_unfinished_last_event_is_dropped_by_the_sdks_and_the_harness(suite: Suite, sdk):
+def unfinished_last_event(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chat and the Responses stream each end without their last event's blank line."""
     for _, cassette in (CHAT, RESPONSES):
         suite.edit(cassette, unfinished)
+
+
+# The Responses stream lost its terminal event: the check blames the stream, on every SDK.
+CAUGHT = [(unfinished_last_event, RESPONSES[0], sdk, "responses-stream.terminal")
+          for sdk in SDKS]
+test_caught = caught(CAUGHT)
+
+
+@pytest.mark.parametrize("sdk", PARAMS)
+def test_an_unfinished_last_event_is_dropped_by_the_sdks_and_the_harness(
+        suite: Suite, monkeypatch: pytest.MonkeyPatch, sdk):
+    """The Responses check's fail is a CAUGHT row; here, the same stream: the chat check
+    passes, and each stream lost its last JSON event while the SDK yielded what was sent."""
+    unfinished_last_event(suite, monkeypatch)
     run = _run(suite, sdk)
     assert run.verdict(CHAT[0], sdk) is Verdict.PASS, run.message(CHAT[0], sdk)
-    assert run.verdict(RESPONSES[0], sdk) is Verdict.FAIL
-    assert "responses-stream.terminal" in run.message(RESPONSES[0], sdk)
-    # Each stream lost its last JSON event; what the SDK yielded is what was sent.
     [chat] = [c for c in run.results.checks if c.id == CHAT[0] and c.sdk == sdk]
     assert chat.observations["chunks"]["sent"] == chat.observations["chunks"]["yielded"] > 0
     [result] = [c for c in run.results.checks if c.id == RESPONSES[0] and c.sdk == sdk]
