@@ -7,9 +7,11 @@ SDK release. ``_build_request`` exists with this signature in openai 1.x, 2.x an
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+
+CaseT = TypeVar("CaseT", bound=Callable[..., object])
 
 
 def rewrite_requests(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any], None]) -> None:
@@ -90,3 +92,12 @@ def hide_keyword(monkeypatch: pytest.MonkeyPatch, module: str, name: str, keywor
     without.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=[p for p in signature.parameters.values() if p.name != keyword])
     monkeypatch.setattr(cls, "create", without)
+
+
+def broken_sdk(case: CaseT) -> CaseT:
+    """Mark a failure-table case (tests/failures.py) as a broken SDK, not a misbehaving
+    server: one that patches openai-python counts as a broken build."""
+    from .failures import BROKEN_BUILD
+
+    setattr(case, BROKEN_BUILD, True)
+    return case

@@ -16,7 +16,8 @@ import pytest
 
 from conformance.registry import Verdict
 
-from .mutants import rewrite_json
+from .failures import caught
+from .mutants import broken_sdk, rewrite_json
 
 try:
     from openai.lib._parsing import _embeddings as PARSING  # 3.x
@@ -61,16 +62,14 @@ def _no_default_encoding(body):
         del body["encoding_format"]
 
 
-def test_a_release_that_sends_no_default_encoding_is_observed(suite, monkeypatch):
+def test_a_release_below_1_62_that_sends_no_default_encoding_is_observed(suite, monkeypatch):
     """openai-python up to 1.61.1 (without numpy) sends no encoding_format: observed, then
-    unsupported for such a release, a fail for one that should send it; either way the
-    observation differs from a release that sends base64 (what the gate shows at 1.62.0)."""
+    unsupported for such a release, a fail for one that should send it (the row of
+    sends_no_default_encoding); either way the observation differs from a release that sends
+    base64 (what the gate shows at 1.62.0)."""
     import importlib.metadata
 
-    rewrite_json(monkeypatch, _no_default_encoding)
-    run = suite.run("embeddings.sdk-default-base64")
-    assert run.verdict("embeddings.sdk-default-base64") is Verdict.FAIL
-    assert "sent encoding_format None" in run.message("embeddings.sdk-default-base64")
+    sends_no_default_encoding(suite, monkeypatch)
     real = importlib.metadata.version
     monkeypatch.setattr(importlib.metadata, "version",
                         lambda name: "1.61.1" if name == "openai" else real(name))
@@ -91,87 +90,70 @@ def _swap_byte_order(body):
         struct.pack(f">{len(values)}f", *values)).decode()
 
 
-def test_big_endian_base64_fails(suite):
+def big_endian_base64(suite, monkeypatch):
     suite.edit_json("embeddings/encodings.yaml", 0, _swap_byte_order)
-    run = suite.run("embeddings.sdk-default-base64")
-    assert run.verdict("embeddings.sdk-default-base64") is Verdict.FAIL
-    assert "little-endian float32" in run.message("embeddings.sdk-default-base64")
 
 
-def test_garbled_base64_fails(suite):
+def garbled_base64(suite, monkeypatch):
     def garble(body):
         body["data"][0]["embedding"] = body["data"][0]["embedding"][:-3]
 
     suite.edit_json("embeddings/encodings.yaml", 0, garble)
-    run = suite.run("embeddings.sdk-default-base64")
-    assert run.verdict("embeddings.sdk-default-base64") is Verdict.FAIL
 
 
-def test_a_float_vector_unlike_the_base64_one_fails(suite):
+def a_float_vector_unlike_the_base64_one(suite, monkeypatch):
     def nudge(body):
         body["data"][0]["embedding"][7] += 0.001
 
     suite.edit_json("embeddings/encodings.yaml", 1, nudge)
-    run = suite.run("embeddings.sdk-default-base64")
-    assert run.verdict("embeddings.sdk-default-base64") is Verdict.FAIL
-    assert "1 of 1536 values differ (first at 7" in run.message("embeddings.sdk-default-base64")
 
 
-def test_wrong_vector_length_fails(suite):
+def a_wrong_vector_length(suite, monkeypatch):
     def truncate(body):
         raw = base64.b64decode(body["data"][0]["embedding"])
         body["data"][0]["embedding"] = base64.b64encode(raw[: 1536 * 4]).decode()
 
     suite.edit_json("embeddings/vector-lengths.yaml", 1, truncate)
-    run = suite.run("embeddings.vector-lengths")
-    assert run.verdict("embeddings.vector-lengths") is Verdict.FAIL
-    assert "embeddings.default-length" in run.message("embeddings.vector-lengths")
 
 
-def test_dimensions_ignored_by_the_server_fails(suite):
+def dimensions_ignored_by_the_server(suite, monkeypatch):
     def pad(body):
         body["data"][0]["embedding"] += [0.0] * 10
 
     suite.edit_json("embeddings/dimensions.yaml", 0, pad)
-    run = suite.run("embeddings.dimensions")
-    assert run.verdict("embeddings.dimensions") is Verdict.FAIL
-    assert "embeddings.dimensions" in run.message("embeddings.dimensions")
 
 
-def test_index_out_of_order_fails(suite):
+def indices_out_of_order(suite, monkeypatch):
     def swap(body):
         body["data"].reverse()
 
     suite.edit_json("embeddings/multiple-inputs.yaml", 0, swap)
-    run = suite.run("embeddings.multiple-inputs")
-    assert run.verdict("embeddings.multiple-inputs") is Verdict.FAIL
-    assert "embeddings.order" in run.message("embeddings.multiple-inputs")
 
 
-def test_one_item_for_two_inputs_fails(suite):
+def one_item_for_two_inputs(suite, monkeypatch):
     def drop_last(body):
         del body["data"][-1]
 
     suite.edit_json("embeddings/multiple-inputs.yaml", 0, drop_last)
-    run = suite.run("embeddings.multiple-inputs")
-    assert run.verdict("embeddings.multiple-inputs") is Verdict.FAIL
-    assert "embeddings.count" in run.message("embeddings.multiple-inputs")
 
 
-def test_usage_missing_fails(suite):
+def usage_missing(suite, monkeypatch):
     def drop_usage(body):
         del body["usage"]
 
     suite.edit_json("embeddings/multiple-inputs.yaml", 0, drop_usage)
-    run = suite.run("embeddings.usage")
-    assert run.verdict("embeddings.usage") is Verdict.FAIL
-    assert "embeddings.usage" in run.message("embeddings.usage")
 
 
 # -- a misbehaving SDK -------------------------------------------------------------------------
 
 
-def test_sdk_that_keeps_the_wire_default_fails(suite, monkeypatch):
+@broken_sdk
+def sends_no_default_encoding(suite, monkeypatch):
+    rewrite_json(monkeypatch, _no_default_encoding)
+
+
+@broken_sdk
+def keeps_the_wire_default(suite, monkeypatch):
     """openai < 1.62 without numpy: no encoding_format, so the wire default (float)."""
 
     def drop_default(body):
@@ -179,75 +161,86 @@ def test_sdk_that_keeps_the_wire_default_fails(suite, monkeypatch):
             body.pop("encoding_format")
 
     rewrite_json(monkeypatch, drop_default)
-    run = suite.run("embeddings.sdk-default-base64")
-    assert run.verdict("embeddings.sdk-default-base64") is Verdict.FAIL
 
 
-def test_sdk_that_decodes_big_endian_fails(suite, monkeypatch):
+@broken_sdk
+def decodes_big_endian(suite, monkeypatch):
     def swapped(typecode, data):
         values = array.array(typecode, data)
         values.byteswap()
         return values
 
     monkeypatch.setattr(PARSING, "array", types.SimpleNamespace(array=swapped))
-    run = suite.run("embeddings.sdk-default-base64", "embeddings.multiple-inputs")
-    assert run.verdict("embeddings.sdk-default-base64") is Verdict.FAIL
-    assert "little-endian" in run.message("embeddings.sdk-default-base64")
-    assert run.verdict("embeddings.multiple-inputs") is Verdict.FAIL
 
 
-def test_sdk_that_truncates_vectors_fails(suite, monkeypatch):
+@broken_sdk
+def truncates_vectors(suite, monkeypatch):
     def truncated(typecode, data):
         return array.array(typecode, data)[:256]
 
     monkeypatch.setattr(PARSING, "array", types.SimpleNamespace(array=truncated))
-    run = suite.run("embeddings.vector-lengths")
-    assert run.verdict("embeddings.vector-lengths") is Verdict.FAIL
-    assert "python returned 256 values" in run.message("embeddings.vector-lengths")
 
 
-def test_sdk_that_decodes_an_explicit_base64_fails(suite, monkeypatch):
+@broken_sdk
+def decodes_an_explicit_base64(suite, monkeypatch):
     original = PARSING.parse_embedding_response
     monkeypatch.setattr(PARSING, "parse_embedding_response",
                         lambda obj, encoding_format: original(obj, encoding_format=openai.omit))
-    run = suite.run("embeddings.explicit-format-untouched")
-    assert run.verdict("embeddings.explicit-format-untouched") is Verdict.FAIL
-    assert "changed the vector" in run.message("embeddings.explicit-format-untouched")
 
 
-def test_sdk_that_drops_dimensions_fails(suite, monkeypatch):
+@broken_sdk
+def drops_dimensions(suite, monkeypatch):
     rewrite_json(monkeypatch, lambda body: body.pop("dimensions", None))
-    run = suite.run("embeddings.dimensions")
-    assert run.verdict("embeddings.dimensions") is Verdict.FAIL
 
 
-def test_sdk_that_reorders_items_fails(suite, monkeypatch):
+def _tamper(monkeypatch, change):
+    """An SDK whose ``embeddings.create`` hands its result to ``change`` first."""
     resource = openai.resources.embeddings.Embeddings
     original = resource.create
 
     def create(self, **kwargs):
         response = original(self, **kwargs)
-        response.data.reverse()
+        change(response)
         return response
 
     monkeypatch.setattr(resource, "create", create)
-    run = suite.run("embeddings.multiple-inputs")
-    assert run.verdict("embeddings.multiple-inputs") is Verdict.FAIL
-    assert "indices [1, 0], not their positions" in run.message("embeddings.multiple-inputs")
 
 
-def test_sdk_that_loses_usage_fails(suite, monkeypatch):
-    resource = openai.resources.embeddings.Embeddings
-    original = resource.create
+@broken_sdk
+def reorders_items(suite, monkeypatch):
+    _tamper(monkeypatch, lambda response: response.data.reverse())
 
-    def create(self, **kwargs):
-        response = original(self, **kwargs)
-        response.usage.total_tokens = 0
-        return response
 
-    monkeypatch.setattr(resource, "create", create)
-    run = suite.run("embeddings.usage")
-    assert run.verdict("embeddings.usage") is Verdict.FAIL
+@broken_sdk
+def loses_usage(suite, monkeypatch):
+    _tamper(monkeypatch, lambda response: setattr(response.usage, "total_tokens", 0))
+
+
+CAUGHT = [
+    (big_endian_base64, "embeddings.sdk-default-base64", "python", "little-endian float32"),
+    (garbled_base64, "embeddings.sdk-default-base64", "python", ""),
+    (a_float_vector_unlike_the_base64_one, "embeddings.sdk-default-base64", "python",
+     "1 of 1536 values differ (first at 7"),
+    (a_wrong_vector_length, "embeddings.vector-lengths", "python", "embeddings.default-length"),
+    (dimensions_ignored_by_the_server, "embeddings.dimensions", "python",
+     "embeddings.dimensions"),
+    (indices_out_of_order, "embeddings.multiple-inputs", "python", "embeddings.order"),
+    (one_item_for_two_inputs, "embeddings.multiple-inputs", "python", "embeddings.count"),
+    (usage_missing, "embeddings.usage", "python", "embeddings.usage"),
+    (sends_no_default_encoding, "embeddings.sdk-default-base64", "python",
+     "sent encoding_format None"),
+    (keeps_the_wire_default, "embeddings.sdk-default-base64", "python", ""),
+    (decodes_big_endian, "embeddings.sdk-default-base64", "python", "little-endian"),
+    (decodes_big_endian, "embeddings.multiple-inputs", "python", ""),
+    (truncates_vectors, "embeddings.vector-lengths", "python", "python returned 256 values"),
+    (decodes_an_explicit_base64, "embeddings.explicit-format-untouched", "python",
+     "changed the vector"),
+    (drops_dimensions, "embeddings.dimensions", "python", ""),
+    (reorders_items, "embeddings.multiple-inputs", "python",
+     "indices [1, 0], not their positions"),
+    (loses_usage, "embeddings.usage", "python", ""),
+]
+test_caught = caught(CAUGHT)
 
 
 @pytest.mark.parametrize("check", CHECKS)

@@ -1,7 +1,7 @@
 """The image-input checks fail when the SDK alters the parts it was given, or the reply breaks.
 
 A mutated request no longer matches the cassette, which fails the check on its own (a replay
-miss). To see the check's own judgement fail, most tests also rewrite the cassette's recorded
+miss). To see the check's own judgement fail, most cases also rewrite the cassette's recorded
 request to the mutant's body, so the replay matches and only the check can object.
 """
 
@@ -11,6 +11,9 @@ import copy
 import json
 
 from conformance.registry import Verdict
+
+from .failures import caught
+from .mutants import broken_sdk
 
 DOC_SAMPLE = "image-input/chat-doc-sample.yaml"
 BOTH = "image-input/chat-url-and-data-url.yaml"
@@ -69,77 +72,69 @@ def test_all_pass_on_the_packaged_cassettes(suite):
     assert {c.id: c.verdict for c in run.results.checks} == dict.fromkeys(ALL, Verdict.PASS)
 
 
-def test_an_sdk_that_adds_a_default_detail_fails(suite, monkeypatch):
+# -- a misbehaving server ----------------------------------------------------------------------
+
+
+def a_reply_that_is_not_a_completion(suite, monkeypatch):
+    suite.edit_json(DOC_SAMPLE, 0, lambda body: body.update(object="chat.completion.chunk"))
+
+
+# -- a misbehaving SDK -------------------------------------------------------------------------
+
+
+@broken_sdk
+def adds_a_default_detail(suite, monkeypatch):
     def add_detail(body):
         for part in image_parts(body):
             part["image_url"].setdefault("detail", "auto")
 
     rewrite_json(monkeypatch, add_detail)
     align_cassette(suite, DOC_SAMPLE, add_detail)
-    run = suite.run("image-input.chat-doc-sample")
-    assert run.verdict("image-input.chat-doc-sample") is Verdict.FAIL
-    assert "did not send the messages as given" in run.message("image-input.chat-doc-sample")
 
 
-def test_a_mutated_request_fails_even_through_the_replay_alone(suite, monkeypatch):
+@broken_sdk
+def adds_a_detail_the_cassette_does_not_expect(suite, monkeypatch):
+    """The cassette left as recorded: the replay alone fails the check."""
     rewrite_json(monkeypatch, lambda body: image_parts(body)[0]["image_url"].update(detail="auto"))
-    run = suite.run("image-input.chat-doc-sample")
-    assert run.verdict("image-input.chat-doc-sample") is Verdict.FAIL
-    assert "matched no unplayed" in run.message("image-input.chat-doc-sample")
 
 
-def test_an_sdk_that_flattens_image_url_to_a_string_fails_the_contract(suite, monkeypatch):
+@broken_sdk
+def flattens_image_url_to_a_string(suite, monkeypatch):
     def flatten(body):
         for part in image_parts(body):
             part["image_url"] = part["image_url"]["url"]
 
     rewrite_json(monkeypatch, flatten)
     align_cassette(suite, BOTH, flatten)
-    run = suite.run("image-input.chat-url-and-data-url")
-    assert run.verdict("image-input.chat-url-and-data-url") is Verdict.FAIL
-    assert "image-input.part" in run.message("image-input.chat-url-and-data-url")
 
 
-def test_an_sdk_that_percent_encodes_the_data_url_fails(suite, monkeypatch):
+@broken_sdk
+def percent_encodes_the_data_url(suite, monkeypatch):
     def escape(body):
         part = image_parts(body)[1]["image_url"]
         part["url"] = part["url"].replace("=", "%3D").replace("+", "%2B")
 
     rewrite_json(monkeypatch, escape)
     align_cassette(suite, BOTH, escape)
-    run = suite.run("image-input.chat-url-and-data-url")
-    message = run.message("image-input.chat-url-and-data-url")
-    assert run.verdict("image-input.chat-url-and-data-url") is Verdict.FAIL
-    assert "image-input.data-url" in message
 
 
-def test_an_sdk_that_reorders_parts_fails(suite, monkeypatch):
+@broken_sdk
+def reorders_parts(suite, monkeypatch):
     def reorder(body):
         body["messages"][0]["content"].reverse()
 
     rewrite_json(monkeypatch, reorder)
     align_cassette(suite, BOTH, reorder)
-    run = suite.run("image-input.chat-url-and-data-url")
-    assert run.verdict("image-input.chat-url-and-data-url") is Verdict.FAIL
-    assert "did not send the messages as given" in run.message("image-input.chat-url-and-data-url")
 
 
-def test_escaped_slashes_fail_the_byte_for_byte_claim(suite, monkeypatch):
+@broken_sdk
+def escapes_slashes(suite, monkeypatch):
     """JSON-equal, so the replay matches and the parts compare equal; only the bytes differ."""
     rewrite_bytes(monkeypatch, lambda raw: raw.replace(b"/", b"\\/"))
-    run = suite.run("image-input.chat-url-and-data-url")
-    assert run.verdict("image-input.chat-url-and-data-url") is Verdict.FAIL
-    assert "byte for byte" in run.message("image-input.chat-url-and-data-url")
 
 
-def test_a_reply_that_is_not_a_completion_fails(suite):
-    suite.edit_json(DOC_SAMPLE, 0, lambda body: body.update(object="chat.completion.chunk"))
-    run = suite.run("image-input.chat-doc-sample")
-    assert run.verdict("image-input.chat-doc-sample") is Verdict.FAIL
-    assert "chat.object" in run.message("image-input.chat-doc-sample")
-
-
-def test_an_sdk_that_loses_the_reply_content_fails(suite, monkeypatch):
+@broken_sdk
+def loses_the_reply_content(suite, monkeypatch):
     import openai
 
     completions = type(openai.OpenAI(api_key="unused").chat.completions)
@@ -151,7 +146,22 @@ def test_an_sdk_that_loses_the_reply_content_fails(suite, monkeypatch):
         return result
 
     monkeypatch.setattr(completions, "create", hollow)
-    run = suite.run("image-input.chat-doc-sample")
-    assert run.verdict("image-input.chat-doc-sample") is Verdict.FAIL
-    assert "returned other content than the server sent" in run.message(
-        "image-input.chat-doc-sample")
+
+
+CAUGHT = [
+    (a_reply_that_is_not_a_completion, "image-input.chat-doc-sample", "python", "chat.object"),
+    (adds_a_default_detail, "image-input.chat-doc-sample", "python",
+     "did not send the messages as given"),
+    (adds_a_detail_the_cassette_does_not_expect, "image-input.chat-doc-sample", "python",
+     "matched no unplayed"),
+    (flattens_image_url_to_a_string, "image-input.chat-url-and-data-url", "python",
+     "image-input.part"),
+    (percent_encodes_the_data_url, "image-input.chat-url-and-data-url", "python",
+     "image-input.data-url"),
+    (reorders_parts, "image-input.chat-url-and-data-url", "python",
+     "did not send the messages as given"),
+    (escapes_slashes, "image-input.chat-url-and-data-url", "python", "byte for byte"),
+    (loses_the_reply_content, "image-input.chat-doc-sample", "python",
+     "returned other content than the server sent"),
+]
+test_caught = caught(CAUGHT)
