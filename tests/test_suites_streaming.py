@@ -15,7 +15,8 @@ from conformance.registry import REGISTRY, Verdict
 from conformance.suites import streaming
 from conformance.wire import split_events
 
-from .failures import BROKEN_BUILD, caught
+from .failures import caught
+from .mutants import broken_sdk
 
 BUFFERED = "streaming/chat-buffered.yaml"
 ASYNC = "streaming/chat-async-filter.yaml"
@@ -77,12 +78,6 @@ def edit_chunk(n, change):
 # -- breaking the SDK: what create(stream=True) yields -----------------------------------------
 
 
-def sdk_mutant(case):
-    """Mark a case as one that breaks the SDK (a patched openai-python), not the server."""
-    setattr(case, BROKEN_BUILD, True)
-    return case
-
-
 def map_stream(monkeypatch, change):
     """Let ``change(n, chunk)`` replace (or drop, returning None) each chunk the SDK's raw
     stream yields; the stream helper reads the same iterator."""
@@ -110,7 +105,7 @@ def sdk_loses_chunk(n):
         drop_chunk(monkeypatch, lambda m, chunk: m == n)
 
     case.__name__ = f"sdk_loses_chunk_{n}"
-    return sdk_mutant(case)
+    return broken_sdk(case)
 
 
 # -- everything passes, on any chunking --------------------------------------------------------
@@ -187,7 +182,7 @@ def prompt_annotation_chunk_with_an_id(suite, monkeypatch):
     edit_events(suite, BUFFERED, edit_chunk(0, lambda chunk: chunk.update(id="chatcmpl-x")))
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_hides_azure_chunks_from_the_raw_stream(suite, monkeypatch):
     drop_chunk(monkeypatch, lambda n, chunk: chunk.object == "")
 
@@ -200,7 +195,7 @@ def usage_chunk_before_the_finish_chunk(suite, monkeypatch):
     edit_events(suite, BUFFERED, lambda events: [*events[:11], events[12], events[11], events[13]])
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_loses_the_usage_chunk(suite, monkeypatch):
     drop_chunk(monkeypatch, lambda n, chunk: chunk.usage is not None)
 
@@ -212,7 +207,7 @@ def sdk_loses_the_usage_chunk(suite, monkeypatch):
 sdk_loses_chunk_5 = sdk_loses_chunk(5)
 
 
-@sdk_mutant
+@broken_sdk
 def release_before_the_stream_options_keyword_loses_text(suite, monkeypatch):
     """openai before 1.26.0 (no stream_options keyword), losing " can"."""
     from .mutants import hide_keyword, pretend_release
@@ -244,7 +239,7 @@ def test_a_release_before_the_stream_options_keyword_is_still_judged(suite, monk
     assert run.verdict("streaming.chat-usage-chunk") is Verdict.UNSUPPORTED
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_turns_empty_content_into_none(suite, monkeypatch):
     def none_for_empty(n, chunk):
         if chunk.choices and chunk.choices[0].delta.content == "":
@@ -254,7 +249,7 @@ def sdk_turns_empty_content_into_none(suite, monkeypatch):
     map_stream(monkeypatch, none_for_empty)
 
 
-@sdk_mutant
+@broken_sdk
 def helper_drops_text(suite, monkeypatch):
     monkeypatch.setattr(_completions, "_is_valid_chat_completion_chunk_weak",
                         lambda chunk: chunk.object == "chat.completion.chunk"
@@ -283,7 +278,7 @@ def stream_without_annotations(suite, monkeypatch):
                                               if n not in (6, 11)])
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_loses_annotation_results(suite, monkeypatch):
     def strip(n, chunk):
         if chunk.object == "" and chunk.choices:
@@ -300,7 +295,7 @@ def test_the_annotation_chunks_without_a_delta_are_observed(suite):
     assert observations["annotation_deltas"] == ["None"]
 
 
-@sdk_mutant
+@broken_sdk
 def helper_keeps_azure_chunks(suite, monkeypatch):
     """The stream helper before openai 1.74.0: Azure's object "" chunks reach its accumulator,
     which raises."""
@@ -328,7 +323,7 @@ def block_that_filters_nothing(suite, monkeypatch):
         "content_filter_results"]["protected_material_text"].update(filtered=False)))
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_swallows_the_block(suite, monkeypatch):
     drop_chunk(monkeypatch, lambda n, chunk: n == 7)
 
@@ -362,7 +357,7 @@ def test_the_helper_concatenates_a_repeated_tool_call_name(suite, monkeypatch):
 sdk_loses_chunk_6 = sdk_loses_chunk(6)
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_garbles_arguments(suite, monkeypatch):
     def garble(n, chunk):
         for choice in chunk.choices:

@@ -19,8 +19,8 @@ from conformance.drivers.python import stream_helper
 from conformance.registry import REGISTRY, Verdict
 from conformance.suites import streaming_hostile
 
-from .failures import BROKEN_BUILD, caught
-from .mutants import pretend_release
+from .failures import caught
+from .mutants import broken_sdk, pretend_release
 
 LOOP = ("streaming.chat-line-separators", "streaming.chat-crlf-lines", "streaming.chat-cr-lines",
         "streaming.chat-bom-comments")
@@ -44,12 +44,6 @@ def test_all_pass_cut_anywhere(suite, chunking):
 
 
 # -- SDKs that read an event stream wrongly ---------------------------------------------------
-
-
-def sdk_mutant(case):
-    """Mark a case as one that breaks the SDK (a patched openai-python), not the server."""
-    setattr(case, BROKEN_BUILD, True)
-    return case
 
 
 def reader(monkeypatch, *, lines=None, keep_bom=False, comments_as_data=False,
@@ -80,7 +74,7 @@ def reader(monkeypatch, *, lines=None, keep_bom=False, comments_as_data=False,
     monkeypatch.setattr(streaming.SSEDecoder, "iter_bytes", iter_bytes)
 
 
-@sdk_mutant
+@broken_sdk
 def reader_that_splits_lines_at_unicode_separators(suite, monkeypatch):
     reader(monkeypatch, lines=str.splitlines)
 
@@ -95,7 +89,7 @@ def test_before_1_16_2_splitting_at_separators_is_observed_and_unsupported(suite
     assert "raised JSONDecodeError" in observed["error"]
 
 
-@sdk_mutant
+@broken_sdk
 def reader_that_ends_lines_at_lf_only(suite, monkeypatch):
     reader(monkeypatch, lines=lambda text: text.split("\n"))
 
@@ -112,12 +106,12 @@ def test_a_reader_that_keeps_the_bom_loses_the_first_event_observed(suite, monke
     assert run.result("streaming.chat-bom-comments").observations["events_lost"] == 0
 
 
-@sdk_mutant
+@broken_sdk
 def reader_that_reads_comments_as_data(suite, monkeypatch):
     reader(monkeypatch, comments_as_data=True)
 
 
-@sdk_mutant
+@broken_sdk
 def reader_that_decodes_each_read_alone(suite, monkeypatch):
     reader(monkeypatch, per_read=True)
 
@@ -147,7 +141,7 @@ def test_the_helper_is_found_under_beta_where_a_release_has_it_there():
     assert stream_helper(new) == ("client.chat.completions.stream", helper)
 
 
-@sdk_mutant
+@broken_sdk
 def lost_helper(suite, monkeypatch):
     monkeypatch.delattr(Completions, "stream")
 
@@ -164,7 +158,7 @@ def test_a_release_before_the_helper_judges_the_loop_alone(suite, monkeypatch):
     assert "openai>=1.40.0" in run.message("streaming.chat-helper-text")
 
 
-@sdk_mutant
+@broken_sdk
 def helper_that_loses_a_delta(suite, monkeypatch):
     original = _completions.ChatCompletionStream.__iter__
 
@@ -209,7 +203,7 @@ def streaming_error_says(monkeypatch, message):
     monkeypatch.setattr(streaming, "APIError", error)
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_that_swallows_the_error_payload(suite, monkeypatch):
     import openai
 
@@ -224,7 +218,7 @@ def sdk_that_swallows_the_error_payload(suite, monkeypatch):
     monkeypatch.setattr(openai.Stream, "__iter__", iterate)
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_that_drops_the_error_message(suite, monkeypatch):
     streaming_error_says(monkeypatch, "An error occurred during streaming")
 
@@ -242,7 +236,7 @@ def test_before_1_13_4_the_fixed_message_is_unsupported(suite, monkeypatch, rele
     assert run.result(PAYLOAD).observations["message"] == message
 
 
-@sdk_mutant
+@broken_sdk
 def old_release_with_another_message(suite, monkeypatch):
     pretend_release(monkeypatch, "1.5.0")
     streaming_error_says(monkeypatch, "An error occurred during streaming")  # 1.6.0's spelling

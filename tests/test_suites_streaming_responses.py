@@ -7,7 +7,8 @@ import pytest
 
 from conformance.registry import Verdict
 
-from .failures import BROKEN_BUILD, caught
+from .failures import caught
+from .mutants import broken_sdk
 from .responses_support import edit_stream, filter_stream, find, rewrite_sse_json
 
 EVENTS = "streaming/responses-events.yaml"
@@ -19,12 +20,6 @@ IDS = (
     "streaming.responses-error-payload",
     "streaming.responses-failed",
 )
-
-
-def sdk_mutant(case):
-    """Mark a case as one that breaks the SDK (a patched openai-python), not the server."""
-    setattr(case, BROKEN_BUILD, True)
-    return case
 
 
 @pytest.mark.parametrize("chunking", ["event", "whole", "fixed:1", "random:1", "random:7",
@@ -53,12 +48,12 @@ def done_text_that_is_not_its_deltas(suite, monkeypatch):
     edit_stream(suite, EVENTS, change)
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_drops_in_progress_events(suite, monkeypatch):
     filter_stream(monkeypatch, lambda event: event.type != "response.in_progress")
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_loses_text_deltas(suite, monkeypatch):
     seen = []
 
@@ -85,13 +80,13 @@ def stream_without_a_reasoning_item(suite, monkeypatch):
     edit_stream(suite, EVENTS, drop_reasoning)
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_drops_unknown_events(suite, monkeypatch):
     filter_stream(monkeypatch, lambda event: not event.type.startswith(
         ("response.reasoning_summary.", "response.conformance_unknown.")))
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_mangles_unknown_events(suite, monkeypatch):
     def mangle(data):
         if isinstance(data, dict) and data.get("type") == "response.conformance_unknown.event":
@@ -101,7 +96,7 @@ def sdk_mangles_unknown_events(suite, monkeypatch):
     rewrite_sse_json(monkeypatch, mangle)
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_raises_on_an_error_event(suite, monkeypatch):
     def nest(data):
         if isinstance(data, dict) and data.get("type") == "error":
@@ -111,7 +106,7 @@ def sdk_raises_on_an_error_event(suite, monkeypatch):
     rewrite_sse_json(monkeypatch, nest)
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_swallows_the_error_event(suite, monkeypatch):
     filter_stream(monkeypatch, lambda event: event.type != "error")
 
@@ -135,7 +130,7 @@ def test_the_error_event_below_1_98_is_unsupported(suite, monkeypatch):
     assert observed["last_event"]["type"] != "error" and "error" in observed
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_does_not_raise_for_an_error_payload(suite, monkeypatch):
     rewrite_sse_json(monkeypatch, lambda data: {k: v for k, v in data.items() if k != "error"})
 
@@ -149,7 +144,7 @@ def failed_response_without_an_error(suite, monkeypatch):
                 lambda payloads: payloads[-1]["response"].update(error=None))
 
 
-@sdk_mutant
+@broken_sdk
 def sdk_raises_on_response_failed(suite, monkeypatch):
     def hoist(data):
         if isinstance(data, dict) and data.get("type") == "response.failed":
