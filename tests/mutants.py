@@ -7,9 +7,13 @@ SDK release. ``_build_request`` exists with this signature in openai 1.x, 2.x an
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+
+from .failures import BROKEN_BUILD
+
+Case = TypeVar("Case", bound=Callable[..., object])
 
 
 def rewrite_requests(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any], None]) -> None:
@@ -90,3 +94,10 @@ def hide_keyword(monkeypatch: pytest.MonkeyPatch, module: str, name: str, keywor
     without.__signature__ = signature.replace(  # type: ignore[attr-defined]
         parameters=[p for p in signature.parameters.values() if p.name != keyword])
     monkeypatch.setattr(cls, "create", without)
+
+
+def broken_sdk(case: Case) -> Case:
+    """Mark a failure-table case (tests/failures.py) that patches the client side in process
+    (openai-python, azure-identity): it breaks the SDK, not the server."""
+    setattr(case, BROKEN_BUILD, True)
+    return case
