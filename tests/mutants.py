@@ -11,7 +11,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-CaseT = TypeVar("CaseT", bound=Callable[..., object])
+from .failures import BROKEN_BUILD
+
+Case = TypeVar("Case", bound=Callable[..., object])
 
 
 def rewrite_requests(monkeypatch: pytest.MonkeyPatch, change: Callable[[Any], None]) -> None:
@@ -94,10 +96,8 @@ def hide_keyword(monkeypatch: pytest.MonkeyPatch, module: str, name: str, keywor
     monkeypatch.setattr(cls, "create", without)
 
 
-def broken_sdk(case: CaseT) -> CaseT:
-    """Mark a failure-table case (tests/failures.py) as a broken SDK, not a misbehaving
-    server: one that patches openai-python counts as a broken build."""
-    from .failures import BROKEN_BUILD
-
+def broken_sdk(case: Case) -> Case:
+    """Mark a failure-table case (tests/failures.py) that patches the client side in process
+    (openai-python, azure-identity): it breaks the SDK, not the server."""
     setattr(case, BROKEN_BUILD, True)
     return case

@@ -12,6 +12,7 @@ Tests that start a real driver (node, go, java) are marked ``drivers``; python r
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from conformance.sdk import TEST_API_KEY
 
 from . import driver_mutants, fault_mutants
 from .conftest import Suite
+from .failures import BROKEN_BUILD, caught
 
 # Every check runs on every SDK (issue 22 carried client construction to the drivers).
 PYTHON_ONLY_CHECKS: set[str] = set()
@@ -34,17 +36,6 @@ PYTHON_ONLY_CHECKS: set[str] = set()
 def _sdk_args(sdk: str, check_ids: list[str]) -> tuple[str, ...]:
     """Run these checks (chosen from the registry, never by a name substring) on ``sdk``."""
     return (f"--conformance-sdk={sdk}", *(f"--conformance-check={c}" for c in check_ids))
-
-
-def _verdicts(run: Any, sdk: str) -> dict[str, Verdict]:
-    return {c.id: c.verdict for c in run.results.checks if c.sdk == sdk}
-
-
-def _skip_if_unavailable(run: Any, sdk: str) -> None:
-    skipped = [c for c in run.results.checks if c.sdk == sdk and c.verdict is Verdict.SKIPPED]
-    if skipped and all(c.verdict is Verdict.SKIPPED for c in run.results.checks
-                       if c.sdk == sdk):
-        pytest.skip(f"{sdk} driver unavailable: {skipped[0].message}")
 
 
 def test_every_claim_is_one_check_run_on_every_sdk():
@@ -64,57 +55,55 @@ def test_a_run_without_sdk_options_judges_python_on_every_claim(suite: Suite):
         (c.id, "python") for c in REGISTRY.values() if c.feature == "request-ids"}
 
 
-@pytest.mark.drivers
-@pytest.mark.parametrize("sdk", ["javascript", "go", "java"])
-def test_a_driver_build_that_retries_more_is_caught(suite: Suite, monkeypatch, sdk: str):
+def driver_built_to_retry_five_times(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each driver builds its client with max retries 5 (the drivers' mutant variable)."""
     monkeypatch.setenv("AOAI_CONFORMANCE_DRIVER_MUTANT", "max_retries:5")
-    run = suite.run(args=_sdk_args(sdk, ["retries.default-attempts",
-                                         "retries.client-max-retries"]))
-    _skip_if_unavailable(run, sdk)
-    assert run.verdict("retries.default-attempts", sdk) is Verdict.FAIL
-    assert run.verdict("retries.client-max-retries", sdk) is Verdict.FAIL
 
 
-# Broken builds of the other SDKs (tests/driver_mutants): one behaviour changed in the installed
-# SDK, not in the driver. Each is caught by at least one fail; each runs only its checks.
-DRIVER_MUTANTS = {
-    "javascript-stream-text-emptied": (
-        "javascript",
-        lambda d: driver_mutants.javascript(d, driver_mutants.JS_STREAM_DELTA_EMPTIED),
-        ["streaming.responses-sample-handling"]),
-    "go-content-and-delta-not-decoded": (
-        "go", lambda d: driver_mutants.go(d, driver_mutants.GO_CONTENT_AND_DELTA_NOT_DECODED),
-        ["streaming.responses-sample-handling"]),
-}
+def built_with(name: str, sdk: str, make: Callable[[Path], Any]) -> Any:
+    """A case: the checks run on the broken build of ``sdk``'s SDK that ``make`` builds in a
+    folder (tests/driver_mutants): one behaviour changed in the installed SDK, not in the
+    driver."""
+
+    def case(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
+        try:
+            mutant = make(suite.pytester.path / "mutant")
+        except DriverUnavailable as exc:
+            pytest.skip(f"{sdk} driver unavailable: {exc}")
+        monkeypatch.setattr(driver_pool, "start", driver_mutants.pool_start(mutant))
+
+    case.__name__ = name
+    setattr(case, BROKEN_BUILD, True)
+    return case
+
+
+js_stream_text_emptied = built_with(
+    "js_stream_text_emptied", "javascript",
+    lambda d: driver_mutants.javascript(d, driver_mutants.JS_STREAM_DELTA_EMPTIED))
+go_content_and_delta_not_decoded = built_with(
+    "go_content_and_delta_not_decoded", "go",
+    lambda d: driver_mutants.go(d, driver_mutants.GO_CONTENT_AND_DELTA_NOT_DECODED))
+
+
+def python_loses_a_stream_event(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
+    fault_mutants.loses_a_stream_event(monkeypatch)
+
+
+for _case in (driver_built_to_retry_five_times, python_loses_a_stream_event):
+    setattr(_case, BROKEN_BUILD, True)
+
 # The mutants the errors, request-id, chat, auth and image-input claims catch:
 # tests/test_sdk_claims.py.
-
-
-@pytest.mark.drivers
-@pytest.mark.parametrize("name", sorted(DRIVER_MUTANTS))
-def test_a_broken_sdk_build_is_caught(suite: Suite, monkeypatch, tmp_path: Path, name: str):
-    sdk, make, failing = DRIVER_MUTANTS[name]
-    try:
-        mutant = make(tmp_path / "mutant")
-    except DriverUnavailable as exc:
-        pytest.skip(f"{sdk} driver unavailable: {exc}")
-    monkeypatch.setattr(driver_pool, "start", driver_mutants.pool_start(mutant))
-    run = suite.run(args=_sdk_args(sdk, failing))
-    verdicts = _verdicts(run, sdk)
-    assert {c: verdicts.get(c) for c in failing} == dict.fromkeys(failing, Verdict.FAIL), (
-        run.outcome.stdout.str())
-    assert Verdict.ERROR not in verdicts.values(), verdicts
-
-
-@pytest.mark.parametrize(("mutant", "failing"), [
-    (fault_mutants.loses_a_stream_event,
-     ["streaming.chat-doc-loop-text", "streaming.responses-sample-handling"]),
-])
-def test_a_misbehaving_openai_python_is_caught(suite: Suite, monkeypatch, mutant, failing):
-    mutant(monkeypatch)
-    run = suite.run(args=_sdk_args("python", failing))
-    verdicts = _verdicts(run, "python")
-    assert {c: verdicts[c] for c in failing} == dict.fromkeys(failing, Verdict.FAIL), verdicts
+CAUGHT = [
+    *[(driver_built_to_retry_five_times, check_id, sdk, "")
+      for sdk in ("javascript", "go", "java")
+      for check_id in ("retries.default-attempts", "retries.client-max-retries")],
+    (js_stream_text_emptied, "streaming.responses-sample-handling", "javascript", ""),
+    (go_content_and_delta_not_decoded, "streaming.responses-sample-handling", "go", ""),
+    (python_loses_a_stream_event, "streaming.chat-doc-loop-text", "python", ""),
+    (python_loses_a_stream_event, "streaming.responses-sample-handling", "python", ""),
+]
+test_caught = caught(CAUGHT)
 
 
 # -- the harness side, with stand-ins for the driver (no toolchain needed) -------------------------

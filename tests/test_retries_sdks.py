@@ -22,6 +22,7 @@ from conformance.suites import async_client as _registers_the_async_check  # noq
 from conformance.suites import retries as _registers_the_checks  # noqa: F401
 
 from .conftest import Suite
+from .failures import caught
 
 RETRIES = sorted(c for c in REGISTRY if c.startswith("retries."))
 SELECTION = "retries or async_connection"
@@ -34,16 +35,6 @@ UNSUPPORTED = {
 # (scripts/known_failures.py).
 KNOWN_FAILURES = {("retries.token-per-attempt", "go"): "azure.WithEndpoint"}
 
-# (case, check id, sdk, a phrase of the failure) under the misbehaving server.
-# max-retries-zero retries nothing anyway: its resets, answered with a 400, raise another class.
-PHRASES = {"retries.max-retries-zero": "connection reset: outcome"}
-CAUGHT = [
-    ("no-retries", check_id, sdk, PHRASES.get(check_id, "attempt(s), expected"))
-    for sdk in sdks.driver_names() for check_id in RETRIES
-    if (check_id, sdk) not in UNSUPPORTED and (check_id, sdk) not in KNOWN_FAILURES
-]
-
-
 def _verdicts(run: Any, sdk: str) -> dict[str, Verdict]:
     return {c.id: c.verdict for c in run.results.checks if c.sdk == sdk}
 
@@ -54,7 +45,7 @@ def _skip_if_unavailable(run: Any, sdk: str) -> None:
         pytest.skip(f"{sdk} driver unavailable")
 
 
-def _no_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+def no_retries(suite: Suite, monkeypatch: pytest.MonkeyPatch) -> None:
     """The misbehaving server: every error says x-should-retry: false (only that), a reset
     is a 400."""
     original = _retry_runs.action
@@ -69,6 +60,17 @@ def _no_retries(monkeypatch: pytest.MonkeyPatch) -> None:
         return type(reply)(reply.status, (*kept, ("x-should-retry", "false")), reply.body)
 
     monkeypatch.setattr(_retry_runs, "action", action)
+
+
+# (case, check id, sdk, a phrase of the failure) under the misbehaving server: one run per SDK.
+# max-retries-zero retries nothing anyway: its resets, answered with a 400, raise another class.
+PHRASES = {"retries.max-retries-zero": "connection reset: outcome"}
+CAUGHT = [
+    (no_retries, check_id, sdk, PHRASES.get(check_id, "attempt(s), expected"))
+    for sdk in sdks.driver_names() for check_id in RETRIES
+    if (check_id, sdk) not in UNSUPPORTED and (check_id, sdk) not in KNOWN_FAILURES
+]
+test_caught = caught(CAUGHT)
 
 
 def test_the_table_covers_every_retries_check_on_every_driver_sdk():
@@ -97,22 +99,6 @@ def test_each_driver_passes_the_retries_checks(suite: Suite, sdk: str):
     for (check_id, on), phrase in {**UNSUPPORTED, **KNOWN_FAILURES}.items():
         if on == sdk:
             assert phrase in run.message(check_id, sdk)
-
-
-@pytest.mark.drivers
-@pytest.mark.parametrize("sdk", sdks.driver_names())
-def test_each_driver_fails_the_retries_checks_against_a_misbehaving_server(
-        suite: Suite, monkeypatch: pytest.MonkeyPatch, sdk: str):
-    _no_retries(monkeypatch)
-    run = suite.run(args=(f"--conformance-sdk={sdk}", "-k", SELECTION))
-    _skip_if_unavailable(run, sdk)
-    verdicts = _verdicts(run, sdk)
-    assert Verdict.ERROR not in verdicts.values(), run.outcome.stdout.str()
-    for case, check_id, on, phrase in CAUGHT:
-        if on != sdk:
-            continue
-        assert verdicts.get(check_id) is Verdict.FAIL, (case, check_id, verdicts)
-        assert phrase in run.message(check_id, sdk), (case, check_id)
 
 
 def test_a_long_wait_is_judged_up_to_its_deadline():

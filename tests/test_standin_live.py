@@ -42,6 +42,8 @@ def test_every_live_check_passes_against_the_standin(suite, live):
     assert len(live.requests) > 30
 
 
+# Hand-written, not a row: a live run against the stand-in (--conformance-endpoint), which a
+# row's run does not take.
 def test_a_standin_that_answers_wrong_fails_the_check(suite, live, monkeypatch):
     # Responses answers that name the model behind the deployment, not the deployment.
     monkeypatch.setattr(standin_library, "_fit_responses", lambda body: lambda data: False)

@@ -8,6 +8,9 @@ import pytest
 
 from conformance.registry import Verdict
 
+from .failures import caught
+from .mutants import broken_sdk
+
 STREAM = "streaming.async-doc-loop-text"
 RETRIES = "retries.async-connection-errors"
 
@@ -21,7 +24,11 @@ def test_both_pass_on_the_pinned_sdk(suite):
     assert all(r["matched"] == "sdk" for r in rows)
 
 
-def test_an_async_stream_that_loses_a_chunk_fails(suite, monkeypatch):
+# -- what breaks each check (tests/failures.py) ----------------------------------------------
+
+
+@broken_sdk
+def async_stream_loses_a_chunk(suite, monkeypatch):
     original = openai.AsyncStream.__aiter__
 
     async def iterate(self):
@@ -32,21 +39,38 @@ def test_an_async_stream_that_loses_a_chunk_fails(suite, monkeypatch):
                 yield chunk
 
     monkeypatch.setattr(openai.AsyncStream, "__aiter__", iterate)
-    run = suite.run(STREAM)
-    assert run.verdict(STREAM) is Verdict.FAIL
 
 
-@pytest.mark.parametrize("retries", [0, 5])
-def test_an_async_client_that_retries_connection_errors_wrongly_fails(suite, monkeypatch,
-                                                                     retries):
-    original = openai.AsyncOpenAI.__init__
+def _async_client_retrying(retries):
+    @broken_sdk
+    def case(suite, monkeypatch):
+        original = openai.AsyncOpenAI.__init__
 
-    def init(self, *args, **kwargs):
-        kwargs["max_retries"] = retries
-        original(self, *args, **kwargs)
+        def init(self, *args, **kwargs):
+            kwargs["max_retries"] = retries
+            original(self, *args, **kwargs)
 
-    monkeypatch.setattr(openai.AsyncOpenAI, "__init__", init)
-    run = suite.run(RETRIES, "retries.default-attempts")
-    assert run.verdict(RETRIES) is Verdict.FAIL
-    assert "breaks the doc's claim" in run.message(RETRIES)
-    assert run.verdict("retries.default-attempts") is Verdict.PASS  # the sync client
+        monkeypatch.setattr(openai.AsyncOpenAI, "__init__", init)
+
+    case.__name__ = f"async_client_with_max_retries_{retries}"
+    return case
+
+
+async_client_never_retrying = _async_client_retrying(0)
+async_client_retrying_five_times = _async_client_retrying(5)
+CAUGHT = [
+    (async_stream_loses_a_chunk, STREAM, "python", ""),
+    (async_client_never_retrying, RETRIES, "python", "breaks the doc's claim"),
+    (async_client_retrying_five_times, RETRIES, "python", "breaks the doc's claim"),
+]
+test_caught = caught(CAUGHT)
+
+
+@pytest.mark.parametrize("case", [async_client_never_retrying, async_client_retrying_five_times],
+                         ids=["0", "5"])
+def test_an_async_client_that_retries_wrongly_leaves_the_sync_client_passing(suite, monkeypatch,
+                                                                             case):
+    """It fails the async check (rows above), not the sync client's."""
+    case(suite, monkeypatch)
+    run = suite.run("retries.default-attempts")
+    assert run.verdict("retries.default-attempts") is Verdict.PASS

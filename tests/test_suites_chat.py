@@ -6,7 +6,8 @@ import json
 
 from conformance.registry import Verdict
 
-from .mutants import rewrite_json, rewrite_requests
+from .failures import caught
+from .mutants import broken_sdk, rewrite_json, rewrite_requests
 
 CASSETTE = "chat/completion.yaml"
 ALL = ("chat.request-shape", "chat.response-contract", "chat.azure-filter-results")
@@ -17,21 +18,19 @@ def test_all_pass_on_the_packaged_cassette(suite):
     assert {c.id: c.verdict for c in run.results.checks} == dict.fromkeys(ALL, Verdict.PASS)
 
 
-def test_a_body_without_choices_fails_the_contract(suite):
+# -- what breaks each check (tests/failures.py) ----------------------------------------------
+
+
+def body_without_choices(suite, monkeypatch):
     suite.edit_json(CASSETTE, 0, lambda body: body.pop("choices"))
-    run = suite.run("chat.response-contract")
-    assert run.verdict("chat.response-contract") is Verdict.FAIL
-    assert "chat.choices" in run.message("chat.response-contract")
 
 
-def test_usage_that_does_not_add_up_fails(suite):
+def usage_does_not_add_up(suite, monkeypatch):
     suite.edit_json(CASSETTE, 0, lambda body: body["usage"].update(total_tokens=99))
-    run = suite.run("chat.response-contract")
-    assert run.verdict("chat.response-contract") is Verdict.FAIL
-    assert "usage.total" in run.message("chat.response-contract")
 
 
-def test_an_sdk_that_loses_content_fails(suite, monkeypatch):
+@broken_sdk
+def sdk_loses_content(suite, monkeypatch):
     import openai
 
     completions = type(openai.OpenAI(api_key="unused").chat.completions)
@@ -44,30 +43,21 @@ def test_an_sdk_that_loses_content_fails(suite, monkeypatch):
         return result
 
     monkeypatch.setattr(completions, "create", hollow)
-    run = suite.run("chat.response-contract")
-    assert run.verdict("chat.response-contract") is Verdict.FAIL
 
 
-def test_missing_prompt_filter_results_fails(suite):
+def no_prompt_filter_results(suite, monkeypatch):
     suite.edit_json(CASSETTE, 0, lambda body: body.pop("prompt_filter_results"))
-    run = suite.run("chat.azure-filter-results")
-    assert run.verdict("chat.azure-filter-results") is Verdict.FAIL
-    assert "no prompt_filter_results" in run.message("chat.azure-filter-results")
 
 
-def test_a_malformed_filter_category_fails(suite):
+def malformed_filter_category(suite, monkeypatch):
     def break_it(body):
         body["choices"][0]["content_filter_results"]["violence"] = {"filtered": "no"}
 
     suite.edit_json(CASSETTE, 0, break_it)
-    run = suite.run("chat.azure-filter-results")
-    assert run.verdict("chat.azure-filter-results") is Verdict.FAIL
-    assert "content-filter.severity" in run.message("chat.azure-filter-results")
 
 
-def test_an_sdk_that_drops_azure_extras_fails(suite, monkeypatch):
-    import json
-
+@broken_sdk
+def sdk_drops_azure_extras(suite, monkeypatch):
     from openai.types.chat import ChatCompletion
 
     original = ChatCompletion.to_json
@@ -78,23 +68,18 @@ def test_an_sdk_that_drops_azure_extras_fails(suite, monkeypatch):
         return json.dumps(dumped)
 
     monkeypatch.setattr(ChatCompletion, "to_json", without_extras)
-    run = suite.run("chat.azure-filter-results")
-    assert run.verdict("chat.azure-filter-results") is Verdict.FAIL
-    assert "did not survive python's parsing" in run.message("chat.azure-filter-results")
 
 
-def test_an_sdk_that_adds_an_api_version_query_fails(suite, monkeypatch):
+@broken_sdk
+def sdk_adds_an_api_version_query(suite, monkeypatch):
     def add_query(request):
         request.url = request.url.copy_add_param("api-version", "preview")
 
     rewrite_requests(monkeypatch, add_query)
-    run = suite.run("chat.request-shape")
-    assert run.verdict("chat.request-shape") is Verdict.FAIL
-    # The cassette has no query: the replay misses before the check body can judge.
-    assert "differs in query" in run.message("chat.request-shape")
 
 
-def test_an_sdk_that_adds_body_fields_fails(suite, monkeypatch):
+@broken_sdk
+def sdk_adds_body_fields(suite, monkeypatch):
     # The broken SDK sends n=1 the caller never passed; the cassette is what recording that SDK
     # would have captured (its request carries n, its sdk_calls do not), so the replay matches
     # and the check judges the body on the wire.
@@ -104,18 +89,29 @@ def test_an_sdk_that_adds_body_fields_fails(suite, monkeypatch):
 
     suite.edit(CASSETTE, recorded_with_n)
     rewrite_json(monkeypatch, lambda body: body.update(n=1))
-    run = suite.run("chat.request-shape")
-    assert run.verdict("chat.request-shape") is Verdict.FAIL
-    assert "the SDK added fields the caller did not pass: ['n']" in run.message(
-        "chat.request-shape")
 
 
-def test_a_deployment_segment_in_the_path_fails(suite, monkeypatch):
+@broken_sdk
+def sdk_adds_a_deployment_segment_to_the_path(suite, monkeypatch):
     def deployment_path(request):
         request.url = request.url.copy_with(
             path=request.url.path.replace("/openai/v1/", "/openai/deployments/gpt-4o/"))
 
     rewrite_requests(monkeypatch, deployment_path)
-    run = suite.run("chat.request-shape")
-    assert run.verdict("chat.request-shape") is Verdict.FAIL
-    assert "differs in path" in run.message("chat.request-shape")
+
+
+SHAPE, CONTRACT, FILTERS = ALL
+CAUGHT = [
+    (body_without_choices, CONTRACT, "python", "chat.choices"),
+    (usage_does_not_add_up, CONTRACT, "python", "usage.total"),
+    (sdk_loses_content, CONTRACT, "python", ""),
+    (no_prompt_filter_results, FILTERS, "python", "no prompt_filter_results"),
+    (malformed_filter_category, FILTERS, "python", "content-filter.severity"),
+    (sdk_drops_azure_extras, FILTERS, "python", "did not survive python's parsing"),
+    # The cassette has no query: the replay misses before the check body can judge.
+    (sdk_adds_an_api_version_query, SHAPE, "python", "differs in query"),
+    (sdk_adds_body_fields, SHAPE, "python",
+     "the SDK added fields the caller did not pass: ['n']"),
+    (sdk_adds_a_deployment_segment_to_the_path, SHAPE, "python", "differs in path"),
+]
+test_caught = caught(CAUGHT)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from conformance.registry import Verdict
+
+from .failures import caught
+from .mutants import broken_sdk
 
 ALL = ("request-ids.parsed-object", "request-ids.stream-response-header",
        "request-ids.not-from-apim")
@@ -24,15 +25,6 @@ def add_header(name, value):
     return change
 
 
-@pytest.fixture
-def apim_reading_sdk(monkeypatch):
-    """An SDK that takes the request id from apim-request-id, as Azure's own SDKs might."""
-    from openai._response import APIResponse
-
-    monkeypatch.setattr(APIResponse, "request_id", property(
-        lambda self: self.http_response.headers.get("apim-request-id")))
-
-
 def test_all_pass_on_the_packaged_cassettes(suite):
     run = suite.run(*ALL)
     assert {c.id: c.verdict for c in run.results.checks} == dict.fromkeys(ALL, Verdict.PASS)
@@ -41,50 +33,37 @@ def test_all_pass_on_the_packaged_cassettes(suite):
     assert observations["sdk_request_id"] == observations["x_request_id"]
 
 
-def test_no_x_request_id_fails_the_parsed_object_check(suite):
+# -- what breaks each check (tests/failures.py) ----------------------------------------------
+
+
+def no_x_request_id(suite, monkeypatch):
     suite.edit("request-ids/chat-completion.yaml", drop_header("x-request-id"))
-    run = suite.run("request-ids.parsed-object")
-    assert run.verdict("request-ids.parsed-object") is Verdict.FAIL
-    assert "no x-request-id" in run.message("request-ids.parsed-object")
 
 
-def test_an_sdk_reading_apim_request_id_fails(suite, apim_reading_sdk):
-    run = suite.run("request-ids.parsed-object", "request-ids.not-from-apim")
-    assert run.verdict("request-ids.parsed-object") is Verdict.FAIL
-    assert "(that is apim-request-id)" in run.message("request-ids.parsed-object")
-    assert run.verdict("request-ids.not-from-apim") is Verdict.FAIL
-    assert "the SDK took apim-request-id" in run.message("request-ids.not-from-apim")
+@broken_sdk
+def sdk_reads_apim_request_id(suite, monkeypatch):
+    """An SDK that takes the request id from apim-request-id, as Azure's own SDKs might."""
+    from openai._response import APIResponse
+
+    monkeypatch.setattr(APIResponse, "request_id", property(
+        lambda self: self.http_response.headers.get("apim-request-id")))
 
 
-def test_an_sdk_falling_back_to_apim_request_id_fails_only_without_x_request_id(
-    suite, monkeypatch
-):
+@broken_sdk
+def sdk_falls_back_to_apim_request_id(suite, monkeypatch):
     from openai._response import APIResponse
 
     monkeypatch.setattr(APIResponse, "request_id", property(
         lambda self: self.http_response.headers.get("x-request-id")
         or self.http_response.headers.get("apim-request-id")))
-    run = suite.run("request-ids.parsed-object", "request-ids.not-from-apim")
-    assert run.verdict("request-ids.parsed-object") is Verdict.PASS
-    assert run.verdict("request-ids.not-from-apim") is Verdict.FAIL
 
 
-def test_not_from_apim_is_skipped_when_x_request_id_is_present(suite):
-    suite.edit("request-ids/apim-only.yaml", add_header("x-request-id", "req-0001"))
-    run = suite.run("request-ids.not-from-apim")
-    assert run.verdict("request-ids.not-from-apim") is Verdict.SKIPPED
-    assert "needs a response with apim-request-id and no x-request-id" in run.message(
-        "request-ids.not-from-apim")
-
-
-def test_no_x_request_id_on_a_stream_fails(suite):
+def no_x_request_id_on_a_stream(suite, monkeypatch):
     suite.edit("request-ids/chat-stream.yaml", drop_header("x-request-id"))
-    run = suite.run("request-ids.stream-response-header")
-    assert run.verdict("request-ids.stream-response-header") is Verdict.FAIL
-    assert "no x-request-id" in run.message("request-ids.stream-response-header")
 
 
-def test_chunks_with_a_foreign_request_id_fail(suite, monkeypatch):
+@broken_sdk
+def chunks_with_a_foreign_request_id(suite, monkeypatch):
     import openai
 
     original = openai.Stream.__iter__
@@ -95,12 +74,10 @@ def test_chunks_with_a_foreign_request_id_fail(suite, monkeypatch):
             yield chunk
 
     monkeypatch.setattr(openai.Stream, "__iter__", iterate)
-    run = suite.run("request-ids.stream-response-header")
-    assert run.verdict("request-ids.stream-response-header") is Verdict.FAIL
-    assert "chunks carry _request_id" in run.message("request-ids.stream-response-header")
 
 
-def test_a_stream_response_without_the_header_fails(suite, monkeypatch):
+@broken_sdk
+def stream_response_without_the_header(suite, monkeypatch):
     """An SDK whose stream.response is not the HTTP response (headers lost)."""
     import openai
 
@@ -113,10 +90,44 @@ def test_a_stream_response_without_the_header_fails(suite, monkeypatch):
                                             content=b"", request=self.response.request)
 
     monkeypatch.setattr(openai.Stream, "__init__", init)
-    run = suite.run("request-ids.stream-response-header")
-    assert run.verdict("request-ids.stream-response-header") is Verdict.FAIL
-    assert "python's stream request id is None" in run.message(
-        "request-ids.stream-response-header")
+
+
+@broken_sdk
+def sdk_loses_the_request_id_accessor(suite, monkeypatch):
+    import openai._response
+
+    monkeypatch.setattr(openai._response, "add_request_id", lambda parsed, request_id: None)
+
+
+PARSED, STREAM, NOT_FROM_APIM = ALL
+CAUGHT = [
+    (no_x_request_id, PARSED, "python", "no x-request-id"),
+    (sdk_reads_apim_request_id, PARSED, "python", "(that is apim-request-id)"),
+    (sdk_reads_apim_request_id, NOT_FROM_APIM, "python", "the SDK took apim-request-id"),
+    (sdk_falls_back_to_apim_request_id, NOT_FROM_APIM, "python", ""),
+    (sdk_loses_the_request_id_accessor, PARSED, "python", "request_id is None"),
+    (no_x_request_id_on_a_stream, STREAM, "python", "no x-request-id"),
+    (chunks_with_a_foreign_request_id, STREAM, "python", "chunks carry _request_id"),
+    (stream_response_without_the_header, STREAM, "python", "python's stream request id is None"),
+]
+test_caught = caught(CAUGHT)
+
+
+def test_an_sdk_falling_back_to_apim_request_id_passes_while_x_request_id_is_there(
+    suite, monkeypatch
+):
+    """It fails only without x-request-id (not-from-apim, a row above)."""
+    sdk_falls_back_to_apim_request_id(suite, monkeypatch)
+    run = suite.run("request-ids.parsed-object")
+    assert run.verdict("request-ids.parsed-object") is Verdict.PASS
+
+
+def test_not_from_apim_is_skipped_when_x_request_id_is_present(suite):
+    suite.edit("request-ids/apim-only.yaml", add_header("x-request-id", "req-0001"))
+    run = suite.run("request-ids.not-from-apim")
+    assert run.verdict("request-ids.not-from-apim") is Verdict.SKIPPED
+    assert "needs a response with apim-request-id and no x-request-id" in run.message(
+        "request-ids.not-from-apim")
 
 
 def test_below_1_46_the_parsed_object_checks_are_unsupported(suite, monkeypatch):
@@ -135,13 +146,3 @@ def test_below_1_46_the_parsed_object_checks_are_unsupported(suite, monkeypatch)
     run = suite.run("request-ids.parsed-object")
     assert run.verdict("request-ids.parsed-object") is Verdict.UNSUPPORTED
     assert run.result("request-ids.parsed-object").observations["sdk_request_id"] is None
-
-
-def test_an_sdk_that_loses_the_request_id_accessor_fails(suite, monkeypatch):
-    import openai._response
-
-    monkeypatch.setattr(openai._response, "add_request_id", lambda parsed, request_id: None)
-    run = suite.run("request-ids.parsed-object")
-    assert run.verdict("request-ids.parsed-object") is Verdict.FAIL
-    assert "_request_id" in run.message("request-ids.parsed-object") or "None" in run.message(
-        "request-ids.parsed-object")
