@@ -201,7 +201,7 @@ class Ledger:
     problems: list[str] = field(default_factory=list)
     release_problems: list[str] = field(default_factory=list)
     broken: dict[str, str] = field(default_factory=dict)  # what was broken -> its declaration
-    missing: dict[str, str] = field(default_factory=dict)  # feature -> what needs it
+    missing: dict[str, str] = field(default_factory=dict)  # capability -> what needs it
     shown: dict[str, Deviation] = field(default_factory=dict)
     followed_doc: list[str] = field(default_factory=list)
 
@@ -283,20 +283,20 @@ class Ledger:
                                f"({releases}) [{declared.source}]")
 
     def exposes(self, attribute: str, needed_by: str) -> bool:
-        """Whether this release's errors carry ``attribute``; if not, remember the feature
+        """Whether this release's errors carry ``attribute``; if not, remember the capability
         (and ``needed_by``, what wanted it) for the ``unsupported`` verdict."""
         if self.policy.exposes(attribute):
             return True
-        feature = self.policy.attribute(attribute).capability
-        if feature is not None:
-            self.missing.setdefault(feature, needed_by)
+        capability = self.policy.attribute(attribute).capability
+        if capability is not None:
+            self.missing.setdefault(capability, needed_by)
         return False
 
-    def need(self, feature: str, needed_by: str) -> bool:
-        """Whether the installed release has ``feature``; if not, as :meth:`exposes`."""
-        if conformance.sdk.has(feature):
+    def need(self, capability: str, needed_by: str) -> bool:
+        """Whether the installed release has ``capability``; if not, as :meth:`exposes`."""
+        if conformance.sdk.has(capability):
             return True
-        self.missing.setdefault(feature, needed_by)
+        self.missing.setdefault(capability, needed_by)
         return False
 
     def close(self, observe: Observations) -> None:
@@ -322,9 +322,9 @@ class Ledger:
                  + "; ".join(f"{d.id}: {d.actual} ({d.source})" for d in failing))
         if self.missing:
             unsupported("; ".join(
-                f"{what} needs {conformance.sdk.since(feature)} "
-                f"({conformance.sdk.CAPABILITIES[feature].source})"
-                for feature, what in self.missing.items())
+                f"{what} needs {conformance.sdk.since(capability)} "
+                f"({conformance.sdk.CAPABILITIES[capability].source})"
+                for capability, what in self.missing.items())
                 + f"; installed {conformance.sdk.installed().version}")
 
 
