@@ -441,8 +441,6 @@ class Deviation:
                 "verdict": self.verdict}
 
 
-PYTHON_DOC = "seed doc, Python: Error handling (error codes table, fine-tuning example); Retries"
-
 # What the seed doc says, SDK by SDK (the numbers differ: 2 retries for Python and JavaScript,
 # "up to three more times" for .NET; the status lists and error tables differ too). The Go and
 # Java sections say nothing about retries or error classes: those SDKs are judged by their own

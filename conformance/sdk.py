@@ -250,14 +250,6 @@ def since(capability: str) -> str:
     return f"{DISTRIBUTION}>={CAPABILITIES[capability].minimum}"
 
 
-def release_range(capability: str | None, until: str | None) -> str:
-    """``"openai>=1.47.0,<1.48.0"``: from the release that has ``capability`` up to the one that
-    has ``until``."""
-    bounds = ([f">={CAPABILITIES[capability].minimum}"] if capability else []) + (
-        [f"<{CAPABILITIES[until].minimum}"] if until else [])
-    return DISTRIBUTION + ",".join(bounds) if bounds else f"every {DISTRIBUTION} release"
-
-
 def require_capability(capability: str) -> None:
     """Declare that the check exercises ``capability``: ``unsupported`` below its minimum."""
     info = installed()
