@@ -137,6 +137,15 @@ class Profile:
 
     # -- capabilities and policy -------------------------------------------------------------
 
+    def missing_api(self, operation: str, build: Path | None,
+                    env: Mapping[str, str]) -> str | None:
+        """Why the release built in ``build`` cannot perform ``operation`` at all: the public
+        API its driver calls for it is not in that release (probed in the build, not read
+        from a table), or None (it is there, or this SDK cannot tell). The pool asks only
+        after the driver answered an error that is no HTTP outcome; an SDK whose driver does
+        not compile against a release without the API (Go, Java) answers None."""
+        return None
+
     def has(self, version: str) -> Has:
         """Whether release ``version`` has a capability of :attr:`capabilities`."""
         key = _version_key(version)
