@@ -13,7 +13,7 @@ from . import __version__, paths, sdks
 from .interruption import exit_status, interruptible, received, signal_of
 from .registry import FEATURES, REGISTRY
 from .results import FILENAME, Results
-from .settings import LIVE_OPTIONS
+from .settings import LIVE_OPTIONS, OPTIONS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -32,23 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the packaged checks against recorded cassettes, print a table grouped "
         "by feature and write results.json. Exit 0 only when no check failed or errored.",
     )
-    run.add_argument("--report-dir", metavar="DIR",
-                     help="where results.json and the reports are written "
-                     "(default: ./conformance-report/<sdk>-<version>/)")
-    run.add_argument("--feature", action="append", choices=FEATURES, metavar="FEATURE",
-                     help="only checks of this feature (repeatable); one of: "
-                     + ", ".join(FEATURES))
-    run.add_argument("--check", action="append", metavar="ID",
-                     help="only this check id (repeatable)")
-    run.add_argument("--cassettes", metavar="DIR",
-                     help="cassette root to replay (default: the packaged cassettes)")
-    run.add_argument("--sse-chunking", default="event", metavar="POLICY",
-                     help="event (default), whole, random:SEED or fixed:BYTES")
-    run.add_argument("--sdk", action="append", metavar="NAME[@VERSION]",
-                     help="the SDK to run the checks against (repeatable): "
-                     f"{', '.join(sdks.names())} or all (default: python); NAME@VERSION "
-                     "builds that driver with another SDK version")
-    _live_options(run, required=False)
+    _options(run, "run")
     run.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARG",
                      help="extra pytest arguments, after --")
 
@@ -60,13 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         "resource name. The SDK never sees the real credential.",
     )
     record.add_argument("check", nargs="*", metavar="CHECK_ID", help="checks to record")
-    record.add_argument("--feature", action="append", choices=FEATURES, metavar="FEATURE",
-                        help="record every check of this feature (repeatable)")
-    record.add_argument("--cassettes", metavar="DIR",
-                        help="where cassettes are written (default: the source tree's "
-                        "cassettes/; required for an installed package)")
-    record.add_argument("--report-dir", metavar="DIR")
-    _live_options(record, required=True)
+    _options(record, "record")
 
     diff = commands.add_parser(
         "diff",
@@ -204,15 +182,22 @@ exit status:
 """
 
 
-def _live_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    """The live options of ``run`` and ``record``, from the plugin's option table."""
-    for option in LIVE_OPTIONS:
+def _options(parser: argparse.ArgumentParser, command: str) -> None:
+    """The options of ``command`` (run or record), from the plugin's option table
+    (:data:`conformance.settings.OPTIONS`)."""
+    for option in OPTIONS:
+        if option.cli is None or command not in option.commands:
+            continue
         arguments = option.arguments(cli=True)
+        arguments["help"] = arguments["help"].format(features=", ".join(FEATURES),
+                                                     sdks=", ".join(sdks.names()))
+        if option.cli == "--feature":
+            arguments["choices"] = FEATURES
         if option.cli == "--endpoint":
-            arguments["required"] = required
-            if not required:
+            arguments["required"] = command == "record"
+            if command == "run":
                 arguments["help"] += "; runs live instead of replaying cassettes"
-        parser.add_argument(str(option.cli), **arguments)
+        parser.add_argument(option.cli, **arguments)
 
 
 def load_suites() -> None:
@@ -222,11 +207,21 @@ def load_suites() -> None:
 
 
 def _live_args(args: argparse.Namespace) -> list[str]:
-    """The live options given to the CLI, as the plugin's options."""
+    """The live options given to the CLI, as the plugin's options (none without an
+    endpoint)."""
     if not args.endpoint:
         return []
     return [argument for option in LIVE_OPTIONS
             for argument in option.passed_on(getattr(args, option.cli_dest))]
+
+
+def _run_args(args: argparse.Namespace, report_dir: Path) -> list[str]:
+    """The other options of the table given to the CLI (``run`` or ``record``), as the
+    plugin's options; the report folder as the CLI resolved it."""
+    given = {**vars(args), "report_dir": str(report_dir)}
+    return [argument for option in OPTIONS
+            if option.cli is not None and not option.live and option.cli_dest in given
+            for argument in option.passed_on(given[option.cli_dest])]
 
 
 def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
@@ -267,14 +262,9 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
         # collections at exit cost more than a tenth of a second.
         "-p", "no:unraisableexception",
         "-q", "--no-header",
-        f"--conformance-report-dir={report_dir}",
-        f"--sse-chunking={getattr(args, 'sse_chunking', 'event')}",
-        *([f"--conformance-cassettes={args.cassettes}"] if args.cassettes else []),
+        *_run_args(args, report_dir),
         *_live_args(args),
         *extra,
-        *[f"--conformance-feature={f}" for f in args.feature or ()],
-        *[f"--conformance-check={c}" for c in args.check or ()],
-        *[f"--conformance-sdk={n}" for n in getattr(args, "sdk", None) or ()],
         *_workers(args, extra),
         *getattr(args, "pytest_args", ()),
     ]

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from .suites._construction import Sent
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
-SDKS = ("python", "javascript", "go", "java")
 # The doc's client in each SDK, for the one-line fixes (conformance.routes words them).
 DOC_CLIENTS = {
     "javascript": 'new OpenAI({baseURL: "https://RESOURCE.openai.azure.com/openai/v1/", '
@@ -228,9 +227,11 @@ def _print_request(sent: Sent, operation: str, client: str, out: TextIO) -> bool
 
 
 def _unusable(options: argparse.Namespace) -> str | None:
+    from . import sdks
+
     name, at, version = options.sdk.partition("@")
-    if name not in SDKS:
-        return f"--sdk {options.sdk}: doctor builds {', '.join(SDKS)} clients"
+    if name not in sdks.names():  # the SDK registry's: in process or with a driver
+        return f"--sdk {options.sdk}: doctor builds {', '.join(sdks.names())} clients"
     if at and (name == "python" or not version):
         return (f"--sdk {options.sdk}: a release is given as javascript|go|java@VERSION (the "
                 "driver is built with it); python is the installed openai")

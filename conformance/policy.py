@@ -13,8 +13,9 @@ Three layers, each cited, make up a policy:
 ``baseline = documented + refinements`` and ``actual = baseline + deviations``. An SDK passes a
 scenario when what it did matches the actual model (the deviations that shaped that prediction
 are reported by id) or the baseline (it follows the doc where a deviation was declared). What
-matches neither fails. Version-dependent deviations name a feature of ``conformance.sdk``
-(``FEATURES``); the caller passes ``has(feature)`` so this module knows no version numbers.
+matches neither fails. Version-dependent deviations name a capability of ``conformance.sdk``
+(``CAPABILITIES``); the caller passes ``has(capability)`` so this module knows no version
+numbers.
 
 :func:`predict` takes a script (what the server does on each attempt; the last step repeats)
 and client options, and returns the number of attempts, the bounds of each retry delay and the
@@ -36,7 +37,7 @@ DeviationVerdict = Literal["tolerated", "fail"]
 FaultKind = Literal["connection", "timeout"]
 
 
-def every_feature(feature: str) -> bool:
+def every_capability(capability: str) -> bool:
     return True
 
 
@@ -440,8 +441,6 @@ class Deviation:
                 "verdict": self.verdict}
 
 
-PYTHON_DOC = "seed doc, Python: Error handling (error codes table, fine-tuning example); Retries"
-
 # What the seed doc says, SDK by SDK (the numbers differ: 2 retries for Python and JavaScript,
 # "up to three more times" for .NET; the status lists and error tables differ too). The Go and
 # Java sections say nothing about retries or error classes: those SDKs are judged by their own
@@ -775,10 +774,10 @@ def _build(start: RetryPolicy, deviations: Iterable[Deviation], has: Has) -> Ret
     return reduce(lambda p, d: d.apply(p, has) if d.apply else p, deviations, start)
 
 
-def policies(sdk: str, has: Has = every_feature, *,
+def policies(sdk: str, has: Has = every_capability, *,
              deviations: Iterable[Deviation] | None = None,
              own: RetryPolicy | None = None) -> Policies:
-    """The policies of ``sdk`` for an SDK version that has the features ``has`` says it has.
+    """The policies of ``sdk`` for an SDK version that has the capabilities ``has`` says it has.
 
     ``deviations`` are that SDK's declared deviations (default: this module's
     :data:`DEVIATIONS`; a profile in ``conformance.sdks`` passes its own). The refinements

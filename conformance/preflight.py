@@ -29,7 +29,8 @@ from .entra import ROLE
 from .secrets import Scrubber
 from .target import KEY_VARIABLE, Target
 from .wire import RecordedRequest, Reply
-from .wire.proxy import BASE_PATH, Forward, UpstreamError
+from .wire.http import BASE_PATH
+from .wire.proxy import Forward, UpstreamError
 
 # Exceptions the forwarder reports for a request that never got an answer.
 _TLS = ("SSLError", "SSLCertVerificationError", "SSLZeroReturnError", "SSLEOFError")

@@ -651,12 +651,18 @@ def pytest_runtest_makereport(
         report.outcome = "skipped"
         report.longrepr = (str(item.path), item.location[1] or 0, f"unsupported: {message}")
     observations = item.stash.get(_observations_key, Observations())
-    if call.when == "call":
-        spent, refused = _account_live_exchanges(item, check, outcome_verdict)
-        if spent is not None:
-            observations.items["live_usage"] = spent
-        outcome_verdict, message = verdicts.recording_refused((outcome_verdict, message),
-                                                              refused)
+    if call.when == "call" and wire is not None and wire.forward is not None:
+        # A live check's spending goes to the target's budgets; a record run holds back its
+        # exchanges as its cassette (conformance.recording).
+        observations.items["live_usage"] = item.config.stash[_target_key].charge(wire.forward)
+        recordings = item.config.stash.get(_recordings_key, None)
+        if recordings is not None:
+            refused = recordings.keep(
+                check, outcome_verdict, item.stash.get(_sdk_key, "python"),
+                wire.recorded(check, _cassette_root(item.config), str(installed())),
+                item.config.stash[_scrubber_key])
+            outcome_verdict, message = verdicts.recording_refused((outcome_verdict, message),
+                                                                  refused)
     started = item.stash.get(_started_key, None)
     scrubber = item.config.stash[_scrubber_key]
     if item.config.stash[_target_key].forwards and report.failed and outcome_verdict in (
@@ -728,38 +734,6 @@ def _scrub_report(report: pytest.TestReport, scrubber: Scrubber) -> None:
         path, line, message = report.longrepr
         report.longrepr = (path, line, scrubber.text(message))
     report.sections = [(title, scrubber.text(body)) for title, body in report.sections]
-
-
-def _account_live_exchanges(
-    item: pytest.Item, check: Check, verdict: Verdict
-) -> tuple[dict[str, int] | None, str | None]:
-    """Charge what a live check sent (requests, and tokens as the answers report them) to
-    the budgets; when recording and the check passed, hold its cassette back until the
-    checks sharing it replay it (:mod:`conformance.recording`). Returns what the check spent,
-    and why its recording was refused."""
-    from . import usage
-    from .recording import RecordingRefused, stabilise
-    from .target import Tab
-
-    wire = item.stash.get(_wire_key, None)
-    if wire is None or wire.forward is None:
-        return None, None
-    target = item.config.stash[_target_key]
-    spending = wire.forward.spending
-    spent = spending.spent if isinstance(spending, Tab) else usage.Usage()
-    target.used += wire.forward.sent  # failed sends count too
-    refused = None
-    cassette = wire.recorded(check, _cassette_root(item.config), str(installed()))
-    if (target.mode == "record" and verdict is Verdict.PASS and cassette is not None
-            and item.stash.get(_sdk_key, "python") == "python"):
-        try:
-            stabilise(cassette, item.config.stash[_scrubber_key])
-        except RecordingRefused as exc:
-            refused = str(exc)
-        else:
-            item.config.stash[_recordings_key].add(check.id, check.cassette or "", cassette)
-    return {"requests": wire.forward.sent, "reused": wire.forward.reused,
-            "input_tokens": spent.input, "output_tokens": spent.output}, refused
 
 
 class ConformanceRun:

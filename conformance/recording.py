@@ -19,10 +19,15 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .registry import Verdict
 from .secret_scan import scan_cassette
 from .secrets import Scrubber
 from .wire import Cassette, Interaction
+
+if TYPE_CHECKING:
+    from .registry import Check
 
 REQUEST_ID_HEADERS = frozenset({"x-request-id", "apim-request-id", "x-ms-request-id",
                                 "x-ms-client-request-id", "request-id"})
@@ -103,6 +108,22 @@ class Recordings:
     def add(self, check_id: str, relative: str, cassette: Cassette) -> None:
         self.pending[relative] = cassette  # a later recording of a shared cassette wins
         self.recorded_by.setdefault(relative, []).append(check_id)
+
+    def keep(self, check: Check, verdict: Verdict, sdk: str, cassette: Cassette | None,
+             scrubber: Scrubber) -> str | None:
+        """After a live check of a record run: its exchanges (``cassette``, unsaved) held back
+        as its cassette when it passed on Python (the SDK whose run records), made stable and
+        scanned first (:func:`stabilise`). Returns why the recording is refused (a secret
+        left in it: the check becomes an error, :func:`conformance.verdicts.
+        recording_refused`), or None."""
+        if verdict is not Verdict.PASS or cassette is None or sdk != "python":
+            return None
+        try:
+            stabilise(cassette, scrubber)
+        except RecordingRefused as exc:
+            return str(exc)
+        self.add(check.id, check.cassette or "", cassette)
+        return None
 
     def settle(self, sharers: Mapping[str, Iterable[str]]) -> dict[str, str | None]:
         """Replay every check that uses each pending cassette against the new recordings;

@@ -1,8 +1,8 @@
 """The SDK under test, openai-python, reached only through its public API.
 
 What differs between SDK versions is declared here as data: the version from which each
-feature exists. A check asks :func:`require` before it exercises a feature, so an old SDK gets
-``unsupported``, never a false ``pass``, and a new SDK that lost a feature gets ``fail``.
+capability exists. A check asks :func:`require_capability` before it exercises one, so an old
+SDK gets ``unsupported``, never a false ``pass``, and a new SDK that lost one gets ``fail``.
 """
 
 from __future__ import annotations
@@ -241,30 +241,22 @@ def _installed(imported_version: str | None, version_of: Callable[[str], str],
     return SdkInfo(SDK_NAME, version, library, library_version)
 
 
-def has(feature: str) -> bool:
-    return installed().at_least(CAPABILITIES[feature].minimum)
+def has(capability: str) -> bool:
+    return installed().at_least(CAPABILITIES[capability].minimum)
 
 
-def since(feature: str) -> str:
-    """``"openai>=1.47.0"``: the releases that have ``feature``."""
-    return f"{DISTRIBUTION}>={CAPABILITIES[feature].minimum}"
+def since(capability: str) -> str:
+    """``"openai>=1.47.0"``: the releases that have ``capability``."""
+    return f"{DISTRIBUTION}>={CAPABILITIES[capability].minimum}"
 
 
-def release_range(feature: str | None, until: str | None) -> str:
-    """``"openai>=1.47.0,<1.48.0"``: from the release that has ``feature`` up to the one that
-    has ``until``."""
-    bounds = ([f">={CAPABILITIES[feature].minimum}"] if feature else []) + (
-        [f"<{CAPABILITIES[until].minimum}"] if until else [])
-    return DISTRIBUTION + ",".join(bounds) if bounds else f"every {DISTRIBUTION} release"
-
-
-def require_capability(feature: str) -> None:
-    """Declare that the check exercises ``feature``: ``unsupported`` below its minimum."""
+def require_capability(capability: str) -> None:
+    """Declare that the check exercises ``capability``: ``unsupported`` below its minimum."""
     info = installed()
-    needed = CAPABILITIES[feature]
+    needed = CAPABILITIES[capability]
     if not info.at_least(needed.minimum):
         unsupported(
-            f"{feature} needs openai>={needed.minimum} ({needed.source}); "
+            f"{capability} needs openai>={needed.minimum} ({needed.source}); "
             f"installed {info.version}"
         )
 

@@ -3,8 +3,9 @@
 The pytest plugin (:mod:`conformance.pytest_plugin`) is loaded into every pytest session of
 an environment that has this package; it declares its options from these values without
 loading the modules that use them (the wire server, vcrpy, azure-identity, the SDK).
-:data:`OPTIONS` is the one table of those options: the plugin's ``addoption`` and the CLI's
-live options (``aoai-conformance run`` and ``record``) are generated from it.
+:data:`OPTIONS` is the one table of those options: the plugin's ``addoption`` and the options
+of ``aoai-conformance run`` and ``record`` are generated from it, and the CLI passes what it
+was given on to pytest through it.
 """
 
 from __future__ import annotations
@@ -50,9 +51,11 @@ DEFAULT_REPORT_DIR = "conformance-report"
 
 @dataclass(frozen=True)
 class Option:
-    """One option of a run, declared once: the pytest plugin adds every one (``name``), the
-    CLI's ``run`` and ``record`` add the live ones under their short name (``cli``) and pass
-    them on to pytest as ``name``. ``cli_help`` is the CLI's wording where it differs."""
+    """One option of a run, declared once: the pytest plugin adds every one (``name``); the
+    CLI's ``commands`` add it under its short name (``cli``) and pass it on to pytest as
+    ``name``; a ``live`` one only when the run has an endpoint. ``cli_help`` is the CLI's
+    wording where it differs (``{features}`` and ``{sdks}`` in a help are filled in by whoever
+    declares it: this module imports nothing)."""
 
     name: str  # the plugin's: --conformance-budget
     help: str
@@ -61,8 +64,10 @@ class Option:
     action: str | None = None  # "append" | "store_true"
     choices: tuple[str, ...] | None = None
     metavar: str | None = None
-    cli: str | None = None  # the CLI's live option: --budget
+    cli: str | None = None  # the CLI's name: --budget
     cli_help: str | None = None
+    commands: tuple[str, ...] = ("run", "record")  # the CLI commands that declare it
+    live: bool = False  # passed on only to a run with an endpoint (live or record)
 
     @property
     def dest(self) -> str:
@@ -98,82 +103,94 @@ class Option:
 
 _CREDENTIAL_NAMES = ", ".join(f"{n} ({c})" for n, (c, _) in CREDENTIALS.items())
 
-# Every option of the plugin, in --help order (the CLI's live options in the same order).
-# "{sdks}" in a help is the SDK registry's names, filled in by the plugin (this module imports
-# nothing).
+# Every option of the plugin, in --help order (the CLI's in the same order). Only
+# --conformance-record has no CLI name: there, it is the ``record`` command.
 OPTIONS: tuple[Option, ...] = (
-    Option("--conformance-report-dir", metavar="DIR",
+    Option("--conformance-report-dir", metavar="DIR", cli="--report-dir",
            help="where results.json and the reports go when checks ran "
+           f"(default: ./{DEFAULT_REPORT_DIR}/<sdk>-<version>/)",
+           cli_help="where results.json and the reports are written "
            f"(default: ./{DEFAULT_REPORT_DIR}/<sdk>-<version>/)"),
-    Option("--conformance-cassettes", metavar="DIR",
-           help="cassette root to replay (default: the cassettes shipped with the package)"),
-    Option("--conformance-feature", action="append", metavar="FEATURE",
-           help="run only the checks of this feature (repeatable)"),
-    Option("--conformance-check", action="append", metavar="ID",
-           help="run only this check (repeatable)"),
-    Option("--conformance-sdk", action="append", metavar="NAME[@VERSION]",
+    Option("--conformance-cassettes", metavar="DIR", cli="--cassettes",
+           help="cassette root to replay (default: the cassettes shipped with the package)",
+           cli_help="the cassette root: run replays it (default: the packaged cassettes); "
+           "record writes into it (default: the source tree's cassettes/; required for an "
+           "installed package)"),
+    Option("--conformance-feature", action="append", metavar="FEATURE", cli="--feature",
+           help="run only the checks of this feature (repeatable)",
+           cli_help="only the checks of this feature (repeatable); one of: {features}"),
+    Option("--conformance-check", action="append", metavar="ID", cli="--check",
+           commands=("run",),  # record names its checks as arguments (the same dest)
+           help="run only this check (repeatable)",
+           cli_help="only this check id (repeatable)"),
+    Option("--conformance-sdk", action="append", metavar="NAME[@VERSION]", cli="--sdk",
+           commands=("run",),
            help="run the checks against this SDK (repeatable): {sdks} or all; default python. "
            "Other SDKs run the cross-SDK checks through their driver, built on first use (a "
-           "version other than the driver's pin is built on demand)"),
-    Option("--conformance-endpoint", metavar="URL", cli="--endpoint",
+           "version other than the driver's pin is built on demand)",
+           cli_help="the SDK to run the checks against (repeatable): {sdks} or all (default: "
+           "python); NAME@VERSION builds that driver with another SDK version"),
+    Option("--conformance-endpoint", metavar="URL", cli="--endpoint", live=True,
            help="run live against this resource (https://RESOURCE.openai.azure.com/openai/v1/) "
            "instead of replaying cassettes; the SDK still talks to the loopback server, which "
            "forwards with the real credential",
            cli_help="the resource's v1 URL, https://RESOURCE.openai.azure.com/openai/v1/"),
     Option("--conformance-record", action="store_true",
            help="with --conformance-endpoint: save each check's exchanges as its cassette"),
-    Option("--conformance-auth", default="key", choices=("key", "entra"), cli="--auth",
+    Option("--conformance-auth", default="key", choices=("key", "entra"), cli="--auth", live=True,
            help=f"live credential: key (from {KEY_VARIABLE}, the default) or entra "
            "(the azure-identity credential named by --conformance-credential)",
            cli_help=f"key (from {KEY_VARIABLE}, the default) or entra (Entra ID, see "
            "--credential)"),
     Option("--conformance-credential", default="default", choices=tuple(CREDENTIALS),
-           cli="--credential",
+           cli="--credential", live=True,
            help="with --conformance-auth=entra: the azure-identity credential, "
            + _CREDENTIAL_NAMES,
            cli_help="with --auth entra: the azure-identity credential: " + _CREDENTIAL_NAMES),
     Option("--conformance-budget", default=DEFAULT_BUDGET, type=int, metavar="N",
-           cli="--budget",
+           cli="--budget", live=True,
            help=f"live runs send at most N requests upstream (default {DEFAULT_BUDGET})",
            cli_help=f"send at most N requests to the resource (default {DEFAULT_BUDGET})"),
     Option("--conformance-max-tokens", default=DEFAULT_TOKEN_BUDGET, type=int, metavar="N",
-           cli="--max-tokens",
+           cli="--max-tokens", live=True,
            help=f"live runs spend at most about N tokens (default {DEFAULT_TOKEN_BUDGET}); each "
            f"request's output is capped at {OUTPUT_CAP} tokens",
            cli_help=f"spend at most about N tokens (default {DEFAULT_TOKEN_BUDGET}); each "
            f"request's output is capped at {OUTPUT_CAP}"),
     Option("--conformance-deployment", action="append", metavar="DOC=YOURS",
-           cli="--deployment",
+           cli="--deployment", live=True,
            help="live runs: send the doc's deployment name DOC as YOURS (repeatable); also "
            f"{ENVIRONMENT_VARIABLE} and [{PYPROJECT_TABLE}] in pyproject.toml",
            cli_help="send the doc's deployment name DOC as YOURS (repeatable); see "
            "aoai-conformance deployments"),
     Option("--conformance-request-timeout", default=DEFAULT_REQUEST_TIMEOUT_S, type=float,
-           metavar="SECONDS", cli="--request-timeout",
+           metavar="SECONDS", cli="--request-timeout", live=True,
            help="live runs: the whole upstream response (connect, headers, body) must arrive "
            f"within SECONDS (default {DEFAULT_REQUEST_TIMEOUT_S:g}), else the check is an error",
            cli_help="each upstream response must arrive whole within SECONDS (default "
            f"{DEFAULT_REQUEST_TIMEOUT_S:g}), else the check is an error"),
     Option("--conformance-run-timeout", default=DEFAULT_RUN_TIMEOUT_S, type=float,
-           metavar="SECONDS", cli="--run-timeout",
+           metavar="SECONDS", cli="--run-timeout", live=True,
            help="live runs: nothing is sent upstream after SECONDS from the start (default "
            f"{DEFAULT_RUN_TIMEOUT_S:g}); later live checks are skipped. Driver builds stop by "
            "then too",
            cli_help=f"send nothing upstream after SECONDS (default {DEFAULT_RUN_TIMEOUT_S:g}); "
            "driver builds stop by then too"),
-    Option("--conformance-min-live", type=int, metavar="N", cli="--min-live",
+    Option("--conformance-min-live", type=int, metavar="N", cli="--min-live", live=True,
            help="live runs: exit 2 unless at least N checks reached the resource (default: "
            "every check the mapped deployments allow, and at least one)",
            cli_help="exit 2 unless at least N checks reached the resource (default: every "
            "check the mapped deployments allow, and at least one)"),
-    Option("--conformance-no-preflight", action="store_true", cli="--no-preflight",
+    Option("--conformance-no-preflight", action="store_true", cli="--no-preflight", live=True,
            help="live runs: skip the preflight (for a gateway that blocks its requests); a "
            "setup problem then shows in the checks",
            cli_help="skip the preflight (for a gateway that blocks its requests)"),
-    Option("--sse-chunking", default="event", metavar="POLICY",
+    Option("--sse-chunking", default="event", metavar="POLICY", cli="--sse-chunking",
+           commands=("run",),
            help="how replayed event streams are cut into HTTP chunks: event (default), whole, "
-           "random:SEED or fixed:BYTES"),
+           "random:SEED or fixed:BYTES",
+           cli_help="event (default), whole, random:SEED or fixed:BYTES"),
 )
 
-# The options ``aoai-conformance run`` and ``record`` declare as live options.
-LIVE_OPTIONS = tuple(option for option in OPTIONS if option.cli)
+# The options passed on only to a run with an endpoint.
+LIVE_OPTIONS = tuple(option for option in OPTIONS if option.live)

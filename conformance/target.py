@@ -32,7 +32,7 @@ from .usage import (
     of_body,
     request_bound,
 )
-from .wire.proxy import LOOPBACK, Answers, parse_endpoint
+from .wire.proxy import LOOPBACK, Answers, Forward, parse_endpoint
 
 if TYPE_CHECKING:
     from .registry import Check
@@ -200,6 +200,15 @@ class Target:
                 seen = -(-spent.input // tools)
                 self.listing = max(self.listing, seen) if self.listings_seen else seen
                 self.listings_seen += 1
+
+    def charge(self, forward: Forward) -> dict[str, int]:
+        """After a live check: what it sent through ``forward`` charged to the request budget
+        (failed sends count too; its tokens were settled request by request through its
+        :class:`Tab`). Returns what the check spent, its ``live_usage`` observation."""
+        spent = forward.spending.spent if isinstance(forward.spending, Tab) else Usage()
+        self.used += forward.sent
+        return {"requests": forward.sent, "reused": forward.reused,
+                "input_tokens": spent.input, "output_tokens": spent.output}
 
     @property
     def credential_failure(self) -> str | None:

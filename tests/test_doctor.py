@@ -95,6 +95,7 @@ def test_the_key_the_sdk_sends_is_a_made_up_one(monkeypatch):
     ["--azure-endpoint", V1],  # AzureOpenAI's argument without --client azure
     ["--api-version", "preview"],
     ["--sdk", "cobol"],
+    ["--sdk", "dotnet"],  # registered, but no driver here yet
 ])
 def test_unusable_input_exits_2_in_one_line(capsys, argv):
     code, out = _doctor(capsys, *argv)

@@ -1,5 +1,6 @@
 """One option table (conformance/settings.py OPTIONS) declares the plugin's options and the
-CLI's live options: the same names, defaults, types and choices on both sides, and every live
+options of the CLI's run and record: the same names, defaults, types and choices on both
+sides, every pytest option has its CLI flag and every CLI option its pytest option, and every
 option given to the CLI reaches the plugin with its value."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import argparse
 import pytest
 
 from conformance import cli
+from conformance.registry import FEATURES
 from conformance.settings import LIVE_OPTIONS, OPTIONS
 
 VALUES = {  # a value other than the default for each live option, as typed
@@ -36,13 +38,34 @@ def test_the_plugin_declares_every_option_of_the_table(pytestconfig: pytest.Conf
         assert found.default == (option.arguments().get("default", False))
 
 
+# The plugin's options without a CLI flag, and what the CLI has instead.
+NOT_A_FLAG = {"--conformance-record": "the record command"}
+# The CLI's own arguments, not the plugin's: pytest's arguments as given.
+CLI_ONLY = {"run": {"pytest_args"}, "record": set()}
+
+
 @pytest.mark.parametrize("command", ["run", "record"])
-def test_the_cli_declares_the_live_options_from_the_table(command):
+def test_every_pytest_option_has_its_cli_flag_and_every_cli_option_its_pytest_option(command):
+    flags = {a.dest: a for a in _subparser(command)._actions if a.dest != "help"}
+    from_table = {o.cli_dest: o for o in OPTIONS if o.cli is not None}
+    assert set(NOT_A_FLAG) == {o.name for o in OPTIONS if o.cli is None}
+    for option in OPTIONS:
+        if option.cli is not None and command in option.commands:
+            assert option.cli in flags[option.cli_dest].option_strings, option.name
+    for dest in flags:  # record's CHECK_ID arguments are the table's --check
+        assert dest in from_table or dest in CLI_ONLY[command], dest
+
+
+@pytest.mark.parametrize("command", ["run", "record"])
+def test_the_cli_declares_its_options_from_the_table(command):
     actions = {a.option_strings[0]: a for a in _subparser(command)._actions if a.option_strings}
-    for option in LIVE_OPTIONS:
+    for option in OPTIONS:
+        if option.cli is None or command not in option.commands:
+            continue
         action = actions[option.cli]
         assert action.dest == option.cli_dest
-        assert action.choices == option.choices and action.type == option.type
+        assert action.choices == (FEATURES if option.cli == "--feature" else option.choices)
+        assert action.type == option.type
         expected = [] if option.action == "append" else (
             False if option.action == "store_true" else option.default)
         assert action.default == expected
@@ -68,6 +91,31 @@ def test_every_live_option_reaches_the_plugin_with_its_value():
             assert value == [typed]
         else:
             assert value == (option.type or str)(typed), option.name
+
+
+def test_every_other_option_reaches_the_plugin_with_its_value(tmp_path):
+    values = {"--report-dir": str(tmp_path), "--cassettes": str(tmp_path / "c"),
+              "--feature": "chat", "--check": "chat.request-shape", "--sdk": "go@3.99.0",
+              "--sse-chunking": "fixed:7"}
+    assert set(values) == {o.cli for o in OPTIONS if o.cli is not None and not o.live}
+    argv = ["run"]
+    for flag, value in values.items():
+        argv += [flag, value]
+    args = cli._parser().parse_args(argv)
+    plugin = argparse.ArgumentParser()
+    for option in OPTIONS:
+        plugin.add_argument(option.name, **option.arguments())
+    given = plugin.parse_args(cli._run_args(args, tmp_path / "resolved"))
+    for option in OPTIONS:
+        if option.cli is None or option.live:
+            continue
+        typed = str(tmp_path / "resolved") if option.cli == "--report-dir" else values[
+            option.cli]
+        value = getattr(given, option.dest)
+        assert value == ([typed] if option.action == "append" else typed), option.name
+    record = cli._parser().parse_args(["record", "chat.request-shape", "--endpoint", "x"])
+    assert plugin.parse_args(cli._run_args(record, tmp_path)).conformance_check == [
+        "chat.request-shape"]
 
 
 def test_a_run_without_an_endpoint_passes_no_live_option():

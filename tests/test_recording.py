@@ -152,3 +152,26 @@ def test_an_interrupted_recording_writes_nothing_and_says_so(pytester, resource,
     data = json.loads((report / "results.json").read_text())
     assert data["interrupted"] == {"signal": "SIGINT", "after": 1, "of": 2}
     assert [c["verdict"] for c in data["checks"]] == ["pass"]
+
+
+def test_only_a_passing_python_check_is_held_back_and_a_secret_refuses_it(tmp_path):
+    from conformance.cli import load_suites
+    from conformance.recording import Recordings
+    from conformance.registry import REGISTRY, Verdict
+
+    load_suites()
+    check = REGISTRY["chat.request-shape"]
+    recordings = Recordings(tmp_path)
+    for verdict, sdk in ((Verdict.FAIL, "python"), (Verdict.PASS, "go"),
+                         (Verdict.ERROR, "python")):
+        assert recordings.keep(check, verdict, sdk, _recorded(), Scrubber()) is None
+    assert recordings.keep(check, Verdict.PASS, "python", None, Scrubber()) is None
+    assert not recordings.pending
+    assert recordings.keep(check, Verdict.PASS, "python", _recorded(), Scrubber()) is None
+    assert recordings.recorded_by == {check.cassette: [check.id]}
+    leaky = _recorded()
+    leaky.interactions[0].request.body = json.dumps(
+        {"token": "eyJhbGciOiJSUzI1NiJ9.eyJ0aWQiOiJ4eXoifQ.c2lnbmF0dXJl"}).encode()
+    refused = recordings.keep(check, Verdict.PASS, "python", leaky, Scrubber())
+    assert refused is not None and refused.endswith("0 request.body jwt")
+    assert recordings.recorded_by == {check.cassette: [check.id]}  # not held back

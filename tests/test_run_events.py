@@ -1,6 +1,7 @@
-"""The plugin's parts outside its hooks: live admission (Target.admit), verdict precedence
-(conformance.verdicts), the event stream and its handlers, and the speed seams (one TLS
-context per configuration, the python driver's in-process timeouts)."""
+"""The plugin's parts outside its hooks: live admission and accounting (Target.admit,
+Target.charge), verdict precedence (conformance.verdicts), the event stream and its handlers,
+and the speed seams (one TLS context per configuration, the python driver's in-process
+timeouts)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,25 @@ def test_a_missing_deployment_is_not_admitted():
     target.missing = set(deployments.needed_by(check, paths.cassette_root()))
     refused = target.admit(check)
     assert refused is not None and "does not exist on the resource" in refused
+
+
+def test_a_live_check_is_charged_what_it_sent_and_what_its_answers_report():
+    from conformance.target import Tab
+    from conformance.usage import Usage
+    from conformance.wire.proxy import Forward
+
+    target = _target()
+    target.used = 3
+    forward = Forward("https://example.invalid/openai/v1/", dict, spending=Tab(target))
+    forward.sent, forward.reused = 2, 1
+    assert isinstance(forward.spending, Tab)
+    forward.spending.spent = Usage(input=10, output=4)
+    assert target.charge(forward) == {"requests": 2, "reused": 1, "input_tokens": 10,
+                                      "output_tokens": 4}
+    assert target.used == 5  # failed sends count too: what the budget counts
+    unspent = Forward("https://example.invalid/openai/v1/", dict)
+    assert target.charge(unspent) == {"requests": 0, "reused": 0, "input_tokens": 0,
+                                      "output_tokens": 0}
 
 
 # -- verdict precedence ---------------------------------------------------------------------

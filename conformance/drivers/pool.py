@@ -10,7 +10,8 @@ after a rebuild is its :class:`~.build.CacheBroken`).
 
 :class:`Driver` is what a check gets: ``.sdk``, ``.version`` and ``.run(scenario)`` returning
 a :class:`~.outcome.DriverOutcome`. ``ScenarioRejected(unsupported=True)`` becomes the registry's
-``Unsupported``, so the check is ``unsupported`` for that SDK.
+``Unsupported``, so the check is ``unsupported`` for that SDK; so does an error from an API the
+release does not have (the SDK profile's ``missing_api`` probe of the build).
 
 The pool gives the driver processes the doc's Azure base URL
 (``https://YOUR-RESOURCE-NAME.openai.azure.com/openai/v1``, as each sample writes it) in place
@@ -30,6 +31,7 @@ from ..registry import Unsupported
 from .azure_host import AzureHost
 from .build import BuildFailed, DriverUnavailable, start
 from .construction import constructed, refuse_outside
+from .environment import run_environment
 from .outcome import DriverOutcome
 from .process import DriverProcess, ScenarioRejected
 
@@ -55,6 +57,8 @@ class ProcessDriver:
 
     process: DriverProcess
     azure_host: AzureHost | None = None
+    # operation -> why the release cannot perform it (None: it can), probed once.
+    missing: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def sdk(self) -> str:
@@ -81,12 +85,32 @@ class ProcessDriver:
         elif host is not None and base_url.startswith("http://127.0.0.1:"):
             scenario = {**scenario, "base_url": host.base_url_for(self.sdk, base_url)}
         try:
-            return self.process.run(scenario)
+            outcome = self.process.run(scenario)
         except ScenarioRejected as exc:
             if exc.unsupported:
                 reason = exc.message.removeprefix("unsupported: ")
                 raise Unsupported(f"{exc.sdk}: {reason}") from None
             raise
+        self._unless_missing(scenario, outcome)
+        return outcome
+
+    def _unless_missing(self, scenario: Mapping[str, Any], outcome: DriverOutcome) -> None:
+        """An error that is no HTTP outcome may be the driver calling an API the release does
+        not have (a release older than the driver's pin: ``--sdk javascript@4.80.0``): the
+        SDK's profile probes the build once per operation, and a missing API makes the check
+        ``unsupported`` with the reason, not a fail of the SDK."""
+        error = outcome.error
+        if error is None or error.kind not in ("other", "stream") or (
+                error.message == "driver deadline"):
+            return
+        operation = str((scenario.get("operation") or {}).get("name", ""))
+        if operation not in self.missing:
+            self.missing[operation] = sdks.get(self.sdk).missing_api(
+                operation, self.process.cwd,
+                self.process.env if self.process.env is not None else run_environment())
+        reason = self.missing[operation]
+        if reason is not None:
+            raise Unsupported(f"{self.sdk} {self.version}: {reason}")
 
 
 @dataclass

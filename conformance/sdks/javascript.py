@@ -84,6 +84,28 @@ DEVIATIONS: tuple[Deviation, ...] = (
 )
 
 
+# The public API drivers/javascript/driver.mjs calls for each operation, as a path from the
+# client (what user code writes after ``client.``).
+OPERATION_APIS: Mapping[str, str] = {
+    "chat.completions.create": "chat.completions.create",
+    "chat.completions.stream": "chat.completions.create",
+    "chat.completions.stream_async": "chat.completions.create",
+    "chat.completions.stream_helper": "chat.completions.stream",
+    "responses.create": "responses.create",
+    "responses.stream": "responses.create",
+    "fine_tuning.jobs.create": "fineTuning.jobs.create",
+    "embeddings.create": "embeddings.create",
+}
+# Prints the type of what a path names on a client of the installed openai (built without a
+# request: the base URL is never reached).
+_PROBE = ('import OpenAI from "openai"; '
+          'const client = new OpenAI({ apiKey: "probe", baseURL: "http://127.0.0.1:9/" }); '
+          "let found = client; "
+          'for (const name of process.argv[1].split(".")) found = found?.[name]; '
+          "process.stdout.write(typeof found);")
+_PROBE_TIMEOUT_S = 30
+
+
 class JavaScript(Profile):
     name = "javascript"
     title = "openai-node"
@@ -122,6 +144,27 @@ class JavaScript(Profile):
         else:
             tool(["npm", "ci", "--no-audit", "--no-fund", "--prefer-offline"], work, env)
         return ["node", str(target / "driver.mjs")]
+
+    def missing_api(self, operation: str, build: Path | None,
+                    env: Mapping[str, str]) -> str | None:
+        """A release without the API (openai-node before 4.87 has no ``client.responses``;
+        the stream helper is ``client.beta.chat.completions.stream`` before 5.0): a node
+        started in the driver's build imports its openai, builds a client and looks the path
+        up. None when the path is there or the probe cannot tell."""
+        import subprocess
+
+        path = OPERATION_APIS.get(operation)
+        if path is None or build is None:
+            return None
+        try:
+            done = subprocess.run(["node", "--input-type=module", "-e", _PROBE, path],
+                                  cwd=build, env=dict(env), capture_output=True, text=True,
+                                  timeout=_PROBE_TIMEOUT_S, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if done.returncode != 0 or done.stdout != "undefined":
+            return None
+        return f"this release has no client.{path} (the API the doc's code calls for {operation})"
 
     def released_versions(self, output: Callable[[Sequence[str]], str]) -> list[str]:
         from ..drivers.releases import npm_versions

@@ -13,11 +13,11 @@ A profile holds:
   from the driver's own files, how to build it, the environment the build and the driver need,
   and how to list the released versions; ``driver`` is None for an SDK that runs in process
   (python) or that has no driver here yet (dotnet);
-- its capabilities by release (``capabilities``: a feature name -> the first release that has
-  it), read against the version the driver reports having loaded (its hello), not the pin;
+- its capabilities by release (``capabilities``: a capability's name -> the first release that
+  has it), read against the version the driver reports having loaded (its hello), not the pin;
 - its retry, Retry-After and error policy: ``own`` (where the doc's section is silent) and its
   declared deviations and refinements with release ranges (``policy.Deviation`` with
-  ``feature``/``until``), judged by the one model in :mod:`conformance.policy`.
+  ``capability``/``until``), judged by the one model in :mod:`conformance.policy`.
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class Profile:
     # loopback proxy and a test CA the driver trusts); others get the wire server's URL.
     azure_host: ClassVar[bool] = False
     rank: ClassVar[int] = 100  # where it comes in lists and reports (python first)
-    capabilities: ClassVar[Mapping[str, str]] = {}  # feature -> first release that has it
+    capabilities: ClassVar[Mapping[str, str]] = {}  # capability -> first release that has it
     own: ClassVar[RetryPolicy | None] = None  # its own policy where the doc is silent
     deviations: ClassVar[tuple[Deviation, ...]] = ()
     policy_source: ClassVar[str] = ""  # where its retry and error behaviour is read from
@@ -137,12 +137,21 @@ class Profile:
 
     # -- capabilities and policy -------------------------------------------------------------
 
+    def missing_api(self, operation: str, build: Path | None,
+                    env: Mapping[str, str]) -> str | None:
+        """Why the release built in ``build`` cannot perform ``operation`` at all: the public
+        API its driver calls for it is not in that release (probed in the build, not read
+        from a table), or None (it is there, or this SDK cannot tell). The pool asks only
+        after the driver answered an error that is no HTTP outcome; an SDK whose driver does
+        not compile against a release without the API (Go, Java) answers None."""
+        return None
+
     def has(self, version: str) -> Has:
-        """Whether release ``version`` has a feature of :attr:`capabilities`."""
+        """Whether release ``version`` has a capability of :attr:`capabilities`."""
         key = _version_key(version)
 
-        def has(feature: str) -> bool:
-            return key >= _version_key(self.capabilities[feature])
+        def has(capability: str) -> bool:
+            return key >= _version_key(self.capabilities[capability])
 
         return has
 

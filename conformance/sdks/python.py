@@ -22,7 +22,7 @@ class Python(Profile):
     pin_example = f"{DISTRIBUTION}==3.57.0"
     in_process = True
     capabilities: ClassVar[Mapping[str, str]] = {
-        feature: c.minimum for feature, c in CAPABILITIES.items()}
+        name: c.minimum for name, c in CAPABILITIES.items()}
     policy_source = "sdk-behavior §1, §2.1 (retries), §2.5 (errors), §2.7 (token provider)"
 
     def policies(self, version: str) -> Policies:

@@ -15,21 +15,21 @@ from conformance.drivers.pool import Driver
 from conformance.registry import Observations, fail
 from conformance.sdk import CAPABILITIES, require_capability
 
-# Features that are a keyword of a create() method: probed in the installed wheel (the
+# Capabilities that are a keyword of a create() method: probed in the installed wheel (the
 # method's signature names it or not) rather than read from the release table.
-KEYWORDS: dict[str, tuple[str, str, str]] = {  # feature: (module, class, keyword)
+KEYWORDS: dict[str, tuple[str, str, str]] = {  # capability: (module, class, keyword)
     "chat_stream_options": ("openai.resources.chat", "Completions", "stream_options"),
     "reasoning_effort": ("openai.resources.chat", "Completions", "reasoning_effort"),
     "embeddings_dimensions": ("openai.resources", "Embeddings", "dimensions"),
 }
 
 
-def keyword_accepted(feature: str) -> bool | None:
-    """Whether the installed openai-python's create() names the feature's keyword (None: the
+def keyword_accepted(capability: str) -> bool | None:
+    """Whether the installed openai-python's create() names the capability's keyword (None: the
     method cannot be found, so the table decides)."""
     import importlib
 
-    module, name, keyword = KEYWORDS[feature]
+    module, name, keyword = KEYWORDS[capability]
     try:
         create = getattr(importlib.import_module(module), name).create
         parameters = inspect.signature(create).parameters
@@ -59,7 +59,7 @@ def _module_has(module: str, name: str) -> bool:
         return False
 
 
-# Features that are a part of the public API, probed in the installed wheel: (what the
+# Capabilities that are a part of the public API, probed in the installed wheel: (what the
 # observation is called, the probe).
 SURFACES: dict[str, tuple[str, Callable[[], bool]]] = {
     "responses": ("client_responses", lambda: _client_has("responses")),
@@ -67,44 +67,44 @@ SURFACES: dict[str, tuple[str, Callable[[], bool]]] = {
 }
 
 
-def surface_present(feature: str) -> bool | None:
-    """Whether the installed openai-python has the feature's public surface (None: the probe
+def surface_present(capability: str) -> bool | None:
+    """Whether the installed openai-python has the capability's public surface (None: the probe
     itself broke, so the table decides)."""
     try:
-        return SURFACES[feature][1]()
+        return SURFACES[capability][1]()
     except Exception:
         return None
 
 
-def python_needs(driver: Driver, *features: str, observe: Observations | None = None) -> None:
-    """``require_capability`` for each of ``features`` when ``driver`` is openai-python. A
-    keyword feature (:data:`KEYWORDS`) is probed instead, its answer observed
+def python_needs(driver: Driver, *capabilities: str, observe: Observations | None = None) -> None:
+    """``require_capability`` for each of ``capabilities`` when ``driver`` is openai-python. A
+    keyword capability (:data:`KEYWORDS`) is probed instead, its answer observed
     (``keyword_<name>``): a release whose create() takes the keyword has it whatever its
     version; one without it is ``unsupported`` below the table's release, a fail from it on
     (the doc's call would raise TypeError)."""
     if driver.sdk != "python":
         return
-    for feature in features:
-        if feature in SURFACES:
-            present = surface_present(feature)
+    for capability in capabilities:
+        if capability in SURFACES:
+            present = surface_present(capability)
             if present is not None and observe is not None:
-                observe(SURFACES[feature][0], present)
+                observe(SURFACES[capability][0], present)
             if present is None or not present:
-                require_capability(feature)
+                require_capability(capability)
                 if present is False:
-                    fail(f"python has no {SURFACES[feature][0]} although the release table "
-                         f"says it ships from openai {CAPABILITIES[feature].minimum}")
+                    fail(f"python has no {SURFACES[capability][0]} although the release table "
+                         f"says it ships from openai {CAPABILITIES[capability].minimum}")
             continue
-        accepted = keyword_accepted(feature) if feature in KEYWORDS else None
+        accepted = keyword_accepted(capability) if capability in KEYWORDS else None
         if accepted is None:
-            require_capability(feature)
+            require_capability(capability)
             continue
-        keyword = KEYWORDS[feature][2]
+        keyword = KEYWORDS[capability][2]
         if observe is not None:
             observe(f"keyword_{keyword}", accepted)
         if accepted:
             continue
-        require_capability(feature)
+        require_capability(capability)
         fail(f"python's create() takes no {keyword}= keyword although the release table "
-             f"says it ships from openai {CAPABILITIES[feature].minimum}: the doc's call "
+             f"says it ships from openai {CAPABILITIES[capability].minimum}: the doc's call "
              "raises TypeError")

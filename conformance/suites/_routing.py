@@ -26,12 +26,10 @@ from conformance.routes import Route, judge
 from conformance.wire import Reply
 from conformance.wire.server import RecordedRequest
 
-from ._construction import Sent, _redact, host_kind
+from ._construction import FAKE_TOKEN, Sent, _redact, host_kind
 from ._requests import CHAT_MESSAGES, EMBEDDING_INPUT, EMBEDDING_SMALL, RESPONSES_DEPLOYMENT
 from ._scenario import KEY, key_auth, scenario, token_auth
 
-OPERATIONS = ("chat", "responses", "embeddings")
-TOKEN = "aoai-conformance-test-token"
 # A cell is one cheap request; connection refusals are not retried (max_retries 0).
 CELL_DEADLINE_MS = 10_000
 _OPERATION_NAMES = {"chat": "chat.completions.create", "responses": "responses.create",
@@ -173,7 +171,8 @@ def cell(driver: Driver, wire: Wire, built: Built, operation: str) -> Cell:
     from conformance.harness import HarnessFault
     from conformance.registry import Unsupported
 
-    auth = {"token": token_auth(TOKEN), "none": {"kind": "none"}}.get(built.auth, key_auth())
+    auth = {"token": token_auth(FAKE_TOKEN),
+            "none": {"kind": "none"}}.get(built.auth, key_auth())
     run = scenario(wire, _OPERATION_NAMES[operation], _PARAMS[operation], auth=auth,
                    max_retries=0, deadline_ms=CELL_DEADLINE_MS)
     run["client"]["construction"] = built.protocol()
@@ -223,7 +222,7 @@ def _credential_names(request: RecordedRequest) -> set[str]:
 def _usable(request: RecordedRequest, name: str) -> bool:
     value = next((v for k, v in request.headers if k.lower() == name), "")
     if name == "authorization":
-        return value in (f"Bearer {KEY}", f"Bearer {TOKEN}")
+        return value in (f"Bearer {KEY}", f"Bearer {FAKE_TOKEN}")
     return value == KEY
 
 
@@ -255,4 +254,4 @@ def _success(path: str, body: bytes) -> dict[str, Any]:
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
 
 
-__all__ = ["OPERATIONS", "AzureRoutes", "Built", "Cell", "Route", "cell", "judged", "sent_of"]
+__all__ = ["AzureRoutes", "Built", "Cell", "Route", "cell", "judged", "sent_of"]

@@ -17,8 +17,8 @@ from conformance.drivers.pool import Driver
 from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, check, expect
 
-from ._construction import reads_base_url_variable
-from ._routing import OPERATIONS, AzureRoutes, Built, Cell, cell, judged
+from ._construction import OPERATIONS, reads_base_url_variable
+from ._routing import AzureRoutes, Built, Cell, cell, judged
 from ._scenario import KEY as KEY_SET
 
 DOC_URL = "https://YOUR-RESOURCE-NAME.openai.azure.com/openai/v1/"

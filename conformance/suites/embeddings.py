@@ -150,6 +150,19 @@ def _default_request(wire: Wire) -> dict[str, Any]:
     return request
 
 
+def _default_call(wire: Wire, driver: Driver,
+                  observe: Observations) -> tuple[dict[str, Any], DriverOutcome, Any]:
+    """The default call of several inputs (:func:`_default_request`), replayed exactly in the
+    encoding the SDK asks for: the request, the SDK's outcome and the response body, after the
+    contract passed."""
+    python_needs(driver, "embeddings_base64_default")
+    request = _default_request(wire)
+    responder = _replay_in_asked_encoding(wire)
+    outcome = _embed(wire, driver, request)
+    _replayed(responder)
+    return request, outcome, _conforms(wire, 0, observe)
+
+
 def _default_sent(driver: Driver, sent: Any, observe: Observations) -> None:
     """The encoding_format the SDK sent by default: the doc's base64, or the SDK's own
     documented default (a departure from the doc, recorded)."""
@@ -358,12 +371,7 @@ def vector_lengths(wire: Wire, driver: Driver, observe: Observations) -> None:
     sdks=ALL_SDKS,
 )
 def multiple_inputs(wire: Wire, driver: Driver, observe: Observations) -> None:
-    python_needs(driver, "embeddings_base64_default")
-    request = _default_request(wire)
-    responder = _replay_in_asked_encoding(wire)
-    outcome = _embed(wire, driver, request)
-    _replayed(responder)
-    body = _conforms(wire, 0, observe)
+    request, outcome, body = _default_call(wire, driver, observe)
     vectors = _vectors(outcome)
     indices = observe("indices", outcome.read.indices)
     expect(len(vectors) == len(request["input"]),
@@ -388,12 +396,7 @@ def multiple_inputs(wire: Wire, driver: Driver, observe: Observations) -> None:
     sdks=ALL_SDKS,
 )
 def usage(wire: Wire, driver: Driver, observe: Observations) -> None:
-    python_needs(driver, "embeddings_base64_default")
-    request = _default_request(wire)
-    responder = _replay_in_asked_encoding(wire)
-    outcome = _embed(wire, driver, request)
-    _replayed(responder)
-    body = _conforms(wire, 0, observe)
+    _, outcome, body = _default_call(wire, driver, observe)
     wire_usage = body["usage"]
     observe("usage", {k: wire_usage[k] for k in ("prompt_tokens", "total_tokens")})
     parsed = outcome.read.usage

@@ -313,6 +313,34 @@ def chat_doc_loop_text(wire: Wire, driver: Driver, observe: Observations) -> Non
     same_chunks(chunks, summary, driver.sdk)
 
 
+def _helper_read_the_wire(wire: Wire, driver: Driver, outcome: DriverOutcome,
+                          observe: Observations, *, done: bool = True) -> StreamSummary:
+    """What a stream helper gave (its deltas, with ``done`` the content.done events where it
+    has them, its final completion's content and finish_reason) against the wire's first
+    choice; the wire's stream summary, for more."""
+    summary = summarize(_events(wire))
+    wire_choice = summary.choice(0)
+    text = observe("text", printed(outcome))
+    chunk_events = outcome.read.chunks
+    if chunk_events is not None:
+        observe("azure_chunks_dropped", len(summary.chunks) - chunk_events)
+    expect(text == wire_choice.text,
+           f"{driver.sdk}'s helper deltas add up to {text!r}; the wire streamed "
+           f"{wire_choice.text!r}")
+    if done:
+        events = outcome.read.done
+        expect(events is None or events == [wire_choice.text],
+               f"content.done events {events!r}, expected one with {wire_choice.text!r}")
+    content = outcome.read.content
+    expect(content == wire_choice.text,
+           f"{driver.sdk}'s final completion's content {content!r} differs from the wire's "
+           "text")
+    finish = outcome.read.finish_reason
+    expect(finish == wire_choice.finish_reason,
+           f"final finish_reason {finish!r}, wire {wire_choice.finish_reason!r}")
+    return summary
+
+
 @check(
     "streaming.chat-helper-text",
     doc=DOC,
@@ -328,25 +356,7 @@ def chat_doc_loop_text(wire: Wire, driver: Driver, observe: Observations) -> Non
 )
 def chat_helper_text(wire: Wire, driver: Driver, observe: Observations) -> None:
     outcome = helper_run(wire, driver, BUFFERED, observe)
-    summary = summarize(_events(wire))
-    wire_choice = summary.choice(0)
-    text = observe("text", printed(outcome))
-    chunk_events = outcome.read.chunks
-    if chunk_events is not None:
-        observe("azure_chunks_dropped", len(summary.chunks) - chunk_events)
-    expect(text == wire_choice.text,
-           f"{driver.sdk}'s helper deltas add up to {text!r}; the wire streamed "
-           f"{wire_choice.text!r}")
-    done = outcome.read.done
-    expect(done is None or done == [wire_choice.text],
-           f"content.done events {done!r}, expected one with {wire_choice.text!r}")
-    content = outcome.read.content
-    expect(content == wire_choice.text,
-           f"{driver.sdk}'s final completion's content {content!r} differs from the wire's "
-           "text")
-    finish = outcome.read.finish_reason
-    expect(finish == wire_choice.finish_reason,
-           f"final finish_reason {finish!r}, wire {wire_choice.finish_reason!r}")
+    summary = _helper_read_the_wire(wire, driver, outcome, observe)
     usage = (outcome.result or {}).get("usage")
     wire_usage = summary.usages[0] if summary.usages else None
     expect(usage is not None and _counts(usage) == _counts(wire_usage),
@@ -428,22 +438,7 @@ def chat_async_filter(wire: Wire, driver: Driver, observe: Observations) -> None
 )
 def chat_async_filter_helper(wire: Wire, driver: Driver, observe: Observations) -> None:
     outcome = helper_run(wire, driver, ASYNC_FILTER, observe)
-    summary = summarize(_events(wire))
-    wire_choice = summary.choice(0)
-    text = observe("text", printed(outcome))
-    chunk_events = outcome.read.chunks
-    if chunk_events is not None:
-        observe("azure_chunks_dropped", len(summary.chunks) - chunk_events)
-    expect(text == wire_choice.text,
-           f"{driver.sdk}'s helper deltas add up to {text!r}; the wire streamed "
-           f"{wire_choice.text!r}")
-    content = outcome.read.content
-    expect(content == wire_choice.text,
-           f"{driver.sdk}'s final completion's content {content!r} differs from the wire's "
-           "text")
-    finish = outcome.read.finish_reason
-    expect(finish == wire_choice.finish_reason,
-           f"final finish_reason {finish!r}, wire {wire_choice.finish_reason!r}")
+    _helper_read_the_wire(wire, driver, outcome, observe, done=False)  # not its claim
 
 
 @check(

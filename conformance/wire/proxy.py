@@ -24,7 +24,7 @@ from urllib.parse import unquote_plus, urlsplit
 from vcr.request import Request
 
 from .cassette import Interaction
-from .http import header
+from .http import BASE_PATH, header
 from .server import Action, RecordedRequest, Reply, WireFault, refusal
 from .sse import Chunking, is_event_stream
 from .validation import Undecodable, decode_body
@@ -33,8 +33,6 @@ from .validation import Undecodable, decode_body
 _NOT_TOKEN = re.compile(r"[^!#$%&'*+.^_`|~0-9A-Za-z-]+")
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 PLACEHOLDER_ORIGIN = "https://RESOURCE.openai.azure.com"
-BASE_PATH = "/openai/v1/"
-
 # Request headers worth keeping in a cassette; everything else (credentials, telemetry,
 # user-agent, host) is dropped before the interaction is stored.
 KEPT_REQUEST_HEADERS = frozenset({"content-type", "accept"})

@@ -26,9 +26,7 @@ from urllib.parse import urlsplit
 
 from vcr.request import Request as VcrRequest
 
-from .http import JSON, NOT_RETRIED, header, header_names
-
-BASE_PATH = "/openai/v1/"
+from .http import BASE_PATH, JSON, NOT_RETRIED, header, header_names
 
 
 @dataclass(frozen=True)
