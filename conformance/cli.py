@@ -6,7 +6,8 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__, paths, sdks
@@ -262,13 +263,18 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
         # collections at exit cost more than a tenth of a second.
         "-p", "no:unraisableexception",
         "-q", "--no-header",
+        # Only this project's plugin, and xdist's for the workers: the environment's other
+        # pytest plugins (hypothesis, pytest-recording, coverage, ...) would neither judge
+        # anything nor be free to load (see _own_plugins_only); `-- -p NAME` still adds one.
+        "-p", "conformance.pytest_plugin", "-p", "xdist.plugin",
         *_run_args(args, report_dir),
         *_live_args(args),
         *extra,
         *_workers(args, extra),
         *getattr(args, "pytest_args", ()),
     ]
-    code = pytest.main(pytest_args)
+    with _own_plugins_only():
+        code = pytest.main(pytest_args)
     if received() is not None or int(code) == pytest.ExitCode.INTERRUPTED:
         return _interrupted(stale)
     if not stale.exists():
@@ -282,6 +288,23 @@ def run(args: argparse.Namespace, extra: Sequence[str] = ()) -> int:
     live = results.target.get("live")
     # Too few checks reached the resource (the plugin printed why): not a green smoke.
     return EXIT_USAGE if isinstance(live, dict) and live.get("shortfall") else EXIT_OK
+
+
+@contextmanager
+def _own_plugins_only() -> Iterator[None]:
+    """pytest loads no plugin of the environment by itself (PYTEST_DISABLE_PLUGIN_AUTOLOAD, which
+    every pytest since 3.5 reads, and the xdist workers started meanwhile inherit): the run
+    names its own with ``-p``. The variable is restored afterwards."""
+    name = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+    before = os.environ.get(name)
+    os.environ[name] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def _workers(args: argparse.Namespace, extra: Sequence[str]) -> list[str]:

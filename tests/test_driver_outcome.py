@@ -46,7 +46,13 @@ def test_an_outcome_is_parsed_into_typed_fields():
     assert not error.has("cause") and not error.has("body")
     # What a report records is what the driver sent, unknown fields and all.
     assert error.to_json() == ERROR
-    assert outcome.virtual_delays_s is None  # openai-python only
+    assert outcome.virtual_delays_s is None  # the SDK slept: its delays are timed at the wire
+
+
+def test_a_virtual_clock_s_delays_are_the_sdk_s_own_numbers():
+    """The Java driver's sleeper (and openai-python's clock) keep the delays the SDK asked for."""
+    assert parse_outcome({**BASE, "virtual_delays_s": [0.42, 8]}).virtual_delays_s == (0.42, 8.0)
+    assert parse_outcome({**BASE, "virtual_delays_s": []}).virtual_delays_s == ()
 
 
 def test_without_provider_calls_the_credential_is_the_provider():
@@ -67,6 +73,9 @@ def test_without_provider_calls_the_credential_is_the_provider():
         ({"provider_calls": "2"}, "provider_calls must be an integer"),
         ({"calls": [{"provider_tokens": [1]}]}, "calls must be a list"),
         ({"elapsed_ms": True}, "elapsed_ms must be an integer"),
+        ({"virtual_delays_s": [0.5, "8"]}, "virtual_delays_s must be a list of seconds"),
+        ({"virtual_delays_s": [-1]}, "virtual_delays_s must be a list of seconds"),
+        ({"virtual_delays_s": 0.5}, "virtual_delays_s must be a list of seconds"),
     ],
 )
 def test_an_outcome_that_does_not_fit_its_types_is_malformed(change, problem):

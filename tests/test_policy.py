@@ -368,6 +368,8 @@ def _hinted(sdk: str, version: str, header: tuple[str, str]) -> Any:
     # openai-java: from 4.71.0 hints are clamped to [0, 8 s]; 4.25-4.70 wait them in full
     ("java", "4.105.0", "9", 2, (Bound(8.0, 8.0),)),
     ("java", "4.105.0", "-3", 2, (Bound(0.0, 0.0),)),
+    # toFloatOrNull("1e400") is Infinity, toLong() the largest Long: clamped like any long hint
+    ("java", "4.105.0", "1e400", 2, (Bound(8.0, 8.0),)),
     ("java", "4.70.0", "9", 2, (Bound(9.0, 9.0),)),
     ("java", "4.20.0", "61", 2, (Bound(0.375, 0.5),)),
 ])

@@ -151,8 +151,10 @@ class DriverOutcome:
     elapsed_ms: int = 0
     provider_calls: int | None = None  # None: the credential is the provider
     calls: list[list[str]] | None = None  # per call of ``repeat``: the provider's tokens
-    # openai-python only: the retry delays the virtual clock kept, err.body, chunks' ids.
+    # The retry delays a virtual clock kept (openai-python's; openai-java's sleeper), None
+    # where the SDK really waits (its delays are timed at the wire).
     virtual_delays_s: tuple[float, ...] | None = None
+    # openai-python only: err.body, chunks' ids.
     error_body: Any = None
     chunk_request_ids: list[str] = field(default_factory=list)
     # The client was built from the scenario's construction part (docs/driver-protocol.md).
@@ -187,6 +189,8 @@ def parse_outcome(data: object) -> DriverOutcome:
         elapsed_ms=outcome["elapsed_ms"],
         provider_calls=outcome.get("provider_calls"),
         constructed=outcome.get("constructed") is True,
+        virtual_delays_s=(None if outcome.get("virtual_delays_s") is None
+                          else tuple(float(d) for d in outcome["virtual_delays_s"])),
         calls=None if calls is None else [list(c.get("provider_tokens") or []) for c in calls],
     )
 
@@ -221,6 +225,10 @@ def outcome_problems(outcome: object) -> list[str]:
         problems.append("constructed must be a boolean")
     if outcome.get("provider_calls") is not None and not _is_int(outcome["provider_calls"]):
         problems.append("provider_calls must be an integer")
+    delays = outcome.get("virtual_delays_s")
+    if delays is not None and not (isinstance(delays, list) and all(
+            isinstance(d, (int, float)) and not isinstance(d, bool) and d >= 0 for d in delays)):
+        problems.append("virtual_delays_s must be a list of seconds (numbers >= 0)")
     calls = outcome.get("calls")
     if calls is not None and not (isinstance(calls, list) and all(
             isinstance(c, dict) and _strings(c.get("provider_tokens") or []) for c in calls)):

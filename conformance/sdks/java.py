@@ -76,12 +76,14 @@ DEVIATIONS: tuple[Deviation, ...] = (
     Deviation(
         "java.retry-after-clamped", "java", "(the Java section says nothing about retries)",
         "retry-after-ms, then retry-after (seconds, then an RFC1123 date) are clamped to "
-        "[0, 8 s]: a longer hint waits 8 s and is retried, a negative one retries at once",
+        "[0, 8 s]: a longer hint waits 8 s and is retried, a negative one retries at once; a "
+        "numeric overflow (1e400: toFloatOrNull gives Infinity, toLong the largest Long) is a "
+        "longer hint",
         f"{_SOURCE} getRetryBackoffDuration (coerceIn(0, MAX_RETRY_DELAY), MAX_RETRY_DELAY = 8 "
         "s); first in 4.71.0 (Maven Central sources jars: 4.70.0 has no bound); sdk-behavior "
         "§9.1", kind="refines", capability="retry_after_clamped",
         apply=_set(retry_after=RetryAfter(maximum=8.0, low_inclusive=True, above="clamp",
-                                          negative="zero")),
+                                          negative="zero", overflow_is_too_long=True)),
     ),
 )
 

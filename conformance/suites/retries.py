@@ -306,8 +306,9 @@ def retry_after_limits(wire: Wire, driver: Driver, observe: Observations) -> Non
         for name, step in long:
             runs.play(name, [step, OK])
     elif clamp:
-        # Waited out to the clamp (openai-java: 8 s, the one long wait of the run): a build
-        # whose cap is gone would still be waiting, one that refuses or falls back would not.
+        # Waited out to the clamp (an SDK that clamps and has no virtual clock: openai-java
+        # before its public sleeper, 8 s): a build whose cap is gone would still be waiting,
+        # one that refuses or falls back would not.
         assert cap is not None
         runs.play(long[0][0], [long[0][1], OK], deadline_s=cap + 2.0)
     else:  # still waiting at the deadline (openai-node 6.x), or refused at once (openai-go)

@@ -135,6 +135,54 @@ public final class Main {
     }
   }
 
+  /**
+   * The virtual clock (docs/driver-protocol.md): where the release has the public
+   * OpenAIOkHttpClient.Builder.sleeper(Sleeper), a sleeper that keeps each delay the SDK asks
+   * it to wait before a retry and returns at once. A retry scenario then takes no wall time and
+   * its delays are the SDK's own numbers, as openai-python's virtual clock keeps them. Looked up
+   * by reflection, a capability probed and not assumed: a release without it still builds the
+   * driver, and its delays are timed at the wire.
+   */
+  static final class VirtualClock implements java.lang.reflect.InvocationHandler {
+    final List<Double> delays = Collections.synchronizedList(new ArrayList<>());
+
+    static VirtualClock install(OpenAIOkHttpClient.Builder builder) {
+      try {
+        Class<?> sleeper = Class.forName("com.openai.core.Sleeper");
+        java.lang.reflect.Method set =
+            OpenAIOkHttpClient.Builder.class.getMethod("sleeper", sleeper);
+        VirtualClock clock = new VirtualClock();
+        set.invoke(builder, java.lang.reflect.Proxy.newProxyInstance(
+            sleeper.getClassLoader(), new Class<?>[] {sleeper}, clock));
+        return clock;
+      } catch (ReflectiveOperationException e) {
+        return null;
+      }
+    }
+
+    @Override
+    public Object invoke(Object proxy, java.lang.reflect.Method method, Object[] args) {
+      switch (method.getName()) {
+        case "sleep":
+          delays.add(((Duration) args[0]).toNanos() / 1e9);
+          return null;
+        case "sleepAsync":
+          delays.add(((Duration) args[0]).toNanos() / 1e9);
+          return java.util.concurrent.CompletableFuture.completedFuture(null);
+        case "close":
+          return null;
+        case "hashCode":
+          return System.identityHashCode(proxy);
+        case "equals":
+          return proxy == args[0];
+        case "toString":
+          return "VirtualClock";
+        default:
+          throw new UnsupportedOperationException(method.getName());
+      }
+    }
+  }
+
   private static Integer optInt(JsonNode node, String field) {
     JsonNode value = node == null ? null : node.get(field);
     return value == null || value.isNull() ? null : value.asInt();
@@ -226,7 +274,8 @@ public final class Main {
     return builder;
   }
 
-  private static OpenAIClient clientFor(JsonNode scenario, FakeTokenSupplier[] supplier) {
+  private static OpenAIClient clientFor(JsonNode scenario, FakeTokenSupplier[] supplier,
+      VirtualClock[] clock) {
     JsonNode client = scenario.path("client");
     JsonNode auth = client.path("auth");
     String kind = auth.path("kind").asText("key");
@@ -261,6 +310,7 @@ public final class Main {
     if (timeout != null) {
       builder.timeout(Duration.ofMillis(timeout));
     }
+    clock[0] = VirtualClock.install(builder);
     return builder.build();
   }
 
@@ -767,10 +817,11 @@ public final class Main {
   private static void run(String id, JsonNode scenario) {
     long started = System.nanoTime();
     FakeTokenSupplier[] supplier = new FakeTokenSupplier[1];
+    VirtualClock[] clock = new VirtualClock[1];
     OpenAIClient built = null;
     RuntimeException refusal = null; // the SDK refused the construction: the outcome's error
     try {
-      built = clientFor(scenario, supplier);
+      built = clientFor(scenario, supplier, clock);
     } catch (Unsupported e) {
       send(driverError(id, "unsupported: " + e.getMessage(), true));
       return;
@@ -895,6 +946,12 @@ public final class Main {
       }
     }
     outcome.putNull("sdk_retry_count");
+    if (clock[0] != null) {
+      ArrayNode delays = outcome.putArray("virtual_delays_s");
+      synchronized (clock[0].delays) {
+        clock[0].delays.forEach(delays::add);
+      }
+    }
     if (scenario.path("client").path("construction").isObject()) {
       outcome.put("constructed", true); // the client was built from the construction
     }
