@@ -274,7 +274,14 @@ def test_a_429_is_retried_after_its_retry_after_ms(driver, server):
     assert outcome.error is None
     assert outcome.request_id == "req-200"
     assert len(requests) == 2
-    assert requests[1].arrived - requests[0].arrived >= hint_ms / 1000 - 0.05
+    if driver.sdk == "java":
+        # openai-java's public sleeper is the driver's virtual clock: the SDK asked to wait the
+        # hint, and did not (docs/driver-protocol.md, virtual_delays_s).
+        assert outcome.virtual_delays_s == (hint_ms / 1000,)
+        assert requests[1].arrived - requests[0].arrived < hint_ms / 1000
+    else:  # the SDK slept: its wait is timed at the wire
+        assert outcome.virtual_delays_s is None
+        assert requests[1].arrived - requests[0].arrived >= hint_ms / 1000 - 0.05
     assert [r.header("x-stainless-retry-count") for r in requests] == ["0", "1"]
 
 
@@ -354,6 +361,24 @@ def test_per_request_max_retries_where_the_sdk_has_them(driver, server):
     outcome, requests = play(driver, server, script, the_scenario)
     assert outcome.error is None
     assert len(requests) == 2
+
+
+def test_the_javascript_driver_looks_up_no_host_beyond_loopback(driver, server):
+    """A URL the SDK would reach around the runner's proxy is refused before its name is looked
+    up: the SDK raises a connection error, and no query leaves the machine."""
+    if driver.sdk != "javascript":
+        pytest.skip("the DNS guard is the JavaScript driver's (node's dns.lookup)")
+    the_scenario = scenario(server, "chat.completions.create",
+                            recorded_body("request-ids/chat-completion.yaml"), max_retries=0)
+    the_scenario["base_url"] = "http://your-resource-name.openai.azure.com/openai/v1/"
+    outcome, requests = play(driver, server, Script([actions.reply(200, COMPLETION)]),
+                             the_scenario)
+    assert requests == []
+    assert outcome.error is not None and outcome.error.kind == "connection"
+    # One more round trip: the driver logged the refusal before it answered the first.
+    with pytest.raises(ScenarioRejected):
+        driver.run(scenario(server, "images.generate", {}))
+    assert "refused to look up your-resource-name.openai.azure.com" in "".join(driver._stderr)
 
 
 def test_an_unknown_operation_is_rejected_not_a_crash(driver, server):

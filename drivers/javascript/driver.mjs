@@ -5,6 +5,7 @@
 // line on stdout (hello, outcome, driver_error). Logs go to stderr. See docs/driver-protocol.md.
 
 import { AsyncLocalStorage } from "node:async_hooks";
+import dns from "node:dns";
 import { createInterface } from "node:readline";
 import OpenAI, { AzureOpenAI } from "openai";
 import { VERSION } from "openai/version";
@@ -12,6 +13,21 @@ import { getBearerTokenProvider } from "@azure/identity";
 import { ProxyAgent } from "undici";
 
 const PROTOCOL = 2;
+
+// Nothing leaves loopback: a host name the driver would look up (an https URL an SDK reaches
+// without the runner's proxy) is refused before any query leaves the machine. Every URL a
+// scenario gives is 127.0.0.1 or goes through the loopback CONNECT proxy, so nothing else
+// is looked up unless a release ignores the proxy.
+const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "::1"]);
+const lookup = dns.lookup;
+dns.lookup = function guardedLookup(host, options, callback) {
+  if (LOOPBACK_NAMES.has(String(host).toLowerCase())) return lookup.call(this, host, options, callback);
+  const done = typeof options === "function" ? options : callback;
+  log(`refused to look up ${host}: nothing leaves loopback`);
+  const error = new Error(`the driver refuses to look up ${host}: nothing leaves loopback`);
+  error.code = "EAI_FAIL";
+  process.nextTick(done, error);
+};
 
 function send(message) {
   process.stdout.write(JSON.stringify(message) + "\n");
@@ -77,7 +93,19 @@ function constructedClient(construction, client, auth, tokenCalls, providerCalls
   }
   if (client.max_retries != null) options.maxRetries = client.max_retries;
   if (client.timeout_ms != null) options.timeout = client.timeout_ms;
-  return azure ? new AzureOpenAI(options) : new OpenAI(options);
+  return proxied(azure ? new AzureOpenAI(options) : new OpenAI(options), options);
+}
+
+// openai-node before 5.0 takes no fetchOptions (its fetch is node-fetch with an httpAgent): it
+// would send an Azure host's request around the runner's loopback proxy, to the network. The
+// driver cannot route it, so the scenario is the harness's problem (a driver_error), not the
+// SDK's fail.
+function proxied(built, options) {
+  if (options.fetchOptions !== undefined && !("fetchOptions" in built)) {
+    throw new DriverError(`openai ${VERSION} takes no fetchOptions: the driver cannot send its `
+      + "https requests through the loopback proxy");
+  }
+  return built;
 }
 
 // The doc's sample: getBearerTokenProvider(credential, scope), given to the client; each call
@@ -136,7 +164,7 @@ function clientFor(scenario, tokenCalls, providerCalls) {
   }
   const forced = mutantMaxRetries();
   if (forced != null) options.maxRetries = forced;
-  return new OpenAI(options);
+  return proxied(new OpenAI(options), options);
 }
 
 let agent = null;
