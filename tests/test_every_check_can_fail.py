@@ -184,7 +184,7 @@ def test_every_sdk_a_check_runs_on_has_a_case_that_makes_it_fail(missing):
 def test_the_reading_sees_rows_and_hand_written_assertions():
     evidence = {*_table_evidence(), *_hand_written_evidence()}
     assert ("chat.response-contract", "python") in evidence  # tests/test_failures.py's row
-    # tests/test_suites_errors.py: parametrized ids through fault_mutants.assert_caught
+    # tests/test_suites_errors.py: the fault mutants as failure-table rows
     assert ("errors.status-classes", "python") in evidence
 
 
