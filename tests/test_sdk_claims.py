@@ -31,7 +31,7 @@ from .conftest import Suite
 from .failures import caught
 from .known_failures import known_failures
 from .mutants import broken_sdk
-from .test_cross_sdk import built_with
+from .test_cross_sdk import built_with, go_content_and_delta_not_decoded
 
 MODULES = ("errors", "request_ids", "chat", "auth", "auth_concurrency", "image_input")
 CHECKS = sorted(c.id for c in REGISTRY.values()
@@ -202,9 +202,6 @@ def test_each_driver_fails_against_a_misbehaving_server(suite: Suite, monkeypatc
 js_request_id_dropped = built_with(
     "js_request_id_dropped", "javascript",
     lambda d: driver_mutants.javascript(d, driver_mutants.JS_REQUEST_ID_DROPPED))
-go_content_and_delta_not_decoded = built_with(
-    "go_content_and_delta_not_decoded", "go",
-    lambda d: driver_mutants.go(d, driver_mutants.GO_CONTENT_AND_DELTA_NOT_DECODED))
 go_max_tokens_dropped = built_with(
     "go_max_tokens_dropped", "go",
     lambda d: driver_mutants.go(d, driver_mutants.GO_MAX_TOKENS_DROPPED))
