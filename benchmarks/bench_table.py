@@ -41,6 +41,10 @@ def rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             ("… the run's wall time", _spread(o["run_s"], " s"), "", ""),
             ("… its floor (python + import openai, pytest, the runner)",
              _spread(o["floor_s"], " s"), "", ""),
+            *([("… with bytecode caches written (as a pip install has them): run / floor",
+                f"{_spread(o['bytecode']['ratio'], 'x')}; {o['bytecode']['run_s']['median']:g}"
+                f" / {o['bytecode']['floor_s']['median']:g} s", "", "")]
+              if "bytecode" in o else []),
             *([("… CPU time, run / floor (steadier when the machine is shared)",
                 f"{_spread(o['cpu_ratio'], 'x')}; {o['run_cpu_s']['median']:g} / "
                 f"{o['floor_cpu_s']['median']:g} s", "", "")] if "cpu_ratio" in o else []),
