@@ -10,6 +10,7 @@ import { createInterface } from "node:readline";
 import OpenAI, { AzureOpenAI } from "openai";
 import { VERSION } from "openai/version";
 import { getBearerTokenProvider } from "@azure/identity";
+import { HttpsProxyAgent } from "https-proxy-agent";
 import { ProxyAgent } from "undici";
 
 const PROTOCOL = 2;
@@ -88,24 +89,23 @@ function constructedClient(construction, client, auth, tokenCalls, providerCalls
   const proxy = process.env.HTTPS_PROXY ?? process.env.https_proxy;
   const urls = [construction.base_url, construction.endpoint, process.env.OPENAI_BASE_URL,
                 process.env.AZURE_OPENAI_ENDPOINT];
-  if (proxy && urls.some((u) => String(u ?? "").startsWith("https:"))) {
-    options.fetchOptions = { dispatcher: proxyAgent(proxy) };
-  }
   if (client.max_retries != null) options.maxRetries = client.max_retries;
   if (client.timeout_ms != null) options.timeout = client.timeout_ms;
-  return proxied(azure ? new AzureOpenAI(options) : new OpenAI(options), options);
+  const make = (given) => (azure ? new AzureOpenAI(given) : new OpenAI(given));
+  return urls.some((u) => String(u ?? "").startsWith("https:"))
+    ? throughProxy(make, options, proxy) : make(options);
 }
 
-// openai-node before 5.0 takes no fetchOptions (its fetch is node-fetch with an httpAgent): it
-// would send an Azure host's request around the runner's loopback proxy, to the network. The
-// driver cannot route it, so the scenario is the harness's problem (a driver_error), not the
-// SDK's fail.
-function proxied(built, options) {
-  if (options.fetchOptions !== undefined && !("fetchOptions" in built)) {
-    throw new DriverError(`openai ${VERSION} takes no fetchOptions: the driver cannot send its `
-      + "https requests through the loopback proxy");
-  }
-  return built;
+// The network layer only: the client's https requests go through the runner's loopback
+// CONNECT proxy, as a proxy is configured for openai-node: fetchOptions.dispatcher (an undici
+// ProxyAgent), or, for a release before 5.0 that takes no fetchOptions (its fetch is
+// node-fetch), httpAgent (an https-proxy-agent). Without a proxy the request could only leave
+// loopback: a driver error, the harness's problem.
+function throughProxy(make, options, proxy) {
+  if (!proxy) throw new DriverError("an https URL without the runner's HTTPS_PROXY");
+  const built = make({ ...options, fetchOptions: { dispatcher: proxyAgent(proxy) } });
+  if ("fetchOptions" in built) return built;
+  return make({ ...options, httpAgent: new HttpsProxyAgent(proxy) });
 }
 
 // The doc's sample: getBearerTokenProvider(credential, scope), given to the client; each call
@@ -156,15 +156,12 @@ function clientFor(scenario, tokenCalls, providerCalls) {
   }
   if (client.max_retries != null) options.maxRetries = client.max_retries;
   if (client.timeout_ms != null) options.timeout = client.timeout_ms;
-  // The network layer only: an https base URL (the doc's Azure host) goes through the runner's
-  // loopback CONNECT proxy, as a proxy is configured for openai-node (fetchOptions.dispatcher).
-  const proxy = process.env.HTTPS_PROXY ?? process.env.https_proxy;
-  if (proxy && String(scenario.base_url).startsWith("https:")) {
-    options.fetchOptions = { dispatcher: proxyAgent(proxy) };
-  }
   const forced = mutantMaxRetries();
   if (forced != null) options.maxRetries = forced;
-  return proxied(new OpenAI(options), options);
+  const make = (given) => new OpenAI(given);
+  return String(scenario.base_url).startsWith("https:")
+    ? throughProxy(make, options, process.env.HTTPS_PROXY ?? process.env.https_proxy)
+    : make(options);
 }
 
 let agent = null;
