@@ -18,10 +18,18 @@ folder under ``suite.pytester.path``). It may call ``pytest.skip`` (a driver it 
 
 The rows of one case and one SDK share one run of their checks (``--conformance-check``, never a
 name substring), and each check must end ``fail`` for that SDK with its phrase in the message.
+No check of a run may end ``error``: blame stays precise. Two more kinds of entry join a run:
+
+- ``lacking=[(case, check id, SDK, reason), ...]``: the SDK lacks the check's API, so the check
+  must end ``unsupported`` with the reason in its message (openai-go has no async client). An
+  entry whose check ends anything else fails the test: an exemption is asserted, never assumed.
+- ``judged_too=(check id, ...)``: checks each run also judges though the table makes none of
+  them fail (a run that serves every claim of its features): each must run and not err.
+
 A row for a driver SDK (not python) is marked ``drivers``; a driver whose toolchain is missing
-skips. ``tests/test_every_check_can_fail.py`` reads every table made with :func:`caught` (and,
-until they become rows, the hand-written ``... is Verdict.FAIL`` assertions) and fails for a
-registered check that nothing makes fail.
+skips. ``tests/test_every_check_can_fail.py`` reads every table made with :func:`caught` (rows
+and lacking entries) and fails for a registered check, or a (check, SDK) pair, that nothing
+makes fail.
 """
 
 from __future__ import annotations
@@ -35,9 +43,12 @@ from conformance.registry import Verdict
 
 Case = Callable[[Any, pytest.MonkeyPatch], object]
 Row = tuple[Case, str, str, str]  # (case, check id, SDK, phrase)
+Lacking = tuple[Case, str, str, str]  # (case, check id, SDK, reason it is unsupported)
 
-# The attribute a test made by caught() carries its rows in (read by test_every_check_can_fail).
+# The attributes a test made by caught() carries its rows and its lacking entries in (read by
+# test_every_check_can_fail).
 ROWS = "__caught_rows__"
+LACKING = "__caught_lacking__"
 # The attribute a case that runs a broken SDK build (not a misbehaving server) sets to True.
 BROKEN_BUILD = "broken_build"
 
@@ -46,38 +57,61 @@ def case_name(case: Case) -> str:
     return getattr(case, "__name__", type(case).__name__).strip("<>")
 
 
-def _groups(rows: Sequence[Row]) -> list[tuple[Case, str, list[tuple[str, str]]]]:
-    """Rows grouped by (case, SDK), in table order: one run each."""
-    groups: dict[tuple[int, str], tuple[Case, str, list[tuple[str, str]]]] = {}
-    for row in rows:
-        if len(row) != 4 or not all(isinstance(x, str) for x in row[1:]) or not callable(row[0]):
-            raise TypeError(f"a CAUGHT row is (case, check id, sdk, phrase), got {row!r}")
-        case, check_id, sdk, phrase = row
-        groups.setdefault((id(case), sdk), (case, sdk, []))[2].append((check_id, phrase))
+Group = tuple[Case, str, list[tuple[str, str]], list[tuple[str, str]]]
+
+
+def _checked(row: Row, last: str) -> Row:
+    if len(row) != 4 or not all(isinstance(x, str) for x in row[1:]) or not callable(row[0]):
+        raise TypeError(f"a CAUGHT row is (case, check id, sdk, {last}), got {row!r}")
+    return row
+
+
+def _groups(rows: Sequence[Row], lacking: Sequence[Lacking] = ()) -> list[Group]:
+    """Rows and lacking entries grouped by (case, SDK), in table order: one run each."""
+    groups: dict[tuple[int, str], Group] = {}
+    for case, check_id, sdk, phrase in (_checked(row, "phrase") for row in rows):
+        groups.setdefault((id(case), sdk), (case, sdk, [], []))[2].append((check_id, phrase))
+    for case, check_id, sdk, reason in (_checked(row, "reason") for row in lacking):
+        groups.setdefault((id(case), sdk), (case, sdk, [], []))[3].append((check_id, reason))
     return list(groups.values())
 
 
-def _ids(groups: list[tuple[Case, str, list[tuple[str, str]]]]) -> list[str]:
+def _ids(groups: list[Group]) -> list[str]:
     ids: list[str] = []
-    for case, sdk, _ in groups:
+    for case, sdk, _, _ in groups:
         name = f"{case_name(case)}[{sdk}]"
         ids.append(name if name not in ids else f"{name}#{len(ids)}")
     return ids
 
 
 def run_case(suite: Any, monkeypatch: pytest.MonkeyPatch, case: Case, sdk: str,
-             expected: Sequence[tuple[str, str]]) -> None:
-    """Break the thing, run the checks of ``expected`` on ``sdk``, and assert each fails with
-    its phrase (and that none of them is an error: blame stays precise)."""
+             expected: Sequence[tuple[str, str]], lacking: Sequence[tuple[str, str]] = (),
+             judged_too: Sequence[str] = ()) -> None:
+    """Break the thing, run the checks of ``expected``, ``lacking`` and ``judged_too`` on
+    ``sdk`` in one run, and assert each of ``expected`` fails with its phrase, each of
+    ``lacking`` is unsupported with its reason, and no check of the run is an error (blame
+    stays precise)."""
     case(suite, monkeypatch)
-    check_ids = list(dict.fromkeys(check_id for check_id, _ in expected))
+    check_ids = list(dict.fromkeys([*(check_id for check_id, _ in (*expected, *lacking)),
+                                    *judged_too]))
     run = suite.run(*check_ids, args=(f"--conformance-sdk={sdk}",))
     ran = {c.id: c for c in run.results.checks if c.sdk == sdk}
     if sdk != "python" and ran and all(c.verdict is Verdict.SKIPPED for c in ran.values()):
         pytest.skip(f"{sdk} driver unavailable: {next(iter(ran.values())).message}")
-    for check_id, phrase in expected:
+    for check_id in check_ids:
         assert check_id in ran, (f"{check_id} did not run for {sdk}; ran {sorted(ran)}\n"
                                  f"{run.outcome.stdout.str()}")
+    errors = {c: r.message for c, r in ran.items() if r.verdict is Verdict.ERROR}
+    assert not errors, f"{case_name(case)}: checks that erred on {sdk}: {errors}"
+    for check_id, reason in lacking:
+        result = ran[check_id]
+        assert result.verdict is Verdict.UNSUPPORTED, (
+            f"{case_name(case)}: {check_id} on {sdk} is {result.verdict}, not unsupported: "
+            f"{result.message}")
+        assert reason in result.message, (
+            f"{case_name(case)}: {check_id} on {sdk} is unsupported without {reason!r}: "
+            f"{result.message}")
+    for check_id, phrase in expected:
         result = ran[check_id]
         assert result.verdict is Verdict.FAIL, (
             f"{case_name(case)}: {check_id} on {sdk} is {result.verdict}, not fail: "
@@ -87,30 +121,44 @@ def run_case(suite: Any, monkeypatch: pytest.MonkeyPatch, case: Case, sdk: str,
             f"{result.message}")
 
 
-def caught(rows: Sequence[Row]) -> Callable[..., None]:
-    """A test, parametrized per (case, SDK) of ``rows``, that shows each row's check failing.
-    Assign it to a ``test_*`` name of the module."""
-    groups = _groups(rows)
+def caught(rows: Sequence[Row], *, lacking: Sequence[Lacking] = (),
+           judged_too: Sequence[str] = ()) -> Callable[..., None]:
+    """A test, parametrized per (case, SDK) of ``rows`` and ``lacking``, that shows each row's
+    check failing and each lacking entry's check unsupported, with ``judged_too`` in every run
+    and no check erring. Assign it to a ``test_*`` name of the module."""
+    groups = _groups(rows, lacking)
     params = [
-        pytest.param(case, sdk, expected, id=name,
+        pytest.param(case, sdk, expected, unsupported, id=name,
                      marks=() if sdk == "python" else (pytest.mark.drivers,))
-        for (case, sdk, expected), name in zip(groups, _ids(groups), strict=True)
+        for (case, sdk, expected, unsupported), name in zip(groups, _ids(groups), strict=True)
     ]
+    also = tuple(judged_too)
 
-    @pytest.mark.parametrize(("case", "sdk", "expected"), params)
+    @pytest.mark.parametrize(("case", "sdk", "expected", "unsupported"), params)
     def test_caught(suite: Any, monkeypatch: pytest.MonkeyPatch, case: Case, sdk: str,
-                    expected: list[tuple[str, str]]) -> None:
-        run_case(suite, monkeypatch, case, sdk, expected)
+                    expected: list[tuple[str, str]],
+                    unsupported: list[tuple[str, str]]) -> None:
+        run_case(suite, monkeypatch, case, sdk, expected, unsupported, also)
 
     setattr(test_caught, ROWS, tuple(rows))
+    setattr(test_caught, LACKING, tuple(lacking))
     return test_caught
 
 
-def rows_of(module: object) -> list[Row]:
-    """Every row of the tables ``module`` turned into tests with :func:`caught`."""
+def _entries(module: object, attribute: str) -> list[Row]:
     found: list[Row] = []
     for name in dir(module):
         value = getattr(module, name)
         if name.startswith("test") and callable(value):
-            found.extend(getattr(value, ROWS, ()))
+            found.extend(getattr(value, attribute, ()))
     return found
+
+
+def rows_of(module: object) -> list[Row]:
+    """Every row of the tables ``module`` turned into tests with :func:`caught`."""
+    return _entries(module, ROWS)
+
+
+def lacking_of(module: object) -> list[Lacking]:
+    """Every lacking entry (an SDK without the check's API) of ``module``'s tables."""
+    return _entries(module, LACKING)

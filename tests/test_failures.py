@@ -1,11 +1,12 @@
 """The failure-table runner (tests/failures.py): a row passes only when its check fails for its
-SDK with its phrase; rows of one case and SDK share a run."""
+SDK with its phrase, a lacking entry only when its check is unsupported there; rows and entries
+of one case and SDK share a run, with the checks it judges too."""
 
 from __future__ import annotations
 
 import pytest
 
-from .failures import ROWS, caught, rows_of, run_case
+from .failures import LACKING, ROWS, caught, lacking_of, rows_of, run_case
 
 
 def usage_does_not_add_up(suite, monkeypatch):
@@ -26,7 +27,9 @@ def test_a_table_test_carries_its_rows():
     import sys
 
     assert getattr(test_caught, ROWS) == tuple(CAUGHT)
+    assert getattr(test_caught, LACKING) == ()
     assert rows_of(sys.modules[__name__]) == CAUGHT
+    assert lacking_of(sys.modules[__name__]) == []
 
 
 def test_rows_of_one_case_and_sdk_share_a_parametrization():
@@ -54,3 +57,26 @@ def test_a_row_whose_phrase_is_missing_fails_the_test(suite, monkeypatch):
     with pytest.raises(AssertionError, match="failed without 'no such phrase'"):
         run_case(suite, monkeypatch, usage_does_not_add_up, "python",
                  [("chat.response-contract", "no such phrase")])
+
+
+def test_lacking_entries_join_their_case_and_sdk_run_and_are_read():
+    lacking = [(usage_does_not_add_up, "streaming.async-doc-loop-text", "go", "no async client")]
+    test = caught([(usage_does_not_add_up, "chat.response-contract", "go", "")],
+                  lacking=lacking, judged_too=["chat.request-shape"])
+    assert getattr(test, LACKING) == tuple(lacking)
+    [mark] = test.pytestmark
+    [param] = mark.args[1]
+    assert param.id == "usage_does_not_add_up[go]"
+    assert param.values[2:] == ([("chat.response-contract", "")],
+                                [("streaming.async-doc-loop-text", "no async client")])
+
+
+def test_a_lacking_entry_whose_check_is_supported_fails_the_test(suite, monkeypatch):
+    with pytest.raises(AssertionError, match="is pass, not unsupported"):
+        run_case(suite, monkeypatch, nothing_broken, "python", [],
+                 [("chat.response-contract", "")])
+
+
+def test_a_check_judged_too_shares_the_run_and_need_not_fail(suite, monkeypatch):
+    run_case(suite, monkeypatch, usage_does_not_add_up, "python",
+             [("chat.response-contract", "usage.total")], judged_too=["chat.request-shape"])
