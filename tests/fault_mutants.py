@@ -209,18 +209,6 @@ def conflict_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
     never_retries(409)(monkeypatch)
 
 
-def assert_caught(suite: Any, monkeypatch: pytest.MonkeyPatch, mutant: Mutant,
-                  failing: list[str], phrase: str) -> None:
-    """Under ``mutant``, every check in ``failing`` fails, the first saying ``phrase``."""
-    from conformance.registry import Verdict
-
-    mutant(monkeypatch)
-    run = suite.run(*failing)
-    for check_id in failing:
-        assert run.verdict(check_id) is Verdict.FAIL, (check_id, run.message(check_id))
-    assert phrase in run.message(failing[0])
-
-
 def backoff_one_retry_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
     """The first retry waits as openai <= 1.46 did: bases 1, 2, 4, 8 s instead of 0.5, 1, 2, 4
     s (the retry loop counted the retry in progress as taken)."""

@@ -9,6 +9,8 @@ from conformance.suites import async_client as _registers_the_async_check  # noq
 from conformance.suites import retries as _registers_the_checks  # noqa: F401
 
 from . import fault_mutants as mutants
+from .failures import Case, caught
+from .mutants import broken_sdk
 
 # Every retries check runs on every SDK; here on python (the drivers: tests/test_retries_sdks.py).
 RETRIES = sorted(c for c in REGISTRY if c.startswith("retries."))
@@ -33,7 +35,7 @@ def test_all_pass_and_name_the_deviations(suite):
 
 
 # (mutant, the checks that must fail, a phrase of the first one's message)
-CAUGHT = [
+BROKEN = [
     (mutants.retries_by_default(3), ["retries.default-attempts"], "4 attempt(s), expected 3"),
     (mutants.never_retries(429), ["retries.retryable-set", "retries.default-attempts"],
      "429, then success: 1 attempt(s), expected 2"),
@@ -54,17 +56,31 @@ CAUGHT = [
      ["retries.default-attempts", "retries.retryable-set", "retries.max-retries-zero"],
      "outcome ReadError"),
 ]
-
-
 CAUGHT_IDS = ["3-retries-by-default", "429-not-retried", "503-not-retried", "400-retried",
               "retry-after-ignored", "retry-after-cap-600s", "no-jitter", "flat-backoff",
               "retry-count-frozen", "with-options-ignored", "token-once-per-call",
               "transport-errors-unwrapped"]
 
 
-@pytest.mark.parametrize(("mutant", "failing", "phrase"), CAUGHT, ids=CAUGHT_IDS)
-def test_a_broken_sdk_fails(suite, monkeypatch, mutant, failing, phrase):
-    mutants.assert_caught(suite, monkeypatch, mutant, failing, phrase)
+def _broken(name: str, mutant: mutants.Mutant) -> Case:
+    """A case: openai-python patched by ``mutant``."""
+
+    @broken_sdk
+    def case(suite: object, monkeypatch: pytest.MonkeyPatch) -> None:
+        mutant(monkeypatch)
+
+    case.__name__ = name
+    return case
+
+
+# One run per mutant: each of its checks fails, the first with the phrase.
+CAUGHT = [
+    (case, check_id, "python", phrase if n == 0 else "")
+    for (mutant, failing, phrase), name in zip(BROKEN, CAUGHT_IDS, strict=True)
+    for case in [_broken(name, mutant)]
+    for n, check_id in enumerate(failing)
+]
+test_a_broken_sdk_fails = caught(CAUGHT)
 
 
 def test_an_sdk_that_follows_the_doc_on_409_passes(suite, monkeypatch):
