@@ -26,8 +26,8 @@ No check of a run may end ``error``: blame stays precise. Two more kinds of entr
 - ``judged_too=(check id, ...)``: checks each run also judges though the table makes none of
   them fail (a run that serves every claim of its features): each must run and not err.
 
-A row for a driver SDK (not python) is marked ``drivers``; a driver whose toolchain is missing
-skips. ``tests/test_every_check_can_fail.py`` reads every table made with :func:`caught` (rows
+A row for a driver SDK (not python) is marked ``drivers`` (unless its case sets
+``NO_TOOLCHAIN``); a driver whose toolchain is missing skips. ``tests/test_every_check_can_fail.py`` reads every table made with :func:`caught` (rows
 and lacking entries) and fails for a registered check, or a (check, SDK) pair, that nothing
 makes fail.
 """
@@ -51,6 +51,9 @@ ROWS = "__caught_rows__"
 LACKING = "__caught_lacking__"
 # The attribute a case that runs a broken SDK build (not a misbehaving server) sets to True.
 BROKEN_BUILD = "broken_build"
+# The attribute a case sets to True whose driver runs without the SDK's toolchain (a stand-in
+# driver speaking for the row's SDK): its rows are not marked ``drivers``.
+NO_TOOLCHAIN = "no_toolchain"
 
 
 def case_name(case: Case) -> str:
@@ -129,7 +132,8 @@ def caught(rows: Sequence[Row], *, lacking: Sequence[Lacking] = (),
     groups = _groups(rows, lacking)
     params = [
         pytest.param(case, sdk, expected, unsupported, id=name,
-                     marks=() if sdk == "python" else (pytest.mark.drivers,))
+                     marks=() if sdk == "python" or getattr(case, NO_TOOLCHAIN, False)
+                     else (pytest.mark.drivers,))
         for (case, sdk, expected, unsupported), name in zip(groups, _ids(groups), strict=True)
     ]
     also = tuple(judged_too)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .failures import LACKING, ROWS, caught, lacking_of, rows_of, run_case
+from .failures import LACKING, NO_TOOLCHAIN, ROWS, caught, lacking_of, rows_of, run_case
 
 
 def usage_does_not_add_up(suite, monkeypatch):
@@ -40,6 +40,15 @@ def test_rows_of_one_case_and_sdk_share_a_parametrization():
     ids = [p.id for p in mark.args[1]]
     assert ids == ["usage_does_not_add_up[python]", "usage_does_not_add_up[go]"]
     assert [m.name for m in mark.args[1][1].marks] == ["drivers"]
+
+
+def test_a_case_without_a_toolchain_is_not_marked_drivers():
+    def stand_in(suite, monkeypatch):
+        pass
+
+    setattr(stand_in, NO_TOOLCHAIN, True)
+    [mark] = caught([(stand_in, "chat.response-contract", "go", "")]).pytestmark
+    assert [p.marks for p in mark.args[1]] == [()]
 
 
 def test_a_malformed_row_is_refused():
