@@ -27,9 +27,10 @@ No check of a run may end ``error``: blame stays precise. Two more kinds of entr
   them fail (a run that serves every claim of its features): each must run and not err.
 
 A row for a driver SDK (not python) is marked ``drivers`` (unless its case sets
-``NO_TOOLCHAIN``); a driver whose toolchain is missing skips. ``tests/test_every_check_can_fail.py`` reads every table made with :func:`caught` (rows
-and lacking entries) and fails for a registered check, or a (check, SDK) pair, that nothing
-makes fail.
+``NO_TOOLCHAIN``); a driver whose toolchain is missing skips.
+``tests/test_every_check_can_fail.py`` reads every table made with :func:`caught` (rows and
+lacking entries) and fails for a registered check, or a (check, SDK) pair, that nothing makes
+fail.
 """
 
 from __future__ import annotations
