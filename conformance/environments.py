@@ -61,8 +61,8 @@ class Uninstallable(SetupError):
 
 
 class CacheBroken(SetupError):
-    """A cached environment (or driver build) is not whole and rebuilding it did not help;
-    the message names its path."""
+    """A cached environment (or driver build: :class:`~.drivers.build.DriverCacheBroken`) is
+    not whole and rebuilding it did not help; the message names its path."""
 
 
 # Run by an environment's own Python: what is installed there, whether every file the
@@ -397,10 +397,10 @@ def _build_driver(sdk: str, version: str) -> object:
     from .drivers.build import (
         BuildFailed,
         BuildTimedOut,
+        DriverCacheBroken,
         DriverUnavailable,
         start,
     )
-    from .drivers.build import CacheBroken as DriverCacheBroken
 
     try:
         built, process = start(sdk, version=version)

@@ -326,7 +326,13 @@ def _prove_drivers(config: pytest.Config, wanted: list[str], pool: DriverPool | 
     """Prove each of the ``wanted`` drivers (through ``pool``, which keeps them running, or,
     on an xdist controller, started and closed again), raising a one-paragraph
     ``UsageError`` for one that cannot be built."""
-    from .drivers.build import BuildFailed, BuildTimedOut, CacheBroken, DriverUnavailable, start
+    from .drivers.build import (
+        BuildFailed,
+        BuildTimedOut,
+        DriverCacheBroken,
+        DriverUnavailable,
+        start,
+    )
 
     if config.stash.get(_proven_key, False):
         return
@@ -362,7 +368,7 @@ def _prove_drivers(config: pytest.Config, wanted: list[str], pool: DriverPool | 
             continue
         except ValueError as exc:  # not a version at all
             raise pytest.UsageError(f"--conformance-sdk {sdk_name}@{version}: {exc}") from None
-        except CacheBroken as exc:
+        except DriverCacheBroken as exc:
             raise pytest.UsageError(f"{exc}. No check ran.") from None
         except BuildTimedOut as exc:
             raise pytest.UsageError(

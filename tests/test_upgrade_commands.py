@@ -356,11 +356,11 @@ def test_a_broken_driver_cache_or_a_build_past_its_deadline_is_setup_not_uninsta
     """bisect steps over an uninstallable version; a damaged cache or a hung registry says
     nothing about the version, so they stop the gate (exit 2) instead."""
     from conformance import environments
-    from conformance.drivers.build import BuildTimedOut, CacheBroken
+    from conformance.drivers.build import BuildTimedOut, DriverCacheBroken
 
     def fails(sdk, version=None):
         if problem == "broken":
-            raise CacheBroken(sdk, tmp_path / "javascript-6.49.0-abc", "no hello")
+            raise DriverCacheBroken(sdk, tmp_path / "javascript-6.49.0-abc", "no hello")
         raise BuildTimedOut(sdk, ["npm", "ci"], "npm ci did not finish within 1 s")
 
     monkeypatch.setattr("conformance.drivers.build.start", fails)
