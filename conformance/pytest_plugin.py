@@ -33,7 +33,7 @@ from .registry import (
 )
 from .results import CheckResult
 from .run_results import Finish, RunResults, display_path
-from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
+from .sdk import ENVIRONMENT, TEST_API_KEY, OpenAIPython, installed
 from .secrets import Scrubber
 from .settings import OPTIONS, OUTPUT_CAP
 
@@ -481,11 +481,13 @@ def clock() -> Iterator[VirtualClock]:
 
 
 @pytest.fixture
-def sdk(wire: Wire, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sdk]:
-    """Builds SDK clients pointed at the wire; the environment cannot leak into them."""
+def openai_python(wire: Wire, clock: VirtualClock,
+                  monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAIPython]:
+    """Builds openai-python clients pointed at the wire; the environment cannot leak into
+    them."""
     for name in ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
-    handle = Sdk(wire.base_url)
+    handle = OpenAIPython(wire.base_url)
     try:
         yield handle
     finally:
@@ -529,7 +531,8 @@ def driver(request: pytest.FixtureRequest, wire: Wire) -> Driver:
     sdk_name = request.node.stash.get(_sdk_key, "python")
     found: Driver
     if sdks.get(sdk_name).in_process:
-        found = PythonDriver(request.getfixturevalue("sdk"), request.getfixturevalue("clock"),
+        found = PythonDriver(request.getfixturevalue("openai_python"),
+                             request.getfixturevalue("clock"),
                              dispatch=wire.server.dispatch)
     else:
         pool: DriverPool = request.getfixturevalue("driver_pool")

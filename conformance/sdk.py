@@ -277,8 +277,9 @@ def call_sdk(method: Callable[..., Any], params: Mapping[str, Any]) -> Any:
 
 
 @dataclass
-class Sdk:
-    """Builds clients pointed at the wire server and closes them after the check."""
+class OpenAIPython:
+    """The installed openai-python in a check: builds clients pointed at the wire server and
+    closes them after the check."""
 
     base_url: str
     info: SdkInfo = field(default_factory=installed)
