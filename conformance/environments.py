@@ -479,9 +479,11 @@ class Runner:
 
 
 def about(pin: Pin, results: Results) -> Results:
-    """A driver pin's results, headed by that SDK (a run's ``sdk`` is the installed Python
-    SDK's), so diffs and reports say ``openai-node 6.48.0 -> openai-node 6.49.0``."""
-    return replace(results, sdk={"name": DRIVER_SDKS[pin.distribution], "version": pin.version,
-                                 # what reports show as the transport: the SDK's own, in
-                                 # its driver process
-                                 "http_library": "driver", "http_library_version": str(pin)})
+    """A driver pin's results, headed by that SDK (a run's ``sdk_info`` is the installed
+    Python SDK's), so diffs and reports say ``openai-node 6.48.0 -> openai-node 6.49.0``."""
+    return replace(results, sdk_info={"name": DRIVER_SDKS[pin.distribution],
+                                      "version": pin.version,
+                                      # what reports show as the transport: the SDK's own, in
+                                      # its driver process
+                                      "http_library": "driver",
+                                      "http_library_version": str(pin)})

@@ -833,7 +833,7 @@ class ConformanceRun:
         target = self.config.stash[_target_key]
         option = self.config.getoption("conformance_report_dir")
         finish = Finish(
-            sdk=installed().as_dict(),
+            sdk_info=installed().as_dict(),
             target={**target.describe(self.config.stash[_scrubber_key]),
                     **({"live": self.tally.as_dict()} if target.forwards else {})},
             record=target.mode == "record",

@@ -183,7 +183,7 @@ def test_handlers_hear_events_in_order_and_before_puts_one_ahead():
 def test_run_finished_writes_the_results_with_what_the_recordings_left(tmp_path: Path):
     results = RunResults()
     results.add(_row("pass"))
-    finish = Finish(sdk={"name": "openai-python"}, target={"mode": "record"}, record=True,
+    finish = Finish(sdk_info={"name": "openai-python"}, target={"mode": "record"}, record=True,
                     cassettes="cassettes", sse_chunking="event", report_dir=tmp_path)
     results.on_event(RunFinished(notes={"finish": finish,
                                         "recorded": {"chat/a.yaml": None,

@@ -48,7 +48,7 @@ class Grid:
                                   previous is not None and observed != previous))
                 previous = observed
             rows.append((check_id, tuple(cells)))
-        versions = tuple(str(r.sdk.get("version", "?")) for r in runs)
+        versions = tuple(str(r.sdk_info.get("version", "?")) for r in runs)
         return cls(versions, tuple(rows))
 
 
