@@ -57,7 +57,7 @@ class Pair:
     kind: str = ""
 
     @property
-    def sdk(self) -> str:
+    def distribution(self) -> str:
         return Pin.parse(self.baseline).distribution
 
 
@@ -172,9 +172,9 @@ def totals(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         n["hit_rate"] = round(n["hit"] / scored, 3) if scored else None
         return n
 
-    sdks = sorted({o.pair.sdk for o in outcomes})
+    distributions = sorted({o.pair.distribution for o in outcomes})
     return {"all": count(outcomes),
-            **{sdk: count([o for o in outcomes if o.pair.sdk == sdk]) for sdk in sdks}}
+            **{d: count([o for o in outcomes if o.pair.distribution == d]) for d in distributions}}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

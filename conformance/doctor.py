@@ -127,7 +127,7 @@ def _run_driver(options: argparse.Namespace, out: TextIO) -> int:
     from .drivers.pool import DriverPool
     from .drivers.process import ScenarioRejected
     from .harness import Wire
-    from .suites._routing import AzureRoutes, Built, cell
+    from .suites._routing import AzureRoutes, DriverConstruction, cell
     from .suites._scenario import KEY
     from .wire.server import WireServer
 
@@ -149,9 +149,9 @@ def _run_driver(options: argparse.Namespace, out: TextIO) -> int:
         else "OPENAI_API_KEY"
     auth = "token" if options.auth == "token" else (
         "none" if key_variable in environment and not (sdk == "go" and azure) else "key")
-    built = Built(client=options.client, base_url=options.base_url,
-                  endpoint=options.azure_endpoint, api_version=options.api_version,
-                  environment=environment, auth=auth)
+    built = DriverConstruction(client=options.client, base_url=options.base_url,
+                               endpoint=options.azure_endpoint, api_version=options.api_version,
+                               environment=environment, auth=auth)
     refused = False
     pool = DriverPool(progress=lambda text: print(text, file=sys.stderr),
                       versions={sdk: version} if version else {})

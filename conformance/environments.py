@@ -61,8 +61,8 @@ class Uninstallable(SetupError):
 
 
 class CacheBroken(SetupError):
-    """A cached environment (or driver build) is not whole and rebuilding it did not help;
-    the message names its path."""
+    """A cached environment (or driver build: :class:`~.drivers.build.DriverCacheBroken`) is
+    not whole and rebuilding it did not help; the message names its path."""
 
 
 # Run by an environment's own Python: what is installed there, whether every file the
@@ -397,10 +397,10 @@ def _build_driver(sdk: str, version: str) -> object:
     from .drivers.build import (
         BuildFailed,
         BuildTimedOut,
+        DriverCacheBroken,
         DriverUnavailable,
         start,
     )
-    from .drivers.build import CacheBroken as DriverCacheBroken
 
     try:
         built, process = start(sdk, version=version)
@@ -479,9 +479,11 @@ class Runner:
 
 
 def about(pin: Pin, results: Results) -> Results:
-    """A driver pin's results, headed by that SDK (a run's ``sdk`` is the installed Python
-    SDK's), so diffs and reports say ``openai-node 6.48.0 -> openai-node 6.49.0``."""
-    return replace(results, sdk={"name": DRIVER_SDKS[pin.distribution], "version": pin.version,
-                                 # what reports show as the transport: the SDK's own, in
-                                 # its driver process
-                                 "http_library": "driver", "http_library_version": str(pin)})
+    """A driver pin's results, headed by that SDK (a run's ``sdk_info`` is the installed
+    Python SDK's), so diffs and reports say ``openai-node 6.48.0 -> openai-node 6.49.0``."""
+    return replace(results, sdk_info={"name": DRIVER_SDKS[pin.distribution],
+                                      "version": pin.version,
+                                      # what reports show as the transport: the SDK's own, in
+                                      # its driver process
+                                      "http_library": "driver",
+                                      "http_library_version": str(pin)})

@@ -33,7 +33,7 @@ from .registry import (
 )
 from .results import CheckResult
 from .run_results import Finish, RunResults, display_path
-from .sdk import ENVIRONMENT, TEST_API_KEY, Sdk, installed
+from .sdk import ENVIRONMENT, TEST_API_KEY, OpenAIPython, installed
 from .secrets import Scrubber
 from .settings import OPTIONS, OUTPUT_CAP
 
@@ -326,7 +326,13 @@ def _prove_drivers(config: pytest.Config, wanted: list[str], pool: DriverPool | 
     """Prove each of the ``wanted`` drivers (through ``pool``, which keeps them running, or,
     on an xdist controller, started and closed again), raising a one-paragraph
     ``UsageError`` for one that cannot be built."""
-    from .drivers.build import BuildFailed, BuildTimedOut, CacheBroken, DriverUnavailable, start
+    from .drivers.build import (
+        BuildFailed,
+        BuildTimedOut,
+        DriverCacheBroken,
+        DriverUnavailable,
+        start,
+    )
 
     if config.stash.get(_proven_key, False):
         return
@@ -362,7 +368,7 @@ def _prove_drivers(config: pytest.Config, wanted: list[str], pool: DriverPool | 
             continue
         except ValueError as exc:  # not a version at all
             raise pytest.UsageError(f"--conformance-sdk {sdk_name}@{version}: {exc}") from None
-        except CacheBroken as exc:
+        except DriverCacheBroken as exc:
             raise pytest.UsageError(f"{exc}. No check ran.") from None
         except BuildTimedOut as exc:
             raise pytest.UsageError(
@@ -475,11 +481,13 @@ def clock() -> Iterator[VirtualClock]:
 
 
 @pytest.fixture
-def sdk(wire: Wire, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sdk]:
-    """Builds SDK clients pointed at the wire; the environment cannot leak into them."""
+def openai_python(wire: Wire, clock: VirtualClock,
+                  monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAIPython]:
+    """Builds openai-python clients pointed at the wire; the environment cannot leak into
+    them."""
     for name in ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
-    handle = Sdk(wire.base_url)
+    handle = OpenAIPython(wire.base_url)
     try:
         yield handle
     finally:
@@ -523,7 +531,8 @@ def driver(request: pytest.FixtureRequest, wire: Wire) -> Driver:
     sdk_name = request.node.stash.get(_sdk_key, "python")
     found: Driver
     if sdks.get(sdk_name).in_process:
-        found = PythonDriver(request.getfixturevalue("sdk"), request.getfixturevalue("clock"),
+        found = PythonDriver(request.getfixturevalue("openai_python"),
+                             request.getfixturevalue("clock"),
                              dispatch=wire.server.dispatch)
     else:
         pool: DriverPool = request.getfixturevalue("driver_pool")
@@ -824,7 +833,7 @@ class ConformanceRun:
         target = self.config.stash[_target_key]
         option = self.config.getoption("conformance_report_dir")
         finish = Finish(
-            sdk=installed().as_dict(),
+            sdk_info=installed().as_dict(),
             target={**target.describe(self.config.stash[_scrubber_key]),
                     **({"live": self.tally.as_dict()} if target.forwards else {})},
             record=target.mode == "record",

@@ -36,7 +36,8 @@ FEATURES = (
 
 # The SDKs a check can run against: openai-python in process, the others through a driver
 # (conformance/drivers/, docs/driver-protocol.md). A check runs on python only unless it says
-# ``sdks=ALL_SDKS`` (or names some), and then receives a ``driver`` fixture instead of ``sdk``.
+# ``sdks=ALL_SDKS`` (or names some), and then receives a ``driver`` fixture instead of
+# ``openai_python``.
 # ALL_SDKS stands for every SDK of the SDK registry (conformance/sdks/), resolved when the
 # checks are collected, so an SDK registered later (a stand-in in a test) is covered too.
 ALL_SDKS = ("*",)

@@ -92,7 +92,7 @@ class CheckResult:
 
 @dataclass
 class Results:
-    sdk: dict[str, str]
+    sdk_info: dict[str, str]  # results.json's "sdk": the run's SDK (SdkInfo.as_dict())
     target: dict[str, Any]
     checks: list[CheckResult] = field(default_factory=list)
     started_at: str = ""
@@ -127,7 +127,7 @@ class Results:
         return {
             "schema": SCHEMA_VERSION,
             "tool": self.tool,
-            "sdk": self.sdk,
+            "sdk": self.sdk_info,
             "target": self.target,
             "started_at": self.started_at,
             "duration_s": round(self.duration_s, 3),
@@ -177,7 +177,7 @@ class Results:
         except ValueError as exc:
             raise ValueError(f"{path}: not a results file this tool reads: {exc}") from None
         return cls(
-            sdk=data["sdk"],
+            sdk_info=data["sdk"],
             target=data["target"],
             checks=[CheckResult.from_dict(c) for c in data["checks"]],
             started_at=data.get("started_at", ""),
@@ -420,7 +420,7 @@ def normalised(results: Results) -> Results:
     checks = [CheckResult(**{**vars(c), "observations": normalise(c.observations),
                              "labels": dict(c.labels), "duration_s": 0.0})
               for c in results.checks]
-    return Results(sdk=dict(results.sdk), target=dict(results.target), checks=checks,
+    return Results(sdk_info=dict(results.sdk_info), target=dict(results.target), checks=checks,
                    started_at="<started>", duration_s=0.0, tool=dict(results.tool),
                    interrupted=results.interrupted)
 

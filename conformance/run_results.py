@@ -26,7 +26,7 @@ from .secrets import Scrubber
 class Finish:
     """What the plugin knows about the run that results.json says (RunFinished.notes)."""
 
-    sdk: dict[str, str]
+    sdk_info: dict[str, str]
     target: dict[str, Any]  # the target's description (and the live tally)
     record: bool  # a record run: results.json lists the cassettes written and not
     cassettes: str
@@ -83,7 +83,7 @@ class RunResults:
             row.observations = scrubber.obj(row.observations)
             checks.append(row)
         return Results(
-            sdk=finish.sdk,
+            sdk_info=finish.sdk_info,
             target={
                 **finish.target,
                 **({"written": sorted(c for c, p in recorded.items() if p is None),

@@ -19,7 +19,7 @@ from typing import Any
 from .registry import unsupported
 
 DISTRIBUTION = "openai"
-SDK_NAME = "openai-python"
+SDK_TITLE = "openai-python"  # as results and reports call it (sdks.python title)
 
 # Offline runs authenticate with this made-up key; it is still treated as a secret.
 TEST_API_KEY = "aoai-conformance-test-key"
@@ -238,7 +238,7 @@ def _installed(imported_version: str | None, version_of: Callable[[str], str],
         library_version = version_of(library)
     except importlib.metadata.PackageNotFoundError:
         library_version = "missing"
-    return SdkInfo(SDK_NAME, version, library, library_version)
+    return SdkInfo(SDK_TITLE, version, library, library_version)
 
 
 def has(capability: str) -> bool:
@@ -277,8 +277,9 @@ def call_sdk(method: Callable[..., Any], params: Mapping[str, Any]) -> Any:
 
 
 @dataclass
-class Sdk:
-    """Builds clients pointed at the wire server and closes them after the check."""
+class OpenAIPython:
+    """The installed openai-python in a check: builds clients pointed at the wire server and
+    closes them after the check."""
 
     base_url: str
     info: SdkInfo = field(default_factory=installed)

@@ -81,7 +81,7 @@ _INSTALLED = re.compile(r";? ?installed \S+$")
 def load(directories: Sequence[Path]) -> list[Results]:
     """Each directory's ``results.json`` (or the file itself), oldest release first."""
     runs = [Results.load(d / FILENAME if d.is_dir() else d) for d in directories]
-    return sorted(runs, key=lambda r: parse_version(r.sdk.get("version", "0")))
+    return sorted(runs, key=lambda r: parse_version(r.sdk_info.get("version", "0")))
 
 
 def _first_line(message: str) -> str:
@@ -99,7 +99,7 @@ def _reason(message: str, width: int = 400) -> str:
 def render(runs: Sequence[Results]) -> str:
     """The checks x releases table, the verdict counts per release, every failure and error
     with its reason, and why checks were unsupported (with the releases concerned)."""
-    versions = [r.sdk.get("version", "?") for r in runs]
+    versions = [r.sdk_info.get("version", "?") for r in runs]
     ids = sorted({c.id for r in runs for c in r.checks})
     verdicts = [{c.id: c for c in r.checks} for r in runs]
     lines = [

@@ -16,9 +16,9 @@ def render(results: Results, report: str | None = None) -> str:
         "live": results.target.get("endpoint", ""),
         "record": _recording(results.target),
     }.get(target, "")
-    lines = [f"Azure OpenAI v1 conformance: {results.sdk.get('name')} "
-             f"{results.sdk.get('version')} ({results.sdk.get('http_library')} "
-             f"{results.sdk.get('http_library_version')}), {target} {where}".rstrip()]
+    lines = [f"Azure OpenAI v1 conformance: {results.sdk_info.get('name')} "
+             f"{results.sdk_info.get('version')} ({results.sdk_info.get('http_library')} "
+             f"{results.sdk_info.get('http_library_version')}), {target} {where}".rstrip()]
     # What needs a reader first: each failed or errored check with its reason, above the table.
     bad = [c for checks in results.by_feature().values() for c in checks
            if c.verdict.value in ("fail", "error")]

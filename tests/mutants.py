@@ -68,10 +68,10 @@ def pretend_release(monkeypatch: pytest.MonkeyPatch, version: str) -> None:
     against the policy that release declares (conformance.sdk.CAPABILITIES, conformance.policy),
     while the installed code does the work. Combined with a mutant that makes the code behave
     as that release did, it stands in for running the old release itself."""
-    from conformance import sdk
+    from conformance import sdk as python_sdk
 
-    real = sdk.installed()
-    monkeypatch.setattr(sdk, "installed", lambda: sdk.SdkInfo(
+    real = python_sdk.installed()
+    monkeypatch.setattr(python_sdk, "installed", lambda: python_sdk.SdkInfo(
         real.name, version, real.http_library, real.http_library_version))
 
 

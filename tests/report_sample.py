@@ -21,7 +21,7 @@ def sample(version: str = "3.57.0") -> Results:
         )
 
     return Results(
-        sdk={"name": "openai-python", "version": version, "http_library": "httpx2",
+        sdk_info={"name": "openai-python", "version": version, "http_library": "httpx2",
              "http_library_version": "2.16.2"},
         target={"mode": "replay", "cassettes": "cassettes", "sse_chunking": "event"},
         checks=[

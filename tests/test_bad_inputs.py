@@ -13,7 +13,7 @@ from conformance.results import CheckResult, Results
 
 
 def _good(tmp_path):
-    return Results(sdk={"name": "openai-python", "version": "1"}, target={"mode": "replay"},
+    return Results(sdk_info={"name": "openai-python", "version": "1"}, target={"mode": "replay"},
                    checks=[CheckResult("chat.a", "chat", Verdict.PASS)]).write(tmp_path / "good")
 
 

@@ -56,21 +56,22 @@ def _driver(pool, sdk):
 @pytest.mark.drivers
 def test_an_sdk_refusing_the_construction_is_the_outcome_not_a_driver_error(routed):
     """new AzureOpenAI({endpoint}) without apiVersion: openai-node throws while building."""
-    from conformance.suites._routing import Built, cell
+    from conformance.suites._routing import DriverConstruction, cell
 
     pool, wire = routed
-    one = cell(_driver(pool, "javascript"), wire, Built(client="azure", endpoint=V1), "chat")
+    one = cell(_driver(pool, "javascript"), wire,
+               DriverConstruction(client="azure", endpoint=V1), "chat")
     assert one.sent is None and one.unsupported is None
     assert "OPENAI_API_VERSION" in (one.error or "")
 
 
 @pytest.mark.drivers
 def test_a_variable_the_jvm_cannot_set_is_unsupported_on_java(routed):
-    from conformance.suites._routing import Built, cell
+    from conformance.suites._routing import DriverConstruction, cell
 
     pool, wire = routed
     one = cell(_driver(pool, "java"), wire,
-               Built(base_url=V1, environment={"AZURE_OPENAI_ENDPOINT": V1}), "chat")
+               DriverConstruction(base_url=V1, environment={"AZURE_OPENAI_ENDPOINT": V1}), "chat")
     assert one.unsupported is not None and "AZURE_OPENAI_ENDPOINT" in one.unsupported
 
 
@@ -79,14 +80,14 @@ def test_a_variable_the_jvm_cannot_set_is_unsupported_on_java(routed):
 def test_the_environment_is_the_scenario_s_alone(routed, sdk):
     """A variable set for one construction is gone for the next: the client built without it
     sends nothing to the v1 routes on a URL it never got."""
-    from conformance.suites._routing import Built, cell
+    from conformance.suites._routing import DriverConstruction, cell
 
     pool, wire = routed
     driver = _driver(pool, sdk)
-    first = cell(driver, wire, Built(auth="none", environment={
+    first = cell(driver, wire, DriverConstruction(auth="none", environment={
         "OPENAI_BASE_URL": V1, "OPENAI_API_KEY": "conformance-key-0001"}), "embeddings")
     assert first.sent is not None and first.sent.route.api == "v1", first
-    second = cell(driver, wire, Built(base_url=V1, auth="none"), "embeddings")
+    second = cell(driver, wire, DriverConstruction(base_url=V1, auth="none"), "embeddings")
     assert second.sent is None or not second.sent.credential_headers, second
 
 
@@ -107,7 +108,7 @@ def test_a_driver_that_ignores_the_construction_is_a_harness_error():
     verdict on the SDK."""
     from conformance.drivers.outcome import parse_outcome
     from conformance.harness import HarnessFault, Wire
-    from conformance.suites._routing import AzureRoutes, Built, cell
+    from conformance.suites._routing import AzureRoutes, DriverConstruction, cell
     from conformance.wire.server import WireServer
 
     class Ignoring:
@@ -122,4 +123,4 @@ def test_a_driver_that_ignores_the_construction_is_a_harness_error():
         wire = Wire(server)
         wire.use(AzureRoutes())
         with pytest.raises(HarnessFault, match="did not build the client"):
-            cell(Ignoring(), wire, Built(base_url=V1), "chat")
+            cell(Ignoring(), wire, DriverConstruction(base_url=V1), "chat")

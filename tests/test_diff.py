@@ -21,7 +21,7 @@ from conformance.results import (
 
 def run(version: str, **checks: tuple[str, dict]) -> Results:
     return Results(
-        sdk={"name": "openai-python", "version": version}, target={"mode": "replay"},
+        sdk_info={"name": "openai-python", "version": version}, target={"mode": "replay"},
         checks=[CheckResult(id=i, feature=i.split(".")[0], verdict=Verdict(v), observations=o)
                 for i, (v, o) in checks.items()])
 

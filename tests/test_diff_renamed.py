@@ -15,7 +15,7 @@ from conformance.results import CheckResult, Results, blocking, compare, label_c
 def run(version: str, *checks: tuple[str, str, str], labels: dict | None = None) -> Results:
     """checks: (id, sdk, verdict)."""
     return Results(
-        sdk={"name": "openai-python", "version": version}, target={"mode": "replay"},
+        sdk_info={"name": "openai-python", "version": version}, target={"mode": "replay"},
         checks=[CheckResult(id=i, feature=i.split(".")[0], verdict=Verdict(v), sdk=s,
                             observations={"seen": i}, labels=dict(labels or {}))
                 for i, s, v in checks])

@@ -264,7 +264,7 @@ def test_a_cached_driver_that_says_another_version_is_rebuilt_once_then_named(
     # a build that never answers at its version: a setup problem naming the cache entry
     monkeypatch.setenv("HELLO", "0.0.1")
     driver.write_text(driver.read_text().replace("3.100.0", "3.100.8"))
-    with pytest.raises(builder.CacheBroken) as caught:
+    with pytest.raises(builder.DriverCacheBroken) as caught:
         builder.start("go", cache=tmp_path / "cache", root=go_source, progress=said.append)
     assert str(again.directory) in str(caught.value)
     assert "0.0.1" in str(caught.value)

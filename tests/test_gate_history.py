@@ -34,10 +34,10 @@ history = _module()
 
 def test_the_list_holds_enough_real_pairs_of_each_kind():
     pairs = history.load()
-    python = [p for p in pairs if p.sdk == "openai"]
+    python = [p for p in pairs if p.distribution == "openai"]
     assert sum(p.expect == "change" for p in python) >= 10
     assert sum(p.expect == "quiet" for p in python) >= 10
-    assert any(p.sdk == "javascript" and p.expect == "change" for p in pairs)
+    assert any(p.distribution == "javascript" and p.expect == "change" for p in pairs)
     for pair in pairs:
         version = Pin.parse(pair.candidate).version.lstrip("v")
         assert pair.changelog.startswith(version + " "), pair.id  # cites the release's line
@@ -68,7 +68,8 @@ def test_a_malformed_list_is_refused_naming_what_is_wrong(tmp_path, text, proble
 
 
 def results(version: str, **checks: tuple[str, dict]) -> Results:
-    return Results(sdk={"name": "openai-python", "version": version}, target={"mode": "replay"},
+    return Results(sdk_info={"name": "openai-python", "version": version},
+                   target={"mode": "replay"},
                    checks=[CheckResult(id=i, feature=i.split(".")[0], verdict=Verdict(v),
                                        observations=o) for i, (v, o) in checks.items()])
 

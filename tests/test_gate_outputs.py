@@ -21,7 +21,7 @@ NEW_POLICY = [{"id": "python.backoff", "releases": "openai>=1.47.0", "sdk": "new
 
 def run(version: str, **checks: tuple[str, dict]) -> Results:
     return Results(
-        sdk={"name": "openai-python", "version": version}, target={"mode": "replay"},
+        sdk_info={"name": "openai-python", "version": version}, target={"mode": "replay"},
         checks=[CheckResult(id=i, feature=i.split(".")[0], verdict=Verdict(v), observations=o)
                 for i, (v, o) in checks.items()])
 
@@ -133,7 +133,7 @@ def test_a_driver_gate_header_names_the_driver_sdk_not_openai_python():
     # as `run --sdk javascript` writes it: the top-level sdk is this environment's Python
     before = cross_sdk("javascript", "6.48.0", **{"chat.basic": ("pass", {"n": 1})})
     after = cross_sdk("javascript", "6.49.0", **{"chat.basic": ("pass", {"n": 2})})
-    before.sdk = after.sdk = {"name": "openai-python", "version": "3.57.0"}
+    before.sdk_info = after.sdk_info = {"name": "openai-python", "version": "3.57.0"}
     changes = compare(before, after)
     out = rendering.text(before, after, changes, changes, "behaviour")
     assert "baseline:  javascript 6.48.0" in out and "candidate: javascript 6.49.0" in out
@@ -144,6 +144,6 @@ def test_a_driver_gate_header_names_the_driver_sdk_not_openai_python():
 
 def test_a_driver_runs_page_is_named_after_the_driver_sdk():
     results = cross_sdk("javascript", "6.49.0", **{"chat.basic": ("pass", {})})
-    results.sdk = {"name": "openai-python", "version": "3.57.0"}
+    results.sdk_info = {"name": "openai-python", "version": "3.57.0"}
     page = html.render([results])
     assert "<title>Azure OpenAI v1 conformance: javascript 6.49.0</title>" in page

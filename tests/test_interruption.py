@@ -110,7 +110,7 @@ def test_an_interrupt_is_never_classified_as_a_verdict():
 
 
 def test_an_interrupted_run_never_passes_in_any_report():
-    results = Results(sdk={"name": "openai-python", "version": "3.57.0"},
+    results = Results(sdk_info={"name": "openai-python", "version": "3.57.0"},
                       target={"mode": "replay"},
                       checks=[CheckResult("chat.a", "chat", Verdict.PASS)],
                       interrupted=Interrupted("SIGINT", 1, 142))
@@ -124,7 +124,7 @@ def test_an_interrupted_run_never_passes_in_any_report():
 
 def test_results_written_before_interruptions_existed_load_and_a_bad_field_is_refused(
         tmp_path):
-    results = Results(sdk={"name": "openai-python", "version": "3.57.0"},
+    results = Results(sdk_info={"name": "openai-python", "version": "3.57.0"},
                       target={"mode": "replay"})
     path = results.write(tmp_path)
     assert "interrupted" not in json.loads(path.read_text())

@@ -55,6 +55,41 @@ def test_dead_methods_the_issue_listed_stay_gone():
     assert not hasattr(VirtualClock, "elapsed")
 
 
+def _classes(root: Path = PACKAGE) -> dict[str, list[str]]:
+    """Class name -> the modules under ``root`` that define a class of that name (at any
+    depth: a nested class counts for its module)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                module = str(path.relative_to(root))
+                if module not in found[node.name]:
+                    found[node.name].append(module)
+    return found
+
+
+# A class name two modules may both define, with why it is still one meaning. Empty: no
+# class name has two definitions.
+SHARED_CLASS_NAMES: dict[str, str] = {}
+
+
+def test_a_class_name_is_defined_in_one_module():
+    """One name, one meaning: two classes of one name (two CacheBroken, two Built, two Cell,
+    two Outcome) are two meanings a reader has to tell apart by the import."""
+    twice = {name: modules for name, modules in _classes().items()
+             if len(modules) > 1 and name not in SHARED_CLASS_NAMES}
+    assert not twice, twice
+
+
+def test_the_class_name_rule_sees_a_second_class(tmp_path):
+    (tmp_path / "a.py").write_text("class CacheBroken(Exception): ...\n")
+    (tmp_path / "b.py").write_text("from a import CacheBroken as C\n"
+                                   "def f():\n    class CacheBroken(C): ...\n")
+    (tmp_path / "c.py").write_text("class Once: ...\nclass Other:\n    class Once: ...\n")
+    found = _classes(tmp_path)
+    assert found["CacheBroken"] == ["a.py", "b.py"] and found["Once"] == ["c.py"]
+
+
 def test_a_second_definition_is_seen(tmp_path):
     (tmp_path / "a.py").write_text("OPERATIONS = ('chat',)\n")
     (tmp_path / "b.py").write_text("from a import OPERATIONS as O\nclass Fault: ...\n"

@@ -51,8 +51,9 @@ def verdicts(data):
 
 CHAT = """
 @check("chat.plugin-probe", doc="d", claim="c", cassette="chat/probe.yaml")
-def probe(wire, sdk, observe):
-    sdk.client(max_retries=0).chat.completions.create(model="gpt-4o", messages=CHAT_MESSAGES)
+def probe(wire, openai_python, observe):
+    openai_python.client(max_retries=0).chat.completions.create(model="gpt-4o",
+                                                                messages=CHAT_MESSAGES)
     observe("requests", len(wire.requests))
 """
 
@@ -103,13 +104,14 @@ def test_an_sdk_exception_is_a_fail_and_a_check_bug_is_an_error(pytester):
     write_cassette(pytester, "chat/probe.yaml")
     source = """
     @check("chat.sdk-raises", doc="d", claim="c", cassette=None)
-    def sdk_raises(wire, sdk):
+    def sdk_raises(wire, openai_python):
         from conformance.wire import Reply
         class Answer:
             def respond(self, request):
                 return Reply(200, [("content-type", "application/json")], b"[1, 2")
         wire.use(Answer())
-        sdk.client(max_retries=0).chat.completions.create(model="m", messages=CHAT_MESSAGES)
+        openai_python.client(max_retries=0).chat.completions.create(model="m",
+                                                                    messages=CHAT_MESSAGES)
 
     @check("chat.check-bug", doc="d", claim="c", cassette=None)
     def check_bug(wire):

@@ -17,7 +17,7 @@ def results(version, **verdicts):
     checks = [CheckResult(id=i, feature=i.split(".")[0], verdict=Verdict(v[0]),
                           observations=v[1] if len(v) > 1 else {})
               for i, v in verdicts.items()]
-    return Results(sdk={"name": "openai-python", "version": version},
+    return Results(sdk_info={"name": "openai-python", "version": version},
                    target={"mode": "replay"}, checks=checks)
 
 

@@ -183,7 +183,7 @@ def test_handlers_hear_events_in_order_and_before_puts_one_ahead():
 def test_run_finished_writes_the_results_with_what_the_recordings_left(tmp_path: Path):
     results = RunResults()
     results.add(_row("pass"))
-    finish = Finish(sdk={"name": "openai-python"}, target={"mode": "record"}, record=True,
+    finish = Finish(sdk_info={"name": "openai-python"}, target={"mode": "record"}, record=True,
                     cassettes="cassettes", sse_chunking="event", report_dir=tmp_path)
     results.on_event(RunFinished(notes={"finish": finish,
                                         "recorded": {"chat/a.yaml": None,
@@ -200,11 +200,11 @@ def test_run_finished_writes_the_results_with_what_the_recordings_left(tmp_path:
 
 
 def test_clients_of_one_configuration_share_one_tls_context(monkeypatch: pytest.MonkeyPatch):
-    from conformance.sdk import Sdk, installed
+    from conformance.sdk import OpenAIPython, installed
 
     library = installed().http_library
     module = __import__(f"{library}._transports.default", fromlist=["create_ssl_context"])
-    handle = Sdk("http://127.0.0.1:9/openai/v1/")
+    handle = OpenAIPython("http://127.0.0.1:9/openai/v1/")
     try:
         first, second = handle.client(), handle.client()
         contexts = {id(c._client._transport._pool._ssl_context) for c in (first, second)}
@@ -230,14 +230,14 @@ def test_the_python_driver_times_out_a_stall_in_process():
     """A scenario with a read timeout goes through the in-process transport: the stall is
     the HTTP library's read timeout at once, logged as a wire exchange like any request."""
     from conformance.drivers.python import PythonDriver
-    from conformance.sdk import Sdk
+    from conformance.sdk import OpenAIPython
     from conformance.wire import WireServer
     from conformance.wire import script as actions
     from conformance.wire.script import Script
 
     with WireServer() as server:
         server.use(Script([actions.stall(30.0)]))
-        handle = Sdk(server.base_url)
+        handle = OpenAIPython(server.base_url)
         driver = PythonDriver(handle, dispatch=server.dispatch)
         scenario = {"base_url": server.base_url,
                     "client": {"max_retries": 0, "timeout_ms": 200},

@@ -33,7 +33,7 @@ TOKEN = "auth.entra-token-provider"
 
 def results(version: str, **checks: tuple[str, dict]) -> Results:
     return Results(
-        sdk={"name": "openai-python", "version": version}, target={"mode": "replay"},
+        sdk_info={"name": "openai-python", "version": version}, target={"mode": "replay"},
         checks=[CheckResult(id=i, feature=i.split(".")[0], verdict=Verdict(v), observations=o)
                 for i, (v, o) in checks.items()])
 
@@ -210,7 +210,7 @@ def test_a_real_environment_runs_the_checks_and_is_reused(tmp_path):
     pin = Pin("openai", openai.__version__)
     runner = Runner(Environments(tmp_path / "envs"), echo=False)
     first = runner(pin, tmp_path / "run", ["--conformance-feature=auth"])
-    assert first.sdk["version"] == openai.__version__
+    assert first.sdk_info["version"] == openai.__version__
     assert {c.verdict for c in first.checks} == {Verdict.PASS}
     assert (tmp_path / "run" / "report.md").is_file()
     python = Environments(tmp_path / "envs").python(pin)  # cached: no rebuild
@@ -245,7 +245,7 @@ def test_a_malformed_pin_is_refused_with_the_forms_it_takes(text):
 def cross_sdk(sdk: str, version: str, **checks: tuple[str, dict]) -> Results:
     """A cross-SDK run as ``run --sdk SDK@VERSION`` writes it: each check carries its SDK."""
     return Results(
-        sdk={"name": "openai-node", "version": version}, target={"mode": "replay"},
+        sdk_info={"name": "openai-node", "version": version}, target={"mode": "replay"},
         checks=[CheckResult(id=i, feature=i.split(".")[0], verdict=Verdict(v), observations=o,
                             sdk=sdk, sdk_version=version)
                 for i, (v, o) in checks.items()])
@@ -324,8 +324,8 @@ def test_the_runner_builds_the_driver_then_runs_this_python_with_sdk_at_the_vers
     assert child.command[-2:] == ["-k", "x"]
     assert not list((tmp_path / "envs").glob("go-*"))  # no Python environment was built
     # the results (and this side's reports) are headed by the SDK the run was about
-    assert got.sdk["name"] == "openai-go" and got.sdk["version"] == "3.99.0"
-    assert Results.load(tmp_path / "run" / "results.json").sdk["name"] == "openai-go"
+    assert got.sdk_info["name"] == "openai-go" and got.sdk_info["version"] == "3.99.0"
+    assert Results.load(tmp_path / "run" / "results.json").sdk_info["name"] == "openai-go"
     assert "openai-go 3.99.0" in (tmp_path / "run" / "report.md").read_text()
 
 
@@ -356,11 +356,11 @@ def test_a_broken_driver_cache_or_a_build_past_its_deadline_is_setup_not_uninsta
     """bisect steps over an uninstallable version; a damaged cache or a hung registry says
     nothing about the version, so they stop the gate (exit 2) instead."""
     from conformance import environments
-    from conformance.drivers.build import BuildTimedOut, CacheBroken
+    from conformance.drivers.build import BuildTimedOut, DriverCacheBroken
 
     def fails(sdk, version=None):
         if problem == "broken":
-            raise CacheBroken(sdk, tmp_path / "javascript-6.49.0-abc", "no hello")
+            raise DriverCacheBroken(sdk, tmp_path / "javascript-6.49.0-abc", "no hello")
         raise BuildTimedOut(sdk, ["npm", "ci"], "npm ci did not finish within 1 s")
 
     monkeypatch.setattr("conformance.drivers.build.start", fails)

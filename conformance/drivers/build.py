@@ -13,8 +13,8 @@ whole process group on the deadline or an interrupt; the scratch folder never st
 
 A cached build proves it is whole before it is used: every file it was built with is there at
 its size, and (:func:`start`) the driver answers hello at the SDK version it was built for. A
-broken one is rebuilt once; a build that is still broken is :class:`CacheBroken`, naming the
-cache path: a setup problem, never the SDK's.
+broken one is rebuilt once; a build that is still broken is :class:`DriverCacheBroken`, naming
+the cache path: a setup problem, never the SDK's.
 
 A missing toolchain is not a crash: :class:`DriverUnavailable` says which tool is missing and
 how to install it, so the SDK's checks can be skipped with that hint.
@@ -75,7 +75,7 @@ class BuildTimedOut(BuildFailed):
     it started."""
 
 
-class CacheBroken(BuildFailed):
+class DriverCacheBroken(BuildFailed):
     """A driver build in the cache is not whole (files missing or changed, no hello at the
     version it was built for), and rebuilding it did not help. ``directory`` is the cache
     entry."""
@@ -262,7 +262,7 @@ def start(
 ) -> tuple[Built, DriverProcess]:
     """The driver for ``sdk`` at ``version``, built (or found in the cache) and started, proven
     whole: it answered hello at the SDK version it was built for. A cached build that does
-    not is rebuilt once; :class:`CacheBroken` (naming the cache entry) when it still does
+    not is rebuilt once; :class:`DriverCacheBroken` (naming the cache entry) when it still does
     not. ``cache`` and ``root`` as for :func:`build`."""
     built = build(sdk, version=version, progress=progress, until=until, cache=cache, root=root)
     problem = _hello_problem(built, startup_timeout, extra_env)
@@ -276,7 +276,7 @@ def start(
         problem = _hello_problem(built, startup_timeout, extra_env)
         if isinstance(problem, DriverProcess):
             return built, problem
-    raise CacheBroken(sdk, built.directory, problem)
+    raise DriverCacheBroken(sdk, built.directory, problem)
 
 
 def _hello_problem(built: Built, startup_timeout: float,
@@ -365,7 +365,7 @@ __all__ = [
     "BuildFailed",
     "BuildTimedOut",
     "Built",
-    "CacheBroken",
+    "DriverCacheBroken",
     "DriverSpec",
     "DriverUnavailable",
     "build",

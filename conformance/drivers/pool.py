@@ -6,7 +6,7 @@ starts it, proven whole (:func:`~.build.start`: it answers hello at the version 
 for); every later check of that SDK reuses the process. A missing toolchain is remembered as
 :class:`~.build.DriverUnavailable` (that SDK's checks are skipped with the install hint); a
 failed build as :class:`~.build.BuildFailed` (its checks are errors; a cache entry still broken
-after a rebuild is its :class:`~.build.CacheBroken`).
+after a rebuild is its :class:`~.build.DriverCacheBroken`).
 
 :class:`Driver` is what a check gets: ``.sdk``, ``.version`` and ``.run(scenario)`` returning
 a :class:`~.outcome.DriverOutcome`. ``ScenarioRejected(unsupported=True)`` becomes the registry's

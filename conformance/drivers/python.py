@@ -2,9 +2,10 @@
 
 The scenario and the outcome have the shapes of ``docs/driver-protocol.md``, so a cross-SDK
 check judges Python exactly as it judges JavaScript, Go and Java. The difference is where the
-SDK runs: here, through :class:`conformance.sdk.Sdk` (clients pointed at the wire, the
-environment cleared), with the virtual clock the ``sdk`` fixture installs, so Python never
-sleeps a retry delay. The other drivers sleep for real and are timed at the wire.
+SDK runs: here, through :class:`conformance.sdk.OpenAIPython` (clients pointed at the wire,
+the environment cleared), with the virtual clock the ``openai_python`` fixture installs, so
+Python never sleeps a retry delay. The other drivers sleep for real and are timed at the
+wire.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from ..clock import VirtualClock
 from ..registry import CheckFailed, Unsupported, fail
-from ..sdk import Sdk, call_sdk, has, require_capability
+from ..sdk import OpenAIPython, call_sdk, has, require_capability
 from ..wire.inprocess import Dispatch, transport
 from .construction import constructed, refuse_outside, run_python
 from .outcome import DriverOutcome, ErrorKind, ErrorView, Read
@@ -75,7 +76,7 @@ class _Call:
 class PythonDriver:
     """Performs scenarios with the installed openai-python, in process."""
 
-    handle: Sdk = field(repr=False)
+    handle: OpenAIPython = field(repr=False)
     clock: VirtualClock | None = field(default=None, repr=False)
     # The wire server's dispatcher: a client with a read timeout reaches the wire in process
     # (conformance.wire.inprocess), where a stall is the read timeout at once, not a wait.
@@ -325,7 +326,7 @@ def _stream_helper(client: Any, params: dict[str, Any], outcome: _Call) -> None:
     read["finish_reason"] = choice.finish_reason if choice is not None else None
 
 
-def _perform_async(handle: Sdk, options: dict[str, Any], params: dict[str, Any],
+def _perform_async(handle: OpenAIPython, options: dict[str, Any], params: dict[str, Any],
                    outcome: _Call) -> None:
     """``chat.completions.stream_async``: the doc's loop as ``async for`` through
     ``AsyncOpenAI`` (its own stream reader, ``AsyncStream``), in an event loop of its own."""

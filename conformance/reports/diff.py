@@ -35,7 +35,7 @@ def judged(results: Results) -> str:
     """The SDK(s) the run's checks judged: the environment's openai-python when its checks are
     Python's, else each driver SDK with the version its checks carry (``javascript 6.49.0``)."""
     judged = dict.fromkeys((c.sdk, c.sdk_version) for c in results.checks)
-    python = f"{results.sdk.get('name', '?')} {results.sdk.get('version', '?')}"
+    python = f"{results.sdk_info.get('name', '?')} {results.sdk_info.get('version', '?')}"
     if not judged or all(sdk == "python" for sdk, _ in judged):
         return python
     return ", ".join(python if sdk == "python" else f"{sdk} {version or '?'}"

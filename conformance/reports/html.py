@@ -145,8 +145,9 @@ def render(runs: Sequence[Results], lead: str = "") -> str:
         counts = ", ".join(f"{n} {v}" for v, n in run.summary.items() if n) or "none ran"
         where = run.target.get("endpoint") or run.target.get("cassettes") or ""
         summaries.append(
-            f"<li><strong>{_e(name)}</strong> ({_e(run.sdk.get('http_library', '?'))} "
-            f"{_e(run.sdk.get('http_library_version', '?'))}), {_e(run.target.get('mode', '?'))}"
+            f"<li><strong>{_e(name)}</strong> ({_e(run.sdk_info.get('http_library', '?'))} "
+            f"{_e(run.sdk_info.get('http_library_version', '?'))}), "
+            f"{_e(run.target.get('mode', '?'))}"
             f" {_e(where)}, started {_e(run.started_at or '?')}: {len(run.checks)} checks: "
             f"{_e(counts)}"
             + (f' <strong class="interrupted">INTERRUPTED: {_e(str(run.interrupted))}; the '

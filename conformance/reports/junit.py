@@ -22,7 +22,7 @@ def _x(text: str) -> str:
 
 
 def _name(results: Results) -> str:
-    return f"{results.sdk.get('name', '?')} {results.sdk.get('version', '?')}"
+    return f"{results.sdk_info.get('name', '?')} {results.sdk_info.get('version', '?')}"
 
 
 def render(runs: Sequence[Results], lead: ET.Element | None = None) -> str:
@@ -35,7 +35,7 @@ def render(runs: Sequence[Results], lead: ET.Element | None = None) -> str:
         for key in totals:
             totals[key] += int(lead.get(key, "0"))
     for run in runs:
-        sdk = _name(run)
+        run_sdk = _name(run)  # "openai-python 3.57.0"
         summary = run.summary
         counts = {
             "tests": len(run.checks),
@@ -44,19 +44,19 @@ def render(runs: Sequence[Results], lead: ET.Element | None = None) -> str:
             "skipped": summary["unsupported"] + summary["skipped"],
         }
         suite = ET.SubElement(root, "testsuite", {k: str(v) for k, v in counts.items()},
-                              name=f"conformance {sdk}", time=f"{run.duration_s:.3f}")
+                              name=f"conformance {run_sdk}", time=f"{run.duration_s:.3f}")
         if run.started_at:
             suite.set("timestamp", run.started_at)
         properties = ET.SubElement(suite, "properties")
-        for name, text in (("sdk", sdk), *(("target." + k, str(v))
-                                           for k, v in sorted(run.target.items()))):
+        for name, text in (("sdk", run_sdk), *(("target." + k, str(v))
+                                               for k, v in sorted(run.target.items()))):
             ET.SubElement(properties, "property", name=name, value=_x(text))
         for checks in run.by_feature().values():
             for check in checks:
                 if check.sdk != "python":  # a driver SDK: the SDK is part of the class
                     classname = f"{check.feature} [{check.sdk} {check.sdk_version}]".rstrip()
                 else:
-                    classname = f"{check.feature} [{sdk}]" if several else check.feature
+                    classname = f"{check.feature} [{run_sdk}]" if several else check.feature
                 case = ET.SubElement(suite, "testcase", name=check.id, classname=classname,
                                      time=f"{check.duration_s:.3f}")
                 message = _x(check.message)

@@ -16,7 +16,7 @@ _COLUMNS = tuple(Verdict)
 
 
 def title(results: Results) -> str:
-    return cell(f"{results.sdk.get('name', '?')} {results.sdk.get('version', '?')}")
+    return cell(f"{results.sdk_info.get('name', '?')} {results.sdk_info.get('version', '?')}")
 
 
 def totals(results: Results) -> str:
@@ -29,13 +29,13 @@ def totals(results: Results) -> str:
 
 
 def render(results: Results) -> str:
-    sdk = results.sdk
+    info = results.sdk_info
     target = results.target
     where = target.get("endpoint") or target.get("cassettes") or ""
     lines = [
         f"## Azure OpenAI v1 conformance: {title(results)}",
         "",
-        f"{cell(sdk.get('http_library', '?'))} {cell(sdk.get('http_library_version', '?'))} · "
+        f"{cell(info.get('http_library', '?'))} {cell(info.get('http_library_version', '?'))} · "
         f"{cell(target.get('mode', '?'))} {code(where) if where else ''} · "
         f"started {cell(results.started_at or '?')} · {results.duration_s:.1f} s",
         "",

@@ -14,7 +14,7 @@ MARK = "*"
 
 
 @dataclass(frozen=True)
-class Cell:
+class GridCell:
     verdict: str | None  # None: the check did not run under this version
     changed: bool = False  # observations differ from the previous column
 
@@ -25,7 +25,7 @@ class Cell:
 @dataclass(frozen=True)
 class Grid:
     versions: tuple[str, ...]
-    rows: tuple[tuple[str, tuple[Cell, ...]], ...]  # (check id, a cell per version)
+    rows: tuple[tuple[str, tuple[GridCell, ...]], ...]  # (check id, a cell per version)
 
     @classmethod
     def of(cls, runs: Sequence[Results]) -> Grid:
@@ -40,15 +40,15 @@ class Grid:
             for checks in by_run:
                 found = checks.get(check_id)
                 if found is None:
-                    cells.append(Cell(None))
+                    cells.append(GridCell(None))
                     previous = None
                     continue
                 observed = normalise(found.observations)
-                cells.append(Cell(found.verdict.value,
-                                  previous is not None and observed != previous))
+                cells.append(GridCell(found.verdict.value,
+                                      previous is not None and observed != previous))
                 previous = observed
             rows.append((check_id, tuple(cells)))
-        versions = tuple(str(r.sdk.get("version", "?")) for r in runs)
+        versions = tuple(str(r.sdk_info.get("version", "?")) for r in runs)
         return cls(versions, tuple(rows))
 
 

@@ -101,7 +101,7 @@ class Sent:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ConstructionOutcome:
     """A construction's result for one operation: the request, or the client-side error
     raised before any request (``error``: the exception's class and message)."""
 
@@ -124,7 +124,7 @@ def host_kind(host: str) -> str:
     return "other"
 
 
-def run(construction: Construction, operation: str) -> Outcome:
+def run(construction: Construction, operation: str) -> ConstructionOutcome:
     """Build the client as written, call ``operation`` once, and return where it went."""
     seen: list[Sent] = []
 
@@ -145,18 +145,18 @@ def run(construction: Construction, operation: str) -> Outcome:
         try:
             client = _client(construction, dispatch)
         except Exception as exc:  # the SDK refused the construction itself
-            return Outcome(operation, None, f"{type(exc).__name__}: {exc}")
+            return ConstructionOutcome(operation, None, f"{type(exc).__name__}: {exc}")
         if not hasattr(client, _RESOURCES[operation]):  # probed: this release lacks the API
             client.close()
-            return Outcome(operation, None, None)
+            return ConstructionOutcome(operation, None, None)
         try:
             _call(client, operation)
         except Exception as exc:
             if not seen:
-                return Outcome(operation, None, f"{type(exc).__name__}: {exc}")
+                return ConstructionOutcome(operation, None, f"{type(exc).__name__}: {exc}")
         finally:
             client.close()
-    return Outcome(operation, seen[0], None)
+    return ConstructionOutcome(operation, seen[0], None)
 
 
 def reads_base_url_variable() -> bool:

@@ -1,12 +1,12 @@
 """Client construction through the drivers: build the client as the user wrote it (in any
 SDK), send one operation, and see the request line that reached the loopback wire server.
 
-A :class:`Built` is one construction in the protocol's terms (docs/driver-protocol.md,
-"Construction"); :func:`cell` performs it for one operation through a driver, with the wire
-server answering as Azure's v1 API would (:class:`AzureRoutes`: the judge of
-:mod:`conformance.routes`, the recorded 404 and 401 bodies for refused routes), and returns
-what was sent (:class:`~._construction.Sent`: never a credential value, never the resource's
-name) or why nothing was.
+A :class:`DriverConstruction` is one construction in the protocol's terms
+(docs/driver-protocol.md, "Construction"); :func:`cell` performs it for one operation through
+a driver, with the wire server answering as Azure's v1 API would (:class:`AzureRoutes`: the
+judge of :mod:`conformance.routes`, the recorded 404 and 401 bodies for refused routes), and
+returns what was sent (:class:`~._construction.Sent`: never a credential value, never the
+resource's name) or why nothing was.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ _PARAMS: dict[str, dict[str, Any]] = {
 
 
 @dataclass(frozen=True)
-class Built:
+class DriverConstruction:
     """One construction, as the protocol carries it. ``None``: the argument is not passed
     (the SDK may read a variable). ``auth``: ``key``, ``token`` (the SDK's token provider)
     or ``none`` (no credential argument: the SDK reads its key variable)."""
@@ -165,7 +165,7 @@ class AzureRoutes:
         return Reply(200, headers, json.dumps(_success(parts.path, request.body)).encode())
 
 
-def cell(driver: Driver, wire: Wire, built: Built, operation: str) -> Cell:
+def cell(driver: Driver, wire: Wire, built: DriverConstruction, operation: str) -> Cell:
     """Perform ``built`` for ``operation`` through ``driver``; the wire server must be
     serving :class:`AzureRoutes`."""
     from conformance.harness import HarnessFault
@@ -254,4 +254,4 @@ def _success(path: str, body: bytes) -> dict[str, Any]:
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
 
 
-__all__ = ["AzureRoutes", "Built", "Cell", "Route", "cell", "judged", "sent_of"]
+__all__ = ["AzureRoutes", "Cell", "DriverConstruction", "Route", "cell", "judged", "sent_of"]

@@ -18,7 +18,7 @@ from conformance.harness import Wire
 from conformance.registry import ALL_SDKS, Observations, check, expect
 
 from ._construction import OPERATIONS, reads_base_url_variable
-from ._routing import AzureRoutes, Built, Cell, cell, judged
+from ._routing import AzureRoutes, Cell, DriverConstruction, cell, judged
 from ._scenario import KEY as KEY_SET
 
 DOC_URL = "https://YOUR-RESOURCE-NAME.openai.azure.com/openai/v1/"
@@ -33,55 +33,59 @@ OTHER_URL = "https://api.example.invalid/v1/"
 # (wire §1.1: no trailing slash, the other Azure host suffixes, the environment variables the
 # doc's client reads; openai-java's through fromEnv()).
 DOC_CONSTRUCTIONS = {
-    "doc-key": Built(base_url=DOC_URL),
-    "doc-token-provider": Built(base_url=DOC_URL, auth="token"),
-    "no-trailing-slash": Built(base_url=DOC_URL.rstrip("/")),
-    "cognitiveservices-host": Built(
+    "doc-key": DriverConstruction(base_url=DOC_URL),
+    "doc-token-provider": DriverConstruction(base_url=DOC_URL, auth="token"),
+    "no-trailing-slash": DriverConstruction(base_url=DOC_URL.rstrip("/")),
+    "cognitiveservices-host": DriverConstruction(
         base_url="https://YOUR-RESOURCE-NAME.cognitiveservices.azure.com/openai/v1/"),
-    "services-ai-host": Built(
+    "services-ai-host": DriverConstruction(
         base_url="https://YOUR-RESOURCE-NAME.services.ai.azure.com/openai/v1/"),
-    "environment": Built(environment={"OPENAI_BASE_URL": DOC_URL, "OPENAI_API_KEY": KEY_SET},
-                         auth="none"),
-    "argument-over-environment": Built(
+    "environment": DriverConstruction(
+        environment={"OPENAI_BASE_URL": DOC_URL, "OPENAI_API_KEY": KEY_SET}, auth="none"),
+    "argument-over-environment": DriverConstruction(
         base_url=DOC_URL, environment={"OPENAI_BASE_URL": OTHER_URL, "OPENAI_API_KEY": KEY_SET},
         auth="none"),
-    "preview-query": Built(base_url=DOC_URL, api_version_query="preview"),
+    "preview-query": DriverConstruction(base_url=DOC_URL, api_version_query="preview"),
 }
 # What people also write (public reports; wire §1.1, §1.3), per SDK: observed, never judged.
 _COMMON = {
-    "root-base-url": Built(base_url=ROOT_URL + "/"),
-    "dated-query": Built(base_url=DOC_URL, api_version_query="2024-10-21"),
+    "root-base-url": DriverConstruction(base_url=ROOT_URL + "/"),
+    "dated-query": DriverConstruction(base_url=DOC_URL, api_version_query="2024-10-21"),
 }
 # The Azure client of the SDKs that have one (AzureOpenAI, azure.WithEndpoint): the same cells.
 _AZURE_CLIENT = {
     # the Azure client with a token provider (azure_ad_token_provider, azureADTokenProvider,
     # azure.WithTokenCredential): what openai-go asks for instead of the doc's Go Entra sample
-    "azure-endpoint-legacy-token": Built(client="azure", endpoint=ROOT_URL,
-                                         api_version="2024-10-21", auth="token"),
+    "azure-endpoint-legacy-token": DriverConstruction(client="azure", endpoint=ROOT_URL,
+                                                      api_version="2024-10-21", auth="token"),
     # OPENAI_BASE_URL set beside the Azure client's endpoint argument.
-    "azure-endpoint-and-openai-base-url": Built(
+    "azure-endpoint-and-openai-base-url": DriverConstruction(
         client="azure", endpoint=ROOT_URL, api_version="2024-10-21",
         environment={"OPENAI_BASE_URL": DOC_URL}),
     # openai/openai-python#2584 (AzureOpenAI given the v1 endpoint adds /deployments/{model});
     # openai-go's azure.WithEndpoint given it: /openai/v1/openai/deployments/{model}/...
-    "azure-endpoint-v1": Built(client="azure", endpoint=DOC_URL, api_version="preview"),
-    "azure-endpoint-legacy": Built(client="azure", endpoint=ROOT_URL, api_version="2024-10-21"),
+    "azure-endpoint-v1": DriverConstruction(client="azure", endpoint=DOC_URL,
+                                            api_version="preview"),
+    "azure-endpoint-legacy": DriverConstruction(client="azure", endpoint=ROOT_URL,
+                                                api_version="2024-10-21"),
 }
-_AZURE_ENVIRONMENT = Built(client="azure", auth="none", environment={
+_AZURE_ENVIRONMENT = DriverConstruction(client="azure", auth="none", environment={
     "AZURE_OPENAI_ENDPOINT": DOC_URL, "OPENAI_API_VERSION": "preview",
     "AZURE_OPENAI_API_KEY": KEY_SET})
-OTHER_CONSTRUCTIONS: dict[str, dict[str, Built]] = {
+OTHER_CONSTRUCTIONS: dict[str, dict[str, DriverConstruction]] = {
     "python": {
         **_AZURE_CLIENT,
-        "azure-base-url-v1": Built(client="azure", base_url=DOC_URL, api_version="preview"),
+        "azure-base-url-v1": DriverConstruction(client="azure", base_url=DOC_URL,
+                                                api_version="preview"),
         "azure-environment": _AZURE_ENVIRONMENT,
         **_COMMON,
     },
     "javascript": {
         **_AZURE_CLIENT,
         # openai/openai-node#1607: AzureOpenAI({baseURL: ".../openai", apiVersion: "preview"}).
-        "azure-base-url-openai": Built(client="azure", base_url=ROOT_URL + "/openai",
-                                       api_version="preview"),
+        "azure-base-url-openai": DriverConstruction(client="azure",
+                                                    base_url=ROOT_URL + "/openai",
+                                                    api_version="preview"),
         "azure-environment": _AZURE_ENVIRONMENT,
         **_COMMON,
     },
@@ -89,10 +93,11 @@ OTHER_CONSTRUCTIONS: dict[str, dict[str, Built]] = {
     "java": {
         # openai/openai-java#586, #469: an Azure host without /openai/v1 is routed as legacy
         # (/openai/deployments/{model}/...); Responses once sent ResponsesModel{string=...}.
-        "azure-legacy-host": Built(client="azure", base_url=ROOT_URL, api_version="2024-10-21"),
-        "azure-v1-key": Built(client="azure", base_url=DOC_URL),
-        "azure-v1-dated-version": Built(client="azure", base_url=DOC_URL,
-                                        api_version="2024-10-21"),
+        "azure-legacy-host": DriverConstruction(client="azure", base_url=ROOT_URL,
+                                                api_version="2024-10-21"),
+        "azure-v1-key": DriverConstruction(client="azure", base_url=DOC_URL),
+        "azure-v1-dated-version": DriverConstruction(client="azure", base_url=DOC_URL,
+                                                     api_version="2024-10-21"),
         **_COMMON,
     },
 }
@@ -133,7 +138,7 @@ def report_observations(sdk: str, seen: Mapping[str, Cell]) -> dict[str, object]
     return found
 
 
-def cells(driver: Driver, wire: Wire, built: Built) -> dict[str, Cell]:
+def cells(driver: Driver, wire: Wire, built: DriverConstruction) -> dict[str, Cell]:
     return {operation: cell(driver, wire, built, operation) for operation in OPERATIONS}
 
 
