@@ -85,6 +85,8 @@ def offline(repeat: int) -> Sample:
     importing the SDK, pytest and the runner and doing nothing else. Interleaved."""
     floors, runs, floor_rss, run_rss, per_check = [], [], [], [], {}
     floor_cpu, run_cpu = [], []  # CPU seconds: steadier than wall time on a shared machine
+    phases: dict[str, list[float]] = {"before_session_s": [], "checks_s": [],
+                                      "session_rest_s": []}
     checks = 0
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(repeat):
@@ -106,6 +108,12 @@ def offline(repeat: int) -> Sample:
             checks = len(data["checks"])
             for check in data["checks"]:
                 per_check.setdefault(check["id"], []).append(check["duration_s"])
+            # Where the wall time goes: before pytest's session (the command, pytest's start),
+            # the checks, and the rest of the session (collection, the SDK's import, reports).
+            in_checks = sum(check["duration_s"] for check in data["checks"])
+            phases["before_session_s"].append(wall - data["duration_s"])
+            phases["checks_s"].append(in_checks)
+            phases["session_rest_s"].append(data["duration_s"] - in_checks)
         cached = _offline_with_bytecode(repeat, Path(tmp))
     medians = sorted(((statistics.median(v), k) for k, v in per_check.items()), reverse=True)
     ordered = sorted(m for m, _ in medians)
@@ -117,6 +125,7 @@ def offline(repeat: int) -> Sample:
         "floor_rss_mib": spread(floor_rss, 1), "run_rss_mib": spread(run_rss, 1),
         "floor_cpu_s": spread(floor_cpu), "run_cpu_s": spread(run_cpu),
         "cpu_ratio": spread([r / f for r, f in zip(run_cpu, floor_cpu, strict=True)], 2),
+        "phases": {name: spread(values) for name, values in phases.items()},
         "per_check_ms": {
             "p50": round(percentile(ordered, 0.50) * 1000, 1),
             "p95": round(percentile(ordered, 0.95) * 1000, 1),

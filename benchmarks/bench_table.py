@@ -48,6 +48,11 @@ def rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             *([("… CPU time, run / floor (steadier when the machine is shared)",
                 f"{_spread(o['cpu_ratio'], 'x')}; {o['run_cpu_s']['median']:g} / "
                 f"{o['floor_cpu_s']['median']:g} s", "", "")] if "cpu_ratio" in o else []),
+            *([("… where the wall time goes: before pytest's session / the checks / the rest "
+                "of the session (collection, the SDK's import, reports)",
+                " / ".join(f"{o['phases'][k]['median']:g}" for k in
+                           ("before_session_s", "checks_s", "session_rest_s")) + " s", "", "")]
+              if "phases" in o else []),
             ("… peak RSS, run / floor", f"{o['run_rss_mib']['median']:g} / "
              f"{o['floor_rss_mib']['median']:g} MiB", "", ""),
             ("Per check p50 / p95 / max", f"{o['per_check_ms']['p50']:g} / "

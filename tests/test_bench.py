@@ -54,3 +54,15 @@ def test_quoting_needs_both_markers():
         bench_table.quote(f"intro\n{bench_table.START}\nold table\n", "| new |\n")
     quoted = bench_table.quote(f"a\n{bench_table.START}\nold\n{bench_table.END}\nb\n", "| t |\n")
     assert quoted == f"a\n{bench_table.START}\n| t |\n{bench_table.END}\nb\n"
+
+
+def test_the_offline_runs_phases_are_a_row_once_measured():
+    data = json.loads((ROOT / "benchmarks" / "results.json").read_text())
+    data["measurements"]["offline"]["phases"] = {
+        name: {"median": value, "min": value, "max": value, "n": 1}
+        for name, value in (("before_session_s", 0.7), ("checks_s", 3.3),
+                            ("session_rest_s", 2.1))}
+    row = next(r for r in bench_table.rows(data) if "where the wall time goes" in r[0])
+    assert row[1] == "0.7 / 3.3 / 2.1 s"
+    del data["measurements"]["offline"]["phases"]
+    assert not [r for r in bench_table.rows(data) if "where the wall time goes" in r[0]]
