@@ -107,22 +107,15 @@ def run_case(suite: Any, monkeypatch: pytest.MonkeyPatch, case: Case, sdk: str,
                                  f"{run.outcome.stdout.str()}")
     errors = {c: r.message for c, r in ran.items() if r.verdict is Verdict.ERROR}
     assert not errors, f"{case_name(case)}: checks that erred on {sdk}: {errors}"
-    for check_id, reason in lacking:
-        result = ran[check_id]
-        assert result.verdict is Verdict.UNSUPPORTED, (
-            f"{case_name(case)}: {check_id} on {sdk} is {result.verdict}, not unsupported: "
-            f"{result.message}")
-        assert reason in result.message, (
-            f"{case_name(case)}: {check_id} on {sdk} is unsupported without {reason!r}: "
-            f"{result.message}")
-    for check_id, phrase in expected:
-        result = ran[check_id]
-        assert result.verdict is Verdict.FAIL, (
-            f"{case_name(case)}: {check_id} on {sdk} is {result.verdict}, not fail: "
-            f"{result.message}")
-        assert phrase in result.message, (
-            f"{case_name(case)}: {check_id} on {sdk} failed without {phrase!r}: "
-            f"{result.message}")
+    for wanted, entries in ((Verdict.UNSUPPORTED, lacking), (Verdict.FAIL, expected)):
+        for check_id, phrase in entries:
+            result = ran[check_id]
+            assert result.verdict is wanted, (
+                f"{case_name(case)}: {check_id} on {sdk} is {result.verdict}, not {wanted.value}: "
+                f"{result.message}")
+            assert phrase in result.message, (
+                f"{case_name(case)}: {check_id} on {sdk} is {wanted.value}, but without "
+                f"{phrase!r}: {result.message}")
 
 
 def caught(rows: Sequence[Row], *, lacking: Sequence[Lacking] = (),

@@ -63,7 +63,7 @@ def test_a_row_whose_check_passes_fails_the_test(suite, monkeypatch):
 
 
 def test_a_row_whose_phrase_is_missing_fails_the_test(suite, monkeypatch):
-    with pytest.raises(AssertionError, match="failed without 'no such phrase'"):
+    with pytest.raises(AssertionError, match="is fail, but without 'no such phrase'"):
         run_case(suite, monkeypatch, usage_does_not_add_up, "python",
                  [("chat.response-contract", "no such phrase")])
 
