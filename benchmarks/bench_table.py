@@ -102,7 +102,10 @@ def rows(data: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if "suite" in m:
         s = m["suite"]
         failed = f", {s['failed']} failed" if s.get("failed") else ""
-        out.append((f"The project's tests ({s['tests']} passed{failed}, {s['workers']} cores)",
+        where = ("; as `dev.py test`: loopback only, then the registry ones"
+                 if s.get("loopback_only") else "")
+        out.append((f"The project's tests ({s['tests']} passed{failed}, {s['workers']} cores"
+                    f"{where})",
                     _spread(s["wall_s"], " s"), f"≤ {TARGETS['suite_s']:g} s",
                     _status(s["wall_s"]["median"], TARGETS["suite_s"])))
         if "cpu_s" in s:

@@ -66,3 +66,13 @@ def test_the_offline_runs_phases_are_a_row_once_measured():
     assert row[1] == "0.7 / 3.3 / 2.1 s"
     del data["measurements"]["offline"]["phases"]
     assert not [r for r in bench_table.rows(data) if "where the wall time goes" in r[0]]
+
+
+def test_the_suites_row_says_how_it_ran():
+    data = json.loads((ROOT / "benchmarks" / "results.json").read_text())
+    data["measurements"]["suite"]["loopback_only"] = True
+    [row] = [r for r in bench_table.rows(data) if r[0].startswith("The project's tests")]
+    assert "loopback only, then the registry ones" in row[0]
+    data["measurements"]["suite"]["loopback_only"] = False
+    [row] = [r for r in bench_table.rows(data) if r[0].startswith("The project's tests")]
+    assert "loopback" not in row[0]
